@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The gateway's configuration: an INI file read with inih and validated
+ * against one table of keys (name, type, default, range) in config.c.
+ *
+ * struct gs_config is a plain value with fixed-size arrays: it owns no
+ * memory, can be copied, and a reload builds a new one beside the old so a
+ * bad file never disturbs the running daemon.
+ */
+#ifndef GS_CONFIG_H
+#define GS_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GS_MAX_SENSORS 32
+#define GS_SENSOR_MAX_LINES 5
+#define GS_NAME_MAX 48  /* ids, sensor names, line names, with NUL */
+#define GS_PATH_MAX 256 /* paths and URIs, with NUL */
+
+enum gs_sensor_type {
+	GS_SENSOR_BEAM_PAIR, /* lines: A (outside), B (inside) */
+	GS_SENSOR_PULSE,     /* lines: count, or in + out */
+	GS_SENSOR_QUEUE,     /* lines: entry, exit (till) */
+	GS_SENSOR_SMILEY,    /* lines: 3-5 buttons, most negative first */
+	GS_SENSOR_STAFF,     /* lines: 3-5 buttons, most negative first */
+	GS_SENSOR_TYPE_COUNT_
+};
+
+/* "beam_pair", "pulse", ...; NULL for an invalid value. */
+const char *gs_sensor_type_name(enum gs_sensor_type type);
+
+enum gs_bias {
+	GS_BIAS_AS_IS, /* leave the line's bias as the kernel has it */
+	GS_BIAS_DISABLED,
+	GS_BIAS_PULL_UP,
+	GS_BIAS_PULL_DOWN,
+};
+
+enum gs_direction {
+	GS_DIR_NONE, /* counts in its own sensor block, not in footfall */
+	GS_DIR_IN,
+	GS_DIR_OUT,
+};
+
+struct gs_sensor_cfg {
+	char name[GS_NAME_MAX];
+	enum gs_sensor_type type;
+	int config_line; /* line of the [sensor "NAME"] header, for messages */
+
+	/* chip: a path (/dev/gpiochip0), a name (gpiochip0) or a label
+	 * (pinctrl-rp1). Each line: a line name (GPIO17) or an offset ("17"),
+	 * kept as written: scenario files name lines the same way. */
+	char chip[GS_NAME_MAX];
+	unsigned n_lines;
+	char lines[GS_SENSOR_MAX_LINES][GS_NAME_MAX];
+
+	bool active_low;
+	enum gs_bias bias;
+	int64_t debounce_ms; /* 0 = none */
+	int64_t fault_ms;    /* active strictly longer than this = fault */
+
+	int64_t min_break_ms;  /* beam_pair: shorter breaks are noise */
+	enum gs_direction direction; /* pulse with one line */
+	int64_t target_wait_ms; /* queue */
+	int64_t max_wait_ms;    /* queue: unmatched after this = abandoned */
+	int64_t lockout_ms;     /* smiley, staff */
+};
+
+struct gs_config {
+	char path[GS_PATH_MAX]; /* the file it was read from */
+
+	/* [gateway] */
+	char gateway_id[GS_NAME_MAX];
+	char site[GS_NAME_MAX];
+	char timezone[GS_NAME_MAX]; /* IANA name, e.g. Europe/Berlin */
+	int64_t window_ms;	    /* 1..60 min, divides an hour */
+	int64_t grace_ms;	    /* run: close a window at end + grace */
+	int64_t day_start_ms;	    /* occupancy reset, local time of day */
+	int64_t unsynced_hold_ms;   /* run: hold windows for a clock sync */
+
+	/* [metrics] */
+	unsigned min_responses;
+	double gap_threshold; /* 0..100 */
+
+	/* [alerts] */
+	int64_t burst_window_ms;
+	unsigned burst_min;
+	double burst_share_pct; /* 0..100 */
+	int64_t queue_alert_window_ms;
+	double queue_rearm_pct; /* of target_wait */
+
+	/* [storage] */
+	char database[GS_PATH_MAX];
+	int64_t retention_ms;	   /* delivered history kept this long */
+	int64_t commit_interval_ms; /* group commit: at most this old */
+	unsigned commit_events;	   /* group commit: at most this many */
+
+	/* [mqtt] */
+	char broker[GS_PATH_MAX]; /* mqtt://host:port or mqtts://host:port */
+	char client_id[GS_NAME_MAX];
+	char topic_prefix[GS_NAME_MAX];
+	char username[GS_NAME_MAX];
+	char password_file[GS_PATH_MAX];
+	char ca_file[GS_PATH_MAX];
+	char ca_path[GS_PATH_MAX];
+	char cert_file[GS_PATH_MAX];
+	char key_file[GS_PATH_MAX];
+	bool tls_verify_hostname;
+	unsigned mqtt_version;	   /* 4 = 3.1.1, 5 */
+	int64_t keepalive_ms;
+	unsigned inflight;	   /* QoS 1 messages in flight */
+	double drain_rate;	   /* historical messages per second */
+	int64_t ack_timeout_ms;	   /* no PUBACK this long: reconnect */
+	int64_t reconnect_min_ms;
+	int64_t reconnect_max_ms;
+	int64_t outbox_max_bytes;
+	int64_t outbox_max_age_ms;
+	int64_t session_expiry_ms; /* MQTT 5 */
+	int64_t message_expiry_ms; /* MQTT 5; 0 = none */
+
+	unsigned n_sensors;
+	struct gs_sensor_cfg sensors[GS_MAX_SENSORS];
+};
+
+/*
+ * Problems found while loading, each as "FILE:LINE: message". Loading never
+ * stops at the first one, so an installer sees them all at once.
+ */
+#define GS_DIAG_MAX 64
+struct gs_diag {
+	unsigned count;	    /* problems found, may exceed GS_DIAG_MAX */
+	char msg[GS_DIAG_MAX][256];
+};
+
+void gs_diag_add(struct gs_diag *diag, const char *file, int line,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Fills cfg with every default; sensors none. */
+void gs_config_defaults(struct gs_config *cfg);
+
+/*
+ * Reads and validates path into cfg. Returns 0, or GS_ECONFIG with every
+ * problem in diag (cfg is then unspecified), or GS_ENOENT/GS_EIO if the file
+ * cannot be read (also in diag).
+ */
+int gs_config_load(const char *path, struct gs_config *cfg,
+		   struct gs_diag *diag);
+
+/* Index of the sensor named name, or -1. */
+int gs_config_find_sensor(const struct gs_config *cfg, const char *name);
+
+/* Number of buttons of the site's smiley terminals (0 when none). */
+unsigned gs_config_smiley_buttons(const struct gs_config *cfg);
+
+#endif

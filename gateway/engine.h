@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The metrics engine: perceived versus actual on one time grid.
+ *
+ * It consumes domain events in event-time order and produces two kinds of
+ * message: a metrics window every window_ms (tumbling, aligned to the Unix
+ * epoch) and alerts the moment their condition becomes true. It is a pure
+ * function of its input: no clock is read, so a replayed scenario gives the
+ * same messages every run. The contract of every field is docs/metrics.md;
+ * the tie-breaking rules are shared/metrics-clarifications.md.
+ *
+ * Ordering at one millisecond t (clarification 2): windows ending at t are
+ * closed; then day resets and trailing-window departures at t; then the
+ * events at t in the order given; then limits that must be passed (a queue
+ * abandonment at t is processed once time has moved past t).
+ */
+#ifndef GS_ENGINE_H
+#define GS_ENGINE_H
+
+#include "gateway/config.h"
+#include "gateway/msg.h"
+#include "sensors/event.h"
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct gs_engine;
+
+struct gs_engine_sink {
+	/*
+	 * Every event the engine accepted, including the GS_EV_ABANDON events
+	 * it derives itself, in time order: for the store.
+	 */
+	void (*event)(void *ctx, const struct gs_event *ev);
+	/*
+	 * A message to publish. payload has every field but "seq", which is
+	 * present as 0 for the store to fill in; ownership passes to the
+	 * callee (cJSON_Delete it). window_start_ms is the window's start for
+	 * GS_MSG_METRICS and -1 for alerts.
+	 */
+	void (*publish)(void *ctx, enum gs_msg_kind kind, int64_t t_ms,
+			int64_t window_start_ms, cJSON *payload);
+};
+
+/*
+ * cfg is copied. Returns NULL on allocation failure or if cfg->timezone
+ * cannot be loaded (logged).
+ */
+struct gs_engine *gs_engine_new(const struct gs_config *cfg,
+				const struct gs_engine_sink *sink, void *ctx);
+/* NULL-safe; open windows are discarded unpublished. */
+void gs_engine_free(struct gs_engine *eng);
+
+/* One event; t_ms must not be older than the previous event or advance. */
+void gs_engine_event(struct gs_engine *eng, const struct gs_event *ev);
+
+/*
+ * Time has reached now_ms: runs every deadline due at or before it (window
+ * closes, day resets, trailing-window departures), and the limits that
+ * must be passed strictly before it. The first call (or first event)
+ * opens the first window.
+ */
+void gs_engine_advance(struct gs_engine *eng, int64_t now_ms);
+
+/* Earliest instant at which advance() has something to do. */
+int64_t gs_engine_next_deadline(const struct gs_engine *eng);
+
+/*
+ * End of a replay whose last edge was at last_ms: nothing due later
+ * happens; every open window is closed showing its state as of last_ms
+ * (clarification 3).
+ */
+void gs_engine_finish(struct gs_engine *eng, int64_t last_ms);
+
+/* Stamped into each window as "clock_synced" (default true). */
+void gs_engine_set_clock_synced(struct gs_engine *eng, bool synced);
+
+/* Current occupancy and per-sensor fault flags, for the status message. */
+int64_t gs_engine_occupancy(const struct gs_engine *eng);
+
+#endif

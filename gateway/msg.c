@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+#include "gateway/msg.h"
+#include "gateway/err.h"
+#include "gateway/timeutil.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+
+static const char *const gs_msg_suffixes[GS_MSG_KIND_COUNT_] = {
+	[GS_MSG_METRICS] = "metrics",
+	[GS_MSG_ALERT] = "alerts",
+	[GS_MSG_STATUS] = "status",
+	[GS_MSG_REPLY] = "cmd/reply",
+};
+
+const char *gs_msg_kind_suffix(enum gs_msg_kind kind)
+{
+	return (unsigned)kind < GS_MSG_KIND_COUNT_ ? gs_msg_suffixes[kind]
+						   : "unknown";
+}
+
+int gs_msg_topic(const struct gs_config *cfg, enum gs_msg_kind kind,
+		 char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "%s/%s/%s/%s", cfg->topic_prefix, cfg->site,
+			 cfg->gateway_id, gs_msg_kind_suffix(kind));
+
+	return (n < 0 || (size_t)n >= len) ? GS_EINVAL : GS_OK;
+}
+
+cJSON *gs_json_add_decimal(cJSON *obj, const char *name, double value)
+{
+	char buf[48];
+	double r;
+
+	if (isnan(value))
+		return cJSON_AddNullToObject(obj, name);
+	/* round() is half away from zero; at full precision first. */
+	r = round(value * 10.0) / 10.0;
+	if (r == 0.0)
+		r = 0.0; /* no "-0.0" */
+	snprintf(buf, sizeof(buf), "%.1f", r);
+	return cJSON_AddRawToObject(obj, name, buf);
+}
+
+cJSON *gs_json_add_int(cJSON *obj, const char *name, int64_t value)
+{
+	char buf[24];
+
+	/* Raw keeps 64-bit integers exact and never prints "1e+06". */
+	snprintf(buf, sizeof(buf), "%" PRId64, value);
+	return cJSON_AddRawToObject(obj, name, buf);
+}
+
+cJSON *gs_json_add_time(cJSON *obj, const char *name, int64_t ms, bool millis)
+{
+	char buf[GS_TIME_STRLEN];
+
+	gs_time_format(ms, millis, buf);
+	return cJSON_AddStringToObject(obj, name, buf);
+}
+
+char *gs_json_print(const cJSON *obj)
+{
+	return cJSON_PrintUnformatted(obj);
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Messages the gateway publishes, and the JSON helpers every producer uses
+ * so that numbers are written the same way everywhere (docs/metrics.md).
+ */
+#ifndef GS_MSG_H
+#define GS_MSG_H
+
+#include "gateway/config.h"
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum gs_msg_kind {
+	GS_MSG_METRICS, /* {prefix}/{site}/{gateway}/metrics, outbox */
+	GS_MSG_ALERT,	/* .../alerts, outbox */
+	GS_MSG_STATUS,	/* .../status, retained, not in the outbox */
+	GS_MSG_REPLY,	/* .../cmd/reply, not in the outbox */
+	GS_MSG_KIND_COUNT_
+};
+
+/* "metrics", "alerts", "status", "cmd/reply". */
+const char *gs_msg_kind_suffix(enum gs_msg_kind kind);
+
+/* Writes "{prefix}/{site}/{gateway}/{suffix}"; returns 0 or GS_EINVAL if
+ * it does not fit. */
+int gs_msg_topic(const struct gs_config *cfg, enum gs_msg_kind kind,
+		 char *buf, size_t len);
+
+/*
+ * Adds name: value rounded half away from zero to one decimal and always
+ * written with a decimal point ("50.0"), as clarification 12 requires; a
+ * NaN adds null. Returns the item or NULL on allocation failure.
+ */
+cJSON *gs_json_add_decimal(cJSON *obj, const char *name, double value);
+/* Adds an integer (exact for |v| < 2^53). */
+cJSON *gs_json_add_int(cJSON *obj, const char *name, int64_t value);
+/* Adds a time as ISO-8601 UTC, with or without milliseconds. */
+cJSON *gs_json_add_time(cJSON *obj, const char *name, int64_t ms,
+			bool millis);
+
+/* Compact serialisation; caller frees with cJSON_free(). NULL on ENOMEM. */
+char *gs_json_print(const cJSON *obj);
+
+#endif

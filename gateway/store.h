@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The local store: one SQLite database in WAL mode, synchronous=NORMAL.
+ *
+ * Writes go into one open transaction that the owner commits by
+ * gs_store_commit() (group commit: the gateway commits every
+ * commit_interval or commit_events, and at once after enqueueing a
+ * message, so that nothing is published that is not durable). A power cut
+ * loses at most the open transaction.
+ *
+ * Tables: events, windows (every metrics message, for resend), outbox
+ * (messages not yet acknowledged by the broker), meta (key/value: next seq,
+ * boot ids, clock state). The schema lives in store.c in one place and is
+ * migrated by PRAGMA user_version.
+ *
+ * Only the event-loop thread may call these functions.
+ */
+#ifndef GS_STORE_H
+#define GS_STORE_H
+
+#include "gateway/msg.h"
+#include "sensors/event.h"
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct gs_store;
+
+struct gs_store_opts {
+	/* 0 = no cap. Caps the file (PRAGMA max_page_count), e.g. to test a
+	 * full disk. */
+	int64_t max_bytes;
+};
+
+/*
+ * Opens or creates path and migrates it to the current schema. On error
+ * returns GS_E* and logs why (with the path). *out owned by the caller.
+ */
+int gs_store_open(const char *path, const struct gs_store_opts *opts,
+		  struct gs_store **out);
+/* NULL-safe; commits the open transaction first. */
+void gs_store_close(struct gs_store *st);
+
+/* Commits the open transaction, if any. On error it is rolled back, the
+ * error logged and returned (GS_EFULL for a full disk); the store stays
+ * usable. */
+int gs_store_commit(struct gs_store *st);
+/* Writes not yet committed (events and outbox rows). */
+unsigned gs_store_uncommitted(const struct gs_store *st);
+
+/* The id of a boot (from /proc/sys/kernel/random/boot_id), registered once
+ * per process; events carry it with their monotonic stamp. */
+int gs_store_set_boot(struct gs_store *st, const char *boot_id);
+
+/* Appends an event (sensor by name: indexes change with the config). */
+int gs_store_add_event(struct gs_store *st, const struct gs_event *ev,
+		       const char *sensor_name, int64_t mono_ns);
+
+/*
+ * Takes the next seq (persistent, strictly increasing, never reused),
+ * stores it in payload's "seq" member, serialises payload and appends it to
+ * the outbox; a metrics message is also kept in windows for resend.
+ * Returns 0 or GS_E*; *seq_out may be NULL.
+ */
+int gs_store_enqueue(struct gs_store *st, enum gs_msg_kind kind,
+		     const char *topic, int64_t t_ms, int64_t window_start_ms,
+		     cJSON *payload, uint64_t *seq_out);
+
+/* The last seq handed out (0 if none). */
+uint64_t gs_store_last_seq(const struct gs_store *st);
+
+struct gs_outbox_msg {
+	uint64_t seq;
+	enum gs_msg_kind kind;
+	int64_t created_ms; /* t_ms given to enqueue */
+	char *topic;	    /* owned; freed by gs_outbox_msg_clear() */
+	char *payload;	    /* owned, NUL-terminated JSON */
+	size_t payload_len;
+};
+
+void gs_outbox_msg_clear(struct gs_outbox_msg *msg);
+
+/*
+ * Up to max undelivered messages with seq > after_seq, oldest first, of
+ * the given kind (or any kind if kind < 0). Returns 0 or GS_E*.
+ */
+int gs_store_outbox_fetch(struct gs_store *st, uint64_t after_seq, int kind,
+			  struct gs_outbox_msg *out, size_t max, size_t *n);
+
+/* The broker acknowledged seq: the row leaves the outbox. */
+int gs_store_outbox_ack(struct gs_store *st, uint64_t seq);
+
+struct gs_outbox_stats {
+	uint64_t pending;
+	int64_t bytes;
+	int64_t oldest_ms; /* created_ms of the oldest pending, or -1 */
+	uint64_t dropped;  /* total ever dropped by quota (persistent) */
+};
+
+int gs_store_outbox_stats(struct gs_store *st, struct gs_outbox_stats *out);
+
+/*
+ * Enforces the outbox quotas: drops the oldest undelivered messages until
+ * at most max_bytes remain and none is older than max_age_ms at now_ms
+ * (either limit 0 = none). Adds the drops to the persistent dropped count
+ * and returns it in *dropped (this call's drops). Returns 0 or GS_E*.
+ */
+int gs_store_outbox_enforce(struct gs_store *st, int64_t max_bytes,
+			    int64_t max_age_ms, int64_t now_ms,
+			    uint64_t *dropped);
+
+/*
+ * Calls fn for each stored metrics message whose window starts in
+ * [from_ms, to_ms), oldest first, at most max of them; *n the number.
+ */
+typedef void (*gs_store_window_fn)(void *ctx, uint64_t seq,
+				   int64_t window_start_ms,
+				   const char *payload);
+int gs_store_windows_range(struct gs_store *st, int64_t from_ms,
+			   int64_t to_ms, size_t max, gs_store_window_fn fn,
+			   void *ctx, size_t *n);
+
+/* Deletes events and windows older than before_ms. */
+int gs_store_prune(struct gs_store *st, int64_t before_ms);
+
+/* Key/value metadata. get returns GS_ENOENT if absent. */
+int gs_store_meta_get(struct gs_store *st, const char *key, char *buf,
+		      size_t len);
+int gs_store_meta_set(struct gs_store *st, const char *key,
+		      const char *value);
+
+/* The current schema version (PRAGMA user_version after migration). */
+int gs_store_schema_version(void);
+
+#endif

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+#include "gateway/timeutil.h"
+#include "gateway/err.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int64_t gs_clock_realtime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t gs_clock_monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t gs_floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+
+	if ((a % b != 0) && ((a < 0) != (b < 0)))
+		q--;
+	return q;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant). */
+static int64_t gs_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void gs_civil_from_days(int64_t z, int64_t *y, unsigned *m,
+			       unsigned *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+void gs_time_format(int64_t ms, bool millis, char buf[GS_TIME_STRLEN])
+{
+	int64_t days = gs_floor_div(ms, GS_MS_PER_DAY);
+	int64_t rem = ms - days * GS_MS_PER_DAY;
+	int64_t y;
+	unsigned mo, d;
+
+	gs_civil_from_days(days, &y, &mo, &d);
+	unsigned h = (unsigned)(rem / GS_MS_PER_H);
+	unsigned mi = (unsigned)(rem / GS_MS_PER_MIN % 60);
+	unsigned s = (unsigned)(rem / GS_MS_PER_S % 60);
+	unsigned frac = (unsigned)(rem % 1000);
+
+	if (millis)
+		snprintf(buf, GS_TIME_STRLEN,
+			 "%04" PRId64 "-%02u-%02uT%02u:%02u:%02u.%03uZ", y, mo,
+			 d, h, mi, s, frac);
+	else
+		snprintf(buf, GS_TIME_STRLEN,
+			 "%04" PRId64 "-%02u-%02uT%02u:%02u:%02uZ", y, mo, d, h,
+			 mi, s);
+}
+
+/* Reads exactly n digits; returns -1 if any is not a digit. */
+static int gs_digits(const char *s, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+int gs_time_parse(const char *s, int64_t *ms)
+{
+	static const unsigned mdays[] = {31, 29, 31, 30, 31, 30,
+					 31, 31, 30, 31, 30, 31};
+	int y, mo, d, h, mi, sec, frac = 0;
+	const char *p;
+
+	if (strlen(s) < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+	    s[13] != ':' || s[16] != ':')
+		return GS_EINVAL;
+	y = gs_digits(s, 4);
+	mo = gs_digits(s + 5, 2);
+	d = gs_digits(s + 8, 2);
+	h = gs_digits(s + 11, 2);
+	mi = gs_digits(s + 14, 2);
+	sec = gs_digits(s + 17, 2);
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 ||
+	    (unsigned)d > mdays[mo - 1] || h < 0 || h > 23 || mi < 0 ||
+	    mi > 59 || sec < 0 || sec > 59)
+		return GS_EINVAL;
+	if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+		return GS_EINVAL;
+	p = s + 19;
+	if (*p == '.') {
+		frac = gs_digits(p + 1, 3);
+		if (frac < 0)
+			return GS_EINVAL;
+		p += 4;
+	}
+	if (strcmp(p, "Z") != 0)
+		return GS_EINVAL;
+	*ms = gs_days_from_civil(y, (unsigned)mo, (unsigned)d) * GS_MS_PER_DAY +
+	      h * GS_MS_PER_H + mi * GS_MS_PER_MIN + sec * GS_MS_PER_S + frac;
+	return GS_OK;
+}
+
+static const struct {
+	const char *unit;
+	int64_t ms;
+} gs_units[] = {
+	{"d", GS_MS_PER_DAY}, {"h", GS_MS_PER_H},     {"m", GS_MS_PER_MIN},
+	{"s", GS_MS_PER_S},   {"ms", 1},
+};
+
+int gs_duration_parse(const char *s, int64_t *ms)
+{
+	char *end;
+	long long v;
+
+	if (!isdigit((unsigned char)s[0]))
+		return GS_EINVAL;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || v > INT64_MAX / GS_MS_PER_DAY)
+		return GS_EINVAL;
+	if (*end == '\0') {
+		if (v != 0)
+			return GS_EINVAL; /* a unit is required */
+		*ms = 0;
+		return GS_OK;
+	}
+	for (size_t i = 0; i < sizeof(gs_units) / sizeof(gs_units[0]); i++) {
+		if (strcmp(end, gs_units[i].unit) == 0) {
+			*ms = v * gs_units[i].ms;
+			return GS_OK;
+		}
+	}
+	return GS_EINVAL;
+}
+
+void gs_duration_format(int64_t ms, char *buf, size_t len)
+{
+	for (size_t i = 0; i < sizeof(gs_units) / sizeof(gs_units[0]); i++) {
+		if (ms != 0 && ms % gs_units[i].ms == 0) {
+			snprintf(buf, len, "%" PRId64 "%s", ms / gs_units[i].ms,
+				 gs_units[i].unit);
+			return;
+		}
+	}
+	snprintf(buf, len, "%" PRId64 "ms", ms);
+}

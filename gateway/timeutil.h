@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Time in gapsense is an int64_t count of milliseconds since the Unix epoch,
+ * UTC ("event time"), unless a name says otherwise (mono_ns: the kernel's
+ * CLOCK_MONOTONIC in nanoseconds).
+ */
+#ifndef GS_TIMEUTIL_H
+#define GS_TIMEUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define GS_MS_PER_S INT64_C(1000)
+#define GS_MS_PER_MIN (60 * GS_MS_PER_S)
+#define GS_MS_PER_H (60 * GS_MS_PER_MIN)
+#define GS_MS_PER_DAY (24 * GS_MS_PER_H)
+#define GS_TIME_NONE INT64_MAX /* "no deadline" */
+
+/* Longest string gs_time_format() writes, with its NUL. */
+#define GS_TIME_STRLEN 32
+
+int64_t gs_clock_realtime_ms(void);
+int64_t gs_clock_monotonic_ns(void);
+
+/* "2026-11-23T09:00:00Z", or with millis "2026-11-23T09:00:00.250Z". */
+void gs_time_format(int64_t ms, bool millis, char buf[GS_TIME_STRLEN]);
+
+/*
+ * Parses ISO-8601 UTC: "YYYY-MM-DDTHH:MM:SS[.mmm]Z". Returns 0 or GS_EINVAL.
+ * Strict: the trailing Z is required and nothing may follow it.
+ */
+int gs_time_parse(const char *s, int64_t *ms);
+
+/*
+ * Parses a duration: an integer with a unit, "250ms", "2s", "15m", "1h",
+ * "30d"; a bare "0" is zero. Returns 0 or GS_EINVAL.
+ */
+int gs_duration_parse(const char *s, int64_t *ms);
+
+/* Formats a duration with the largest exact unit ("15m", "500ms"). */
+void gs_duration_format(int64_t ms, char *buf, size_t len);
+
+/* Floor division and modulo for negative times too. */
+int64_t gs_floor_div(int64_t a, int64_t b);
+static inline int64_t gs_floor_to(int64_t t, int64_t step)
+{
+	return gs_floor_div(t, step) * step;
+}
+
+#endif

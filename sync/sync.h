@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Store-and-forward over MQTT (Eclipse Paho MQTTAsync).
+ *
+ * The SQLite outbox is the only source of truth: Paho runs without its own
+ * persistence or offline buffer; this module publishes up to `inflight`
+ * outbox rows at QoS 1 and acknowledges a row in the store only when its
+ * PUBACK arrives. Paho's callbacks run on Paho's threads with Paho's lock
+ * held, so they only queue what happened and signal an eventfd; every
+ * store call happens on the event-loop thread.
+ */
+#ifndef GS_SYNC_H
+#define GS_SYNC_H
+
+#include "gateway/config.h"
+#include "gateway/loop.h"
+#include "gateway/store.h"
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+struct gs_sync;
+
+struct gs_sync_hooks {
+	/*
+	 * Adds the gateway's own parts of the status message to status:
+	 * "clock_synced" and "sensors" (an array with fault states). Called
+	 * on the loop thread.
+	 */
+	void (*fill_status)(void *ctx, cJSON *status);
+};
+
+/*
+ * Creates the client for cfg's [mqtt] section (validating URI, TLS files,
+ * the password file's permissions) and registers its fds with loop. Does
+ * not connect yet. Returns 0 or GS_E* (logged with the reason).
+ */
+int gs_sync_new(const struct gs_config *cfg, struct gs_store *store,
+		struct gs_loop *loop, const struct gs_sync_hooks *hooks,
+		void *ctx, struct gs_sync **out);
+
+/* Starts connecting in the background; reconnects by itself for ever. */
+int gs_sync_start(struct gs_sync *sync);
+
+/* New rows were committed to the outbox: publish what the window allows. */
+void gs_sync_notify(struct gs_sync *sync);
+
+/* Something in the status message changed (a fault, the clock). */
+void gs_sync_status_changed(struct gs_sync *sync);
+
+/* True when connected and nothing is pending or in flight. */
+bool gs_sync_idle(const struct gs_sync *sync);
+bool gs_sync_connected(const struct gs_sync *sync);
+
+/*
+ * Clean shutdown: publishes the retained "offline" status, waits up to
+ * timeout_ms for in-flight acknowledgements, disconnects. Call from the
+ * loop thread after the loop has stopped.
+ */
+void gs_sync_stop(struct gs_sync *sync, int64_t timeout_ms);
+
+/* NULL-safe. */
+void gs_sync_free(struct gs_sync *sync);
+
+#endif

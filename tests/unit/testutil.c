@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+#include "testutil.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *gs_test_mkdtemp(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *dir;
+
+	if (asprintf(&dir, "%s/gapsense-test-XXXXXX", tmp ? tmp : "/tmp") < 0)
+		abort();
+	if (!mkdtemp(dir))
+		abort();
+	return dir;
+}
+
+void gs_test_rmdir(char *dir)
+{
+	DIR *d;
+	struct dirent *e;
+
+	if (!dir)
+		return;
+	d = opendir(dir);
+	if (d) {
+		while ((e = readdir(d)) != NULL) {
+			char *p;
+
+			if (strcmp(e->d_name, ".") == 0 ||
+			    strcmp(e->d_name, "..") == 0)
+				continue;
+			if (asprintf(&p, "%s/%s", dir, e->d_name) < 0)
+				abort();
+			unlink(p);
+			free(p);
+		}
+		closedir(d);
+	}
+	rmdir(dir);
+	free(dir);
+}
+
+char *gs_test_write_file(const char *dir, const char *name, const char *text)
+{
+	char *path;
+	FILE *f;
+
+	if (asprintf(&path, "%s/%s", dir, name) < 0)
+		abort();
+	f = fopen(path, "w");
+	if (!f || fputs(text, f) < 0 || fclose(f) != 0)
+		abort();
+	return path;
+}
+
+const char *gs_test_data(const char *name)
+{
+	static char path[1024];
+	const char *dir = getenv("GS_TEST_DATA");
+
+	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "tests/data", name);
+	return path;
+}
