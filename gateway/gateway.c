@@ -1,0 +1,785 @@
+/* SPDX-License-Identifier: MIT */
+#include "gateway/gateway.h"
+#include "gateway/config.h"
+#include "gateway/engine.h"
+#include "gateway/err.h"
+#include "gateway/log.h"
+#include "gateway/loop.h"
+#include "gateway/msg.h"
+#include "gateway/store.h"
+#include "gateway/timeutil.h"
+#include "sensors/backend.h"
+#include "sensors/decode.h"
+#include "sensors/gpio.h"
+#include "sensors/scenario.h"
+#include "sensors/sim.h"
+#include "sync/sync.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sysexits.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#define GS_EDGE_BATCH 512
+#define GS_MAX_BACKEND_FDS 64
+/* Replay and simulation have no power cut to fear mid-run, so they commit
+ * in larger groups; messages are still committed before they leave. */
+#define GS_FAST_COMMIT_EVENTS 8192
+#define GS_DRAIN_POLL_MS 2
+#define GS_STOP_TIMEOUT_MS 3000
+
+struct gateway {
+	const struct gs_gateway_opts *opts;
+	struct gs_config cfg;
+	struct gs_loop *loop;
+	struct gs_store *store;
+	struct gs_decode *decode;
+	struct gs_engine *engine;
+	struct gs_sync *sync;
+	struct gs_backend *backend;
+	struct gs_scenario_writer *recorder;
+	FILE *print_out;
+
+	int sig_fd;
+	int commit_fd;	 /* periodic group commit */
+	int tick_fd;	 /* run: next decode/engine deadline */
+	int drain_fd;	 /* simulate/replay: waiting for the last ack */
+	int watchdog_fd; /* systemd watchdog pings */
+	int backend_fds[GS_MAX_BACKEND_FDS];
+	size_t n_backend_fds;
+
+	char db_path[GS_PATH_MAX];
+	char *tmp_dir; /* replay's private database directory */
+	unsigned commit_events;
+	bool live; /* wall-clock driven (run) */
+	bool input_done;
+	int64_t last_edge_ms;
+	int64_t first_edge_mono_ns;
+	int64_t drain_start_mono_ns;
+	int status;
+
+	uint64_t n_edges, n_events, n_metrics, n_alerts;
+	struct gs_complaint store_complaint;
+};
+
+/* ---- output: the engine's sink ---------------------------------------- */
+
+static void gw_commit(struct gateway *gw)
+{
+	int rc = gs_store_commit(gw->store);
+
+	if (rc)
+		gs_complain(&gw->store_complaint, GS_LOG_ERR,
+			    "store: commit failed: %s; retrying with the next "
+			    "group",
+			    gs_strerror(rc));
+	else
+		gs_complain_release(&gw->store_complaint, GS_LOG_NOTICE,
+				    "store: commits succeed again");
+}
+
+static void gw_sink_event(void *ctx, const struct gs_event *ev)
+{
+	struct gateway *gw = ctx;
+	const struct gs_sensor_cfg *s = &gw->cfg.sensors[ev->sensor];
+	int rc;
+
+	gw->n_events++;
+	/* The edge's monotonic stamp is not carried through the decoders;
+	 * replay and simulation derive it from event time, run mode maps
+	 * back through the same offset the backend used. */
+	rc = gs_store_add_event(gw->store, ev, s->name, ev->t_ms * 1000000);
+	if (rc)
+		gs_complain(&gw->store_complaint, GS_LOG_ERR,
+			    "store: cannot record an event: %s",
+			    gs_strerror(rc));
+	if (gs_store_uncommitted(gw->store) >= gw->commit_events)
+		gw_commit(gw);
+}
+
+static void gw_print_message(struct gateway *gw, const char *topic,
+			     const cJSON *payload)
+{
+	char *json = gs_json_print(payload);
+
+	if (!json) {
+		gs_log(GS_LOG_ERR, "out of memory printing a message");
+		return;
+	}
+	fprintf(gw->print_out, "{\"topic\": \"%s\", \"payload\": %s}\n", topic,
+		json);
+	cJSON_free(json);
+}
+
+static void gw_sink_publish(void *ctx, enum gs_msg_kind kind, int64_t t_ms,
+			    int64_t window_start_ms, cJSON *payload)
+{
+	struct gateway *gw = ctx;
+	char topic[GS_PATH_MAX];
+	uint64_t seq;
+	int rc;
+
+	if (kind == GS_MSG_METRICS)
+		gw->n_metrics++;
+	else
+		gw->n_alerts++;
+	if (gs_msg_topic(&gw->cfg, kind, topic, sizeof(topic))) {
+		gs_log(GS_LOG_ERR, "topic too long for %s", gs_msg_kind_suffix(kind));
+		goto out;
+	}
+	rc = gs_store_enqueue(gw->store, kind, topic, t_ms, window_start_ms,
+			      payload, &seq);
+	if (rc) {
+		gs_complain(&gw->store_complaint, GS_LOG_ERR,
+			    "store: cannot queue a %s message: %s",
+			    gs_msg_kind_suffix(kind), gs_strerror(rc));
+		goto out;
+	}
+	/* Durable before it leaves: a seq is never published twice with
+	 * different content, whatever happens next. */
+	gw_commit(gw);
+	if (gw->print_out)
+		gw_print_message(gw, topic, payload);
+	else if (gw->sync)
+		gs_sync_notify(gw->sync);
+out:
+	cJSON_Delete(payload);
+}
+
+static const struct gs_engine_sink gw_engine_sink = {
+	.event = gw_sink_event,
+	.publish = gw_sink_publish,
+};
+
+/* The decode stage's events go to the engine, which hands them back to
+ * gw_sink_event once it has placed them in time. */
+static void gw_on_decoded(void *ctx, const struct gs_event *ev)
+{
+	struct gateway *gw = ctx;
+
+	gs_engine_event(gw->engine, ev);
+}
+
+/* ---- time ---------------------------------------------------------------- */
+
+/* The run-mode horizon: edges are read from the kernel a little after they
+ * happened (a busy loop, a slow SD card commit), so wall-clock driven work
+ * (window closes, faults, trailing-window departures) trails the clock by
+ * the grace period; edges themselves are processed at once. */
+static int64_t gw_live_horizon(const struct gateway *gw)
+{
+	return gs_clock_realtime_ms() - gw->cfg.grace_ms;
+}
+
+static void gw_advance(struct gateway *gw, int64_t now_ms)
+{
+	gs_decode_advance(gw->decode, now_ms);
+	gs_engine_advance(gw->engine, gs_decode_settled(gw->decode));
+}
+
+static void gw_arm_tick(struct gateway *gw)
+{
+	int64_t next = gs_decode_next_deadline(gw->decode);
+	int64_t eng = gs_engine_next_deadline(gw->engine);
+
+	if (eng < next)
+		next = eng;
+	if (next == GS_TIME_NONE) {
+		gs_timerfd_disarm(gw->tick_fd);
+		return;
+	}
+	/* +1: deadlines that must be passed fire once time is beyond them. */
+	gs_timerfd_arm_ms(gw->tick_fd, next + 1 - gw_live_horizon(gw));
+}
+
+static void gw_on_tick(void *ctx, int fd, uint32_t events)
+{
+	struct gateway *gw = ctx;
+
+	(void)events;
+	gs_timerfd_drain(fd);
+	gw_advance(gw, gw_live_horizon(gw));
+	gw_arm_tick(gw);
+}
+
+/* ---- input ---------------------------------------------------------------- */
+
+static void gw_input_done(struct gateway *gw);
+
+static void gw_feed(struct gateway *gw, const struct gs_edge *edges, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct gs_edge *e = &edges[i];
+
+		if (gw->recorder && gs_scenario_writer_add(gw->recorder, e)) {
+			gs_log(GS_LOG_ERR, "cannot record the scenario; "
+					   "recording stopped");
+			gs_scenario_writer_close(gw->recorder);
+			gw->recorder = NULL;
+		}
+		gs_decode_push(gw->decode, e);
+		gs_engine_advance(gw->engine, gs_decode_settled(gw->decode));
+	}
+	if (n > 0) {
+		if (gw->n_edges == 0)
+			gw->first_edge_mono_ns = gs_clock_monotonic_ns();
+		gw->n_edges += n;
+		gw->last_edge_ms = edges[n - 1].t_ms;
+	}
+}
+
+static void gw_on_backend(void *ctx, int fd, uint32_t events)
+{
+	struct gateway *gw = ctx;
+	struct gs_edge edges[GS_EDGE_BATCH];
+	int64_t horizon = GS_TIME_NONE;
+	bool eof = false;
+	size_t n = 0;
+	int rc;
+
+	(void)events;
+	rc = gw->backend->ops->read(gw->backend, fd, edges, GS_EDGE_BATCH, &n,
+				    &horizon, &eof);
+	if (rc) {
+		gs_log(GS_LOG_ERR, "%s input failed: %s",
+		       gw->backend->ops->name, gs_strerror(rc));
+		gw->status = rc == GS_EPARSE ? EX_DATAERR : EX_IOERR;
+		gs_loop_stop(gw->loop);
+		return;
+	}
+	gw_feed(gw, edges, n);
+	if (gw->live) {
+		gw_advance(gw, gw_live_horizon(gw));
+		gw_arm_tick(gw);
+	} else if (horizon != GS_TIME_NONE) {
+		gw_advance(gw, horizon);
+		if (horizon > gw->last_edge_ms)
+			gw->last_edge_ms = horizon;
+	}
+	if (eof)
+		gw_input_done(gw);
+}
+
+static void gw_on_drain(void *ctx, int fd, uint32_t events)
+{
+	struct gateway *gw = ctx;
+	int64_t waited_ms;
+
+	(void)events;
+	gs_timerfd_drain(fd);
+	if (gs_sync_idle(gw->sync)) {
+		gs_loop_stop(gw->loop);
+		return;
+	}
+	waited_ms = (gs_clock_monotonic_ns() - gw->drain_start_mono_ns) /
+		    1000000;
+	if (gw->opts->drain_timeout_ms > 0 &&
+	    waited_ms > gw->opts->drain_timeout_ms) {
+		struct gs_outbox_stats st = {0};
+
+		gs_store_outbox_stats(gw->store, &st);
+		gs_log(GS_LOG_ERR,
+		       "the broker did not acknowledge %" PRIu64
+		       " messages within %" PRId64
+		       " ms; they stay in the outbox of %s",
+		       st.pending, gw->opts->drain_timeout_ms, gw->db_path);
+		gw->status = EX_TEMPFAIL;
+		gs_loop_stop(gw->loop);
+	}
+}
+
+/* Simulation or scenario exhausted: close what is open, then wait for the
+ * broker to acknowledge everything (or stop at once when printing). */
+static void gw_input_done(struct gateway *gw)
+{
+	gw->input_done = true;
+	for (size_t i = 0; i < gw->n_backend_fds; i++)
+		gs_loop_del(gw->loop, gw->backend_fds[i]);
+	gw->n_backend_fds = 0;
+	gs_decode_finish(gw->decode, gw->last_edge_ms);
+	gs_engine_finish(gw->engine, gw->last_edge_ms);
+	gw_commit(gw);
+	if (gw->recorder) {
+		if (gs_scenario_writer_close(gw->recorder))
+			gw->status = EX_IOERR;
+		gw->recorder = NULL;
+	}
+	gs_log(GS_LOG_INFO,
+	       "input done: %" PRIu64 " edges, %" PRIu64 " events, %" PRIu64
+	       " windows, %" PRIu64 " alerts",
+	       gw->n_edges, gw->n_events, gw->n_metrics, gw->n_alerts);
+	if (!gw->sync) {
+		gs_loop_stop(gw->loop);
+		return;
+	}
+	gw->drain_start_mono_ns = gs_clock_monotonic_ns();
+	gs_sync_notify(gw->sync);
+	gs_timerfd_arm_periodic_ms(gw->drain_fd, GS_DRAIN_POLL_MS);
+}
+
+/* ---- signals, commits, watchdog ------------------------------------------ */
+
+static int gw_reload(struct gateway *gw);
+
+static void gw_on_signal(void *ctx, int fd, uint32_t events)
+{
+	struct gateway *gw = ctx;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	if (read(fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+		return;
+	switch (si.ssi_signo) {
+	case SIGHUP:
+		if (gw->opts->mode == GS_MODE_RUN)
+			gw_reload(gw);
+		else
+			gs_log(GS_LOG_NOTICE, "SIGHUP ignored outside run mode");
+		break;
+	default:
+		gs_log(GS_LOG_NOTICE, "%s: stopping", strsignal((int)si.ssi_signo));
+		sd_notify(0, "STOPPING=1");
+		gs_loop_stop(gw->loop);
+		break;
+	}
+}
+
+static void gw_on_commit(void *ctx, int fd, uint32_t events)
+{
+	struct gateway *gw = ctx;
+
+	(void)events;
+	gs_timerfd_drain(fd);
+	if (gs_store_uncommitted(gw->store) > 0)
+		gw_commit(gw);
+}
+
+/* The ping comes from the loop itself: a loop stuck anywhere stops it, and
+ * systemd restarts the service. */
+static void gw_on_watchdog(void *ctx, int fd, uint32_t events)
+{
+	(void)ctx;
+	(void)events;
+	gs_timerfd_drain(fd);
+	sd_notify(0, "WATCHDOG=1");
+}
+
+static void gw_fill_status(void *ctx, cJSON *status)
+{
+	struct gateway *gw = ctx;
+	cJSON *sensors;
+
+	cJSON_AddBoolToObject(status, "clock_synced", true);
+	sensors = cJSON_AddArrayToObject(status, "sensors");
+	if (!sensors)
+		return;
+	for (unsigned i = 0; i < gw->cfg.n_sensors; i++) {
+		cJSON *s = cJSON_CreateObject();
+
+		if (!s)
+			return;
+		cJSON_AddStringToObject(s, "name", gw->cfg.sensors[i].name);
+		cJSON_AddStringToObject(
+			s, "type", gs_sensor_type_name(gw->cfg.sensors[i].type));
+		cJSON_AddBoolToObject(
+			s, "faulted",
+			gs_decode_sensor_faulted(gw->decode, i));
+		cJSON_AddItemToArray(sensors, s);
+	}
+}
+
+static const struct gs_sync_hooks gw_sync_hooks = {
+	.fill_status = gw_fill_status,
+};
+
+/* ---- set-up and tear-down ---------------------------------------------- */
+
+static int gw_load_config(const char *path, struct gs_config *cfg)
+{
+	struct gs_diag *diag = calloc(1, sizeof(*diag));
+	int rc;
+
+	if (!diag)
+		return GS_ENOMEM;
+	rc = gs_config_load(path, cfg, diag);
+	for (unsigned i = 0; i < diag->count && i < GS_DIAG_MAX; i++)
+		gs_log(GS_LOG_ERR, "%s", diag->msg[i]);
+	free(diag);
+	return rc;
+}
+
+static int gw_open_backend(struct gateway *gw)
+{
+	const struct gs_gateway_opts *o = gw->opts;
+	struct gs_diag *diag;
+	int rc;
+
+	switch (o->mode) {
+	case GS_MODE_SIMULATE:
+		rc = gs_sim_backend_new(&gw->cfg, &o->sim, &gw->backend);
+		break;
+	case GS_MODE_REPLAY:
+		rc = gs_scenario_backend_new(&gw->cfg, o->scenario_path,
+					     &gw->backend);
+		break;
+	default:
+		diag = calloc(1, sizeof(*diag));
+		if (!diag)
+			return GS_ENOMEM;
+		rc = gs_gpio_backend_new(&gw->cfg, "gapsense", diag,
+					 &gw->backend);
+		for (unsigned i = 0; i < diag->count && i < GS_DIAG_MAX; i++)
+			gs_log(GS_LOG_ERR, "%s", diag->msg[i]);
+		free(diag);
+		break;
+	}
+	if (rc)
+		return rc;
+	gw->n_backend_fds = gw->backend->ops->fds(gw->backend, gw->backend_fds,
+						  GS_MAX_BACKEND_FDS);
+	for (size_t i = 0; i < gw->n_backend_fds; i++) {
+		rc = gs_loop_add(gw->loop, gw->backend_fds[i], gw_on_backend,
+				 gw);
+		if (rc)
+			return rc;
+	}
+	return GS_OK;
+}
+
+static void gw_close_backend(struct gateway *gw)
+{
+	for (size_t i = 0; i < gw->n_backend_fds; i++)
+		gs_loop_del(gw->loop, gw->backend_fds[i]);
+	gw->n_backend_fds = 0;
+	gs_backend_free(gw->backend);
+	gw->backend = NULL;
+}
+
+/* The pipeline proper: everything that depends on the sensor and metrics
+ * parts of the configuration. */
+static int gw_open_pipeline(struct gateway *gw)
+{
+	int rc;
+
+	gw->engine = gs_engine_new(&gw->cfg, &gw_engine_sink, gw);
+	if (!gw->engine)
+		return GS_ECONFIG;
+	gw->decode = gs_decode_new(&gw->cfg, gw_on_decoded, gw);
+	if (!gw->decode)
+		return GS_ENOMEM;
+	rc = gw_open_backend(gw);
+	if (rc)
+		return rc;
+	if (!gw->opts->print) {
+		rc = gs_sync_new(&gw->cfg, gw->store, gw->loop, &gw_sync_hooks,
+				 gw, &gw->sync);
+		if (rc)
+			return rc;
+		rc = gs_sync_start(gw->sync);
+		if (rc)
+			return rc;
+	}
+	return GS_OK;
+}
+
+static void gw_close_pipeline(struct gateway *gw)
+{
+	gw_close_backend(gw);
+	if (gw->sync) {
+		gs_sync_stop(gw->sync, GS_STOP_TIMEOUT_MS);
+		gs_sync_free(gw->sync);
+		gw->sync = NULL;
+	}
+	gs_decode_free(gw->decode);
+	gw->decode = NULL;
+	gs_engine_free(gw->engine);
+	gw->engine = NULL;
+}
+
+/*
+ * SIGHUP: a new configuration replaces the old only if it validates. The
+ * store stays open and committed events stay where they are; the pipeline
+ * is rebuilt, so the window open at the reload restarts its counts (its
+ * events are in the store). The old configuration stays in force on error.
+ */
+static int gw_reload(struct gateway *gw)
+{
+	struct gs_config *next = malloc(sizeof(*next));
+	int rc;
+
+	if (!next)
+		return GS_ENOMEM;
+	sd_notify(0, "RELOADING=1");
+	gs_log(GS_LOG_NOTICE, "reloading %s", gw->opts->config_path);
+	rc = gw_load_config(gw->opts->config_path, next);
+	if (rc) {
+		gs_log(GS_LOG_ERR, "reload rejected: %s is invalid; the "
+				   "running configuration stays in force",
+		       gw->opts->config_path);
+		free(next);
+		sd_notify(0, "READY=1");
+		return rc;
+	}
+	gw_commit(gw);
+	gw_close_pipeline(gw);
+	if (gw->opts->db_path)
+		snprintf(next->database, sizeof(next->database), "%s",
+			 gw->db_path);
+	gw->cfg = *next;
+	free(next);
+	rc = gw_open_pipeline(gw);
+	if (rc) {
+		gs_log(GS_LOG_ERR, "reload failed: %s; stopping",
+		       gs_strerror(rc));
+		gw->status = EX_CONFIG;
+		gs_loop_stop(gw->loop);
+		return rc;
+	}
+	gw_advance(gw, gw_live_horizon(gw));
+	gw_arm_tick(gw);
+	gs_log(GS_LOG_NOTICE, "configuration reloaded");
+	sd_notify(0, "READY=1");
+	return GS_OK;
+}
+
+static int gw_open_signals(struct gateway *gw)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	/* Paho's threads are created later and inherit the blocked mask, so
+	 * every signal reaches the signalfd. */
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
+		gs_log(GS_LOG_ERR, "sigprocmask: %s", strerror(errno));
+		return GS_ESYS;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	gw->sig_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (gw->sig_fd < 0) {
+		gs_log(GS_LOG_ERR, "signalfd: %s", strerror(errno));
+		return GS_ESYS;
+	}
+	return gs_loop_add(gw->loop, gw->sig_fd, gw_on_signal, gw);
+}
+
+static int gw_open_timers(struct gateway *gw)
+{
+	uint64_t wd_usec = 0;
+	int rc;
+
+	gw->commit_fd = gs_timerfd_new();
+	gw->tick_fd = gs_timerfd_new();
+	gw->drain_fd = gs_timerfd_new();
+	if (gw->commit_fd < 0 || gw->tick_fd < 0 || gw->drain_fd < 0)
+		return GS_ESYS;
+	rc = gs_loop_add(gw->loop, gw->commit_fd, gw_on_commit, gw);
+	rc = rc ? rc : gs_loop_add(gw->loop, gw->tick_fd, gw_on_tick, gw);
+	rc = rc ? rc : gs_loop_add(gw->loop, gw->drain_fd, gw_on_drain, gw);
+	rc = rc ? rc
+		: gs_timerfd_arm_periodic_ms(gw->commit_fd,
+					     gw->cfg.commit_interval_ms);
+	if (rc)
+		return rc;
+	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0) {
+		gw->watchdog_fd = gs_timerfd_new();
+		if (gw->watchdog_fd < 0)
+			return GS_ESYS;
+		rc = gs_loop_add(gw->loop, gw->watchdog_fd, gw_on_watchdog, gw);
+		rc = rc ? rc
+			: gs_timerfd_arm_periodic_ms(
+				  gw->watchdog_fd, (int64_t)(wd_usec / 2000));
+	}
+	return rc;
+}
+
+static void gw_close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Replay never touches a unit's database unless told to: it gets a fresh
+ * one in a private directory, removed at exit. */
+static int gw_choose_db(struct gateway *gw)
+{
+	const char *tmp = getenv("TMPDIR");
+	int n;
+
+	if (gw->opts->db_path) {
+		n = snprintf(gw->db_path, sizeof(gw->db_path), "%s",
+			     gw->opts->db_path);
+	} else if (gw->opts->mode == GS_MODE_REPLAY) {
+		if (asprintf(&gw->tmp_dir, "%s/gapsense-replay-XXXXXX",
+			     tmp ? tmp : "/tmp") < 0)
+			return GS_ENOMEM;
+		if (!mkdtemp(gw->tmp_dir)) {
+			gs_log(GS_LOG_ERR, "mkdtemp %s: %s", gw->tmp_dir,
+			       strerror(errno));
+			free(gw->tmp_dir);
+			gw->tmp_dir = NULL;
+			return GS_EIO;
+		}
+		n = snprintf(gw->db_path, sizeof(gw->db_path), "%s/replay.db",
+			     gw->tmp_dir);
+	} else {
+		n = snprintf(gw->db_path, sizeof(gw->db_path), "%s",
+			     gw->cfg.database);
+	}
+	return (n < 0 || (size_t)n >= sizeof(gw->db_path)) ? GS_EINVAL : GS_OK;
+}
+
+static void gw_remove_tmp_db(struct gateway *gw)
+{
+	static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+	char path[GS_PATH_MAX + 16];
+
+	if (!gw->tmp_dir)
+		return;
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		snprintf(path, sizeof(path), "%s%s", gw->db_path, suffixes[i]);
+		unlink(path);
+	}
+	rmdir(gw->tmp_dir);
+	free(gw->tmp_dir);
+	gw->tmp_dir = NULL;
+}
+
+static int gw_status_for(int rc)
+{
+	switch (rc) {
+	case GS_ECONFIG:
+		return EX_CONFIG;
+	case GS_ENOENT:
+		return EX_NOINPUT;
+	case GS_EPERM:
+		return EX_NOPERM;
+	case GS_EPARSE:
+		return EX_DATAERR;
+	case GS_EBUSY:
+		return EX_TEMPFAIL;
+	default:
+		return EX_SOFTWARE;
+	}
+}
+
+static void gw_report(const struct gateway *gw)
+{
+	double secs;
+
+	if (gw->n_edges == 0)
+		return;
+	secs = (double)(gs_clock_monotonic_ns() - gw->first_edge_mono_ns) /
+	       1e9;
+	gs_log(GS_LOG_INFO,
+	       "%" PRIu64 " edges, %" PRIu64 " events, %" PRIu64
+	       " windows, %" PRIu64 " alerts in %.3f s (first edge to %s)",
+	       gw->n_edges, gw->n_events, gw->n_metrics, gw->n_alerts, secs,
+	       gw->sync ? "last acknowledgement" : "last message");
+}
+
+int gs_gateway_main(const struct gs_gateway_opts *opts)
+{
+	struct gateway *gw = calloc(1, sizeof(*gw));
+	struct gs_store_opts store_opts = {0};
+	int rc, status;
+
+	if (!gw)
+		return EX_OSERR;
+	gw->opts = opts;
+	gw->sig_fd = gw->commit_fd = gw->tick_fd = gw->drain_fd = -1;
+	gw->watchdog_fd = -1;
+	gw->live = opts->mode == GS_MODE_RUN;
+	gw->print_out = opts->print ? stdout : NULL;
+
+	rc = gw_load_config(opts->config_path, &gw->cfg);
+	if (rc)
+		goto err_free;
+	gw->commit_events = gw->live ? gw->cfg.commit_events
+				     : GS_FAST_COMMIT_EVENTS;
+	rc = gw_choose_db(gw);
+	if (rc)
+		goto err_free;
+	gw->loop = gs_loop_new();
+	if (!gw->loop) {
+		rc = GS_ESYS;
+		goto err_free;
+	}
+	rc = gw_open_signals(gw);
+	if (rc)
+		goto err_loop;
+	rc = gs_store_open(gw->db_path, &store_opts, &gw->store);
+	if (rc)
+		goto err_loop;
+	rc = gw_open_timers(gw);
+	if (rc)
+		goto err_store;
+	if (opts->record_path) {
+		gw->recorder = gs_scenario_writer_open(&gw->cfg,
+						       opts->record_path);
+		if (!gw->recorder) {
+			rc = GS_EIO;
+			goto err_store;
+		}
+	}
+	rc = gw_open_pipeline(gw);
+	if (rc)
+		goto err_pipeline;
+
+	if (gw->live) {
+		gw_advance(gw, gw_live_horizon(gw));
+		gw_arm_tick(gw);
+	}
+	gs_log(GS_LOG_INFO, "%s: gateway %s at site %s, %u sensors, database %s",
+	       opts->mode == GS_MODE_RUN	  ? "running"
+	       : opts->mode == GS_MODE_SIMULATE ? "simulating"
+						: "replaying",
+	       gw->cfg.gateway_id, gw->cfg.site, gw->cfg.n_sensors, gw->db_path);
+	sd_notify(0, "READY=1");
+	rc = gs_loop_run(gw->loop);
+	if (rc && !gw->status)
+		gw->status = EX_OSERR;
+	if (gw->print_out)
+		fflush(gw->print_out);
+	gw_report(gw);
+	gw_commit(gw);
+	status = gw->status;
+	gw_close_pipeline(gw);
+	gs_scenario_writer_close(gw->recorder);
+	gw_close_fd(&gw->commit_fd);
+	gw_close_fd(&gw->tick_fd);
+	gw_close_fd(&gw->drain_fd);
+	gw_close_fd(&gw->watchdog_fd);
+	gs_store_close(gw->store);
+	gw_close_fd(&gw->sig_fd);
+	gs_loop_free(gw->loop);
+	gw_remove_tmp_db(gw);
+	free(gw);
+	return status;
+
+err_pipeline:
+	gw_close_pipeline(gw);
+	gs_scenario_writer_close(gw->recorder);
+err_store:
+	gw_close_fd(&gw->commit_fd);
+	gw_close_fd(&gw->tick_fd);
+	gw_close_fd(&gw->drain_fd);
+	gw_close_fd(&gw->watchdog_fd);
+	gs_store_close(gw->store);
+err_loop:
+	gw_close_fd(&gw->sig_fd);
+	gs_loop_free(gw->loop);
+err_free:
+	gw_remove_tmp_db(gw);
+	free(gw);
+	return gw_status_for(rc);
+}

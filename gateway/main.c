@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gapsense: the command line. Each subcommand parses its own options and
+ * hands a filled-in struct to the part of the daemon that does the work.
+ */
+#include "gateway/cmd_wiring.h"
+#include "gateway/config.h"
+#include "gateway/err.h"
+#include "gateway/gateway.h"
+#include "gateway/log.h"
+#include "gateway/timeutil.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#define GS_DEFAULT_CONFIG "/etc/gapsense/gapsense.conf"
+
+struct gs_command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *usage;
+};
+
+static const char gs_usage_run[] =
+	"usage: gapsense run [-c FILE] [--db FILE] [--print] [-v]\n"
+	"Runs the daemon on the GPIO sensors of FILE (default " GS_DEFAULT_CONFIG
+	").\n"
+	"  -c, --config FILE  configuration file\n"
+	"      --db FILE      database instead of [storage] database\n"
+	"      --print        publish nothing; print each message as a JSON "
+	"line\n"
+	"  -v, --verbose      debug logging\n";
+
+static const char gs_usage_check[] =
+	"usage: gapsense check-config FILE\n"
+	"Validates FILE. Exits 0, or prints every problem as FILE:LINE: "
+	"message\nand exits 78.\n";
+
+static const char gs_usage_simulate[] =
+	"usage: gapsense simulate -c FILE [options]\n"
+	"Runs the daemon with a simulated store as sensor input, in "
+	"accelerated time.\n"
+	"  -c, --config FILE       configuration file (its sensors are "
+	"simulated)\n"
+	"      --speed N           virtual seconds per real second (default "
+	"60; 0 = as fast as possible)\n"
+	"      --duration D        virtual duration, e.g. 2h (default 1h)\n"
+	"      --start TIME        virtual start, ISO-8601 UTC (default today "
+	"08:00Z)\n"
+	"      --seed N            random seed (default 1)\n"
+	"      --customers N       customers per day (default 2000)\n"
+	"      --record FILE       also write the edges as a scenario file\n"
+	"      --db FILE           database instead of [storage] database\n"
+	"      --print             publish nothing; print each message as a "
+	"JSON line\n"
+	"      --drain-timeout D   give up waiting for the broker after D "
+	"(default 30s)\n"
+	"  -v, --verbose           debug logging\n";
+
+static const char gs_usage_replay[] =
+	"usage: gapsense replay -c CONFIG SCENARIO [options]\n"
+	"Runs the whole pipeline on the edges of SCENARIO, in virtual time, as "
+	"fast as it can.\n"
+	"  -c, --config FILE       configuration file\n"
+	"      --db FILE           database (default: a fresh temporary one)\n"
+	"      --print             publish nothing; print each message as a "
+	"JSON line\n"
+	"      --drain-timeout D   give up waiting for the broker after D "
+	"(default 0: wait)\n"
+	"  -v, --verbose           debug logging\n";
+
+static const char gs_usage_wiring[] =
+	"usage: gapsense wiring -c CONFIG [--duration D]\n"
+	"Shows every configured sensor live, and each edge with its meaning.\n";
+
+enum {
+	OPT_DB = 256,
+	OPT_PRINT,
+	OPT_SPEED,
+	OPT_DURATION,
+	OPT_START,
+	OPT_SEED,
+	OPT_CUSTOMERS,
+	OPT_RECORD,
+	OPT_DRAIN_TIMEOUT,
+};
+
+static const struct option gs_daemon_options[] = {
+	{"config", required_argument, NULL, 'c'},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+	{"db", required_argument, NULL, OPT_DB},
+	{"print", no_argument, NULL, OPT_PRINT},
+	{"speed", required_argument, NULL, OPT_SPEED},
+	{"duration", required_argument, NULL, OPT_DURATION},
+	{"start", required_argument, NULL, OPT_START},
+	{"seed", required_argument, NULL, OPT_SEED},
+	{"customers", required_argument, NULL, OPT_CUSTOMERS},
+	{"record", required_argument, NULL, OPT_RECORD},
+	{"drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT},
+	{NULL, 0, NULL, 0},
+};
+
+static const char *gs_option_name(int val)
+{
+	for (const struct option *o = gs_daemon_options; o->name; o++)
+		if (o->val == val)
+			return o->name;
+	return "?";
+}
+
+static int gs_bad_value(const char *opt, const char *value, const char *want)
+{
+	fprintf(stderr, "gapsense: --%s '%s': %s\n", opt, value, want);
+	return EX_USAGE;
+}
+
+static int gs_parse_uint(const char *opt, const char *s, uint64_t *out)
+{
+	char *end;
+
+	if (s[0] < '0' || s[0] > '9')
+		return gs_bad_value(opt, s, "expected a whole number");
+	*out = strtoull(s, &end, 10);
+	if (*end)
+		return gs_bad_value(opt, s, "expected a whole number");
+	return 0;
+}
+
+/*
+ * Options shared by run, simulate and replay; each rejects those it does
+ * not take. Returns 0 or an exit status.
+ */
+static int gs_parse_daemon_args(int argc, char **argv, const char *usage,
+				struct gs_gateway_opts *o)
+{
+	uint64_t u;
+	int c, rc;
+	char *end;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:vh", gs_daemon_options,
+				NULL)) != -1) {
+		bool sim_only = c == OPT_SPEED || c == OPT_DURATION ||
+				c == OPT_START || c == OPT_SEED ||
+				c == OPT_CUSTOMERS || c == OPT_RECORD;
+
+		if ((sim_only && o->mode != GS_MODE_SIMULATE) ||
+		    (c == OPT_DRAIN_TIMEOUT && o->mode == GS_MODE_RUN)) {
+			fprintf(stderr, "gapsense: %s does not take --%s\n%s",
+				argv[0], gs_option_name(c), usage);
+			return EX_USAGE;
+		}
+		switch (c) {
+		case 'c':
+			o->config_path = optarg;
+			break;
+		case 'v':
+			gs_log_set_level(GS_LOG_DEBUG);
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			exit(0);
+		case OPT_DB:
+			o->db_path = optarg;
+			break;
+		case OPT_PRINT:
+			o->print = true;
+			break;
+		case OPT_SPEED:
+			o->sim.speed = strtod(optarg, &end);
+			if (*end || end == optarg || o->sim.speed < 0)
+				return gs_bad_value("speed", optarg,
+						    "expected a number >= 0");
+			break;
+		case OPT_DURATION:
+			if (gs_duration_parse(optarg, &o->sim.duration_ms) ||
+			    o->sim.duration_ms <= 0)
+				return gs_bad_value("duration", optarg,
+						    "expected a duration such "
+						    "as 90m or 2h");
+			break;
+		case OPT_START:
+			if (gs_time_parse(optarg, &o->sim.start_ms))
+				return gs_bad_value("start", optarg,
+						    "expected "
+						    "2026-11-23T08:00:00Z");
+			break;
+		case OPT_SEED:
+			rc = gs_parse_uint("seed", optarg, &o->sim.seed);
+			if (rc)
+				return rc;
+			break;
+		case OPT_CUSTOMERS:
+			rc = gs_parse_uint("customers", optarg, &u);
+			if (rc)
+				return rc;
+			if (u == 0 || u > 10000000)
+				return gs_bad_value("customers", optarg,
+						    "expected 1 to 10000000");
+			o->sim.customers_per_day = (unsigned)u;
+			break;
+		case OPT_RECORD:
+			o->record_path = optarg;
+			break;
+		case OPT_DRAIN_TIMEOUT:
+			if (gs_duration_parse(optarg, &o->drain_timeout_ms))
+				return gs_bad_value("drain-timeout", optarg,
+						    "expected a duration such "
+						    "as 30s");
+			break;
+		default:
+			fputs(usage, stderr);
+			return EX_USAGE;
+		}
+	}
+	if (o->mode == GS_MODE_REPLAY) {
+		if (optind != argc - 1) {
+			fprintf(stderr, "gapsense: replay needs one SCENARIO "
+					"file\n%s",
+				usage);
+			return EX_USAGE;
+		}
+		o->scenario_path = argv[optind];
+	} else if (optind != argc) {
+		fprintf(stderr, "gapsense: unexpected argument '%s'\n%s",
+			argv[optind], usage);
+		return EX_USAGE;
+	}
+	if (!o->config_path) {
+		if (o->mode != GS_MODE_RUN) {
+			fprintf(stderr, "gapsense: -c CONFIG is required\n%s",
+				usage);
+			return EX_USAGE;
+		}
+		o->config_path = GS_DEFAULT_CONFIG;
+	}
+	return 0;
+}
+
+static int gs_daemon(enum gs_mode mode, const char *usage, int argc,
+		     char **argv)
+{
+	struct gs_gateway_opts o = {
+		.mode = mode,
+		.sim = {.seed = 1, .speed = 60, .duration_ms = GS_MS_PER_H},
+		.drain_timeout_ms = mode == GS_MODE_SIMULATE ? 30 * GS_MS_PER_S
+							     : 0,
+	};
+	int rc = gs_parse_daemon_args(argc, argv, usage, &o);
+
+	if (rc)
+		return rc;
+	if (mode == GS_MODE_SIMULATE && o.sim.start_ms == 0)
+		o.sim.start_ms = gs_floor_to(gs_clock_realtime_ms(),
+					     GS_MS_PER_DAY) +
+				 8 * GS_MS_PER_H;
+	return gs_gateway_main(&o);
+}
+
+static int gs_cmd_run(int argc, char **argv)
+{
+	return gs_daemon(GS_MODE_RUN, gs_usage_run, argc, argv);
+}
+
+static int gs_cmd_simulate(int argc, char **argv)
+{
+	return gs_daemon(GS_MODE_SIMULATE, gs_usage_simulate, argc, argv);
+}
+
+static int gs_cmd_replay(int argc, char **argv)
+{
+	return gs_daemon(GS_MODE_REPLAY, gs_usage_replay, argc, argv);
+}
+
+static int gs_cmd_check_config(int argc, char **argv)
+{
+	struct gs_config *cfg;
+	struct gs_diag *diag;
+	int rc;
+
+	if (argc == 2 && (strcmp(argv[1], "-h") == 0 ||
+			  strcmp(argv[1], "--help") == 0)) {
+		fputs(gs_usage_check, stdout);
+		return 0;
+	}
+	if (argc != 2) {
+		fputs(gs_usage_check, stderr);
+		return EX_USAGE;
+	}
+	cfg = malloc(sizeof(*cfg));
+	diag = calloc(1, sizeof(*diag));
+	if (!cfg || !diag) {
+		free(cfg);
+		free(diag);
+		return EX_OSERR;
+	}
+	rc = gs_config_load(argv[1], cfg, diag);
+	for (unsigned i = 0; i < diag->count && i < GS_DIAG_MAX; i++)
+		fprintf(stderr, "%s\n", diag->msg[i]);
+	if (diag->count > GS_DIAG_MAX)
+		fprintf(stderr, "%s: ... and %u more problems\n", argv[1],
+			diag->count - GS_DIAG_MAX);
+	if (rc == GS_OK)
+		printf("%s: OK (gateway %s, site %s, %u sensors)\n", argv[1],
+		       cfg->gateway_id, cfg->site, cfg->n_sensors);
+	free(cfg);
+	free(diag);
+	if (rc == GS_OK)
+		return 0;
+	return rc == GS_ENOENT ? EX_NOINPUT : EX_CONFIG;
+}
+
+static const struct gs_command gs_commands[] = {
+	{"run", gs_cmd_run, gs_usage_run},
+	{"check-config", gs_cmd_check_config, gs_usage_check},
+	{"simulate", gs_cmd_simulate, gs_usage_simulate},
+	{"replay", gs_cmd_replay, gs_usage_replay},
+	{"wiring", gs_cmd_wiring, gs_usage_wiring},
+};
+
+static void gs_usage(FILE *out)
+{
+	fputs("usage: gapsense COMMAND [options]\n"
+	      "Edge gateway: perceived versus actual customer experience.\n\n"
+	      "Commands:\n"
+	      "  run           the daemon on the GPIO sensors\n"
+	      "  check-config  validate a configuration file\n"
+	      "  simulate      the daemon on a simulated store\n"
+	      "  replay        the pipeline on a recorded scenario\n"
+	      "  wiring        live view of every sensor, for installers\n\n"
+	      "  gapsense COMMAND --help   options of a command\n"
+	      "  gapsense --version        the version\n",
+	      out);
+}
+
+int main(int argc, char **argv)
+{
+	gs_log_init_from_env();
+	if (argc < 2) {
+		gs_usage(stderr);
+		return EX_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		gs_usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "--version") == 0 ||
+	    strcmp(argv[1], "version") == 0) {
+		printf("gapsense %s\n", GS_VERSION);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(gs_commands) / sizeof(gs_commands[0]);
+	     i++) {
+		if (strcmp(argv[1], gs_commands[i].name) == 0)
+			return gs_commands[i].fn(argc - 1, argv + 1);
+	}
+	fprintf(stderr, "gapsense: unknown command '%s'\n", argv[1]);
+	gs_usage(stderr);
+	return EX_USAGE;
+}
