@@ -68,5 +68,5 @@ gs_stop_broker() {
 # database $2.
 gs_write_sim_config() {
 	sed -e "s|@PORT@|${MQTT_PORT:-1883}|" -e "s|@DB@|$2|" \
-		"$GS_SOURCE_DIR/tests/data/sim-store.conf.in" >"$1"
+		"$GS_SOURCE_DIR/deploy/simulated-store.conf.in" >"$1"
 }

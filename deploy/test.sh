@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The quick start's second command: installs what is needed, builds (also
+# with AddressSanitizer + UndefinedBehaviorSanitizer, against libgpiod 2.x,
+# and cross-compiled for arm64) and runs every test suite through ctest.
+#
+#   deploy/test.sh            everything (what CI runs)
+#   deploy/test.sh --fast     the unit tests only, in the normal build
+#
+# Suites by ctest label: unit (seconds), integration (real mosquitto, the
+# real binary), slow (outage and crash loops), vm (real kernel GPIO under
+# qemu), package (debootstrap, lintian). `ctest --test-dir build -L unit`
+# runs the fast ones alone.
+set -euo pipefail
+
+src=$(cd "$(dirname "$0")/.." && pwd)
+jobs=$(nproc)
+fast=false
+[ "${1:-}" = --fast ] && fast=true
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "dependencies"
+if $fast; then
+	"$src/deploy/install-deps.sh" test
+else
+	"$src/deploy/install-deps.sh" all
+fi
+
+step "build (warnings are errors)"
+cmake -S "$src" -B "$src/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	-DGS_WERROR=ON >/dev/null
+cmake --build "$src/build" -j"$jobs"
+
+if $fast; then
+	step "unit tests"
+	ctest --test-dir "$src/build" -L unit --output-on-failure -j"$jobs"
+	exit 0
+fi
+
+failed=()
+run_suite() {
+	local name=$1
+	shift
+	step "$name"
+	if ! "$@"; then
+		failed+=("$name")
+	fi
+}
+
+run_suite "all test suites (libgpiod $(pkg-config --modversion libgpiod))" \
+	ctest --test-dir "$src/build" --output-on-failure -j"$jobs"
+
+step "sanitizer build (ASan + UBSan)"
+cmake -S "$src" -B "$src/build-asan" -DCMAKE_BUILD_TYPE=Debug \
+	-DGS_SANITIZE=ON -DGS_WERROR=ON >/dev/null
+cmake --build "$src/build-asan" -j"$jobs"
+run_suite "unit tests under ASan + UBSan" \
+	env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	ctest --test-dir "$src/build-asan" -L unit --output-on-failure -j"$jobs"
+
+step "libgpiod 2.x build"
+prefix=$("$src/deploy/gpiod2-prefix.sh" "$src/build-gpiod2-prefix")
+cmake -S "$src" -B "$src/build-gpiod2" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	-DGS_WERROR=ON -DGS_GPIOD_PREFIX="$prefix" >/dev/null
+cmake --build "$src/build-gpiod2" -j"$jobs"
+run_suite "unit and VM tests against libgpiod 2.x" \
+	ctest --test-dir "$src/build-gpiod2" -L 'unit|vm' --output-on-failure -j"$jobs"
+
+run_suite "arm64 cross build, unit tests under qemu-aarch64" \
+	"$src/deploy/cross-arm64.sh" "$src/build-arm64"
+
+if [ ${#failed[@]} -gt 0 ]; then
+	printf '\nFAILED suites: %s\n' "${failed[*]}" >&2
+	exit 1
+fi
+printf '\nAll suites passed.\n'
