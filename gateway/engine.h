@@ -13,6 +13,15 @@
  * closed; then day resets and trailing-window departures at t; then the
  * events at t in the order given; then limits that must be passed (a queue
  * abandonment at t is processed once time has moved past t).
+ *
+ * Local time: the daily occupancy reset is computed with localtime_r()
+ * under TZ set to cfg->timezone. The engine sets TZ only around that
+ * conversion (at start and once a day) and restores it after, so it must
+ * not run while another thread reads local time.
+ *
+ * publish() is given t_ms = the event time at which the message was made:
+ * a window's end (or last_ms for the windows gs_engine_finish() closes),
+ * an alert's own time.
  */
 #ifndef GS_ENGINE_H
 #define GS_ENGINE_H
@@ -78,5 +87,7 @@ void gs_engine_set_clock_synced(struct gs_engine *eng, bool synced);
 
 /* Current occupancy and per-sensor fault flags, for the status message. */
 int64_t gs_engine_occupancy(const struct gs_engine *eng);
+/* Whether any line of sensor (an index into cfg->sensors) is faulted. */
+bool gs_engine_sensor_faulted(const struct gs_engine *eng, unsigned sensor);
 
 #endif
