@@ -1,0 +1,655 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The store's connection, schema and transactions; events live in
+ * store_events.c, the outbox and windows in store_outbox.c. docs/storage.md
+ * explains the choices below with figures.
+ */
+#include "gateway/store_priv.h"
+#include "gateway/err.h"
+#include "gateway/log.h"
+
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * 1 KiB pages: a group commit of ~10 small rows rewrites one leaf page in
+ * the WAL, so the page size is the write cost per commit. 4 KiB pages cost
+ * four times as much on the SD card; 512-byte pages split more often and
+ * write page 1 (the file size in the header) at almost every commit, for
+ * no gain (bench/bench_store.c compares them). Applies to new files only.
+ */
+#define GS_STORE_PAGE_SIZE 1024
+/*
+ * A checkpoint writes each page changed since the last one once more, to
+ * the database file, and fsyncs. 2000 pages (2 MiB of WAL, about 15
+ * minutes at 20 events/s) means the hot leaf pages are copied rarely and
+ * the checkpoint's cost is about the database's growth.
+ */
+#define GS_STORE_AUTOCHECKPOINT 2000
+/* The WAL is rewound, not truncated, after a checkpoint (no file-system
+ * metadata churn); only a file grown past this by a huge transaction is
+ * cut back. */
+#define GS_STORE_WAL_LIMIT (4 * 1024 * 1024)
+/* Another process holding the write lock (the sqlite3 shell) may stall the
+ * loop this long before the write fails with GS_EBUSY. */
+#define GS_STORE_BUSY_MS 1000
+
+/*
+ * The schema, in one place. Step i migrates user_version i to i + 1 inside
+ * one transaction (DDL is transactional in SQLite), so a power cut during
+ * an upgrade leaves the previous version intact. Append steps; never edit
+ * a released one.
+ */
+static const char *const gs_store_migrations[] = {
+    /* v1: the foundation (issue 2). */
+    "CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value)"
+    " WITHOUT ROWID;"
+    "CREATE TABLE sensors(id INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE events(id INTEGER PRIMARY KEY,"
+    " t_ms INTEGER NOT NULL, mono_ns INTEGER NOT NULL,"
+    " sensor INTEGER NOT NULL REFERENCES sensors(id),"
+    " kind INTEGER NOT NULL, value INTEGER NOT NULL,"
+    " input INTEGER NOT NULL, flags INTEGER NOT NULL);"
+    "CREATE TABLE windows(start_ms INTEGER PRIMARY KEY,"
+    " seq INTEGER NOT NULL, payload TEXT NOT NULL);"
+    "CREATE TABLE outbox(seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL,"
+    " topic TEXT NOT NULL, created_ms INTEGER NOT NULL,"
+    " payload TEXT NOT NULL);",
+
+    /*
+     * v2: store-and-forward (issue 5). Boots, so that a monotonic stamp
+     * can be tied to its boot. outbox.bytes for quota accounting without
+     * reading payloads, rebuilt so that bytes sits before the payload:
+     * a column after a long payload lives in its overflow pages.
+     */
+    "CREATE TABLE boots(id INTEGER PRIMARY KEY,"
+    " boot_id TEXT NOT NULL UNIQUE, first_ms INTEGER NOT NULL);"
+    "ALTER TABLE events ADD COLUMN boot INTEGER REFERENCES boots(id);"
+    "CREATE TABLE outbox_v2(seq INTEGER PRIMARY KEY,"
+    " kind INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
+    " bytes INTEGER NOT NULL, topic TEXT NOT NULL,"
+    " payload TEXT NOT NULL);"
+    "INSERT INTO outbox_v2 SELECT seq, kind, created_ms,"
+    " length(CAST(topic AS BLOB)) + length(CAST(payload AS BLOB)),"
+    " topic, payload FROM outbox ORDER BY seq;"
+    "DROP TABLE outbox;"
+    "ALTER TABLE outbox_v2 RENAME TO outbox;",
+};
+
+#define GS_STORE_SCHEMA_VERSION                                                \
+	((int)(sizeof(gs_store_migrations) / sizeof(gs_store_migrations[0])))
+
+static const char *const gs_store_sql[GS_SQL_COUNT_] = {
+    [GS_SQL_BEGIN] = "BEGIN IMMEDIATE",
+    [GS_SQL_COMMIT] = "COMMIT",
+    [GS_SQL_ROLLBACK] = "ROLLBACK",
+    [GS_SQL_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [GS_SQL_META_SET] = "INSERT OR REPLACE INTO meta(key, value)"
+                        " VALUES(?1, ?2)",
+    [GS_SQL_META_ADD_INT] = "INSERT INTO meta(key, value) VALUES(?1, ?2)"
+                            " ON CONFLICT(key) DO UPDATE"
+                            " SET value = value + excluded.value",
+    [GS_SQL_SENSOR_GET] = "SELECT id FROM sensors WHERE name = ?1",
+    [GS_SQL_SENSOR_ADD] = "INSERT INTO sensors(name) VALUES(?1)",
+    [GS_SQL_BOOT_GET] = "SELECT id FROM boots WHERE boot_id = ?1",
+    [GS_SQL_BOOT_ADD] = "INSERT INTO boots(boot_id, first_ms)"
+                        " VALUES(?1, ?2)",
+    [GS_SQL_EVENT_ADD] = "INSERT INTO events(t_ms, mono_ns, boot, sensor,"
+                         " kind, value, input, flags)"
+                         " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [GS_SQL_EVENT_SCAN] = "SELECT id, t_ms FROM events WHERE id > ?1"
+                          " ORDER BY id LIMIT ?2",
+    [GS_SQL_EVENT_DELETE] = "DELETE FROM events"
+                            " WHERE id > ?1 AND id <= ?2 AND t_ms < ?3",
+    [GS_SQL_WINDOW_ADD] = "INSERT OR REPLACE INTO windows(start_ms, seq,"
+                          " payload) VALUES(?1, ?2, ?3)",
+    [GS_SQL_WINDOW_RANGE] = "SELECT seq, start_ms, payload FROM windows"
+                            " WHERE start_ms >= ?1 AND start_ms < ?2"
+                            " ORDER BY start_ms LIMIT ?3",
+    [GS_SQL_WINDOW_PRUNE] = "DELETE FROM windows WHERE start_ms IN"
+                            " (SELECT start_ms FROM windows"
+                            " WHERE start_ms < ?1 ORDER BY start_ms"
+                            " LIMIT ?2)",
+    [GS_SQL_OUTBOX_ADD] = "INSERT INTO outbox(seq, kind, created_ms, bytes,"
+                          " topic, payload)"
+                          " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [GS_SQL_OUTBOX_FETCH] = "SELECT seq, kind, created_ms, topic, payload"
+                            " FROM outbox WHERE seq > ?1 AND seq <= ?2"
+                            " AND (?3 < 0 OR kind = ?3)"
+                            " ORDER BY seq LIMIT ?4",
+    [GS_SQL_OUTBOX_ACK] = "DELETE FROM outbox WHERE seq = ?1",
+    [GS_SQL_OUTBOX_STATS] = "SELECT count(*), coalesce(sum(bytes), 0),"
+                            " min(created_ms) FROM outbox",
+    [GS_SQL_OUTBOX_AGED] = "SELECT count(*) FROM outbox"
+                           " WHERE created_ms < ?1",
+    [GS_SQL_OUTBOX_DROP_AGED] = "DELETE FROM outbox WHERE created_ms < ?1",
+    [GS_SQL_OUTBOX_SCAN] = "SELECT seq, bytes FROM outbox ORDER BY seq",
+    [GS_SQL_OUTBOX_DROP_UPTO] = "DELETE FROM outbox WHERE seq <= ?1",
+};
+
+int gs_store_schema_version(void)
+{
+	return GS_STORE_SCHEMA_VERSION;
+}
+
+int gs_store_map_err(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return GS_OK;
+	case SQLITE_FULL:
+		return GS_EFULL;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return GS_EBUSY;
+	case SQLITE_NOMEM:
+		return GS_ENOMEM;
+	case SQLITE_IOERR:
+		return GS_EIO;
+	case SQLITE_PERM:
+	case SQLITE_READONLY:
+	case SQLITE_AUTH:
+		return GS_EPERM;
+	default:
+		return GS_ESTORE;
+	}
+}
+
+/* Ends the open transaction with ROLLBACK and forgets everything the
+ * store remembered about it. */
+static void gs_store_abort(struct gs_store *st)
+{
+	int rc;
+
+	if (!sqlite3_get_autocommit(st->db)) {
+		rc = gs_store_run(st, st->stmt[GS_SQL_ROLLBACK]);
+		if (rc != SQLITE_OK)
+			gs_log(GS_LOG_ERR, "store %s: rollback: %s", st->path,
+			       sqlite3_errmsg(st->db));
+	}
+	if (st->txn_durable) {
+		rc = sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL", NULL,
+		                  NULL, NULL);
+		if (rc != SQLITE_OK)
+			gs_log(GS_LOG_ERR, "store %s: synchronous: %s",
+			       st->path, sqlite3_errmsg(st->db));
+	}
+	st->in_txn = false;
+	st->txn_durable = false;
+	st->uncommitted = 0;
+	st->last_seq = st->committed_seq;
+	/* Rows added by the transaction are gone: ids cached from it too. */
+	st->boot_row = 0;
+	st->prune_active = false;
+	gs_store_sensor_cache_clear(st);
+}
+
+static int gs_store_log_err(struct gs_store *st, int rc, const char *what)
+{
+	gs_complain(&st->complaint, GS_LOG_ERR, "store %s: %s: %s (%s)",
+	            st->path, what, sqlite3_errmsg(st->db), sqlite3_errstr(rc));
+	return gs_store_map_err(rc);
+}
+
+int gs_store_write_failed(struct gs_store *st, int rc, const char *what)
+{
+	int err = gs_store_log_err(st, rc, what);
+
+	gs_store_abort(st);
+	return err;
+}
+
+int gs_store_read_failed(struct gs_store *st, int rc, const char *what)
+{
+	int err = gs_store_log_err(st, rc, what);
+
+	if (st->in_txn && sqlite3_get_autocommit(st->db))
+		gs_store_abort(st);
+	return err;
+}
+
+int gs_store_run(struct gs_store *st, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	(void)st;
+	/* reset repeats step's error, which rc already holds. */
+	(void)sqlite3_reset(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+int gs_store_begin(struct gs_store *st)
+{
+	int rc;
+
+	if (st->in_txn)
+		return GS_OK;
+	rc = gs_store_run(st, st->stmt[GS_SQL_BEGIN]);
+	if (rc != SQLITE_OK)
+		return gs_store_write_failed(st, rc, "begin");
+	st->in_txn = true;
+	return GS_OK;
+}
+
+/*
+ * synchronous=NORMAL lets a power cut take back the last commits. That is
+ * fine for events, but not for a message: once published and acknowledged,
+ * its seq must never be handed out again, so outbox rows commit with the
+ * WAL fsynced (a few per window, not per event). The level cannot change
+ * inside a transaction, hence the commit of pending events first.
+ */
+int gs_store_begin_durable(struct gs_store *st)
+{
+	int rc;
+
+	if (st->in_txn && st->txn_durable)
+		return GS_OK;
+	if (st->in_txn) {
+		rc = gs_store_commit(st);
+		if (rc != GS_OK)
+			return rc;
+	}
+	rc = sqlite3_exec(st->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return gs_store_write_failed(st, rc, "synchronous=FULL");
+	st->txn_durable = true;
+	rc = gs_store_run(st, st->stmt[GS_SQL_BEGIN]);
+	if (rc != SQLITE_OK)
+		return gs_store_write_failed(st, rc, "begin");
+	st->in_txn = true;
+	return GS_OK;
+}
+
+int gs_store_commit(struct gs_store *st)
+{
+	int rc;
+
+	if (!st || !st->in_txn)
+		return GS_OK;
+	rc = gs_store_run(st, st->stmt[GS_SQL_COMMIT]);
+	if (rc != SQLITE_OK)
+		return gs_store_write_failed(st, rc, "commit");
+	st->in_txn = false;
+	st->uncommitted = 0;
+	st->committed_seq = st->last_seq;
+	if (st->txn_durable) {
+		st->txn_durable = false;
+		rc = sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL", NULL,
+		                  NULL, NULL);
+		if (rc != SQLITE_OK)
+			gs_log(GS_LOG_ERR, "store %s: synchronous: %s",
+			       st->path, sqlite3_errmsg(st->db));
+	}
+	gs_complain_release(&st->complaint, GS_LOG_NOTICE,
+	                    "store %s: writing again", st->path);
+	return GS_OK;
+}
+
+unsigned gs_store_uncommitted(const struct gs_store *st)
+{
+	return st ? st->uncommitted : 0;
+}
+
+uint64_t gs_store_last_seq(const struct gs_store *st)
+{
+	return st ? st->last_seq : 0;
+}
+
+/* Runs one or more statements at open time; logs with the path. */
+static int gs_store_exec(struct gs_store *st, const char *sql, const char *what)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+
+	if (rc != SQLITE_OK) {
+		gs_log(GS_LOG_ERR, "store %s: %s: %s", st->path, what,
+		       msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return gs_store_map_err(rc);
+	}
+	return GS_OK;
+}
+
+/* Runs a one-row query and returns its first column as an integer. */
+static int gs_store_query_int(struct gs_store *st, const char *sql,
+                              int64_t *out)
+{
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+
+	if (rc != SQLITE_OK)
+		goto err;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(s, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_OK)
+		return GS_OK;
+err:
+	gs_log(GS_LOG_ERR, "store %s: %s: %s", st->path, sql,
+	       sqlite3_errmsg(st->db));
+	return gs_store_map_err(rc);
+}
+
+/* Switches to WAL (a no-op for a file already in WAL mode). */
+static int gs_store_wal(struct gs_store *st, bool *wal)
+{
+	sqlite3_stmt *s;
+	int rc =
+	    sqlite3_prepare_v2(st->db, "PRAGMA journal_mode=WAL", -1, &s, NULL);
+
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW) {
+			const unsigned char *mode = sqlite3_column_text(s, 0);
+
+			*wal = mode && strcmp((const char *)mode, "wal") == 0;
+			rc = SQLITE_OK;
+		}
+		sqlite3_finalize(s);
+	}
+	if (rc != SQLITE_OK) {
+		gs_log(GS_LOG_ERR, "store %s: journal_mode: %s", st->path,
+		       sqlite3_errmsg(st->db));
+		return gs_store_map_err(rc);
+	}
+	return GS_OK;
+}
+
+static int gs_store_set_pragmas(struct gs_store *st,
+                                const struct gs_store_opts *opts)
+{
+	char sql[256];
+	bool wal = false;
+	int rc;
+
+	/* page_size first: it only counts before the file has a page. */
+	snprintf(sql, sizeof(sql), "PRAGMA page_size=%d", GS_STORE_PAGE_SIZE);
+	rc = gs_store_exec(st, sql, "page_size");
+	if (rc != GS_OK)
+		return rc;
+	rc = gs_store_wal(st, &wal);
+	if (rc != GS_OK)
+		return rc;
+	if (!wal) {
+		gs_log(GS_LOG_ERR, "store %s: cannot switch to WAL mode",
+		       st->path);
+		return GS_ESTORE;
+	}
+	snprintf(sql, sizeof(sql),
+	         "PRAGMA synchronous=NORMAL;"
+	         "PRAGMA secure_delete=OFF;"
+	         "PRAGMA temp_store=MEMORY;"
+	         "PRAGMA wal_autocheckpoint=%d;"
+	         "PRAGMA journal_size_limit=%d;"
+	         "PRAGMA foreign_keys=OFF;",
+	         GS_STORE_AUTOCHECKPOINT, GS_STORE_WAL_LIMIT);
+	rc = gs_store_exec(st, sql, "setting pragmas");
+	if (rc != GS_OK)
+		return rc;
+	if (opts && opts->max_bytes > 0) {
+		int64_t pages = opts->max_bytes / GS_STORE_PAGE_SIZE, got = 0;
+
+		snprintf(sql, sizeof(sql), "PRAGMA max_page_count=%" PRId64,
+		         pages > 0 ? pages : 1);
+		rc = gs_store_query_int(st, sql, &got);
+		if (rc != GS_OK)
+			return rc;
+		gs_log(GS_LOG_DEBUG, "store %s: capped at %" PRId64 " pages",
+		       st->path, got);
+	}
+	return GS_OK;
+}
+
+static int gs_store_migrate(struct gs_store *st)
+{
+	int64_t version = 0;
+	char sql[64];
+	int rc;
+
+	rc = gs_store_query_int(st, "PRAGMA user_version", &version);
+	if (rc != GS_OK)
+		return rc;
+	if (version > GS_STORE_SCHEMA_VERSION || version < 0) {
+		gs_log(GS_LOG_ERR,
+		       "store %s: schema version %" PRId64
+		       " is newer than this gapsense knows (%d): refusing to "
+		       "touch it",
+		       st->path, version, GS_STORE_SCHEMA_VERSION);
+		return GS_ESTORE;
+	}
+	for (; version < GS_STORE_SCHEMA_VERSION; version++) {
+		rc = gs_store_exec(st, "BEGIN IMMEDIATE", "begin migration");
+		if (rc != GS_OK)
+			return rc;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version=%" PRId64,
+		         version + 1);
+		rc = gs_store_exec(st, gs_store_migrations[version],
+		                   "migrating the schema");
+		if (rc == GS_OK)
+			rc = gs_store_exec(st, sql, "setting user_version");
+		if (rc == GS_OK)
+			rc = gs_store_exec(st, "COMMIT", "commit migration");
+		if (rc != GS_OK) {
+			if (!sqlite3_get_autocommit(st->db))
+				(void)sqlite3_exec(st->db, "ROLLBACK", NULL,
+				                   NULL, NULL);
+			gs_log(GS_LOG_ERR,
+			       "store %s: migration to schema v%" PRId64
+			       " failed; the file is still at v%" PRId64,
+			       st->path, version + 1, version);
+			return rc;
+		}
+		gs_log(GS_LOG_INFO, "store %s: schema migrated to v%" PRId64,
+		       st->path, version + 1);
+	}
+	return GS_OK;
+}
+
+static int gs_store_prepare(struct gs_store *st)
+{
+	for (size_t i = 0; i < GS_SQL_COUNT_; i++) {
+		int rc = sqlite3_prepare_v3(st->db, gs_store_sql[i], -1,
+		                            SQLITE_PREPARE_PERSISTENT,
+		                            &st->stmt[i], NULL);
+
+		if (rc != SQLITE_OK) {
+			gs_log(GS_LOG_ERR, "store %s: preparing \"%s\": %s",
+			       st->path, gs_store_sql[i],
+			       sqlite3_errmsg(st->db));
+			return gs_store_map_err(rc);
+		}
+	}
+	return GS_OK;
+}
+
+/* The seq to continue from: meta, and never below a stored message's. */
+static int gs_store_load_seq(struct gs_store *st)
+{
+	int64_t meta = 0, rows = 0;
+	int rc;
+
+	rc = gs_store_query_int(st,
+	                        "SELECT coalesce((SELECT value FROM meta"
+	                        " WHERE key = '" GS_META_SEQ "'), 0)",
+	                        &meta);
+	if (rc == GS_OK)
+		rc = gs_store_query_int(
+		    st,
+		    "SELECT max(coalesce((SELECT max(seq) FROM outbox), 0),"
+		    " coalesce((SELECT max(seq) FROM windows), 0))",
+		    &rows);
+	if (rc != GS_OK)
+		return rc;
+	if (rows > meta) {
+		gs_log(GS_LOG_WARNING,
+		       "store %s: stored seq %" PRId64
+		       " is behind the messages (%" PRId64 "); continuing "
+		       "after them",
+		       st->path, meta, rows);
+		meta = rows;
+	}
+	st->last_seq = st->committed_seq = (uint64_t)(meta > 0 ? meta : 0);
+	return GS_OK;
+}
+
+int gs_store_open(const char *path, const struct gs_store_opts *opts,
+                  struct gs_store **out)
+{
+	struct gs_store *st;
+	int rc;
+
+	if (!path || !*path || !out) {
+		gs_log(GS_LOG_ERR, "store: no database path given");
+		return GS_EINVAL;
+	}
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return GS_ENOMEM;
+	st->path = strdup(path);
+	if (!st->path) {
+		rc = GS_ENOMEM;
+		goto err_free;
+	}
+	rc = sqlite3_open_v2(path, &st->db,
+	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	                         SQLITE_OPEN_NOMUTEX,
+	                     NULL);
+	if (rc != SQLITE_OK) {
+		gs_log(GS_LOG_ERR, "store %s: cannot open: %s", path,
+		       st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		rc = rc == SQLITE_CANTOPEN ? GS_EIO : gs_store_map_err(rc);
+		goto err_close;
+	}
+	rc = sqlite3_extended_result_codes(st->db, 1);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_busy_timeout(st->db, GS_STORE_BUSY_MS);
+	if (rc != SQLITE_OK) {
+		gs_log(GS_LOG_ERR, "store %s: %s", path,
+		       sqlite3_errmsg(st->db));
+		rc = gs_store_map_err(rc);
+		goto err_close;
+	}
+	rc = gs_store_set_pragmas(st, opts);
+	if (rc == GS_OK)
+		rc = gs_store_migrate(st);
+	/* After migrating: table rebuilds must run without them. */
+	if (rc == GS_OK)
+		rc =
+		    gs_store_exec(st, "PRAGMA foreign_keys=ON", "foreign_keys");
+	if (rc == GS_OK)
+		rc = gs_store_prepare(st);
+	if (rc == GS_OK)
+		rc = gs_store_load_seq(st);
+	if (rc != GS_OK)
+		goto err_close;
+	*out = st;
+	return GS_OK;
+
+err_close:
+	for (size_t i = 0; i < GS_SQL_COUNT_; i++)
+		sqlite3_finalize(st->stmt[i]);
+	sqlite3_close(st->db);
+err_free:
+	free(st->path);
+	free(st);
+	return rc;
+}
+
+void gs_store_close(struct gs_store *st)
+{
+	int rc;
+
+	if (!st)
+		return;
+	if (st->in_txn && gs_store_commit(st) != GS_OK)
+		gs_log(GS_LOG_ERR,
+		       "store %s: the last writes were lost at close",
+		       st->path);
+	for (size_t i = 0; i < GS_SQL_COUNT_; i++)
+		sqlite3_finalize(st->stmt[i]);
+	/* The last connection checkpoints the WAL into the file here. */
+	rc = sqlite3_close(st->db);
+	if (rc != SQLITE_OK)
+		gs_log(GS_LOG_ERR, "store %s: close: %s", st->path,
+		       sqlite3_errstr(rc));
+	free(st->path);
+	free(st);
+}
+
+int gs_store_meta_get(struct gs_store *st, const char *key, char *buf,
+                      size_t len)
+{
+	sqlite3_stmt *s;
+	const unsigned char *v;
+	size_t n;
+	int rc;
+
+	if (!st || !key || !buf || len == 0)
+		return GS_EINVAL;
+	s = st->stmt[GS_SQL_META_GET];
+	rc = sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (rc != SQLITE_OK)
+		return gs_store_read_failed(st, rc, "meta get");
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE) {
+		(void)sqlite3_reset(s);
+		return GS_ENOENT;
+	}
+	if (rc != SQLITE_ROW) {
+		(void)sqlite3_reset(s);
+		return gs_store_read_failed(st, rc, "meta get");
+	}
+	v = sqlite3_column_text(s, 0);
+	n = (size_t)sqlite3_column_bytes(s, 0);
+	if (!v && sqlite3_errcode(st->db) == SQLITE_NOMEM) {
+		(void)sqlite3_reset(s);
+		return GS_ENOMEM;
+	}
+	if (n >= len) {
+		(void)sqlite3_reset(s);
+		gs_log(GS_LOG_ERR,
+		       "store %s: meta %s: value of %zu bytes does not fit "
+		       "%zu",
+		       st->path, key, n, len);
+		return GS_EINVAL;
+	}
+	memcpy(buf, v ? (const char *)v : "", n);
+	buf[n] = '\0';
+	(void)sqlite3_reset(s);
+	return GS_OK;
+}
+
+int gs_store_meta_set(struct gs_store *st, const char *key, const char *value)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (!st || !key || !*key || !value)
+		return GS_EINVAL;
+	if (strncmp(key, GS_META_PREFIX, strlen(GS_META_PREFIX)) == 0) {
+		gs_log(GS_LOG_ERR, "store %s: meta key %s is the store's own",
+		       st->path, key);
+		return GS_EINVAL;
+	}
+	rc = gs_store_begin(st);
+	if (rc != GS_OK)
+		return rc;
+	s = st->stmt[GS_SQL_META_SET];
+	if ((rc = sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC)) !=
+	        SQLITE_OK ||
+	    (rc = sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC)) !=
+	        SQLITE_OK ||
+	    (rc = gs_store_run(st, s)) != SQLITE_OK)
+		return gs_store_write_failed(st, rc, "meta set");
+	st->uncommitted++;
+	return GS_OK;
+}

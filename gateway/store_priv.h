@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internals shared by store.c (connection, schema, transactions, meta),
+ * store_events.c (events, sensors, boots, retention) and store_outbox.c
+ * (outbox, windows). Not part of the interface: include gateway/store.h.
+ */
+#ifndef GS_STORE_PRIV_H
+#define GS_STORE_PRIV_H
+
+#include "gateway/config.h"
+#include "gateway/log.h"
+#include "gateway/store.h"
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Every statement the store runs more than once, prepared at open. */
+enum gs_sql {
+	GS_SQL_BEGIN,
+	GS_SQL_COMMIT,
+	GS_SQL_ROLLBACK,
+	GS_SQL_META_GET,
+	GS_SQL_META_SET,
+	GS_SQL_META_ADD_INT,
+	GS_SQL_SENSOR_GET,
+	GS_SQL_SENSOR_ADD,
+	GS_SQL_BOOT_GET,
+	GS_SQL_BOOT_ADD,
+	GS_SQL_EVENT_ADD,
+	GS_SQL_EVENT_SCAN,
+	GS_SQL_EVENT_DELETE,
+	GS_SQL_WINDOW_ADD,
+	GS_SQL_WINDOW_RANGE,
+	GS_SQL_WINDOW_PRUNE,
+	GS_SQL_OUTBOX_ADD,
+	GS_SQL_OUTBOX_FETCH,
+	GS_SQL_OUTBOX_ACK,
+	GS_SQL_OUTBOX_STATS,
+	GS_SQL_OUTBOX_AGED,
+	GS_SQL_OUTBOX_DROP_AGED,
+	GS_SQL_OUTBOX_SCAN,
+	GS_SQL_OUTBOX_DROP_UPTO,
+	GS_SQL_COUNT_
+};
+
+/* meta keys the store owns; gs_store_meta_set() refuses this prefix. */
+#define GS_META_PREFIX  "store."
+#define GS_META_SEQ     "store.seq"
+#define GS_META_DROPPED "store.outbox_dropped"
+
+/* Sensor name -> sensors.id, open addressing; twice GS_MAX_SENSORS. */
+#define GS_STORE_SENSOR_SLOTS 64
+#define GS_STORE_BOOT_MAX     64
+
+struct gs_store_sensor {
+	int64_t id; /* 0 = free slot */
+	char name[GS_NAME_MAX];
+};
+
+struct gs_store {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *stmt[GS_SQL_COUNT_];
+
+	bool in_txn;      /* BEGIN IMMEDIATE issued, not yet ended */
+	bool txn_durable; /* this transaction commits with synchronous=FULL */
+	unsigned uncommitted;
+	uint64_t last_seq;      /* handed out, maybe not committed yet */
+	uint64_t committed_seq; /* durable: the outbox never shows more */
+
+	char boot_id[GS_STORE_BOOT_MAX]; /* "" = not set */
+	int64_t boot_row;                /* boots.id, 0 = not resolved yet */
+	struct gs_store_sensor sensors[GS_STORE_SENSOR_SLOTS];
+
+	bool prune_active; /* a prune pass is under way over events */
+	int64_t prune_cursor;
+
+	struct gs_complaint complaint; /* write errors repeat per event */
+};
+
+/* Opens the group-commit transaction if none is open. */
+int gs_store_begin(struct gs_store *st);
+/* Opens a transaction that commits with an fsync of the WAL (see
+ * gs_store_enqueue); commits a pending ordinary one first. */
+int gs_store_begin_durable(struct gs_store *st);
+
+/* Steps a statement that returns no rows and resets it: SQLITE_OK or the
+ * SQLite error. */
+int gs_store_run(struct gs_store *st, sqlite3_stmt *s);
+
+/*
+ * A write failed with SQLite code rc: logs what (with the path and
+ * SQLite's message, rate-limited), rolls the whole open transaction back
+ * (SQLite may or may not have done it) and returns the GS_E* code.
+ */
+int gs_store_write_failed(struct gs_store *st, int rc, const char *what);
+/* A read failed: logs and maps; rolls back only if SQLite already ended
+ * the transaction, so that the store's state matches the database. */
+int gs_store_read_failed(struct gs_store *st, int rc, const char *what);
+
+/* SQLite result code -> GS_E*. */
+int gs_store_map_err(int rc);
+
+void gs_store_sensor_cache_clear(struct gs_store *st);
+
+#endif
