@@ -411,13 +411,14 @@ static int gs_store_set_pragmas(struct gs_store *st,
 
 static int gs_store_migrate(struct gs_store *st)
 {
-	int64_t version = 0;
+	int64_t version = 0, from;
 	char sql[64];
 	int rc;
 
 	rc = gs_store_query_int(st, "PRAGMA user_version", &version);
 	if (rc != GS_OK)
 		return rc;
+	from = version;
 	if (version > GS_STORE_SCHEMA_VERSION || version < 0) {
 		gs_log(GS_LOG_ERR,
 		       "store %s: schema version %" PRId64
@@ -448,9 +449,14 @@ static int gs_store_migrate(struct gs_store *st)
 			       st->path, version + 1, version);
 			return rc;
 		}
-		gs_log(GS_LOG_INFO, "store %s: schema migrated to v%" PRId64,
-		       st->path, version + 1);
 	}
+	if (from == 0)
+		gs_log(GS_LOG_INFO, "store %s: created (schema v%d)", st->path,
+		       GS_STORE_SCHEMA_VERSION);
+	else if (from < GS_STORE_SCHEMA_VERSION)
+		gs_log(GS_LOG_NOTICE,
+		       "store %s: schema migrated from v%" PRId64 " to v%d",
+		       st->path, from, GS_STORE_SCHEMA_VERSION);
 	return GS_OK;
 }
 
