@@ -985,17 +985,24 @@ static void start(struct gs_engine *eng, int64_t t)
 	eng->next_reset = next_reset_after(eng, t);
 }
 
-/* Moves engine time to t (never backwards); false if the engine is done. */
-static bool move_to(struct gs_engine *eng, int64_t *t)
+/*
+ * Moves engine time to t, never backwards: an event older than engine time
+ * is placed at engine time (and complained about), while an older advance
+ * is simply nothing new (run mode advances to clock - grace, which trails
+ * the events). Returns false if the engine is done.
+ */
+static bool move_to(struct gs_engine *eng, int64_t *t, bool is_event)
 {
 	if (eng->finished)
 		return false;
 	if (!eng->started)
 		start(eng, *t);
 	if (*t < eng->now) {
-		gs_complain(&eng->bad_event, GS_LOG_WARNING,
-		            "engine: time went back %lld ms; clamped",
-		            (long long)(eng->now - *t));
+		if (is_event)
+			gs_complain(&eng->bad_event, GS_LOG_WARNING,
+			            "engine: event %lld ms older than the "
+			            "previous one; placed at engine time",
+			            (long long)(eng->now - *t));
 		*t = eng->now;
 	}
 	run_until(eng, *t);
@@ -1105,7 +1112,7 @@ void gs_engine_event(struct gs_engine *eng, const struct gs_event *ev)
 		            ev->kind, ev->sensor);
 		return;
 	}
-	if (!move_to(eng, &e.t_ms))
+	if (!move_to(eng, &e.t_ms, true))
 		return;
 	s = &eng->s[e.sensor];
 	emit_event(eng, &e);
@@ -1151,7 +1158,7 @@ void gs_engine_event(struct gs_engine *eng, const struct gs_event *ev)
 
 void gs_engine_advance(struct gs_engine *eng, int64_t now_ms)
 {
-	move_to(eng, &now_ms);
+	move_to(eng, &now_ms, false);
 }
 
 int64_t gs_engine_next_deadline(const struct gs_engine *eng)
@@ -1172,7 +1179,7 @@ void gs_engine_finish(struct gs_engine *eng, int64_t last_ms)
 		eng->finished = true;
 		return;
 	}
-	move_to(eng, &last_ms);
+	move_to(eng, &last_ms, false);
 	window_publish(eng, eng->now);
 	eng->finished = true;
 }
