@@ -29,6 +29,7 @@
 #include <time.h>
 
 #define GS_MAX_BUTTONS 5
+#define GS_TIME_LIMIT  (INT64_C(1) << 60) /* ms: 36 million years */
 
 /* A growable FIFO of (time, value) pairs: trailing windows, queue entries. */
 struct gs_ring_item {
@@ -985,6 +986,13 @@ static void start(struct gs_engine *eng, int64_t t)
 	eng->next_reset = next_reset_after(eng, t);
 }
 
+/* Far outside any real event time: "no time yet" (INT64_MIN from a decode
+ * stage that has seen nothing, GS_TIME_NONE). Never opens a window. */
+static bool no_time(int64_t t)
+{
+	return t <= -GS_TIME_LIMIT || t >= GS_TIME_LIMIT;
+}
+
 /*
  * Moves engine time to t, never backwards: an event older than engine time
  * is placed at engine time (and complained about), while an older advance
@@ -1105,10 +1113,10 @@ void gs_engine_event(struct gs_engine *eng, const struct gs_event *ev)
 	struct gs_event e = *ev;
 	struct gs_eng_sensor *s;
 
-	if (!event_valid(eng, ev)) {
+	if (!event_valid(eng, ev) || no_time(ev->t_ms)) {
 		gs_complain(&eng->bad_event, GS_LOG_WARNING,
 		            "engine: ignored event kind %u of sensor %u: not "
-		            "one that sensor produces",
+		            "one that sensor produces, or no valid time",
 		            ev->kind, ev->sensor);
 		return;
 	}
@@ -1158,6 +1166,8 @@ void gs_engine_event(struct gs_engine *eng, const struct gs_event *ev)
 
 void gs_engine_advance(struct gs_engine *eng, int64_t now_ms)
 {
+	if (no_time(now_ms))
+		return;
 	move_to(eng, &now_ms, false);
 }
 
@@ -1175,7 +1185,9 @@ int64_t gs_engine_next_deadline(const struct gs_engine *eng)
 
 void gs_engine_finish(struct gs_engine *eng, int64_t last_ms)
 {
-	if (!eng->started || eng->finished) {
+	if (!eng->started || eng->finished || no_time(last_ms)) {
+		if (eng->started && !eng->finished)
+			window_publish(eng, eng->now);
 		eng->finished = true;
 		return;
 	}

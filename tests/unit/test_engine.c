@@ -1277,6 +1277,10 @@ static void test_bad_events_ignored(void **state)
 	ev(f->eng, t, S_DOOR, GS_EV_KIND_COUNT_, 0, 0); /* no such kind */
 	ev(f->eng, t, S_DOOR, GS_EV_FAULT, 7, 0);       /* no line 7 */
 	assert_int_equal(f->cap.n_ev, 0);
+	/* "No time yet" from a decode stage that has seen nothing. */
+	gs_engine_advance(f->eng, INT64_MIN);
+	gs_engine_advance(f->eng, GS_TIME_NONE);
+	assert_int_equal(gs_engine_next_deadline(f->eng), GS_TIME_NONE);
 	ev(f->eng, t + 10 * SEC, S_DOOR, GS_EV_IN, 0, 0);
 	ev(f->eng, t + 5 * SEC, S_DOOR, GS_EV_IN, 0, 0); /* clamped */
 	assert_int_equal(f->cap.ev[1].t_ms, t + 10 * SEC);
