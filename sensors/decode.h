@@ -56,6 +56,22 @@ void gs_decode_advance(struct gs_decode *dec, int64_t now_ms);
  */
 void gs_decode_finish(struct gs_decode *dec, int64_t last_ms);
 
+/*
+ * The time up to which every event has been emitted: every event still to
+ * come has t_ms >= the returned value (the latest pushed or advanced time,
+ * or the time of the oldest edge held back behind an unconfirmed beam
+ * activation if that is earlier). INT64_MIN before the first push or
+ * advance. The gateway advances the metrics engine to it after each push,
+ * so that windows close in the right order relative to held-back events.
+ */
+int64_t gs_decode_settled(const struct gs_decode *dec);
+
+/*
+ * How many beam activations were confirmed before lasting min_break because
+ * the hold-back buffer was full (a storm of edges; logged when it happens).
+ */
+uint64_t gs_decode_forced(const struct gs_decode *dec);
+
 /* Earliest instant at which advance() would emit something, or
  * GS_TIME_NONE. The live loop arms a timer for it. */
 int64_t gs_decode_next_deadline(const struct gs_decode *dec);

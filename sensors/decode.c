@@ -1,0 +1,470 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The decode stage. Per edge it does a constant amount of work and no
+ * allocation:
+ *
+ *  1. raw filtering: an edge repeating its line's level is not a change
+ *     (clarification 1); with debounce_ms, a change within debounce_ms of
+ *     the line's last accepted change is ignored (bounce);
+ *  2. beam-pair noise lookahead (clarification 4): a beam activation is
+ *     held in a FIFO until it has lasted min_break (confirmed) or its
+ *     clearing edge arrives first (both edges removed). Every later edge of
+ *     every sensor queues behind it so that events still leave in time
+ *     order. The FIFO is a fixed ring; if a storm of edges fills it, the
+ *     oldest hold is confirmed early (counted in gs_decode_forced());
+ *  3. release: edges leave the FIFO in order, merged with fault deadlines
+ *     (an edge at t goes before a fault stamped t, because the fault needs
+ *     time to pass t: clarification 2). Each released change updates the
+ *     line level, the fault watch, and calls the sensor type's decoder.
+ *
+ * Faults watch every line of every sensor: a line active strictly longer
+ * than fault_ms raises GS_EV_FAULT stamped at activation + fault_ms, once
+ * time is past that instant; its clearing edge raises GS_EV_RECOVERED.
+ * fault_ms <= 0 disables the watch for that sensor.
+ */
+#include "sensors/decode.h"
+#include "gateway/log.h"
+#include "gateway/timeutil.h"
+#include "sensors/dec_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define GS_DEC_LINES (GS_MAX_SENSORS * GS_SENSOR_MAX_LINES)
+
+/*
+ * Held edges. A hold lasts at most min_break (30 ms by default), so even
+ * at a thousand edges a second a few dozen slots are used; 1024 leaves
+ * room for long min_break settings on busy sites.
+ */
+#define GS_DEC_FIFO 1024u
+
+enum gs_held_state {
+	GS_HELD_READY,       /* waits only for the edges before it */
+	GS_HELD_UNCONFIRMED, /* beam activation younger than min_break */
+	GS_HELD_DROPPED,     /* noise: removed together with its clear */
+};
+
+struct gs_held {
+	int64_t t_ms;
+	uint16_t line; /* flat index: sensor * GS_SENSOR_MAX_LINES + input */
+	uint8_t active;
+	uint8_t state; /* enum gs_held_state */
+};
+
+struct gs_dec_line {
+	/* raw stage (edges as pushed, before the FIFO) */
+	bool raw;               /* level after the last accepted edge */
+	bool has_change;        /* for debounce */
+	bool pending;           /* its unconfirmed activation is in the FIFO */
+	int64_t last_change_ms; /* last accepted change, for debounce */
+	uint64_t pending_seq;   /* FIFO position of that activation */
+
+	/* decoded stage (edges released from the FIFO) */
+	bool level;
+	bool faulted;      /* GS_EV_FAULT raised, not yet recovered */
+	int16_t watch_pos; /* index in dec->watch, -1 if not watched */
+	int64_t since_ms;  /* activation time while level */
+};
+
+struct gs_decode {
+	struct gs_config cfg;
+	gs_event_fn emit;
+	void *ctx;
+
+	int64_t now_ms; /* latest pushed or advanced time */
+	bool started;
+
+	struct gs_dec_sensor sensors[GS_MAX_SENSORS];
+	struct gs_dec_line lines[GS_DEC_LINES];
+
+	/* Lines active with a fault limit and no fault raised yet. At most a
+	 * handful at any time, so a scan for the earliest deadline is cheap. */
+	uint16_t watch[GS_DEC_LINES];
+	unsigned n_watch;
+
+	struct gs_held fifo[GS_DEC_FIFO];
+	uint64_t head, tail; /* positions; slot = pos % GS_DEC_FIFO */
+
+	uint64_t forced;
+	struct gs_complaint overflow_complaint;
+};
+
+static const struct gs_dec_ops *const gs_dec_ops_by_type[] = {
+    [GS_SENSOR_BEAM_PAIR] = &gs_dec_beam_ops,
+    [GS_SENSOR_PULSE] = &gs_dec_pulse_ops,
+    [GS_SENSOR_QUEUE] = &gs_dec_queue_ops,
+    [GS_SENSOR_SMILEY] = &gs_dec_button_ops,
+    [GS_SENSOR_STAFF] = &gs_dec_button_ops,
+};
+
+static inline unsigned gs_line_sensor(unsigned line)
+{
+	return line / GS_SENSOR_MAX_LINES;
+}
+
+static inline unsigned gs_line_input(unsigned line)
+{
+	return line % GS_SENSOR_MAX_LINES;
+}
+
+static inline const struct gs_sensor_cfg *
+gs_line_cfg(const struct gs_decode *dec, unsigned line)
+{
+	return &dec->cfg.sensors[gs_line_sensor(line)];
+}
+
+struct gs_decode *gs_decode_new(const struct gs_config *cfg, gs_event_fn emit,
+                                void *ctx)
+{
+	struct gs_decode *dec = calloc(1, sizeof(*dec));
+
+	if (!dec)
+		return NULL;
+	dec->cfg = *cfg;
+	if (dec->cfg.n_sensors > GS_MAX_SENSORS)
+		dec->cfg.n_sensors = GS_MAX_SENSORS;
+	dec->emit = emit;
+	dec->ctx = ctx;
+	dec->now_ms = INT64_MIN;
+	dec->overflow_complaint = (struct gs_complaint)GS_COMPLAINT_INIT;
+	for (unsigned i = 0; i < dec->cfg.n_sensors; i++) {
+		dec->sensors[i].cfg = &dec->cfg.sensors[i];
+		dec->sensors[i].index = (uint16_t)i;
+		dec->sensors[i].emit = emit;
+		dec->sensors[i].ctx = ctx;
+	}
+	for (unsigned i = 0; i < GS_DEC_LINES; i++)
+		dec->lines[i].watch_pos = -1;
+	return dec;
+}
+
+void gs_decode_free(struct gs_decode *dec)
+{
+	free(dec);
+}
+
+/* ---- fault watch ---- */
+
+static void gs_watch_add(struct gs_decode *dec, unsigned line)
+{
+	dec->lines[line].watch_pos = (int16_t)dec->n_watch;
+	dec->watch[dec->n_watch++] = (uint16_t)line;
+}
+
+static void gs_watch_remove(struct gs_decode *dec, unsigned line)
+{
+	int16_t pos = dec->lines[line].watch_pos;
+	uint16_t last;
+
+	if (pos < 0)
+		return;
+	last = dec->watch[--dec->n_watch];
+	dec->watch[pos] = last;
+	dec->lines[last].watch_pos = pos;
+	dec->lines[line].watch_pos = -1;
+}
+
+/* Earliest fault instant being watched; *line gets its line. */
+static int64_t gs_watch_earliest(const struct gs_decode *dec, unsigned *line)
+{
+	int64_t best = GS_TIME_NONE;
+
+	for (unsigned i = 0; i < dec->n_watch; i++) {
+		unsigned l = dec->watch[i];
+		int64_t d =
+		    dec->lines[l].since_ms + gs_line_cfg(dec, l)->fault_ms;
+
+		/* Ties go to the line activated first: the order of edges. */
+		if (d < best) {
+			best = d;
+			*line = l;
+		}
+	}
+	return best;
+}
+
+static void gs_fault_raise(struct gs_decode *dec, unsigned line, int64_t t_ms)
+{
+	unsigned sensor = gs_line_sensor(line), input = gs_line_input(line);
+	struct gs_dec_sensor *s = &dec->sensors[sensor];
+	const struct gs_dec_ops *ops = gs_dec_ops_by_type[s->cfg->type];
+
+	gs_watch_remove(dec, line);
+	dec->lines[line].faulted = true;
+	gs_dec_emit(s, GS_EV_FAULT, t_ms, 0, input, 0);
+	if (ops->fault)
+		ops->fault(s, input);
+}
+
+/* ---- decoded stage ---- */
+
+static unsigned gs_sensor_mask(const struct gs_decode *dec, unsigned sensor)
+{
+	const struct gs_dec_line *l = &dec->lines[sensor * GS_SENSOR_MAX_LINES];
+	unsigned mask = 0;
+
+	for (unsigned i = 0; i < GS_SENSOR_MAX_LINES; i++)
+		mask |= (unsigned)l[i].level << i;
+	return mask;
+}
+
+/* A confirmed change of a line, in time order. */
+static void gs_decode_apply(struct gs_decode *dec, unsigned line, bool active,
+                            int64_t t_ms)
+{
+	unsigned sensor = gs_line_sensor(line), input = gs_line_input(line);
+	struct gs_dec_sensor *s = &dec->sensors[sensor];
+	struct gs_dec_line *l = &dec->lines[line];
+	unsigned old_mask, new_mask;
+
+	if (l->level == active)
+		return; /* cannot happen after raw filtering; be safe */
+	old_mask = gs_sensor_mask(dec, sensor);
+	l->level = active;
+	new_mask = gs_sensor_mask(dec, sensor);
+	if (active) {
+		l->since_ms = t_ms;
+		if (s->cfg->fault_ms > 0)
+			gs_watch_add(dec, line);
+	} else {
+		gs_watch_remove(dec, line);
+		if (l->faulted) {
+			l->faulted = false;
+			gs_dec_emit(s, GS_EV_RECOVERED, t_ms, 0, input, 0);
+		}
+	}
+	gs_dec_ops_by_type[s->cfg->type]->change(s, input, active, t_ms,
+	                                         old_mask, new_mask);
+}
+
+/* ---- FIFO ---- */
+
+static inline struct gs_held *gs_fifo_at(struct gs_decode *dec, uint64_t pos)
+{
+	return &dec->fifo[pos % GS_DEC_FIFO];
+}
+
+static void gs_fifo_confirm(struct gs_decode *dec, struct gs_held *h)
+{
+	h->state = GS_HELD_READY;
+	dec->lines[h->line].pending = false;
+}
+
+/*
+ * Releases everything that can be released at dec->now_ms: FIFO edges in
+ * order, merged with fault instants strictly before now. Afterwards the
+ * FIFO is empty or its head is an unconfirmed activation.
+ */
+static void gs_decode_drain(struct gs_decode *dec)
+{
+	for (;;) {
+		struct gs_held *h = NULL;
+		unsigned fline = 0;
+		int64_t fault_t;
+
+		while (dec->head != dec->tail) {
+			h = gs_fifo_at(dec, dec->head);
+			if (h->state != GS_HELD_DROPPED)
+				break;
+			dec->head++;
+			h = NULL;
+		}
+		if (h && h->state == GS_HELD_UNCONFIRMED &&
+		    h->t_ms + gs_line_cfg(dec, h->line)->min_break_ms <=
+		        dec->now_ms)
+			gs_fifo_confirm(dec, h);
+
+		fault_t = gs_watch_earliest(dec, &fline);
+		if (h && h->t_ms <= fault_t) {
+			if (h->state == GS_HELD_UNCONFIRMED)
+				return;
+			dec->head++;
+			gs_decode_apply(dec, h->line, h->active, h->t_ms);
+		} else if (fault_t < dec->now_ms) {
+			gs_fault_raise(dec, fline, fault_t);
+		} else {
+			return;
+		}
+	}
+}
+
+/* The ring is full: confirm the oldest hold early so the rest can move. */
+static void gs_fifo_force(struct gs_decode *dec)
+{
+	struct gs_held *h = gs_fifo_at(dec, dec->head);
+
+	if (h->state == GS_HELD_UNCONFIRMED)
+		gs_fifo_confirm(dec, h);
+	dec->forced++;
+	gs_complain(&dec->overflow_complaint, GS_LOG_WARNING,
+	            "decode: %u edges within a beam's min_break; confirming "
+	            "the oldest break early (%llu so far)",
+	            GS_DEC_FIFO, (unsigned long long)dec->forced);
+	gs_decode_drain(dec);
+}
+
+static void gs_fifo_push(struct gs_decode *dec, unsigned line, bool active,
+                         int64_t t_ms, enum gs_held_state state)
+{
+	struct gs_held *h;
+
+	while (dec->tail - dec->head >= GS_DEC_FIFO)
+		gs_fifo_force(dec);
+	h = gs_fifo_at(dec, dec->tail);
+	*h = (struct gs_held){
+	    .t_ms = t_ms,
+	    .line = (uint16_t)line,
+	    .active = active,
+	    .state = (uint8_t)state,
+	};
+	if (state == GS_HELD_UNCONFIRMED) {
+		dec->lines[line].pending = true;
+		dec->lines[line].pending_seq = dec->tail;
+	}
+	dec->tail++;
+}
+
+/* ---- public ---- */
+
+static void gs_decode_set_now(struct gs_decode *dec, int64_t now_ms)
+{
+	if (!dec->started || now_ms > dec->now_ms)
+		dec->now_ms = now_ms;
+	dec->started = true;
+}
+
+void gs_decode_push(struct gs_decode *dec, const struct gs_edge *edge)
+{
+	const struct gs_sensor_cfg *sc;
+	struct gs_dec_line *l;
+	unsigned line;
+	bool active = edge->active != 0;
+	int64_t t;
+
+	gs_decode_set_now(dec, edge->t_ms);
+	t = dec->now_ms; /* clamped: never older than time already seen */
+	gs_decode_drain(dec);
+
+	if (edge->sensor >= dec->cfg.n_sensors ||
+	    edge->input >= dec->cfg.sensors[edge->sensor].n_lines)
+		return; /* not ours: the backends only report configured lines
+		         */
+	sc = &dec->cfg.sensors[edge->sensor];
+	line = (unsigned)edge->sensor * GS_SENSOR_MAX_LINES + edge->input;
+	l = &dec->lines[line];
+
+	if (l->raw == active)
+		return; /* a repeated level is not a change */
+	if (sc->debounce_ms > 0 && l->has_change &&
+	    t - l->last_change_ms < sc->debounce_ms)
+		return; /* bounce */
+	l->raw = active;
+	l->has_change = true;
+	l->last_change_ms = t;
+
+	if (sc->type == GS_SENSOR_BEAM_PAIR && sc->min_break_ms > 0) {
+		if (active) {
+			gs_fifo_push(dec, line, true, t, GS_HELD_UNCONFIRMED);
+			return;
+		}
+		if (l->pending) {
+			/* Cleared before min_break: noise, both edges go. */
+			gs_fifo_at(dec, l->pending_seq)->state =
+			    GS_HELD_DROPPED;
+			l->pending = false;
+			gs_decode_drain(dec);
+			return;
+		}
+	}
+	if (dec->head == dec->tail)
+		gs_decode_apply(dec, line, active, t);
+	else
+		gs_fifo_push(dec, line, active, t, GS_HELD_READY);
+}
+
+void gs_decode_advance(struct gs_decode *dec, int64_t now_ms)
+{
+	gs_decode_set_now(dec, now_ms);
+	gs_decode_drain(dec);
+}
+
+void gs_decode_finish(struct gs_decode *dec, int64_t last_ms)
+{
+	gs_decode_set_now(dec, last_ms);
+	gs_decode_drain(dec);
+	/* Breaks still unconfirmed never lasted min_break within the replay. */
+	for (uint64_t pos = dec->head; pos != dec->tail; pos++) {
+		struct gs_held *h = gs_fifo_at(dec, pos);
+
+		if (h->state == GS_HELD_UNCONFIRMED) {
+			h->state = GS_HELD_DROPPED;
+			dec->lines[h->line].pending = false;
+			dec->lines[h->line].raw = false;
+		}
+	}
+	gs_decode_drain(dec);
+}
+
+int64_t gs_decode_settled(const struct gs_decode *dec)
+{
+	int64_t settled = dec->started ? dec->now_ms : INT64_MIN;
+
+	for (uint64_t pos = dec->head; pos != dec->tail; pos++) {
+		const struct gs_held *h = &dec->fifo[pos % GS_DEC_FIFO];
+
+		if (h->state == GS_HELD_DROPPED)
+			continue; /* only at the head after a mid-FIFO drop */
+		if (h->t_ms < settled)
+			settled = h->t_ms;
+		break;
+	}
+	return settled;
+}
+
+int64_t gs_decode_next_deadline(const struct gs_decode *dec)
+{
+	unsigned line;
+	int64_t fault_t = gs_watch_earliest(dec, &line);
+	int64_t next = fault_t == GS_TIME_NONE ? GS_TIME_NONE : fault_t + 1;
+
+	/* After a drain the FIFO is empty or starts with an unconfirmed
+	 * activation (dropped slots aside), which blocks every fault stamped
+	 * at or after it until its confirmation. */
+	for (uint64_t pos = dec->head; pos != dec->tail; pos++) {
+		const struct gs_held *h = &dec->fifo[pos % GS_DEC_FIFO];
+		int64_t confirm;
+
+		if (h->state == GS_HELD_DROPPED)
+			continue;
+		confirm = h->t_ms + gs_line_cfg(dec, h->line)->min_break_ms;
+		if (fault_t >= h->t_ms || confirm < next)
+			next = confirm;
+		break;
+	}
+	return next;
+}
+
+bool gs_decode_line_active(const struct gs_decode *dec, unsigned sensor,
+                           unsigned input)
+{
+	if (sensor >= dec->cfg.n_sensors ||
+	    input >= dec->cfg.sensors[sensor].n_lines)
+		return false;
+	return dec->lines[sensor * GS_SENSOR_MAX_LINES + input].level;
+}
+
+bool gs_decode_sensor_faulted(const struct gs_decode *dec, unsigned sensor)
+{
+	if (sensor >= dec->cfg.n_sensors)
+		return false;
+	for (unsigned i = 0; i < dec->cfg.sensors[sensor].n_lines; i++)
+		if (dec->lines[sensor * GS_SENSOR_MAX_LINES + i].faulted)
+			return true;
+	return false;
+}
+
+uint64_t gs_decode_forced(const struct gs_decode *dec)
+{
+	return dec->forced;
+}
