@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "gateway/gateway.h"
+#include "gateway/clock.h"
 #include "gateway/config.h"
 #include "gateway/engine.h"
 #include "gateway/err.h"
@@ -26,13 +27,19 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
-#define GS_EDGE_BATCH 512
+#define GS_EDGE_BATCH      512
 #define GS_MAX_BACKEND_FDS 64
 /* Replay and simulation have no power cut to fear mid-run, so they commit
  * in larger groups; messages are still committed before they leave. */
 #define GS_FAST_COMMIT_EVENTS 8192
-#define GS_DRAIN_POLL_MS 2
-#define GS_STOP_TIMEOUT_MS 3000
+#define GS_DRAIN_POLL_MS      2
+#define GS_STOP_TIMEOUT_MS    3000
+/* While the clock is unsynchronised, edges wait in memory for the true
+ * offset; past this many (about 1.5 MiB) they go on with the provisional
+ * one, so a unit that never gets NTP stays within its memory budget. */
+#define GS_MAX_HELD_EDGES         65536
+#define GS_CLOCK_POLL_UNSYNCED_MS 2000
+#define GS_CLOCK_POLL_SYNCED_MS   60000
 
 struct gateway {
 	const struct gs_gateway_opts *opts;
@@ -44,13 +51,15 @@ struct gateway {
 	struct gs_sync *sync;
 	struct gs_backend *backend;
 	struct gs_scenario_writer *recorder;
+	struct gs_clock *clock; /* run mode only */
 	FILE *print_out;
 
 	int sig_fd;
-	int commit_fd;	 /* periodic group commit */
-	int tick_fd;	 /* run: next decode/engine deadline */
-	int drain_fd;	 /* simulate/replay: waiting for the last ack */
+	int commit_fd;   /* periodic group commit */
+	int tick_fd;     /* run: next decode/engine deadline */
+	int drain_fd;    /* simulate/replay: waiting for the last ack */
 	int watchdog_fd; /* systemd watchdog pings */
+	int clock_poll_fd;
 	int backend_fds[GS_MAX_BACKEND_FDS];
 	size_t n_backend_fds;
 
@@ -64,6 +73,12 @@ struct gateway {
 	int64_t drain_start_mono_ns;
 	int status;
 
+	/* Run mode before the first clock synchronisation (see clock.h). */
+	bool holding;
+	int64_t hold_start_mono_ns;
+	struct gs_edge *held;
+	size_t n_held, cap_held;
+
 	uint64_t n_edges, n_events, n_metrics, n_alerts;
 	struct gs_complaint store_complaint;
 };
@@ -76,12 +91,22 @@ static void gw_commit(struct gateway *gw)
 
 	if (rc)
 		gs_complain(&gw->store_complaint, GS_LOG_ERR,
-			    "store: commit failed: %s; retrying with the next "
-			    "group",
-			    gs_strerror(rc));
+		            "store: commit failed: %s; retrying with the next "
+		            "group",
+		            gs_strerror(rc));
 	else
 		gs_complain_release(&gw->store_complaint, GS_LOG_NOTICE,
-				    "store: commits succeed again");
+		                    "store: commits succeed again");
+}
+
+/* The monotonic stamp of an event time. Decoders carry only event time;
+ * run mode maps it back through the clock's offset (exact to the ms),
+ * replay and simulation have no monotonic clock and use event time. */
+static int64_t gw_mono_of(const struct gateway *gw, int64_t t_ms)
+{
+	if (!gw->clock)
+		return t_ms * 1000000;
+	return t_ms * 1000000 - gs_clock_offset_ns(gw->clock);
 }
 
 static void gw_sink_event(void *ctx, const struct gs_event *ev)
@@ -91,20 +116,21 @@ static void gw_sink_event(void *ctx, const struct gs_event *ev)
 	int rc;
 
 	gw->n_events++;
-	/* The edge's monotonic stamp is not carried through the decoders;
-	 * replay and simulation derive it from event time, run mode maps
-	 * back through the same offset the backend used. */
-	rc = gs_store_add_event(gw->store, ev, s->name, ev->t_ms * 1000000);
+	rc = gs_store_add_event(gw->store, ev, s->name,
+	                        gw_mono_of(gw, ev->t_ms));
 	if (rc)
 		gs_complain(&gw->store_complaint, GS_LOG_ERR,
-			    "store: cannot record an event: %s",
-			    gs_strerror(rc));
+		            "store: cannot record an event: %s",
+		            gs_strerror(rc));
 	if (gs_store_uncommitted(gw->store) >= gw->commit_events)
 		gw_commit(gw);
+	if ((ev->kind == GS_EV_FAULT || ev->kind == GS_EV_RECOVERED) &&
+	    gw->sync)
+		gs_sync_status_changed(gw->sync);
 }
 
 static void gw_print_message(struct gateway *gw, const char *topic,
-			     const cJSON *payload)
+                             const cJSON *payload)
 {
 	char *json = gs_json_print(payload);
 
@@ -113,12 +139,12 @@ static void gw_print_message(struct gateway *gw, const char *topic,
 		return;
 	}
 	fprintf(gw->print_out, "{\"topic\": \"%s\", \"payload\": %s}\n", topic,
-		json);
+	        json);
 	cJSON_free(json);
 }
 
 static void gw_sink_publish(void *ctx, enum gs_msg_kind kind, int64_t t_ms,
-			    int64_t window_start_ms, cJSON *payload)
+                            int64_t window_start_ms, cJSON *payload)
 {
 	struct gateway *gw = ctx;
 	char topic[GS_PATH_MAX];
@@ -130,15 +156,16 @@ static void gw_sink_publish(void *ctx, enum gs_msg_kind kind, int64_t t_ms,
 	else
 		gw->n_alerts++;
 	if (gs_msg_topic(&gw->cfg, kind, topic, sizeof(topic))) {
-		gs_log(GS_LOG_ERR, "topic too long for %s", gs_msg_kind_suffix(kind));
+		gs_log(GS_LOG_ERR, "topic too long for %s",
+		       gs_msg_kind_suffix(kind));
 		goto out;
 	}
 	rc = gs_store_enqueue(gw->store, kind, topic, t_ms, window_start_ms,
-			      payload, &seq);
+	                      payload, &seq);
 	if (rc) {
 		gs_complain(&gw->store_complaint, GS_LOG_ERR,
-			    "store: cannot queue a %s message: %s",
-			    gs_msg_kind_suffix(kind), gs_strerror(rc));
+		            "store: cannot queue a %s message: %s",
+		            gs_msg_kind_suffix(kind), gs_strerror(rc));
 		goto out;
 	}
 	/* Durable before it leaves: a seq is never published twice with
@@ -153,8 +180,8 @@ out:
 }
 
 static const struct gs_engine_sink gw_engine_sink = {
-	.event = gw_sink_event,
-	.publish = gw_sink_publish,
+    .event = gw_sink_event,
+    .publish = gw_sink_publish,
 };
 
 /* The decode stage's events go to the engine, which hands them back to
@@ -174,13 +201,25 @@ static void gw_on_decoded(void *ctx, const struct gs_event *ev)
  * the grace period; edges themselves are processed at once. */
 static int64_t gw_live_horizon(const struct gateway *gw)
 {
-	return gs_clock_realtime_ms() - gw->cfg.grace_ms;
+	return gs_clock_now_ms(gw->clock) - gw->cfg.grace_ms;
+}
+
+/* The engine may go as far as the decode stage has settled. */
+static void gw_settle(struct gateway *gw)
+{
+	int64_t settled = gs_decode_settled(gw->decode);
+
+	if (settled != INT64_MIN)
+		gs_engine_advance(gw->engine, settled);
 }
 
 static void gw_advance(struct gateway *gw, int64_t now_ms)
 {
+	/* Held edges wait for the clock: time must not run past them. */
+	if (gw->holding)
+		return;
 	gs_decode_advance(gw->decode, now_ms);
-	gs_engine_advance(gw->engine, gs_decode_settled(gw->decode));
+	gw_settle(gw);
 }
 
 static void gw_arm_tick(struct gateway *gw)
@@ -190,7 +229,7 @@ static void gw_arm_tick(struct gateway *gw)
 
 	if (eng < next)
 		next = eng;
-	if (next == GS_TIME_NONE) {
+	if (next == GS_TIME_NONE || gw->holding) {
 		gs_timerfd_disarm(gw->tick_fd);
 		return;
 	}
@@ -208,7 +247,8 @@ static void gw_on_tick(void *ctx, int fd, uint32_t events)
 	gw_arm_tick(gw);
 }
 
-/* ---- input ---------------------------------------------------------------- */
+/* ---- input ----------------------------------------------------------------
+ */
 
 static void gw_input_done(struct gateway *gw);
 
@@ -219,12 +259,12 @@ static void gw_feed(struct gateway *gw, const struct gs_edge *edges, size_t n)
 
 		if (gw->recorder && gs_scenario_writer_add(gw->recorder, e)) {
 			gs_log(GS_LOG_ERR, "cannot record the scenario; "
-					   "recording stopped");
+			                   "recording stopped");
 			gs_scenario_writer_close(gw->recorder);
 			gw->recorder = NULL;
 		}
 		gs_decode_push(gw->decode, e);
-		gs_engine_advance(gw->engine, gs_decode_settled(gw->decode));
+		gw_settle(gw);
 	}
 	if (n > 0) {
 		if (gw->n_edges == 0)
@@ -232,6 +272,176 @@ static void gw_feed(struct gateway *gw, const struct gs_edge *edges, size_t n)
 		gw->n_edges += n;
 		gw->last_edge_ms = edges[n - 1].t_ms;
 	}
+}
+
+/* ---- the clock (run mode) ------------------------------------------- */
+
+/* One authority for event time: the kernel's monotonic stamp through the
+ * clock's offset, so a stamp taken before a sync can be redone after it. */
+static void gw_restamp(const struct gateway *gw, struct gs_edge *edges,
+                       size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		edges[i].t_ms =
+		    gs_clock_to_realtime_ms(gw->clock, edges[i].mono_ns);
+}
+
+/* Feeds the held edges, re-stamped with the offset now known. */
+static void gw_release_held(struct gateway *gw, bool synced)
+{
+	gw->holding = false;
+	gw_restamp(gw, gw->held, gw->n_held);
+	gs_engine_set_clock_synced(gw->engine, synced);
+	gw_feed(gw, gw->held, gw->n_held);
+	gs_log(GS_LOG_NOTICE,
+	       "%zu edges taken before the clock was synchronised %s",
+	       gw->n_held,
+	       synced ? "re-stamped with the synchronised clock"
+	              : "go on with the unsynchronised clock (clock_synced "
+	                "false)");
+	free(gw->held);
+	gw->held = NULL;
+	gw->n_held = gw->cap_held = 0;
+	gw_advance(gw, gw_live_horizon(gw));
+	gw_arm_tick(gw);
+}
+
+static void gw_hold(struct gateway *gw, const struct gs_edge *edges, size_t n)
+{
+	if (gw->n_held + n > gw->cap_held) {
+		size_t cap = gw->cap_held ? gw->cap_held * 2 : 1024;
+		struct gs_edge *p;
+
+		while (cap < gw->n_held + n)
+			cap *= 2;
+		if (cap > GS_MAX_HELD_EDGES ||
+		    !(p = realloc(gw->held, cap * sizeof(*p)))) {
+			gs_log(GS_LOG_WARNING, "too many edges to hold for the "
+			                       "clock synchronisation");
+			gw_release_held(gw, false);
+			gw_feed(gw, edges, n);
+			return;
+		}
+		gw->held = p;
+		gw->cap_held = cap;
+	}
+	memcpy(gw->held + gw->n_held, edges, n * sizeof(*edges));
+	gw->n_held += n;
+}
+
+/*
+ * A step of the clock while running: event time cannot run backwards, and a
+ * jump forwards (fake-hwclock's saved time to today) must not invent days of
+ * empty windows. The pipeline ends its time line at the last edge, as a
+ * replay ends, and starts a new one at the new time. Stored data and
+ * sequence numbers are untouched: seq comes from the store.
+ */
+static void gw_on_step(struct gateway *gw)
+{
+	int64_t step_ms = gs_clock_last_step_ns(gw->clock) / 1000000;
+	int rc;
+
+	gs_log(GS_LOG_WARNING,
+	       "the system clock was stepped by %+" PRId64 " ms", step_ms);
+	if (gw->holding ||
+	    (step_ms > -gw->cfg.grace_ms && step_ms < gw->cfg.window_ms))
+		return;
+	gs_decode_finish(gw->decode, gw->last_edge_ms);
+	gs_engine_finish(gw->engine, gw->last_edge_ms);
+	gs_decode_free(gw->decode);
+	gs_engine_free(gw->engine);
+	gw->engine = gs_engine_new(&gw->cfg, &gw_engine_sink, gw);
+	gw->decode = gs_decode_new(&gw->cfg, gw_on_decoded, gw);
+	rc = (gw->engine && gw->decode) ? GS_OK : GS_ENOMEM;
+	if (rc) {
+		gs_log(GS_LOG_ERR,
+		       "cannot restart the pipeline after a clock "
+		       "step: %s",
+		       gs_strerror(rc));
+		gw->status = EX_SOFTWARE;
+		gs_loop_stop(gw->loop);
+		return;
+	}
+	gs_engine_set_clock_synced(gw->engine, gs_clock_synced(gw->clock));
+	gw_commit(gw);
+	gw_advance(gw, gw_live_horizon(gw));
+	gw_arm_tick(gw);
+}
+
+static void gw_clock_changed(struct gateway *gw, unsigned changes)
+{
+	if (changes & GS_CLOCK_STEPPED)
+		gw_on_step(gw);
+	if (changes & GS_CLOCK_SYNCED) {
+		gs_log(GS_LOG_NOTICE, "the system clock is synchronised");
+		gs_timerfd_arm_periodic_ms(gw->clock_poll_fd,
+		                           GS_CLOCK_POLL_SYNCED_MS);
+		if (gw->holding)
+			gw_release_held(gw, true);
+		else
+			gs_engine_set_clock_synced(gw->engine, true);
+	}
+	if (changes && gw->sync)
+		gs_sync_status_changed(gw->sync);
+}
+
+static void gw_on_clock(void *ctx, int fd, uint32_t events)
+{
+	struct gateway *gw = ctx;
+
+	(void)fd;
+	(void)events;
+	gw_clock_changed(gw, gs_clock_handle(gw->clock));
+}
+
+static void gw_on_clock_poll(void *ctx, int fd, uint32_t events)
+{
+	struct gateway *gw = ctx;
+	int64_t held_ms;
+
+	(void)events;
+	gs_timerfd_drain(fd);
+	gw_clock_changed(gw, gs_clock_poll(gw->clock));
+	held_ms =
+	    (gs_clock_mono_ns(gw->clock) - gw->hold_start_mono_ns) / 1000000;
+	if (gw->holding && held_ms >= gw->cfg.unsynced_hold_ms) {
+		gs_log(
+		    GS_LOG_WARNING,
+		    "the system clock is still not synchronised after %" PRId64
+		    " s; publishing with clock_synced false",
+		    held_ms / 1000);
+		gw_release_held(gw, false);
+	}
+}
+
+static int gw_open_clock(struct gateway *gw)
+{
+	int rc = gs_clock_new(NULL, &gw->clock);
+
+	if (rc)
+		return rc;
+	rc = gs_store_set_boot(gw->store, gs_clock_boot_id(gw->clock));
+	if (rc)
+		return rc;
+	gw->clock_poll_fd = gs_timerfd_new();
+	if (gw->clock_poll_fd < 0)
+		return GS_ESYS;
+	rc = gs_loop_add(gw->loop, gs_clock_fd(gw->clock), gw_on_clock, gw);
+	rc =
+	    rc ? rc
+	       : gs_loop_add(gw->loop, gw->clock_poll_fd, gw_on_clock_poll, gw);
+	if (rc)
+		return rc;
+	gw->holding = !gs_clock_synced(gw->clock);
+	gw->hold_start_mono_ns = gs_clock_mono_ns(gw->clock);
+	if (gw->holding)
+		gs_log(GS_LOG_NOTICE,
+		       "the system clock is not synchronised yet: holding "
+		       "events until it is (at most %" PRId64 " s)",
+		       gw->cfg.unsynced_hold_ms / 1000);
+	return gs_timerfd_arm_periodic_ms(
+	    gw->clock_poll_fd,
+	    gw->holding ? GS_CLOCK_POLL_UNSYNCED_MS : GS_CLOCK_POLL_SYNCED_MS);
 }
 
 static void gw_on_backend(void *ctx, int fd, uint32_t events)
@@ -245,7 +455,7 @@ static void gw_on_backend(void *ctx, int fd, uint32_t events)
 
 	(void)events;
 	rc = gw->backend->ops->read(gw->backend, fd, edges, GS_EDGE_BATCH, &n,
-				    &horizon, &eof);
+	                            &horizon, &eof);
 	if (rc) {
 		gs_log(GS_LOG_ERR, "%s input failed: %s",
 		       gw->backend->ops->name, gs_strerror(rc));
@@ -253,11 +463,18 @@ static void gw_on_backend(void *ctx, int fd, uint32_t events)
 		gs_loop_stop(gw->loop);
 		return;
 	}
-	gw_feed(gw, edges, n);
 	if (gw->live) {
+		gw_restamp(gw, edges, n);
+		if (gw->holding)
+			gw_hold(gw, edges, n);
+		else
+			gw_feed(gw, edges, n);
 		gw_advance(gw, gw_live_horizon(gw));
 		gw_arm_tick(gw);
-	} else if (horizon != GS_TIME_NONE) {
+		return;
+	}
+	gw_feed(gw, edges, n);
+	if (horizon != GS_TIME_NONE) {
 		gw_advance(gw, horizon);
 		if (horizon > gw->last_edge_ms)
 			gw->last_edge_ms = horizon;
@@ -277,8 +494,8 @@ static void gw_on_drain(void *ctx, int fd, uint32_t events)
 		gs_loop_stop(gw->loop);
 		return;
 	}
-	waited_ms = (gs_clock_monotonic_ns() - gw->drain_start_mono_ns) /
-		    1000000;
+	waited_ms =
+	    (gs_clock_monotonic_ns() - gw->drain_start_mono_ns) / 1000000;
 	if (gw->opts->drain_timeout_ms > 0 &&
 	    waited_ms > gw->opts->drain_timeout_ms) {
 		struct gs_outbox_stats st = {0};
@@ -340,10 +557,12 @@ static void gw_on_signal(void *ctx, int fd, uint32_t events)
 		if (gw->opts->mode == GS_MODE_RUN)
 			gw_reload(gw);
 		else
-			gs_log(GS_LOG_NOTICE, "SIGHUP ignored outside run mode");
+			gs_log(GS_LOG_NOTICE,
+			       "SIGHUP ignored outside run mode");
 		break;
 	default:
-		gs_log(GS_LOG_NOTICE, "%s: stopping", strsignal((int)si.ssi_signo));
+		gs_log(GS_LOG_NOTICE, "%s: stopping",
+		       strsignal((int)si.ssi_signo));
 		sd_notify(0, "STOPPING=1");
 		gs_loop_stop(gw->loop);
 		break;
@@ -375,7 +594,8 @@ static void gw_fill_status(void *ctx, cJSON *status)
 	struct gateway *gw = ctx;
 	cJSON *sensors;
 
-	cJSON_AddBoolToObject(status, "clock_synced", true);
+	cJSON_AddBoolToObject(status, "clock_synced",
+	                      !gw->clock || gs_clock_synced(gw->clock));
 	sensors = cJSON_AddArrayToObject(status, "sensors");
 	if (!sensors)
 		return;
@@ -386,16 +606,15 @@ static void gw_fill_status(void *ctx, cJSON *status)
 			return;
 		cJSON_AddStringToObject(s, "name", gw->cfg.sensors[i].name);
 		cJSON_AddStringToObject(
-			s, "type", gs_sensor_type_name(gw->cfg.sensors[i].type));
-		cJSON_AddBoolToObject(
-			s, "faulted",
-			gs_decode_sensor_faulted(gw->decode, i));
+		    s, "type", gs_sensor_type_name(gw->cfg.sensors[i].type));
+		cJSON_AddBoolToObject(s, "faulted",
+		                      gs_decode_sensor_faulted(gw->decode, i));
 		cJSON_AddItemToArray(sensors, s);
 	}
 }
 
 static const struct gs_sync_hooks gw_sync_hooks = {
-	.fill_status = gw_fill_status,
+    .fill_status = gw_fill_status,
 };
 
 /* ---- set-up and tear-down ---------------------------------------------- */
@@ -426,14 +645,14 @@ static int gw_open_backend(struct gateway *gw)
 		break;
 	case GS_MODE_REPLAY:
 		rc = gs_scenario_backend_new(&gw->cfg, o->scenario_path,
-					     &gw->backend);
+		                             &gw->backend);
 		break;
 	default:
 		diag = calloc(1, sizeof(*diag));
 		if (!diag)
 			return GS_ENOMEM;
 		rc = gs_gpio_backend_new(&gw->cfg, "gapsense", diag,
-					 &gw->backend);
+		                         &gw->backend);
 		for (unsigned i = 0; i < diag->count && i < GS_DIAG_MAX; i++)
 			gs_log(GS_LOG_ERR, "%s", diag->msg[i]);
 		free(diag);
@@ -442,10 +661,10 @@ static int gw_open_backend(struct gateway *gw)
 	if (rc)
 		return rc;
 	gw->n_backend_fds = gw->backend->ops->fds(gw->backend, gw->backend_fds,
-						  GS_MAX_BACKEND_FDS);
+	                                          GS_MAX_BACKEND_FDS);
 	for (size_t i = 0; i < gw->n_backend_fds; i++) {
 		rc = gs_loop_add(gw->loop, gw->backend_fds[i], gw_on_backend,
-				 gw);
+		                 gw);
 		if (rc)
 			return rc;
 	}
@@ -478,7 +697,7 @@ static int gw_open_pipeline(struct gateway *gw)
 		return rc;
 	if (!gw->opts->print) {
 		rc = gs_sync_new(&gw->cfg, gw->store, gw->loop, &gw_sync_hooks,
-				 gw, &gw->sync);
+		                 gw, &gw->sync);
 		if (rc)
 			return rc;
 		rc = gs_sync_start(gw->sync);
@@ -519,8 +738,9 @@ static int gw_reload(struct gateway *gw)
 	gs_log(GS_LOG_NOTICE, "reloading %s", gw->opts->config_path);
 	rc = gw_load_config(gw->opts->config_path, next);
 	if (rc) {
-		gs_log(GS_LOG_ERR, "reload rejected: %s is invalid; the "
-				   "running configuration stays in force",
+		gs_log(GS_LOG_ERR,
+		       "reload rejected: %s is invalid; the "
+		       "running configuration stays in force",
 		       gw->opts->config_path);
 		free(next);
 		sd_notify(0, "READY=1");
@@ -530,7 +750,7 @@ static int gw_reload(struct gateway *gw)
 	gw_close_pipeline(gw);
 	if (gw->opts->db_path)
 		snprintf(next->database, sizeof(next->database), "%s",
-			 gw->db_path);
+		         gw->db_path);
 	gw->cfg = *next;
 	free(next);
 	rc = gw_open_pipeline(gw);
@@ -585,8 +805,8 @@ static int gw_open_timers(struct gateway *gw)
 	rc = rc ? rc : gs_loop_add(gw->loop, gw->tick_fd, gw_on_tick, gw);
 	rc = rc ? rc : gs_loop_add(gw->loop, gw->drain_fd, gw_on_drain, gw);
 	rc = rc ? rc
-		: gs_timerfd_arm_periodic_ms(gw->commit_fd,
-					     gw->cfg.commit_interval_ms);
+	        : gs_timerfd_arm_periodic_ms(gw->commit_fd,
+	                                     gw->cfg.commit_interval_ms);
 	if (rc)
 		return rc;
 	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0) {
@@ -595,8 +815,8 @@ static int gw_open_timers(struct gateway *gw)
 			return GS_ESYS;
 		rc = gs_loop_add(gw->loop, gw->watchdog_fd, gw_on_watchdog, gw);
 		rc = rc ? rc
-			: gs_timerfd_arm_periodic_ms(
-				  gw->watchdog_fd, (int64_t)(wd_usec / 2000));
+		        : gs_timerfd_arm_periodic_ms(gw->watchdog_fd,
+		                                     (int64_t)(wd_usec / 2000));
 	}
 	return rc;
 }
@@ -617,10 +837,10 @@ static int gw_choose_db(struct gateway *gw)
 
 	if (gw->opts->db_path) {
 		n = snprintf(gw->db_path, sizeof(gw->db_path), "%s",
-			     gw->opts->db_path);
+		             gw->opts->db_path);
 	} else if (gw->opts->mode == GS_MODE_REPLAY) {
 		if (asprintf(&gw->tmp_dir, "%s/gapsense-replay-XXXXXX",
-			     tmp ? tmp : "/tmp") < 0)
+		             tmp ? tmp : "/tmp") < 0)
 			return GS_ENOMEM;
 		if (!mkdtemp(gw->tmp_dir)) {
 			gs_log(GS_LOG_ERR, "mkdtemp %s: %s", gw->tmp_dir,
@@ -630,10 +850,10 @@ static int gw_choose_db(struct gateway *gw)
 			return GS_EIO;
 		}
 		n = snprintf(gw->db_path, sizeof(gw->db_path), "%s/replay.db",
-			     gw->tmp_dir);
+		             gw->tmp_dir);
 	} else {
 		n = snprintf(gw->db_path, sizeof(gw->db_path), "%s",
-			     gw->cfg.database);
+		             gw->cfg.database);
 	}
 	return (n < 0 || (size_t)n >= sizeof(gw->db_path)) ? GS_EINVAL : GS_OK;
 }
@@ -678,8 +898,7 @@ static void gw_report(const struct gateway *gw)
 
 	if (gw->n_edges == 0)
 		return;
-	secs = (double)(gs_clock_monotonic_ns() - gw->first_edge_mono_ns) /
-	       1e9;
+	secs = (double)(gs_clock_monotonic_ns() - gw->first_edge_mono_ns) / 1e9;
 	gs_log(GS_LOG_INFO,
 	       "%" PRIu64 " edges, %" PRIu64 " events, %" PRIu64
 	       " windows, %" PRIu64 " alerts in %.3f s (first edge to %s)",
@@ -697,15 +916,15 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 		return EX_OSERR;
 	gw->opts = opts;
 	gw->sig_fd = gw->commit_fd = gw->tick_fd = gw->drain_fd = -1;
-	gw->watchdog_fd = -1;
+	gw->watchdog_fd = gw->clock_poll_fd = -1;
 	gw->live = opts->mode == GS_MODE_RUN;
 	gw->print_out = opts->print ? stdout : NULL;
 
 	rc = gw_load_config(opts->config_path, &gw->cfg);
 	if (rc)
 		goto err_free;
-	gw->commit_events = gw->live ? gw->cfg.commit_events
-				     : GS_FAST_COMMIT_EVENTS;
+	gw->commit_events =
+	    gw->live ? gw->cfg.commit_events : GS_FAST_COMMIT_EVENTS;
 	rc = gw_choose_db(gw);
 	if (rc)
 		goto err_free;
@@ -723,9 +942,14 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 	rc = gw_open_timers(gw);
 	if (rc)
 		goto err_store;
+	if (gw->live) {
+		rc = gw_open_clock(gw);
+		if (rc)
+			goto err_store;
+	}
 	if (opts->record_path) {
-		gw->recorder = gs_scenario_writer_open(&gw->cfg,
-						       opts->record_path);
+		gw->recorder =
+		    gs_scenario_writer_open(&gw->cfg, opts->record_path);
 		if (!gw->recorder) {
 			rc = GS_EIO;
 			goto err_store;
@@ -739,11 +963,12 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 		gw_advance(gw, gw_live_horizon(gw));
 		gw_arm_tick(gw);
 	}
-	gs_log(GS_LOG_INFO, "%s: gateway %s at site %s, %u sensors, database %s",
-	       opts->mode == GS_MODE_RUN	  ? "running"
-	       : opts->mode == GS_MODE_SIMULATE ? "simulating"
-						: "replaying",
-	       gw->cfg.gateway_id, gw->cfg.site, gw->cfg.n_sensors, gw->db_path);
+	gs_log(
+	    GS_LOG_INFO, "%s: gateway %s at site %s, %u sensors, database %s",
+	    opts->mode == GS_MODE_RUN        ? "running"
+	    : opts->mode == GS_MODE_SIMULATE ? "simulating"
+	                                     : "replaying",
+	    gw->cfg.gateway_id, gw->cfg.site, gw->cfg.n_sensors, gw->db_path);
 	sd_notify(0, "READY=1");
 	rc = gs_loop_run(gw->loop);
 	if (rc && !gw->status)
@@ -759,6 +984,9 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 	gw_close_fd(&gw->tick_fd);
 	gw_close_fd(&gw->drain_fd);
 	gw_close_fd(&gw->watchdog_fd);
+	gw_close_fd(&gw->clock_poll_fd);
+	gs_clock_free(gw->clock);
+	free(gw->held);
 	gs_store_close(gw->store);
 	gw_close_fd(&gw->sig_fd);
 	gs_loop_free(gw->loop);
@@ -774,6 +1002,8 @@ err_store:
 	gw_close_fd(&gw->tick_fd);
 	gw_close_fd(&gw->drain_fd);
 	gw_close_fd(&gw->watchdog_fd);
+	gw_close_fd(&gw->clock_poll_fd);
+	gs_clock_free(gw->clock);
 	gs_store_close(gw->store);
 err_loop:
 	gw_close_fd(&gw->sig_fd);

@@ -7,15 +7,15 @@
 #include <stdlib.h>
 
 #define GS_COMPLAIN_FIRST_MS (60 * 1000)
-#define GS_COMPLAIN_MAX_MS (24 * 3600 * 1000)
+#define GS_COMPLAIN_MAX_MS   (24 * 3600 * 1000)
 
 static int gs_log_level = GS_LOG_INFO;
 static bool gs_log_prefix;
 
 static const char *const gs_level_names[] = {
-	[GS_LOG_ERR] = "error",	  [GS_LOG_WARNING] = "warning",
-	[GS_LOG_NOTICE] = "notice", [GS_LOG_INFO] = "info",
-	[GS_LOG_DEBUG] = "debug",
+    [GS_LOG_ERR] = "error",     [GS_LOG_WARNING] = "warning",
+    [GS_LOG_NOTICE] = "notice", [GS_LOG_INFO] = "info",
+    [GS_LOG_DEBUG] = "debug",
 };
 
 void gs_log_set_level(int level)
@@ -45,7 +45,7 @@ static void gs_vlog(int level, const char *fmt, va_list ap)
 		fprintf(stderr, "<%d>%s\n", level, line);
 	else
 		fprintf(stderr, "gapsense: %s: %s\n", gs_level_names[level],
-			line);
+		        line);
 }
 
 void gs_log(int level, const char *fmt, ...)
@@ -82,7 +82,7 @@ void gs_complain(struct gs_complaint *c, int level, const char *fmt, ...)
 }
 
 void gs_complain_release(struct gs_complaint *c, int level, const char *fmt,
-			 ...)
+                         ...)
 {
 	va_list ap;
 

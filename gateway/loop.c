@@ -13,7 +13,7 @@
 /* Watched fds are few (sensors, a handful of timers): a small array is
  * simpler than a hash and fast enough. */
 #define GS_LOOP_MAX_FDS 128
-#define GS_LOOP_BATCH 32
+#define GS_LOOP_BATCH   32
 
 struct gs_loop_entry {
 	int fd;
@@ -82,7 +82,8 @@ void gs_loop_del(struct gs_loop *loop, int fd)
 	for (unsigned i = 0; i < loop->n; i++) {
 		if (loop->entries[i].fn && loop->entries[i].fd == fd) {
 			epoll_ctl(loop->epfd, EPOLL_CTL_DEL, fd, NULL);
-			loop->entries[i] = (struct gs_loop_entry){-1, NULL, NULL};
+			loop->entries[i] =
+			    (struct gs_loop_entry){-1, NULL, NULL};
 			return;
 		}
 	}
@@ -103,7 +104,8 @@ int gs_loop_run(struct gs_loop *loop)
 			return GS_ESYS;
 		}
 		for (int i = 0; i < n && !loop->stop; i++) {
-			struct gs_loop_entry *e = &loop->entries[evs[i].data.u32];
+			struct gs_loop_entry *e =
+			    &loop->entries[evs[i].data.u32];
 
 			/* A callback earlier in this batch may have removed
 			 * this entry. */
@@ -136,10 +138,10 @@ int gs_timerfd_new(void)
 static int gs_timerfd_set(int fd, int64_t first_ms, int64_t period_ms)
 {
 	struct itimerspec its = {
-		.it_value = {.tv_sec = first_ms / 1000,
-			     .tv_nsec = (long)(first_ms % 1000) * 1000000},
-		.it_interval = {.tv_sec = period_ms / 1000,
-				.tv_nsec = (long)(period_ms % 1000) * 1000000},
+	    .it_value = {.tv_sec = first_ms / 1000,
+	                 .tv_nsec = (long)(first_ms % 1000) * 1000000},
+	    .it_interval = {.tv_sec = period_ms / 1000,
+	                    .tv_nsec = (long)(period_ms % 1000) * 1000000},
 	};
 
 	if (timerfd_settime(fd, 0, &its, NULL) < 0) {
@@ -152,8 +154,8 @@ static int gs_timerfd_set(int fd, int64_t first_ms, int64_t period_ms)
 int gs_timerfd_arm_ms(int fd, int64_t delay_ms)
 {
 	struct itimerspec its = {
-		.it_value = {.tv_sec = delay_ms / 1000,
-			     .tv_nsec = (long)(delay_ms % 1000) * 1000000},
+	    .it_value = {.tv_sec = delay_ms / 1000,
+	                 .tv_nsec = (long)(delay_ms % 1000) * 1000000},
 	};
 
 	/* A zero it_value would disarm; "due now" must still fire. */

@@ -26,56 +26,56 @@ struct gs_command {
 };
 
 static const char gs_usage_run[] =
-	"usage: gapsense run [-c FILE] [--db FILE] [--print] [-v]\n"
-	"Runs the daemon on the GPIO sensors of FILE (default " GS_DEFAULT_CONFIG
-	").\n"
-	"  -c, --config FILE  configuration file\n"
-	"      --db FILE      database instead of [storage] database\n"
-	"      --print        publish nothing; print each message as a JSON "
-	"line\n"
-	"  -v, --verbose      debug logging\n";
+    "usage: gapsense run [-c FILE] [--db FILE] [--print] [-v]\n"
+    "Runs the daemon on the GPIO sensors of FILE (default " GS_DEFAULT_CONFIG
+    ").\n"
+    "  -c, --config FILE  configuration file\n"
+    "      --db FILE      database instead of [storage] database\n"
+    "      --print        publish nothing; print each message as a JSON "
+    "line\n"
+    "  -v, --verbose      debug logging\n";
 
 static const char gs_usage_check[] =
-	"usage: gapsense check-config FILE\n"
-	"Validates FILE. Exits 0, or prints every problem as FILE:LINE: "
-	"message\nand exits 78.\n";
+    "usage: gapsense check-config FILE\n"
+    "Validates FILE. Exits 0, or prints every problem as FILE:LINE: "
+    "message\nand exits 78.\n";
 
 static const char gs_usage_simulate[] =
-	"usage: gapsense simulate -c FILE [options]\n"
-	"Runs the daemon with a simulated store as sensor input, in "
-	"accelerated time.\n"
-	"  -c, --config FILE       configuration file (its sensors are "
-	"simulated)\n"
-	"      --speed N           virtual seconds per real second (default "
-	"60; 0 = as fast as possible)\n"
-	"      --duration D        virtual duration, e.g. 2h (default 1h)\n"
-	"      --start TIME        virtual start, ISO-8601 UTC (default today "
-	"08:00Z)\n"
-	"      --seed N            random seed (default 1)\n"
-	"      --customers N       customers per day (default 2000)\n"
-	"      --record FILE       also write the edges as a scenario file\n"
-	"      --db FILE           database instead of [storage] database\n"
-	"      --print             publish nothing; print each message as a "
-	"JSON line\n"
-	"      --drain-timeout D   give up waiting for the broker after D "
-	"(default 30s)\n"
-	"  -v, --verbose           debug logging\n";
+    "usage: gapsense simulate -c FILE [options]\n"
+    "Runs the daemon with a simulated store as sensor input, in "
+    "accelerated time.\n"
+    "  -c, --config FILE       configuration file (its sensors are "
+    "simulated)\n"
+    "      --speed N           virtual seconds per real second (default "
+    "60; 0 = as fast as possible)\n"
+    "      --duration D        virtual duration, e.g. 2h (default 1h)\n"
+    "      --start TIME        virtual start, ISO-8601 UTC (default today "
+    "08:00Z)\n"
+    "      --seed N            random seed (default 1)\n"
+    "      --customers N       customers per day (default 2000)\n"
+    "      --record FILE       also write the edges as a scenario file\n"
+    "      --db FILE           database instead of [storage] database\n"
+    "      --print             publish nothing; print each message as a "
+    "JSON line\n"
+    "      --drain-timeout D   give up waiting for the broker after D "
+    "(default 30s)\n"
+    "  -v, --verbose           debug logging\n";
 
 static const char gs_usage_replay[] =
-	"usage: gapsense replay -c CONFIG SCENARIO [options]\n"
-	"Runs the whole pipeline on the edges of SCENARIO, in virtual time, as "
-	"fast as it can.\n"
-	"  -c, --config FILE       configuration file\n"
-	"      --db FILE           database (default: a fresh temporary one)\n"
-	"      --print             publish nothing; print each message as a "
-	"JSON line\n"
-	"      --drain-timeout D   give up waiting for the broker after D "
-	"(default 0: wait)\n"
-	"  -v, --verbose           debug logging\n";
+    "usage: gapsense replay -c CONFIG SCENARIO [options]\n"
+    "Runs the whole pipeline on the edges of SCENARIO, in virtual time, as "
+    "fast as it can.\n"
+    "  -c, --config FILE       configuration file\n"
+    "      --db FILE           database (default: a fresh temporary one)\n"
+    "      --print             publish nothing; print each message as a "
+    "JSON line\n"
+    "      --drain-timeout D   give up waiting for the broker after D "
+    "(default 0: wait)\n"
+    "  -v, --verbose           debug logging\n";
 
 static const char gs_usage_wiring[] =
-	"usage: gapsense wiring -c CONFIG [--duration D]\n"
-	"Shows every configured sensor live, and each edge with its meaning.\n";
+    "usage: gapsense wiring -c CONFIG [--duration D]\n"
+    "Shows every configured sensor live, and each edge with its meaning.\n";
 
 enum {
 	OPT_DB = 256,
@@ -90,19 +90,19 @@ enum {
 };
 
 static const struct option gs_daemon_options[] = {
-	{"config", required_argument, NULL, 'c'},
-	{"verbose", no_argument, NULL, 'v'},
-	{"help", no_argument, NULL, 'h'},
-	{"db", required_argument, NULL, OPT_DB},
-	{"print", no_argument, NULL, OPT_PRINT},
-	{"speed", required_argument, NULL, OPT_SPEED},
-	{"duration", required_argument, NULL, OPT_DURATION},
-	{"start", required_argument, NULL, OPT_START},
-	{"seed", required_argument, NULL, OPT_SEED},
-	{"customers", required_argument, NULL, OPT_CUSTOMERS},
-	{"record", required_argument, NULL, OPT_RECORD},
-	{"drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT},
-	{NULL, 0, NULL, 0},
+    {"config", required_argument, NULL, 'c'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"db", required_argument, NULL, OPT_DB},
+    {"print", no_argument, NULL, OPT_PRINT},
+    {"speed", required_argument, NULL, OPT_SPEED},
+    {"duration", required_argument, NULL, OPT_DURATION},
+    {"start", required_argument, NULL, OPT_START},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"customers", required_argument, NULL, OPT_CUSTOMERS},
+    {"record", required_argument, NULL, OPT_RECORD},
+    {"drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT},
+    {NULL, 0, NULL, 0},
 };
 
 static const char *gs_option_name(int val)
@@ -136,23 +136,23 @@ static int gs_parse_uint(const char *opt, const char *s, uint64_t *out)
  * not take. Returns 0 or an exit status.
  */
 static int gs_parse_daemon_args(int argc, char **argv, const char *usage,
-				struct gs_gateway_opts *o)
+                                struct gs_gateway_opts *o)
 {
 	uint64_t u;
 	int c, rc;
 	char *end;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:vh", gs_daemon_options,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:vh", gs_daemon_options, NULL)) !=
+	       -1) {
 		bool sim_only = c == OPT_SPEED || c == OPT_DURATION ||
-				c == OPT_START || c == OPT_SEED ||
-				c == OPT_CUSTOMERS || c == OPT_RECORD;
+		                c == OPT_START || c == OPT_SEED ||
+		                c == OPT_CUSTOMERS || c == OPT_RECORD;
 
 		if ((sim_only && o->mode != GS_MODE_SIMULATE) ||
 		    (c == OPT_DRAIN_TIMEOUT && o->mode == GS_MODE_RUN)) {
 			fprintf(stderr, "gapsense: %s does not take --%s\n%s",
-				argv[0], gs_option_name(c), usage);
+			        argv[0], gs_option_name(c), usage);
 			return EX_USAGE;
 		}
 		switch (c) {
@@ -175,20 +175,20 @@ static int gs_parse_daemon_args(int argc, char **argv, const char *usage,
 			o->sim.speed = strtod(optarg, &end);
 			if (*end || end == optarg || o->sim.speed < 0)
 				return gs_bad_value("speed", optarg,
-						    "expected a number >= 0");
+				                    "expected a number >= 0");
 			break;
 		case OPT_DURATION:
 			if (gs_duration_parse(optarg, &o->sim.duration_ms) ||
 			    o->sim.duration_ms <= 0)
 				return gs_bad_value("duration", optarg,
-						    "expected a duration such "
-						    "as 90m or 2h");
+				                    "expected a duration such "
+				                    "as 90m or 2h");
 			break;
 		case OPT_START:
 			if (gs_time_parse(optarg, &o->sim.start_ms))
 				return gs_bad_value("start", optarg,
-						    "expected "
-						    "2026-11-23T08:00:00Z");
+				                    "expected "
+				                    "2026-11-23T08:00:00Z");
 			break;
 		case OPT_SEED:
 			rc = gs_parse_uint("seed", optarg, &o->sim.seed);
@@ -201,7 +201,7 @@ static int gs_parse_daemon_args(int argc, char **argv, const char *usage,
 				return rc;
 			if (u == 0 || u > 10000000)
 				return gs_bad_value("customers", optarg,
-						    "expected 1 to 10000000");
+				                    "expected 1 to 10000000");
 			o->sim.customers_per_day = (unsigned)u;
 			break;
 		case OPT_RECORD:
@@ -210,8 +210,8 @@ static int gs_parse_daemon_args(int argc, char **argv, const char *usage,
 		case OPT_DRAIN_TIMEOUT:
 			if (gs_duration_parse(optarg, &o->drain_timeout_ms))
 				return gs_bad_value("drain-timeout", optarg,
-						    "expected a duration such "
-						    "as 30s");
+				                    "expected a duration such "
+				                    "as 30s");
 			break;
 		default:
 			fputs(usage, stderr);
@@ -220,21 +220,22 @@ static int gs_parse_daemon_args(int argc, char **argv, const char *usage,
 	}
 	if (o->mode == GS_MODE_REPLAY) {
 		if (optind != argc - 1) {
-			fprintf(stderr, "gapsense: replay needs one SCENARIO "
-					"file\n%s",
-				usage);
+			fprintf(stderr,
+			        "gapsense: replay needs one SCENARIO "
+			        "file\n%s",
+			        usage);
 			return EX_USAGE;
 		}
 		o->scenario_path = argv[optind];
 	} else if (optind != argc) {
 		fprintf(stderr, "gapsense: unexpected argument '%s'\n%s",
-			argv[optind], usage);
+		        argv[optind], usage);
 		return EX_USAGE;
 	}
 	if (!o->config_path) {
 		if (o->mode != GS_MODE_RUN) {
 			fprintf(stderr, "gapsense: -c CONFIG is required\n%s",
-				usage);
+			        usage);
 			return EX_USAGE;
 		}
 		o->config_path = GS_DEFAULT_CONFIG;
@@ -243,22 +244,21 @@ static int gs_parse_daemon_args(int argc, char **argv, const char *usage,
 }
 
 static int gs_daemon(enum gs_mode mode, const char *usage, int argc,
-		     char **argv)
+                     char **argv)
 {
 	struct gs_gateway_opts o = {
-		.mode = mode,
-		.sim = {.seed = 1, .speed = 60, .duration_ms = GS_MS_PER_H},
-		.drain_timeout_ms = mode == GS_MODE_SIMULATE ? 30 * GS_MS_PER_S
-							     : 0,
+	    .mode = mode,
+	    .sim = {.seed = 1, .speed = 60, .duration_ms = GS_MS_PER_H},
+	    .drain_timeout_ms = mode == GS_MODE_SIMULATE ? 30 * GS_MS_PER_S : 0,
 	};
 	int rc = gs_parse_daemon_args(argc, argv, usage, &o);
 
 	if (rc)
 		return rc;
 	if (mode == GS_MODE_SIMULATE && o.sim.start_ms == 0)
-		o.sim.start_ms = gs_floor_to(gs_clock_realtime_ms(),
-					     GS_MS_PER_DAY) +
-				 8 * GS_MS_PER_H;
+		o.sim.start_ms =
+		    gs_floor_to(gs_clock_realtime_ms(), GS_MS_PER_DAY) +
+		    8 * GS_MS_PER_H;
 	return gs_gateway_main(&o);
 }
 
@@ -283,8 +283,8 @@ static int gs_cmd_check_config(int argc, char **argv)
 	struct gs_diag *diag;
 	int rc;
 
-	if (argc == 2 && (strcmp(argv[1], "-h") == 0 ||
-			  strcmp(argv[1], "--help") == 0)) {
+	if (argc == 2 &&
+	    (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 		fputs(gs_usage_check, stdout);
 		return 0;
 	}
@@ -304,7 +304,7 @@ static int gs_cmd_check_config(int argc, char **argv)
 		fprintf(stderr, "%s\n", diag->msg[i]);
 	if (diag->count > GS_DIAG_MAX)
 		fprintf(stderr, "%s: ... and %u more problems\n", argv[1],
-			diag->count - GS_DIAG_MAX);
+		        diag->count - GS_DIAG_MAX);
 	if (rc == GS_OK)
 		printf("%s: OK (gateway %s, site %s, %u sensors)\n", argv[1],
 		       cfg->gateway_id, cfg->site, cfg->n_sensors);
@@ -316,11 +316,11 @@ static int gs_cmd_check_config(int argc, char **argv)
 }
 
 static const struct gs_command gs_commands[] = {
-	{"run", gs_cmd_run, gs_usage_run},
-	{"check-config", gs_cmd_check_config, gs_usage_check},
-	{"simulate", gs_cmd_simulate, gs_usage_simulate},
-	{"replay", gs_cmd_replay, gs_usage_replay},
-	{"wiring", gs_cmd_wiring, gs_usage_wiring},
+    {"run", gs_cmd_run, gs_usage_run},
+    {"check-config", gs_cmd_check_config, gs_usage_check},
+    {"simulate", gs_cmd_simulate, gs_usage_simulate},
+    {"replay", gs_cmd_replay, gs_usage_replay},
+    {"wiring", gs_cmd_wiring, gs_usage_wiring},
 };
 
 static void gs_usage(FILE *out)

@@ -8,23 +8,23 @@
 #include <stdio.h>
 
 static const char *const gs_msg_suffixes[GS_MSG_KIND_COUNT_] = {
-	[GS_MSG_METRICS] = "metrics",
-	[GS_MSG_ALERT] = "alerts",
-	[GS_MSG_STATUS] = "status",
-	[GS_MSG_REPLY] = "cmd/reply",
+    [GS_MSG_METRICS] = "metrics",
+    [GS_MSG_ALERT] = "alerts",
+    [GS_MSG_STATUS] = "status",
+    [GS_MSG_REPLY] = "cmd/reply",
 };
 
 const char *gs_msg_kind_suffix(enum gs_msg_kind kind)
 {
 	return (unsigned)kind < GS_MSG_KIND_COUNT_ ? gs_msg_suffixes[kind]
-						   : "unknown";
+	                                           : "unknown";
 }
 
-int gs_msg_topic(const struct gs_config *cfg, enum gs_msg_kind kind,
-		 char *buf, size_t len)
+int gs_msg_topic(const struct gs_config *cfg, enum gs_msg_kind kind, char *buf,
+                 size_t len)
 {
 	int n = snprintf(buf, len, "%s/%s/%s/%s", cfg->topic_prefix, cfg->site,
-			 cfg->gateway_id, gs_msg_kind_suffix(kind));
+	                 cfg->gateway_id, gs_msg_kind_suffix(kind));
 
 	return (n < 0 || (size_t)n >= len) ? GS_EINVAL : GS_OK;
 }

@@ -47,8 +47,7 @@ static int64_t gs_days_from_civil(int64_t y, unsigned m, unsigned d)
 	return era * 146097 + (int64_t)doe - 719468;
 }
 
-static void gs_civil_from_days(int64_t z, int64_t *y, unsigned *m,
-			       unsigned *d)
+static void gs_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
 	z += 719468;
 	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -77,12 +76,12 @@ void gs_time_format(int64_t ms, bool millis, char buf[GS_TIME_STRLEN])
 
 	if (millis)
 		snprintf(buf, GS_TIME_STRLEN,
-			 "%04" PRId64 "-%02u-%02uT%02u:%02u:%02u.%03uZ", y, mo,
-			 d, h, mi, s, frac);
+		         "%04" PRId64 "-%02u-%02uT%02u:%02u:%02u.%03uZ", y, mo,
+		         d, h, mi, s, frac);
 	else
 		snprintf(buf, GS_TIME_STRLEN,
-			 "%04" PRId64 "-%02u-%02uT%02u:%02u:%02uZ", y, mo, d, h,
-			 mi, s);
+		         "%04" PRId64 "-%02u-%02uT%02u:%02u:%02uZ", y, mo, d, h,
+		         mi, s);
 }
 
 /* Reads exactly n digits; returns -1 if any is not a digit. */
@@ -101,7 +100,7 @@ static int gs_digits(const char *s, int n)
 int gs_time_parse(const char *s, int64_t *ms)
 {
 	static const unsigned mdays[] = {31, 29, 31, 30, 31, 30,
-					 31, 31, 30, 31, 30, 31};
+	                                 31, 31, 30, 31, 30, 31};
 	int y, mo, d, h, mi, sec, frac = 0;
 	const char *p;
 
@@ -118,7 +117,8 @@ int gs_time_parse(const char *s, int64_t *ms)
 	    (unsigned)d > mdays[mo - 1] || h < 0 || h > 23 || mi < 0 ||
 	    mi > 59 || sec < 0 || sec > 59)
 		return GS_EINVAL;
-	if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+	if (mo == 2 && d == 29 &&
+	    !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
 		return GS_EINVAL;
 	p = s + 19;
 	if (*p == '.') {
@@ -138,8 +138,8 @@ static const struct {
 	const char *unit;
 	int64_t ms;
 } gs_units[] = {
-	{"d", GS_MS_PER_DAY}, {"h", GS_MS_PER_H},     {"m", GS_MS_PER_MIN},
-	{"s", GS_MS_PER_S},   {"ms", 1},
+    {"d", GS_MS_PER_DAY}, {"h", GS_MS_PER_H}, {"m", GS_MS_PER_MIN},
+    {"s", GS_MS_PER_S},   {"ms", 1},
 };
 
 int gs_duration_parse(const char *s, int64_t *ms)
@@ -173,7 +173,7 @@ void gs_duration_format(int64_t ms, char *buf, size_t len)
 	for (size_t i = 0; i < sizeof(gs_units) / sizeof(gs_units[0]); i++) {
 		if (ms != 0 && ms % gs_units[i].ms == 0) {
 			snprintf(buf, len, "%" PRId64 "%s", ms / gs_units[i].ms,
-				 gs_units[i].unit);
+			         gs_units[i].unit);
 			return;
 		}
 	}
