@@ -22,11 +22,12 @@
 #define GS_NS_PER_S  INT64_C(1000000000)
 
 /*
- * Two readings of the offset differ by the time between the clock reads;
- * more than this is a step. A step smaller than a millisecond does not
- * matter to millisecond event time.
+ * Two readings of the offset differ by the time between the clock reads
+ * (microseconds, more on a loaded machine); a larger change is a step. A
+ * step this small does not matter to millisecond event time, and ignoring
+ * it keeps a busy Pi from logging steps that did not happen.
  */
-#define GS_CLOCK_STEP_NS GS_NS_PER_MS
+#define GS_CLOCK_STEP_NS (5 * GS_NS_PER_MS)
 /* A measurement whose realtime reads are further apart was preempted. */
 #define GS_CLOCK_MEASURE_NS    (100 * INT64_C(1000))
 #define GS_CLOCK_MEASURE_TRIES 5

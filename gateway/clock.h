@@ -121,7 +121,7 @@ unsigned gs_clock_handle(struct gs_clock *clk);
 
 /*
  * Re-reads the sync state and the offset (a change beyond measurement
- * noise is a step, timerfd or not). Returns GS_CLOCK_* changes.
+ * noise, 5 ms, is a step, timerfd or not). Returns GS_CLOCK_* changes.
  */
 unsigned gs_clock_poll(struct gs_clock *clk);
 

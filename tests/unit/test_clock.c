@@ -207,6 +207,23 @@ static void test_sync_without_step(void **state)
 	gs_clock_free(clk);
 }
 
+/* Below 5 ms a change of the offset is measurement noise, above a step. */
+static void test_step_threshold(void **state)
+{
+	struct fixture *fx = *state;
+	struct gs_clock *clk = new_clock(fx);
+	int64_t offset = gs_clock_offset_ns(clk);
+
+	fx->fake.realtime_ns += 4 * NS_PER_MS;
+	assert_int_equal(gs_clock_poll(clk), 0);
+	assert_int_equal(gs_clock_offset_ns(clk), offset);
+	fx->fake.realtime_ns += 2 * NS_PER_MS;
+	assert_int_equal(gs_clock_poll(clk), GS_CLOCK_STEPPED);
+	assert_int_equal(gs_clock_last_step_ns(clk), 6 * NS_PER_MS);
+	assert_int_equal(gs_clock_offset_ns(clk), offset + 6 * NS_PER_MS);
+	gs_clock_free(clk);
+}
+
 /* Synchronised from the start, then an administrator sets the date back. */
 static void test_step_while_synced(void **state)
 {
@@ -339,6 +356,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_sync_with_jump_in_one_poll,
 	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sync_without_step, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_step_threshold, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_step_while_synced, setup,
 	                                    teardown),
