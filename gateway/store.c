@@ -384,6 +384,10 @@ static int gs_store_set_pragmas(struct gs_store *st,
 		       st->path);
 		return GS_ESTORE;
 	}
+	/* foreign_keys off: the REFERENCES in the schema document the
+	 * relations, but the store only writes ids it has just looked up and
+	 * never deletes a sensor or a boot, while checking the parents costs
+	 * 10-15% of insert throughput. Table rebuilds need them off too. */
 	snprintf(sql, sizeof(sql),
 	         "PRAGMA synchronous=NORMAL;"
 	         "PRAGMA secure_delete=OFF;"
@@ -547,10 +551,6 @@ int gs_store_open(const char *path, const struct gs_store_opts *opts,
 	rc = gs_store_set_pragmas(st, opts);
 	if (rc == GS_OK)
 		rc = gs_store_migrate(st);
-	/* After migrating: table rebuilds must run without them. */
-	if (rc == GS_OK)
-		rc =
-		    gs_store_exec(st, "PRAGMA foreign_keys=ON", "foreign_keys");
 	if (rc == GS_OK)
 		rc = gs_store_prepare(st);
 	if (rc == GS_OK)

@@ -59,6 +59,12 @@ static void assert_integrity(const char *path)
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(s, 0), "ok");
 	sqlite3_finalize(s);
+	/* Every event's sensor and boot exist (not enforced at run time). */
+	assert_int_equal(
+	    sqlite3_prepare_v2(db, "PRAGMA foreign_key_check", -1, &s, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_DONE);
+	sqlite3_finalize(s);
 	sqlite3_close(db);
 }
 
