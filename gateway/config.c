@@ -903,6 +903,7 @@ struct gs_parser {
 	struct gs_raw_value raw[GS_N_SENSOR_KEYS];
 	unsigned n_raw;
 	int sensor_lines_line[GS_MAX_SENSORS]; /* "lines" line of each kept */
+	bool sensor_sized[GS_MAX_SENSORS];     /* typed, lines fit the type */
 };
 
 static void gs_parser_error(struct gs_parser *p, int line, const char *fmt, ...)
@@ -987,8 +988,12 @@ static int gs_raw_line(const struct gs_parser *p, const char *key)
 	return 0;
 }
 
-/* Checks that concern the sensor as a whole and its neighbours. */
-static void gs_parser_sensor_check(struct gs_parser *p)
+/*
+ * Checks that concern the sensor as a whole and its neighbours. Returns
+ * whether its lines fit its type, so that later sensors are compared
+ * with sound ones only.
+ */
+static bool gs_parser_sensor_check(struct gs_parser *p)
 {
 	struct gs_sensor_cfg *sc = &p->sensor;
 	struct gs_config *cfg = p->cfg;
@@ -1000,7 +1005,7 @@ static void gs_parser_sensor_check(struct gs_parser *p)
 		                "lines: a %s sensor takes %s, not %u",
 		                gs_sensor_type_name(sc->type),
 		                gs_type_lines[sc->type].what, sc->n_lines);
-		return;
+		return false;
 	}
 	if (sc->type == GS_SENSOR_PULSE && sc->n_lines == 2 &&
 	    gs_raw_line(p, "direction"))
@@ -1024,7 +1029,7 @@ static void gs_parser_sensor_check(struct gs_parser *p)
 			const struct gs_sensor_cfg *o = &cfg->sensors[i];
 
 			if (o->type != GS_SENSOR_SMILEY ||
-			    o->n_lines == sc->n_lines)
+			    !p->sensor_sized[i] || o->n_lines == sc->n_lines)
 				continue;
 			gs_parser_error(p, lines_line,
 			                "lines: %u buttons, but smiley '%s' "
@@ -1054,6 +1059,7 @@ static void gs_parser_sensor_check(struct gs_parser *p)
 			}
 		}
 	}
+	return true;
 }
 
 /* The end of a [sensor] section: its type is known, judge its keys. */
@@ -1063,7 +1069,7 @@ static void gs_parser_sensor_end(struct gs_parser *p)
 	const struct gs_key *tk = &gs_sensor_keys[0];
 	char buf[160];
 	const char *why;
-	bool typed = false, lines_ok = false;
+	bool typed = false, lines_ok = false, sized = false;
 
 	if (p->kind != GS_SK_SENSOR)
 		return;
@@ -1111,8 +1117,9 @@ static void gs_parser_sensor_end(struct gs_parser *p)
 	/* The rest needs the type and the lines; a missing chip only
 	 * hides the checks for lines used twice. */
 	if (typed && lines_ok)
-		gs_parser_sensor_check(p);
+		sized = gs_parser_sensor_check(p);
 
+	p->sensor_sized[p->cfg->n_sensors] = sized;
 	p->sensor_lines_line[p->cfg->n_sensors] = gs_raw_line(p, "lines");
 	p->cfg->sensors[p->cfg->n_sensors++] = *sc;
 }

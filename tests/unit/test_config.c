@@ -520,6 +520,11 @@ static const struct bad_case bad_cases[] = {
 	 "[sensor \"c\"]\ntype = smiley\nchip = c\nlines = 8, 9, 10, 11, 12\n",
 	 {"15: lines: 5 buttons, but smiley 'a' (line 4) has 4: all smiley "
 	  "terminals of a site must have the same number of buttons"}},
+	{"mixed smiley sizes after a broken one", GW
+	 "[sensor \"a\"]\ntype = smiley\nchip = c\nlines = 1, 2\n"
+	 "[sensor \"b\"]\ntype = smiley\nchip = c\nlines = 5, 6, 7\n",
+	 {"7: lines: a smiley sensor takes 3 to 5 lines (buttons, most "
+	  "negative first), not 2"}},
 	{"chip line twice", GW
 	 "[sensor \"a\"]\ntype = queue\nchip = gpiochip0\nlines = 1, 2\n"
 	 "[sensor \"b\"]\ntype = queue\nchip = /dev/gpiochip0\nlines = 2, 3\n"
