@@ -1,0 +1,654 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Writes the golden scenario cases: for each, gapsense.conf, scenario.csv
+and expected.jsonl (what `gapsense replay -c gapsense.conf scenario.csv
+--print` must print, metrics and alerts, one message a line).
+
+The scenarios are built from a few people-level actions (a crossing, a
+queue entry, a button press) that expand to physical edges. The expected
+messages are NOT computed here: every number below was worked out by hand
+from the rules in docs/metrics.md and is written as a literal, with the
+working in the comments. This script only lays the literals out in the
+message format, so that a reviewer reads one case on one screen.
+
+Run it from anywhere; it rewrites tests/golden/*/ next to itself. The files
+it writes are committed; the test (tests/integration/test_golden.sh) reads
+only those.
+"""
+
+import datetime as dt
+import os
+import json
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+# ---- time ------------------------------------------------------------------
+
+def ms(iso):
+    """'2026-11-23T09:00:00.250Z' (or without millis) -> ms since epoch."""
+    s = iso.rstrip("Z")
+    if "." not in s:
+        s += ".000"
+    d = dt.datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%f")
+    return int(d.replace(tzinfo=dt.timezone.utc).timestamp() * 1000 + 0.5)
+
+
+def iso(t, millis=True):
+    d = dt.datetime.fromtimestamp(t / 1000, tz=dt.timezone.utc)
+    if millis:
+        return d.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (t % 1000)
+    return d.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# ---- configuration -----------------------------------------------------------
+
+DOOR = ("entrance", "beam_pair", ["GPIO17", "GPIO27"])
+QUEUE = ("till-queue", "queue", ["GPIO22", "GPIO23"])
+SMILEY = ("smiley-exit", "smiley", ["GPIO5", "GPIO6", "GPIO13", "GPIO19"])
+STAFF = ("staff", "staff", ["GPIO12", "GPIO16", "GPIO20", "GPIO21"])
+FULL_SITE = [DOOR, QUEUE, SMILEY, STAFF]
+
+BUTTONS4 = ["very_unhappy", "unhappy", "happy", "very_happy"]
+
+
+class Case:
+    def __init__(self, name, title, sensors=FULL_SITE, day_start="04:00",
+                 active_low=False):
+        self.name = name
+        self.title = title
+        self.sensors = sensors
+        self.day_start = day_start
+        self.active_low = active_low
+        self.edges = []  # (t, line, active)
+        self.messages = []
+        self.comments = []
+
+    # -- config --
+    def config(self):
+        out = [
+            "# Golden case: %s" % self.title,
+            "[gateway]",
+            "id = till-1",
+            "site = store-042",
+            "timezone = Europe/Berlin",
+            "window = 15m",
+            "day_start = %s" % self.day_start,
+            "",
+            "[metrics]",
+            "min_responses = 5",
+            "gap_threshold = 70",
+            "",
+            "[alerts]",
+            "burst_window = 10m",
+            "burst_min = 5",
+            "burst_share = 50",
+            "queue_window = 10m",
+            "queue_rearm = 80",
+        ]
+        for name, typ, lines in self.sensors:
+            out += ["", '[sensor "%s"]' % name, "type = %s" % typ,
+                    "chip = gpiochip0", "lines = %s" % ", ".join(lines),
+                    "active_low = %s" % ("true" if self.active_low
+                                         else "false")]
+            if typ == "beam_pair":
+                out.append("min_break = 30ms")
+            if typ == "queue":
+                out += ["target_wait = 3m", "max_wait = 30m"]
+            if typ in ("smiley", "staff"):
+                out.append("lockout = 2s")
+        return "\n".join(out) + "\n"
+
+    # -- actions (each ends, and so counts, at the time given) --
+    def edge(self, t, line, active):
+        self.edges.append((ms(t) if isinstance(t, str) else t, line, active))
+
+    def touch(self, t):
+        """An edge repeating an idle line's level: moves scenario time
+        (clarification 1) and so fixes the first or last window."""
+        self.edge(t, self.sensors[0][2][0], 0)
+
+    def cross_in(self, t):
+        """A, A+B, B, clear: an in counted at the final clearing edge t."""
+        e = ms(t)
+        a, b = DOOR[2]
+        self.edge(e - 600, a, 1)
+        self.edge(e - 400, b, 1)
+        self.edge(e - 200, a, 0)
+        self.edge(e, b, 0)
+
+    def cross_out(self, t):
+        e = ms(t)
+        a, b = DOOR[2]
+        self.edge(e - 600, b, 1)
+        self.edge(e - 400, a, 1)
+        self.edge(e - 200, b, 0)
+        self.edge(e, a, 0)
+
+    def join(self, t):
+        """Queue entry beam broken at t (the activating edge counts)."""
+        self.edge(t, QUEUE[2][0], 1)
+        self.edge(ms(t) + 200, QUEUE[2][0], 0)
+
+    def serve(self, t):
+        self.edge(t, QUEUE[2][1], 1)
+        self.edge(ms(t) + 200, QUEUE[2][1], 0)
+
+    def press(self, t, button, sensor=SMILEY):
+        line = sensor[2][button]
+        self.edge(t, line, 1)
+        self.edge((ms(t) if isinstance(t, str) else t) + 150, line, 0)
+
+    # -- output --
+    def scenario(self):
+        out = ["# Golden case: %s" % self.title]
+        out += ["# " + c for c in self.comments]
+        out.append("time,chip,line,value")
+        for t, line, active in sorted(self.edges, key=lambda e: e[0]):
+            level = (1 - active) if self.active_low else active
+            out.append("%s,gpiochip0,%s,%d" % (iso(t), line, level))
+        return "\n".join(out) + "\n"
+
+    def write(self):
+        d = os.path.join(HERE, self.name)
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "gapsense.conf"), "w") as f:
+            f.write(self.config())
+        with open(os.path.join(d, "scenario.csv"), "w") as f:
+            f.write(self.scenario())
+        with open(os.path.join(d, "expected.jsonl"), "w") as f:
+            for seq, (kind, payload) in enumerate(self.messages, 1):
+                payload["seq"] = seq
+                f.write('{"topic": "gapsense/v1/store-042/till-1/%s", '
+                        '"payload": %s}\n' % (kind, dumps(payload)))
+
+    # -- expected messages --
+    def metrics(self, start, footfall=(0, 0, 0), queue=None, feedback=None,
+                staff=None, gap=None, sensors=None):
+        has = {typ for _, typ, _ in self.sensors}
+        s = ms(start)
+        m = {
+            "schema": "gapsense.metrics.v1", "site": "store-042",
+            "gateway": "till-1", "seq": 0,
+            "window_start": iso(s, False),
+            "window_end": iso(s + 15 * 60000, False),
+            "window_s": 900, "clock_synced": True, "historical": False,
+            "footfall": {"in": footfall[0], "out": footfall[1],
+                         "occupancy": footfall[2]},
+            "queue": {"joined": 0, "served": 0, "abandoned": 0,
+                      "length_max": 0, "wait_avg_s": None,
+                      "wait_p50_s": None, "wait_p90_s": None,
+                      "wait_max_s": None,
+                      "target_wait_s": D("180.0") if "queue" in has
+                      else None,
+                      "service_level_pct": None},
+            "feedback": {"responses": 0, "misuse": 0,
+                         "counts": ({k: 0 for k in BUTTONS4}
+                                    if "smiley" in has else {}),
+                         "index": None, "response_rate_pct": None},
+            "staff": {"responses": 0, "index": None},
+            "gap": {"perceived": None, "actual": None,
+                    "perceived_minus_actual": None,
+                    "staff_minus_customer": None, "quadrant": None},
+            "sensors": {},
+        }
+        for name, typ, lines in self.sensors:
+            if typ == "beam_pair":
+                b = {"type": typ, "in": 0, "out": 0}
+            elif typ == "queue":
+                b = {"type": typ, "joined": 0, "served": 0, "abandoned": 0,
+                     "length": 0, "length_max": 0, "waits": 0,
+                     "wait_avg_s": None, "wait_p50_s": None,
+                     "wait_p90_s": None, "wait_max_s": None,
+                     "target_wait_s": D("180.0"),
+                     "service_level_pct": None}
+            else:
+                b = {"type": typ, "buttons": 4, "responses": 0, "misuse": 0,
+                     "counts": {k: 0 for k in BUTTONS4}, "index": None}
+            b["faulted"] = False
+            b["faults"] = 0
+            m["sensors"][name] = b
+        for key, over in (("queue", queue), ("feedback", feedback),
+                          ("staff", staff), ("gap", gap)):
+            if over:
+                merge(m[key], over)
+        for name, over in (sensors or {}).items():
+            merge(m["sensors"][name], over)
+        self.messages.append(("metrics", m))
+
+    def alert(self, t, typ, sensor, details):
+        self.messages.append(("alerts", {
+            "schema": "gapsense.alert.v1", "site": "store-042",
+            "gateway": "till-1", "seq": 0, "time": iso(ms(t)),
+            "type": typ, "sensor": sensor, "details": details}))
+
+
+class D(str):
+    """A decimal written exactly as given ("50.0")."""
+
+
+def merge(dst, over):
+    for k, v in over.items():
+        if k not in dst:
+            raise KeyError("no field %s" % k)
+        if isinstance(v, dict) and isinstance(dst[k], dict) and dst[k]:
+            merge(dst[k], v)
+        else:
+            dst[k] = v
+
+
+def dumps(v):
+    """Compact JSON in cJSON's layout, decimals as written."""
+    if isinstance(v, D):
+        return str(v)
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if v is None:
+        return "null"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, dict):
+        return "{" + ",".join(json.dumps(k) + ":" + dumps(x)
+                              for k, x in v.items()) + "}"
+    raise TypeError(v)
+
+
+def waits(avg, p50, p90, mx, sl, n=None):
+    """Queue wait fields, hand-computed, as written."""
+    w = {"wait_avg_s": D(avg), "wait_p50_s": D(p50), "wait_p90_s": D(p90),
+         "wait_max_s": D(mx), "service_level_pct": D(sl)}
+    if n is not None:
+        w["waits"] = n
+    return w
+
+
+# =============================================================================
+# The cases
+# =============================================================================
+
+def quiet_hour():
+    c = Case("quiet-hour", "a quiet hour: two customers, one wait, one "
+             "press, two empty-ish windows")
+    c.comments = ["10:00-11:00Z: 2 in, 1 out, one 90 s wait, one happy "
+                  "press."]
+    c.touch("2026-11-23T10:00:00.000Z")
+    c.cross_in("2026-11-23T10:05:00.000Z")
+    c.join("2026-11-23T10:07:00.000Z")
+    c.serve("2026-11-23T10:08:30.000Z")  # wait 90 s
+    c.press("2026-11-23T10:09:00.000Z", 2)  # happy
+    c.cross_in("2026-11-23T10:40:00.000Z")
+    c.cross_out("2026-11-23T10:50:00.000Z")
+    c.touch("2026-11-23T10:59:59.999Z")
+
+    # 10:00: 1 in; one wait of 90 s (<= 180: 100 %); one response (< 5:
+    # index null); response rate 1 / 1 = 100 %; perceived null, so the
+    # differences and the quadrant are null, actual 100.0.
+    c.metrics("2026-11-23T10:00:00Z", (1, 0, 1),
+              queue={"joined": 1, "served": 1, "length_max": 1,
+                     **waits("90.0", "90.0", "90.0", "90.0", "100.0")},
+              feedback={"responses": 1, "counts": {"happy": 1},
+                        "response_rate_pct": D("100.0")},
+              gap={"actual": D("100.0")},
+              sensors={"entrance": {"in": 1},
+                       "till-queue": {"joined": 1, "served": 1,
+                                      "length_max": 1,
+                                      **waits("90.0", "90.0", "90.0",
+                                              "90.0", "100.0", 1)},
+                       "smiley-exit": {"responses": 1,
+                                       "counts": {"happy": 1}}})
+    # 10:15: nothing; occupancy carried; in = 0 so the rate is null.
+    c.metrics("2026-11-23T10:15:00Z", (0, 0, 1))
+    c.metrics("2026-11-23T10:30:00Z", (1, 0, 2),
+              feedback={"response_rate_pct": D("0.0")},
+              sensors={"entrance": {"in": 1}})
+    # 10:45: closed by the end of the replay at 10:59:59.999.
+    c.metrics("2026-11-23T10:45:00Z", (0, 1, 1),
+              sensors={"entrance": {"out": 1}})
+    return c
+
+
+def rush():
+    c = Case("rush", "a rush: long queue, unhappy customers, both alerts")
+    c.comments = ["11:00-11:30Z: 8 in, 6 queue, waits 240..840 s, 5 "
+                  "unhappy presses, staff thinks all is fine."]
+    c.touch("2026-11-23T11:00:00.000Z")
+    for i in range(8):  # 11:00:10 .. 11:01:20
+        c.cross_in(iso(ms("2026-11-23T11:00:10Z") + i * 10000))
+    for i in range(6):  # 11:01:30 .. 11:02:20
+        c.join(iso(ms("2026-11-23T11:01:30Z") + i * 10000))
+    c.serve("2026-11-23T11:05:30.000Z")  # 240 s
+    c.press("2026-11-23T11:05:35.000Z", 0)
+    c.serve("2026-11-23T11:07:40.000Z")  # 360 s
+    c.press("2026-11-23T11:07:45.000Z", 0)
+    c.serve("2026-11-23T11:09:50.000Z")  # 480 s
+    c.press("2026-11-23T11:09:55.000Z", 1)
+    c.press("2026-11-23T11:10:00.000Z", 2, STAFF)
+    c.serve("2026-11-23T11:12:00.000Z")  # 600 s
+    c.press("2026-11-23T11:12:05.000Z", 0)
+    c.serve("2026-11-23T11:14:10.000Z")  # 720 s
+    c.press("2026-11-23T11:14:15.000Z", 0)
+    c.serve("2026-11-23T11:16:20.000Z")  # 840 s
+    c.press("2026-11-23T11:16:25.000Z", 2)
+    c.cross_out("2026-11-23T11:20:00.000Z")
+    c.cross_out("2026-11-23T11:21:00.000Z")
+    c.cross_out("2026-11-23T11:22:00.000Z")
+    c.touch("2026-11-23T11:29:59.999Z")
+
+    # First serve: trailing mean 240 > 180 -> queue_wait_high at once.
+    c.alert("2026-11-23T11:05:30.000Z", "queue_wait_high", "till-queue",
+            {"wait_avg_s": D("240.0"), "wait_max_s": D("240.0"),
+             "waits": 1, "target_wait_s": D("180.0"),
+             "window_s": D("600.0")})
+    # Fifth negative press, all five within 10 min (11:05:35..11:14:15):
+    # 5 of 5 = 100 % -> discontent_burst.
+    c.alert("2026-11-23T11:14:15.000Z", "discontent_burst", "smiley-exit",
+            {"negative": 5, "presses": 5, "negative_pct": D("100.0"),
+             "first_press": "2026-11-23T11:05:35.000Z",
+             "window_s": D("600.0"), "burst_min": 5,
+             "burst_share_pct": D("50.0")})
+    # 11:00: waits 240 360 480 600 720: avg 480, p50 rank 3 = 480, p90
+    # rank ceil(4.5) = 5 = 720, none <= 180: 0 %. Index (0*4 + 33.33) / 5
+    # = 6.67; rate 5 / 8 = 62.5 %; staff 66.67; gap 6.67 - 0 = 6.7;
+    # staff - customer 66.67 - 6.67 = 60.0; both below 70: aligned_bad.
+    q = waits("480.0", "480.0", "720.0", "720.0", "0.0")
+    c.metrics("2026-11-23T11:00:00Z", (8, 0, 8),
+              queue={"joined": 6, "served": 5, "length_max": 6, **q},
+              feedback={"responses": 5,
+                        "counts": {"very_unhappy": 4, "unhappy": 1},
+                        "index": D("6.7"), "response_rate_pct": D("62.5")},
+              staff={"responses": 1, "index": D("66.7")},
+              gap={"perceived": D("6.7"), "actual": D("0.0"),
+                   "perceived_minus_actual": D("6.7"),
+                   "staff_minus_customer": D("60.0"),
+                   "quadrant": "aligned_bad"},
+              sensors={"entrance": {"in": 8},
+                       "till-queue": {"joined": 6, "served": 5, "length": 1,
+                                      "length_max": 6, "waits": 5, **q},
+                       "smiley-exit": {"responses": 5,
+                                       "counts": {"very_unhappy": 4,
+                                                  "unhappy": 1},
+                                       "index": D("6.7")},
+                       "staff": {"responses": 1, "counts": {"happy": 1},
+                                 "index": D("66.7")}})
+    # 11:15: one serve (840 s), length 1 at the start; one happy press.
+    q = waits("840.0", "840.0", "840.0", "840.0", "0.0")
+    c.metrics("2026-11-23T11:15:00Z", (0, 3, 5),
+              queue={"served": 1, "length_max": 1, **q},
+              feedback={"responses": 1, "counts": {"happy": 1}},
+              gap={"actual": D("0.0")},
+              sensors={"entrance": {"out": 3},
+                       "till-queue": {"served": 1, "length_max": 1,
+                                      "waits": 1, **q},
+                       "smiley-exit": {"responses": 1,
+                                       "counts": {"happy": 1}}})
+    return c
+
+
+def perception_lag():
+    c = Case("perception-lag", "perception lag: service is good, "
+             "customers rate it poorly")
+    c.comments = ["09:00-09:15Z: 6 in, 2 out, five waits of 30..120 s, "
+                  "six mostly unhappy presses, staff says very happy."]
+    c.touch("2026-11-23T09:00:00.000Z")
+    for i in range(6):  # 09:00:30 .. 09:03:00
+        c.cross_in(iso(ms("2026-11-23T09:00:30Z") + i * 30000))
+    c.join("2026-11-23T09:03:10.000Z")
+    c.serve("2026-11-23T09:04:10.000Z")  # 60
+    c.press("2026-11-23T09:04:15.000Z", 1)
+    c.join("2026-11-23T09:04:20.000Z")
+    c.serve("2026-11-23T09:05:00.000Z")  # 40
+    c.press("2026-11-23T09:05:05.000Z", 1)
+    c.join("2026-11-23T09:05:10.000Z")
+    c.serve("2026-11-23T09:06:30.000Z")  # 80
+    c.press("2026-11-23T09:06:35.000Z", 2)
+    c.join("2026-11-23T09:06:40.000Z")
+    c.serve("2026-11-23T09:07:10.000Z")  # 30
+    c.press("2026-11-23T09:07:15.000Z", 0)
+    c.join("2026-11-23T09:07:20.000Z")
+    c.serve("2026-11-23T09:09:20.000Z")  # 120
+    c.press("2026-11-23T09:09:25.000Z", 1)
+    c.press("2026-11-23T09:10:00.000Z", 2)
+    c.press("2026-11-23T09:12:00.000Z", 3, STAFF)
+    c.cross_out("2026-11-23T09:13:00.000Z")
+    c.cross_out("2026-11-23T09:14:00.000Z")
+    c.touch("2026-11-23T09:14:59.999Z")
+
+    # Waits 30 40 60 80 120: avg 66, p50 rank 3 = 60, p90 rank 5 = 120,
+    # all <= 180: 100 %. Presses: unhappy x3, happy x2, very_unhappy x1:
+    # (0 + 3 * 33.33 + 2 * 66.67) / 6 = 233.33 / 6 = 38.89 -> 38.9; 4
+    # negatives, no burst. Rate 6 / 6 = 100 %. Gap 38.89 - 100 = -61.1;
+    # staff 100 - 38.89 = 61.1; actual >= 70 > perceived: perception_lag.
+    q = waits("66.0", "60.0", "120.0", "120.0", "100.0")
+    fb = {"very_unhappy": 1, "unhappy": 3, "happy": 2}
+    c.metrics("2026-11-23T09:00:00Z", (6, 2, 4),
+              queue={"joined": 5, "served": 5, "length_max": 1, **q},
+              feedback={"responses": 6, "counts": fb, "index": D("38.9"),
+                        "response_rate_pct": D("100.0")},
+              staff={"responses": 1, "index": D("100.0")},
+              gap={"perceived": D("38.9"), "actual": D("100.0"),
+                   "perceived_minus_actual": D("-61.1"),
+                   "staff_minus_customer": D("61.1"),
+                   "quadrant": "perception_lag"},
+              sensors={"entrance": {"in": 6, "out": 2},
+                       "till-queue": {"joined": 5, "served": 5,
+                                      "length_max": 1, "waits": 5, **q},
+                       "smiley-exit": {"responses": 6, "counts": fb,
+                                       "index": D("38.9")},
+                       "staff": {"responses": 1,
+                                 "counts": {"very_happy": 1},
+                                 "index": D("100.0")}})
+    return c
+
+
+def goodwill():
+    c = Case("goodwill", "goodwill: the queue is slow, customers are "
+             "happy anyway")
+    c.comments = ["13:00-13:15Z: 5 in, waits 180..540 s, five happy "
+                  "presses, staff fears the worst."]
+    c.touch("2026-11-23T13:00:00.000Z")
+    for i in range(5):  # 13:00:10 .. 13:00:50
+        c.cross_in(iso(ms("2026-11-23T13:00:10Z") + i * 10000))
+    c.join("2026-11-23T13:01:00.000Z")
+    c.join("2026-11-23T13:01:05.000Z")
+    c.join("2026-11-23T13:01:10.000Z")
+    c.join("2026-11-23T13:01:15.000Z")
+    c.serve("2026-11-23T13:04:00.000Z")  # 180: exactly the target
+    c.press("2026-11-23T13:04:05.000Z", 3)
+    c.serve("2026-11-23T13:06:05.000Z")  # 300
+    c.press("2026-11-23T13:06:10.000Z", 3)
+    c.serve("2026-11-23T13:08:10.000Z")  # 420
+    c.press("2026-11-23T13:08:15.000Z", 2)
+    c.serve("2026-11-23T13:10:15.000Z")  # 540
+    c.press("2026-11-23T13:10:20.000Z", 3)
+    c.press("2026-11-23T13:11:00.000Z", 2)
+    c.press("2026-11-23T13:12:00.000Z", 0, STAFF)
+    c.touch("2026-11-23T13:14:59.999Z")
+
+    # 180 alone is not above the target; (180 + 300) / 2 = 240 is.
+    c.alert("2026-11-23T13:06:05.000Z", "queue_wait_high", "till-queue",
+            {"wait_avg_s": D("240.0"), "wait_max_s": D("300.0"),
+             "waits": 2, "target_wait_s": D("180.0"),
+             "window_s": D("600.0")})
+    # Waits 180 300 420 540: avg 360, p50 rank 2 = 300, p90 rank
+    # ceil(3.6) = 4 = 540; 180 is within the target: 1 / 4 = 25 %.
+    # Index (100 * 3 + 66.67 * 2) / 5 = 86.67; staff 0; gap 86.67 - 25 =
+    # 61.67 -> 61.7; staff - customer -86.7; goodwill.
+    q = waits("360.0", "300.0", "540.0", "540.0", "25.0")
+    fb = {"happy": 2, "very_happy": 3}
+    c.metrics("2026-11-23T13:00:00Z", (5, 0, 5),
+              queue={"joined": 4, "served": 4, "length_max": 4, **q},
+              feedback={"responses": 5, "counts": fb, "index": D("86.7"),
+                        "response_rate_pct": D("100.0")},
+              staff={"responses": 1, "index": D("0.0")},
+              gap={"perceived": D("86.7"), "actual": D("25.0"),
+                   "perceived_minus_actual": D("61.7"),
+                   "staff_minus_customer": D("-86.7"),
+                   "quadrant": "goodwill"},
+              sensors={"entrance": {"in": 5},
+                       "till-queue": {"joined": 4, "served": 4,
+                                      "length_max": 4, "waits": 4, **q},
+                       "smiley-exit": {"responses": 5, "counts": fb,
+                                       "index": D("86.7")},
+                       "staff": {"responses": 1,
+                                 "counts": {"very_unhappy": 1},
+                                 "index": D("0.0")}})
+    return c
+
+
+def misuse_mashing():
+    c = Case("misuse-mashing", "a child mashing the smiley buttons")
+    c.comments = ["14:00-14:15Z: one in; 11 presses within the 2 s lockout "
+                  "of the previous press are misuse."]
+    c.touch("2026-11-23T14:00:00.000Z")
+    c.cross_in("2026-11-23T14:00:05.000Z")
+    base = ms("2026-11-23T14:01:00Z")
+    for i in range(10):  # very_unhappy every 500 ms: 1 counts, 9 misuse
+        c.press(base + i * 500, 0)
+    c.press(base + 5000, 3)  # 500 ms after the last: misuse
+    c.press("2026-11-23T14:05:00.000Z", 2)  # a real customer
+    c.press("2026-11-23T14:05:02.000Z", 1)  # exactly 2 s: misuse
+    c.press("2026-11-23T14:05:04.001Z", 3)  # 2.001 s: counts
+    c.touch("2026-11-23T14:14:59.999Z")
+
+    # Responses: very_unhappy (14:01:00), happy, very_happy = 3 (< 5:
+    # index null); misuse 9 + 1 + 1 = 11 and never in a burst. Rate
+    # 3 / 1 = 300 % (not capped).
+    fb = {"very_unhappy": 1, "happy": 1, "very_happy": 1}
+    c.metrics("2026-11-23T14:00:00Z", (1, 0, 1),
+              feedback={"responses": 3, "misuse": 11, "counts": fb,
+                        "response_rate_pct": D("300.0")},
+              sensors={"entrance": {"in": 1},
+                       "smiley-exit": {"responses": 3, "misuse": 11,
+                                       "counts": fb}})
+    return c
+
+
+def turn_back():
+    c = Case("turn-back", "the door: turn-backs, hesitation, noise, two "
+             "people close together")
+    c.comments = [
+        "15:01 A and back: nothing. 15:02 a plain in. 15:03 A, A+B, A, "
+        "A+B, B, clear: one in.",
+        "15:04 A, A+B, A, clear: nothing. 15:05 a 20 ms flicker: noise. "
+        "15:06 an out.",
+        "15:07 an in whose A break lasts exactly min_break (30 ms). 15:08 "
+        "a 29 ms flicker, then an in.",
+        "15:09 two ins with 1 ms of all-clear between them."]
+    a, b = DOOR[2]
+    t = ms
+    c.touch("2026-11-23T15:00:00.000Z")
+    c.edge("2026-11-23T15:01:00.000Z", a, 1)
+    c.edge("2026-11-23T15:01:00.800Z", a, 0)
+    c.cross_in("2026-11-23T15:02:00.600Z")
+    for off, line, lv in ((0, a, 1), (200, b, 1), (400, b, 0), (600, b, 1),
+                          (800, a, 0), (1000, b, 0)):
+        c.edge(t("2026-11-23T15:03:00Z") + off, line, lv)
+    for off, line, lv in ((0, a, 1), (200, b, 1), (400, b, 0), (600, a, 0)):
+        c.edge(t("2026-11-23T15:04:00Z") + off, line, lv)
+    c.edge("2026-11-23T15:05:00.000Z", a, 1)
+    c.edge("2026-11-23T15:05:00.020Z", a, 0)
+    c.cross_out("2026-11-23T15:06:00.600Z")
+    for off, line, lv in ((0, a, 1), (20, b, 1), (30, a, 0), (200, b, 0)):
+        c.edge(t("2026-11-23T15:07:00Z") + off, line, lv)
+    c.edge("2026-11-23T15:08:00.000Z", a, 1)
+    c.edge("2026-11-23T15:08:00.029Z", a, 0)
+    c.cross_in("2026-11-23T15:08:00.700Z")
+    c.cross_in("2026-11-23T15:09:00.600Z")
+    for off, line, lv in ((601, a, 1), (800, b, 1), (1000, a, 0),
+                          (1200, b, 0)):
+        c.edge(t("2026-11-23T15:09:00Z") + off, line, lv)
+    c.touch("2026-11-23T15:14:59.999Z")
+
+    # Ins at 15:02:00.6, 15:03:01.0, 15:07:00.2, 15:08:00.7, 15:09:00.6,
+    # 15:09:01.2 = 6; one out; occupancy 5; rate 0 / 6 = 0 %.
+    c.metrics("2026-11-23T15:00:00Z", (6, 1, 5),
+              feedback={"response_rate_pct": D("0.0")},
+              sensors={"entrance": {"in": 6, "out": 1}})
+    return c
+
+
+def day_boundary():
+    c = Case("day-boundary", "occupancy reset at 04:00 Berlin (03:00Z) on "
+             "a window boundary", sensors=[DOOR])
+    c.comments = ["02:45-03:15Z on 2026-11-24: 3 in and 1 out before the "
+                  "reset, an in exactly at it, more outs than ins after."]
+    c.touch("2026-11-24T02:45:00.000Z")
+    c.cross_in("2026-11-24T02:50:00.000Z")
+    c.cross_in("2026-11-24T02:52:00.000Z")
+    c.cross_in("2026-11-24T02:54:00.000Z")
+    c.cross_out("2026-11-24T02:58:00.000Z")
+    c.cross_in("2026-11-24T03:00:00.000Z")  # after the close and reset
+    c.cross_out("2026-11-24T03:05:00.000Z")
+    c.cross_out("2026-11-24T03:06:00.000Z")  # would be -1: stays 0
+    c.cross_in("2026-11-24T03:10:00.000Z")
+    c.touch("2026-11-24T03:14:59.999Z")
+
+    # No queue or smiley sensor: target_wait_s null, counts {}.
+    # 02:45 shows 2 (the reset belongs to the window starting at 03:00).
+    c.metrics("2026-11-24T02:45:00Z", (3, 1, 2),
+              feedback={"response_rate_pct": D("0.0")},
+              sensors={"entrance": {"in": 3, "out": 1}})
+    # 03:00: reset to 0, in 1, out 0 (floor), out 0, in 1.
+    c.metrics("2026-11-24T03:00:00Z", (2, 2, 1),
+              feedback={"response_rate_pct": D("0.0")},
+              sensors={"entrance": {"in": 2, "out": 2}})
+    return c
+
+
+def dst_spring():
+    c = Case("dst-spring", "day_start 02:30 on the spring-forward day: "
+             "02:30 does not exist, the offset before (+1) gives 01:30Z",
+             sensors=[DOOR], day_start="02:30", active_low=True)
+    c.comments = ["2026-03-29 01:15-01:45Z; Berlin jumps from 02:00 CET "
+                  "to 03:00 CEST at 01:00Z. active_low: 0 = beam broken."]
+    c.touch("2026-03-29T01:15:00.000Z")
+    c.cross_in("2026-03-29T01:20:00.000Z")
+    c.cross_in("2026-03-29T01:25:00.000Z")
+    c.cross_in("2026-03-29T01:35:00.000Z")
+    c.touch("2026-03-29T01:44:59.999Z")
+    c.metrics("2026-03-29T01:15:00Z", (2, 0, 2),
+              feedback={"response_rate_pct": D("0.0")},
+              sensors={"entrance": {"in": 2}})
+    # Reset at 01:30Z, then one in.
+    c.metrics("2026-03-29T01:30:00Z", (1, 0, 1),
+              feedback={"response_rate_pct": D("0.0")},
+              sensors={"entrance": {"in": 1}})
+    return c
+
+
+def dst_autumn():
+    c = Case("dst-autumn", "day_start 02:30 on the fall-back day: 02:30 "
+             "happens twice, the first (00:30Z) resets", sensors=[DOOR],
+             day_start="02:30", active_low=True)
+    c.comments = ["2026-10-25 00:15-01:45Z; Berlin goes from 03:00 CEST "
+                  "back to 02:00 CET at 01:00Z, so 02:30 local is 00:30Z "
+                  "and 01:30Z."]
+    c.touch("2026-10-25T00:15:00.000Z")
+    c.cross_in("2026-10-25T00:20:00.000Z")
+    c.cross_in("2026-10-25T00:25:00.000Z")
+    c.cross_in("2026-10-25T00:40:00.000Z")
+    c.cross_in("2026-10-25T01:20:00.000Z")
+    c.cross_in("2026-10-25T01:35:00.000Z")  # no second reset at 01:30Z
+    c.touch("2026-10-25T01:44:59.999Z")
+    rate = {"response_rate_pct": D("0.0")}
+    c.metrics("2026-10-25T00:15:00Z", (2, 0, 2), feedback=rate,
+              sensors={"entrance": {"in": 2}})
+    c.metrics("2026-10-25T00:30:00Z", (1, 0, 1), feedback=rate,
+              sensors={"entrance": {"in": 1}})
+    c.metrics("2026-10-25T00:45:00Z", (0, 0, 1))
+    c.metrics("2026-10-25T01:00:00Z", (0, 0, 1))
+    c.metrics("2026-10-25T01:15:00Z", (1, 0, 2), feedback=rate,
+              sensors={"entrance": {"in": 1}})
+    c.metrics("2026-10-25T01:30:00Z", (1, 0, 3), feedback=rate,
+              sensors={"entrance": {"in": 1}})
+    return c
+
+
+CASES = [quiet_hour, rush, perception_lag, goodwill, misuse_mashing,
+         turn_back, day_boundary, dst_spring, dst_autumn]
+
+if __name__ == "__main__":
+    for make in CASES:
+        make().write()
