@@ -432,7 +432,8 @@ static int gw_open_clock(struct gateway *gw)
 	       : gs_loop_add(gw->loop, gw->clock_poll_fd, gw_on_clock_poll, gw);
 	if (rc)
 		return rc;
-	gw->holding = !gs_clock_synced(gw->clock);
+	gw->holding = !gs_clock_synced(gw->clock) &&
+		      gw->cfg.unsynced_hold_ms > 0;
 	gw->hold_start_mono_ns = gs_clock_mono_ns(gw->clock);
 	if (gw->holding)
 		gs_log(GS_LOG_NOTICE,
@@ -689,6 +690,9 @@ static int gw_open_pipeline(struct gateway *gw)
 	gw->engine = gs_engine_new(&gw->cfg, &gw_engine_sink, gw);
 	if (!gw->engine)
 		return GS_ECONFIG;
+	if (gw->clock)
+		gs_engine_set_clock_synced(gw->engine,
+					   gs_clock_synced(gw->clock));
 	gw->decode = gs_decode_new(&gw->cfg, gw_on_decoded, gw);
 	if (!gw->decode)
 		return GS_ENOMEM;
