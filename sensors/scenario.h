@@ -28,6 +28,13 @@
 int gs_scenario_backend_new(const struct gs_config *cfg, const char *path,
 			    struct gs_backend **out);
 
+/*
+ * The message of the error that failed the backend ("scenario.csv:12:
+ * unknown line GPIO99 on chip gpiochip0"), or "" if none. For the replay
+ * command's exit message and the tests. be must be a scenario backend.
+ */
+const char *gs_scenario_backend_error(const struct gs_backend *be);
+
 struct gs_scenario_writer;
 
 /* Creates path (truncating) and writes the header. NULL on error (logged). */

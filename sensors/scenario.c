@@ -1,0 +1,725 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Scenario files (docs/scenario.md): the reader backend and the writer.
+ *
+ * The reader is on the replay's hot path (a simulated busy day is over a
+ * million lines), so it avoids stdio's per-line costs: one fixed buffer
+ * filled with read(2), lines found with memchr, fields split and parsed by
+ * hand, and (chip, line) looked up in a small open-addressing hash table
+ * built from the config. A line longer than GS_SCN_LINE_MAX is an error,
+ * which keeps the buffer fixed whatever the file holds.
+ */
+#include "sensors/scenario.h"
+#include "gateway/err.h"
+#include "gateway/log.h"
+#include "gateway/timeutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#define GS_SCN_BUF      (64 * 1024)
+#define GS_SCN_LINE_MAX 255 /* characters, without the newline */
+#define GS_SCN_MAP      512 /* > 2x GS_MAX_SENSORS * GS_SENSOR_MAX_LINES */
+#define GS_SCN_HEADER   "time,chip,line,value"
+
+struct gs_scn_slot {
+	bool used;
+	uint16_t sensor;
+	uint8_t input;
+	uint8_t chip_len, line_len;
+	uint32_t hash;
+};
+
+struct gs_scenario {
+	struct gs_backend be;
+	const struct gs_config *cfg;
+	char path[GS_PATH_MAX];
+	int file_fd;
+	bool own_fd;
+	int efd;
+
+	char buf[GS_SCN_BUF];
+	size_t pos, len;
+	bool file_eof;
+	unsigned lineno;
+
+	int64_t last_ms;
+	bool have_last;
+	bool eof;
+	int failed; /* GS_E* once an error was reported */
+	char error[512];
+
+	uint8_t levels[GS_MAX_SENSORS][GS_SENSOR_MAX_LINES]; /* logical */
+	struct gs_scn_slot map[GS_SCN_MAP];
+};
+
+/* ---- hashing (chip, line) ---- */
+
+static uint32_t gs_fnv1a(uint32_t h, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		h ^= (uint8_t)s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static uint32_t gs_scn_hash(const char *chip, size_t chip_len, const char *line,
+                            size_t line_len)
+{
+	uint32_t h = gs_fnv1a(2166136261u, chip, chip_len);
+
+	h = (h ^ 0xffu) * 16777619u; /* separator: no byte of a name */
+	return gs_fnv1a(h, line, line_len);
+}
+
+static void gs_scn_map_build(struct gs_scenario *sc)
+{
+	const struct gs_config *cfg = sc->cfg;
+
+	for (unsigned s = 0; s < cfg->n_sensors && s < GS_MAX_SENSORS; s++) {
+		const struct gs_sensor_cfg *sen = &cfg->sensors[s];
+		size_t cl = strlen(sen->chip);
+
+		for (unsigned i = 0; i < sen->n_lines; i++) {
+			size_t ll = strlen(sen->lines[i]);
+			uint32_t h =
+			    gs_scn_hash(sen->chip, cl, sen->lines[i], ll);
+			unsigned k = h % GS_SCN_MAP;
+			bool dup = false;
+
+			while (sc->map[k].used) {
+				const struct gs_scn_slot *o = &sc->map[k];
+				const struct gs_sensor_cfg *os =
+				    &cfg->sensors[o->sensor];
+
+				/* Two sensors on one line: the config check
+				 * reports it; the first one wins here. */
+				if (o->hash == h &&
+				    strcmp(os->chip, sen->chip) == 0 &&
+				    strcmp(os->lines[o->input],
+				           sen->lines[i]) == 0)
+					dup = true;
+				k = (k + 1) % GS_SCN_MAP;
+			}
+			if (dup)
+				continue;
+			sc->map[k] = (struct gs_scn_slot){
+			    .used = true,
+			    .sensor = (uint16_t)s,
+			    .input = (uint8_t)i,
+			    .chip_len = (uint8_t)cl,
+			    .line_len = (uint8_t)ll,
+			    .hash = h,
+			};
+		}
+	}
+}
+
+static const struct gs_scn_slot *
+gs_scn_lookup(const struct gs_scenario *sc, const char *chip, size_t chip_len,
+              const char *line, size_t line_len)
+{
+	uint32_t h = gs_scn_hash(chip, chip_len, line, line_len);
+
+	for (unsigned k = h % GS_SCN_MAP; sc->map[k].used;
+	     k = (k + 1) % GS_SCN_MAP) {
+		const struct gs_scn_slot *o = &sc->map[k];
+		const struct gs_sensor_cfg *s = &sc->cfg->sensors[o->sensor];
+
+		if (o->hash == h && o->chip_len == chip_len &&
+		    o->line_len == line_len &&
+		    memcmp(s->chip, chip, chip_len) == 0 &&
+		    memcmp(s->lines[o->input], line, line_len) == 0)
+			return o;
+	}
+	return NULL;
+}
+
+/* ---- time ---- */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant). */
+static int64_t gs_scn_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void gs_scn_civil_from_days(int64_t z, int64_t *y, unsigned *m,
+                                   unsigned *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static int gs_scn_digits(const char *s, unsigned n)
+{
+	int v = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		unsigned c = (unsigned char)s[i] - '0';
+
+		if (c > 9)
+			return -1;
+		v = v * 10 + (int)c;
+	}
+	return v;
+}
+
+/*
+ * "YYYY-MM-DDTHH:MM:SS.mmmZ" (the milliseconds may be left out, as
+ * gs_time_parse() allows) on a span that is not NUL-terminated.
+ */
+static int gs_scn_parse_time(const char *s, size_t n, int64_t *ms)
+{
+	static const unsigned char mdays[] = {31, 29, 31, 30, 31, 30,
+	                                      31, 31, 30, 31, 30, 31};
+	int y, mo, d, h, mi, sec, frac = 0;
+
+	if ((n != 20 && n != 24) || s[4] != '-' || s[7] != '-' ||
+	    s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[n - 1] != 'Z')
+		return GS_EINVAL;
+	if (n == 24) {
+		if (s[19] != '.')
+			return GS_EINVAL;
+		frac = gs_scn_digits(s + 20, 3);
+	}
+	y = gs_scn_digits(s, 4);
+	mo = gs_scn_digits(s + 5, 2);
+	d = gs_scn_digits(s + 8, 2);
+	h = gs_scn_digits(s + 11, 2);
+	mi = gs_scn_digits(s + 14, 2);
+	sec = gs_scn_digits(s + 17, 2);
+	if (frac < 0 || y < 1970 || mo < 1 || mo > 12 || d < 1 ||
+	    d > mdays[mo - 1] || h < 0 || h > 23 || mi < 0 || mi > 59 ||
+	    sec < 0 || sec > 59)
+		return GS_EINVAL;
+	if (mo == 2 && d == 29 &&
+	    !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+		return GS_EINVAL;
+	*ms = gs_scn_days_from_civil(y, (unsigned)mo, (unsigned)d) *
+	          GS_MS_PER_DAY +
+	      h * GS_MS_PER_H + mi * GS_MS_PER_MIN + sec * GS_MS_PER_S + frac;
+	return GS_OK;
+}
+
+static void gs_put2(char *p, unsigned v)
+{
+	p[0] = (char)('0' + v / 10 % 10);
+	p[1] = (char)('0' + v % 10);
+}
+
+/* Writes the 24 characters of "YYYY-MM-DDTHH:MM:SS.mmmZ" (no NUL). */
+static void gs_scn_format_time(int64_t ms, char out[24])
+{
+	int64_t days = gs_floor_div(ms, GS_MS_PER_DAY);
+	int64_t rem = ms - days * GS_MS_PER_DAY;
+	int64_t y;
+	unsigned mo, d, frac = (unsigned)(rem % 1000);
+
+	gs_scn_civil_from_days(days, &y, &mo, &d);
+	gs_put2(out, (unsigned)(y / 100));
+	gs_put2(out + 2, (unsigned)(y % 100));
+	out[4] = '-';
+	gs_put2(out + 5, mo);
+	out[7] = '-';
+	gs_put2(out + 8, d);
+	out[10] = 'T';
+	gs_put2(out + 11, (unsigned)(rem / GS_MS_PER_H));
+	out[13] = ':';
+	gs_put2(out + 14, (unsigned)(rem / GS_MS_PER_MIN % 60));
+	out[16] = ':';
+	gs_put2(out + 17, (unsigned)(rem / GS_MS_PER_S % 60));
+	out[19] = '.';
+	out[20] = (char)('0' + frac / 100);
+	gs_put2(out + 21, frac % 100);
+	out[23] = 'Z';
+}
+
+/* ---- reader ---- */
+
+__attribute__((format(printf, 2, 3))) static int
+gs_scn_fail(struct gs_scenario *sc, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(sc->error, sizeof(sc->error), "%s:%u: ", sc->path,
+	             sc->lineno);
+	if (n < 0 || (size_t)n >= sizeof(sc->error))
+		n = 0;
+	va_start(ap, fmt);
+	vsnprintf(sc->error + n, sizeof(sc->error) - (size_t)n, fmt, ap);
+	va_end(ap);
+	gs_log(GS_LOG_ERR, "%s", sc->error);
+	sc->failed = GS_EPARSE;
+	return GS_EPARSE;
+}
+
+/*
+ * Next line (without its newline) into line and len. Returns 1, 0 at the end
+ * of the file, or GS_E* (reported).
+ */
+static int gs_scn_next_line(struct gs_scenario *sc, const char **line,
+                            size_t *len)
+{
+	for (;;) {
+		char *start = sc->buf + sc->pos;
+		char *nl = memchr(start, '\n', sc->len - sc->pos);
+		ssize_t got;
+
+		if (nl || (sc->file_eof && sc->pos < sc->len)) {
+			size_t n =
+			    nl ? (size_t)(nl - start) : sc->len - sc->pos;
+
+			sc->lineno++;
+			if (n > GS_SCN_LINE_MAX)
+				return -gs_scn_fail(
+				    sc, "line longer than %d characters",
+				    GS_SCN_LINE_MAX);
+			sc->pos += n + (nl ? 1 : 0);
+			if (n > 0 && start[n - 1] == '\r')
+				n--;
+			*line = start;
+			*len = n;
+			return 1;
+		}
+		if (sc->file_eof)
+			return 0;
+		if (sc->len - sc->pos > GS_SCN_LINE_MAX) {
+			sc->lineno++;
+			return -gs_scn_fail(sc,
+			                    "line longer than %d characters",
+			                    GS_SCN_LINE_MAX);
+		}
+		memmove(sc->buf, start, sc->len - sc->pos);
+		sc->len -= sc->pos;
+		sc->pos = 0;
+		do {
+			got = read(sc->file_fd, sc->buf + sc->len,
+			           sizeof(sc->buf) - sc->len);
+		} while (got < 0 && errno == EINTR);
+		if (got < 0) {
+			gs_log(GS_LOG_ERR, "%s: read: %s", sc->path,
+			       strerror(errno));
+			snprintf(sc->error, sizeof(sc->error), "%s: read: %s",
+			         sc->path, strerror(errno));
+			sc->failed = GS_EIO;
+			return -GS_EIO;
+		}
+		if (got == 0)
+			sc->file_eof = true;
+		sc->len += (size_t)got;
+	}
+}
+
+static inline bool gs_scn_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Trims blanks at both ends of [*s, *s + *n). */
+static void gs_scn_trim(const char **s, size_t *n)
+{
+	while (*n > 0 && gs_scn_blank(**s)) {
+		(*s)++;
+		(*n)--;
+	}
+	while (*n > 0 && gs_scn_blank((*s)[*n - 1]))
+		(*n)--;
+}
+
+/* True for a blank line or a comment. */
+static bool gs_scn_skip(const char *line, size_t len)
+{
+	gs_scn_trim(&line, &len);
+	return len == 0 || line[0] == '#';
+}
+
+#define GS_SCN_FIELDS 4
+
+/*
+ * Splits a line at commas into trimmed fields. Returns how many fields the
+ * line has (filling at most GS_SCN_FIELDS).
+ */
+static unsigned gs_scn_split(const char *line, size_t len,
+                             const char *f[GS_SCN_FIELDS],
+                             size_t fl[GS_SCN_FIELDS])
+{
+	unsigned nf = 0;
+	const char *end = line + len;
+
+	for (;;) {
+		const char *c = memchr(line, ',', (size_t)(end - line));
+		const char *stop = c ? c : end;
+
+		if (nf < GS_SCN_FIELDS) {
+			f[nf] = line;
+			fl[nf] = (size_t)(stop - line);
+			gs_scn_trim(&f[nf], &fl[nf]);
+		}
+		nf++;
+		if (!c)
+			return nf;
+		line = c + 1;
+	}
+}
+
+static int gs_scn_parse_edge(struct gs_scenario *sc, const char *line,
+                             size_t len, struct gs_edge *edge)
+{
+	const char *f[GS_SCN_FIELDS];
+	size_t fl[GS_SCN_FIELDS];
+	const struct gs_scn_slot *slot;
+	unsigned nf = gs_scn_split(line, len, f, fl);
+	const struct gs_sensor_cfg *sen;
+	int64_t t;
+	bool level;
+
+	if (nf != GS_SCN_FIELDS)
+		return gs_scn_fail(sc,
+		                   "expected 4 fields (time,chip,line,value), "
+		                   "found %u",
+		                   nf);
+	if (gs_scn_parse_time(f[0], fl[0], &t) != GS_OK)
+		return gs_scn_fail(sc,
+		                   "malformed time \"%.*s\" (expected "
+		                   "YYYY-MM-DDTHH:MM:SS.mmmZ, UTC)",
+		                   (int)fl[0], f[0]);
+	slot = gs_scn_lookup(sc, f[1], fl[1], f[2], fl[2]);
+	if (!slot)
+		return gs_scn_fail(sc, "unknown line %.*s on chip %.*s",
+		                   (int)fl[2], f[2], (int)fl[1], f[1]);
+	if (fl[3] != 1 || (f[3][0] != '0' && f[3][0] != '1'))
+		return gs_scn_fail(sc, "value must be 0 or 1, not \"%.*s\"",
+		                   (int)fl[3], f[3]);
+	if (sc->have_last && t < sc->last_ms) {
+		char a[GS_TIME_STRLEN], b[GS_TIME_STRLEN];
+
+		gs_time_format(t, true, a);
+		gs_time_format(sc->last_ms, true, b);
+		return gs_scn_fail(sc,
+		                   "time goes backwards (%s is before the "
+		                   "previous edge at %s)",
+		                   a, b);
+	}
+	sen = &sc->cfg->sensors[slot->sensor];
+	level = f[3][0] == '1';
+	sc->last_ms = t;
+	sc->have_last = true;
+	*edge = (struct gs_edge){
+	    .t_ms = t,
+	    .mono_ns = t * 1000000,
+	    .sensor = slot->sensor,
+	    .input = slot->input,
+	    .active = (uint8_t)(level != sen->active_low),
+	};
+	sc->levels[slot->sensor][slot->input] = edge->active;
+	return GS_OK;
+}
+
+/* The header's fields, each trimmed like data fields are. */
+static bool gs_scn_is_header(const char *line, size_t len)
+{
+	static const char *const names[GS_SCN_FIELDS] = {"time", "chip", "line",
+	                                                 "value"};
+	const char *f[GS_SCN_FIELDS];
+	size_t fl[GS_SCN_FIELDS];
+
+	if (gs_scn_split(line, len, f, fl) != GS_SCN_FIELDS)
+		return false;
+	for (unsigned i = 0; i < GS_SCN_FIELDS; i++)
+		if (fl[i] != strlen(names[i]) ||
+		    memcmp(f[i], names[i], fl[i]) != 0)
+			return false;
+	return true;
+}
+
+static int gs_scn_read_header(struct gs_scenario *sc)
+{
+	const char *line;
+	size_t len;
+	int rc;
+
+	while ((rc = gs_scn_next_line(sc, &line, &len)) == 1) {
+		if (gs_scn_skip(line, len))
+			continue;
+		if (gs_scn_is_header(line, len))
+			return GS_OK;
+		gs_scn_trim(&line, &len);
+		return gs_scn_fail(
+		    sc, "missing header " GS_SCN_HEADER " (found \"%.*s\")",
+		    (int)len, line);
+	}
+	if (rc < 0)
+		return -rc;
+	return gs_scn_fail(sc, "missing header " GS_SCN_HEADER
+	                       " (the file has no data)");
+}
+
+static void gs_scn_set_eof(struct gs_scenario *sc)
+{
+	uint64_t v;
+
+	sc->eof = true;
+	/* Not readable any more: the loop stops polling an ended replay. */
+	if (read(sc->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		gs_log(GS_LOG_WARNING, "%s: eventfd: %s", sc->path,
+		       strerror(errno));
+}
+
+static int gs_scn_read(struct gs_backend *be, int fd, struct gs_edge *edges,
+                       size_t max, size_t *n, int64_t *horizon_ms, bool *eof)
+{
+	struct gs_scenario *sc = be->priv;
+	size_t k = 0;
+
+	(void)fd;
+	*n = 0;
+	*eof = sc->eof;
+	*horizon_ms = sc->have_last ? sc->last_ms : INT64_MIN;
+	if (sc->failed)
+		return sc->failed;
+	while (k < max && !sc->eof) {
+		const char *line;
+		size_t len;
+		int rc = gs_scn_next_line(sc, &line, &len);
+
+		if (rc < 0)
+			return -rc;
+		if (rc == 0) {
+			gs_scn_set_eof(sc);
+			break;
+		}
+		if (gs_scn_skip(line, len))
+			continue;
+		rc = gs_scn_parse_edge(sc, line, len, &edges[k]);
+		if (rc != GS_OK)
+			return rc;
+		k++;
+	}
+	*n = k;
+	*eof = sc->eof;
+	*horizon_ms = sc->have_last ? sc->last_ms : INT64_MIN;
+	return GS_OK;
+}
+
+static size_t gs_scn_fds(struct gs_backend *be, int *fds, size_t max)
+{
+	struct gs_scenario *sc = be->priv;
+
+	if (max < 1)
+		return 0;
+	fds[0] = sc->efd;
+	return 1;
+}
+
+static int gs_scn_line_state(struct gs_backend *be, unsigned sensor,
+                             unsigned input)
+{
+	struct gs_scenario *sc = be->priv;
+
+	if (sensor >= sc->cfg->n_sensors ||
+	    input >= sc->cfg->sensors[sensor].n_lines)
+		return -1;
+	return sc->levels[sensor][input]; /* lines start idle */
+}
+
+static void gs_scn_free(struct gs_backend *be)
+{
+	struct gs_scenario *sc = be->priv;
+
+	if (sc->own_fd && sc->file_fd >= 0)
+		close(sc->file_fd);
+	if (sc->efd >= 0)
+		close(sc->efd);
+	free(sc);
+}
+
+static const struct gs_backend_ops gs_scenario_ops = {
+    .name = "scenario",
+    .read = gs_scn_read,
+    .fds = gs_scn_fds,
+    .line_state = gs_scn_line_state,
+    .free = gs_scn_free,
+};
+
+int gs_scenario_backend_new(const struct gs_config *cfg, const char *path,
+                            struct gs_backend **out)
+{
+	struct gs_scenario *sc;
+	int rc;
+
+	*out = NULL;
+	sc = calloc(1, sizeof(*sc));
+	if (!sc)
+		return GS_ENOMEM;
+	sc->cfg = cfg;
+	sc->efd = -1;
+	snprintf(sc->path, sizeof(sc->path), "%s", path);
+	if (strcmp(path, "-") == 0) {
+		sc->file_fd = STDIN_FILENO;
+		snprintf(sc->path, sizeof(sc->path), "(stdin)");
+	} else {
+		sc->file_fd = open(path, O_RDONLY | O_CLOEXEC);
+		sc->own_fd = true;
+		if (sc->file_fd < 0) {
+			int e = errno;
+
+			snprintf(sc->error, sizeof(sc->error), "%s: %s", path,
+			         strerror(e));
+			gs_log(GS_LOG_ERR, "%s", sc->error);
+			rc = e == ENOENT   ? GS_ENOENT
+			     : e == EACCES ? GS_EPERM
+			                   : GS_EIO;
+			goto err_open;
+		}
+	}
+	sc->efd = eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (sc->efd < 0) {
+		gs_log(GS_LOG_ERR, "eventfd: %s", strerror(errno));
+		rc = GS_ESYS;
+		goto err_eventfd;
+	}
+	gs_scn_map_build(sc);
+	rc = gs_scn_read_header(sc);
+	if (rc != GS_OK)
+		goto err_header;
+	sc->be.ops = &gs_scenario_ops;
+	sc->be.priv = sc;
+	*out = &sc->be;
+	return GS_OK;
+
+err_header:
+	close(sc->efd);
+err_eventfd:
+	if (sc->own_fd)
+		close(sc->file_fd);
+err_open:
+	free(sc);
+	return rc;
+}
+
+const char *gs_scenario_backend_error(const struct gs_backend *be)
+{
+	const struct gs_scenario *sc;
+
+	if (!be || be->ops != &gs_scenario_ops)
+		return "";
+	sc = be->priv;
+	return sc->error;
+}
+
+/* ---- writer ---- */
+
+struct gs_scenario_writer {
+	struct gs_config cfg;
+	char path[GS_PATH_MAX];
+	FILE *f;
+	char buf[64 * 1024];
+};
+
+struct gs_scenario_writer *gs_scenario_writer_open(const struct gs_config *cfg,
+                                                   const char *path)
+{
+	struct gs_scenario_writer *w = malloc(sizeof(*w));
+
+	if (!w) {
+		gs_log(GS_LOG_ERR, "%s: out of memory", path);
+		return NULL;
+	}
+	w->cfg = *cfg;
+	snprintf(w->path, sizeof(w->path), "%s", path);
+	w->f = fopen(path, "we");
+	if (!w->f) {
+		gs_log(GS_LOG_ERR, "%s: %s", path, strerror(errno));
+		goto err_open;
+	}
+	if (setvbuf(w->f, w->buf, _IOFBF, sizeof(w->buf)) != 0 ||
+	    fprintf(w->f,
+	            "# gapsense scenario: raw edges, physical levels (0/1)\n"
+	            "# config: %s\n" GS_SCN_HEADER "\n",
+	            cfg->path[0] ? cfg->path : "(unnamed)") < 0) {
+		gs_log(GS_LOG_ERR, "%s: %s", path, strerror(errno));
+		goto err_write;
+	}
+	return w;
+
+err_write:
+	fclose(w->f);
+err_open:
+	free(w);
+	return NULL;
+}
+
+int gs_scenario_writer_add(struct gs_scenario_writer *w,
+                           const struct gs_edge *edge)
+{
+	const struct gs_sensor_cfg *s;
+	char line[24 + 1 + 2 * GS_NAME_MAX + 4];
+	size_t cl, ll, n = 0;
+	bool level;
+
+	if (edge->sensor >= w->cfg.n_sensors ||
+	    edge->input >= w->cfg.sensors[edge->sensor].n_lines)
+		return GS_EINVAL;
+	s = &w->cfg.sensors[edge->sensor];
+	cl = strnlen(s->chip, GS_NAME_MAX - 1);
+	ll = strnlen(s->lines[edge->input], GS_NAME_MAX - 1);
+	level = (edge->active != 0) != s->active_low;
+
+	gs_scn_format_time(edge->t_ms, line);
+	n = 24;
+	line[n++] = ',';
+	memcpy(line + n, s->chip, cl);
+	n += cl;
+	line[n++] = ',';
+	memcpy(line + n, s->lines[edge->input], ll);
+	n += ll;
+	line[n++] = ',';
+	line[n++] = level ? '1' : '0';
+	line[n++] = '\n';
+	if (fwrite(line, 1, n, w->f) != n) {
+		gs_log(GS_LOG_ERR, "%s: %s", w->path, strerror(errno));
+		return GS_EIO;
+	}
+	return GS_OK;
+}
+
+int gs_scenario_writer_close(struct gs_scenario_writer *w)
+{
+	int rc = GS_OK;
+
+	if (!w)
+		return GS_OK;
+	if (fflush(w->f) != 0 || ferror(w->f)) {
+		gs_log(GS_LOG_ERR, "%s: %s", w->path, strerror(errno));
+		rc = GS_EIO;
+	}
+	if (fclose(w->f) != 0 && rc == GS_OK) {
+		gs_log(GS_LOG_ERR, "%s: %s", w->path, strerror(errno));
+		rc = GS_EIO;
+	}
+	free(w);
+	return rc;
+}
