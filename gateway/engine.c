@@ -83,6 +83,9 @@ struct gs_engine {
 	int64_t now;
 	int64_t win_start, win_end;
 	int64_t next_reset;
+	/* No deadline is due before this instant (a lower bound, exact after
+	 * each run_until): most events skip the deadline scan. */
+	int64_t due_floor;
 	int64_t occupancy;
 	int64_t site_len, site_len_max;
 	unsigned smiley_buttons;
@@ -96,6 +99,13 @@ struct gs_engine {
 	struct gs_complaint bad_event;
 	struct gs_complaint no_memory;
 };
+
+/* A new deadline, due at instant t (an advance to t runs it). */
+static void due_note(struct gs_engine *eng, int64_t t)
+{
+	if (t < eng->due_floor)
+		eng->due_floor = t;
+}
 
 /* ---- small containers ---------------------------------------------- */
 
@@ -839,6 +849,7 @@ static void window_open(struct gs_engine *eng, int64_t start)
 {
 	eng->win_start = start;
 	eng->win_end = start + eng->cfg.window_ms;
+	due_note(eng, eng->win_end);
 	eng->site_len_max = eng->site_len;
 	for (unsigned i = 0; i < eng->cfg.n_sensors; i++) {
 		struct gs_eng_sensor *s = &eng->s[i];
@@ -939,6 +950,7 @@ static void run_deadline(struct gs_engine *eng, const struct deadline *d)
 	case DL_RESET:
 		eng->occupancy = 0;
 		eng->next_reset = next_reset_after(eng, d->t);
+		due_note(eng, eng->next_reset);
 		break;
 	case DL_TRAIL:
 		/* Everything leaving at this instant goes at once, then the
@@ -969,12 +981,23 @@ static void run_deadline(struct gs_engine *eng, const struct deadline *d)
 	}
 }
 
+/* The instant at which advance() next has something to do. */
+static int64_t next_instant(const struct gs_engine *eng)
+{
+	struct deadline d;
+
+	if (!next_due(eng, GS_TIME_NONE - 1, &d))
+		return GS_TIME_NONE;
+	return d.kind == DL_ABANDON ? d.t + 1 : d.t;
+}
+
 static void run_until(struct gs_engine *eng, int64_t t)
 {
 	struct deadline d;
 
 	while (next_due(eng, t, &d))
 		run_deadline(eng, &d);
+	eng->due_floor = next_instant(eng);
 }
 
 /* Opens the first window on the first event or advance. */
@@ -984,6 +1007,7 @@ static void start(struct gs_engine *eng, int64_t t)
 	eng->now = t;
 	window_open(eng, gs_floor_to(t, eng->cfg.window_ms));
 	eng->next_reset = next_reset_after(eng, t);
+	due_note(eng, eng->next_reset);
 }
 
 /* Far outside any real event time: "no time yet" (INT64_MIN from a decode
@@ -1013,7 +1037,8 @@ static bool move_to(struct gs_engine *eng, int64_t *t, bool is_event)
 			            (long long)(eng->now - *t));
 		*t = eng->now;
 	}
-	run_until(eng, *t);
+	if (*t >= eng->due_floor)
+		run_until(eng, *t);
 	eng->now = *t;
 	return true;
 }
@@ -1041,6 +1066,7 @@ static void on_press(struct gs_engine *eng, struct gs_eng_sensor *s,
 		return;
 	}
 	s->trail_sum += neg;
+	due_note(eng, ev->t_ms + eng->cfg.burst_window_ms);
 	burst_eval(eng, s, ev->t_ms);
 }
 
@@ -1066,6 +1092,7 @@ static void on_serve(struct gs_engine *eng, struct gs_eng_sensor *s,
 		return;
 	}
 	s->trail_sum += wait;
+	due_note(eng, ev->t_ms + eng->cfg.queue_alert_window_ms);
 	queue_eval(eng, s, ev->t_ms);
 }
 
@@ -1079,6 +1106,7 @@ static void on_join(struct gs_engine *eng, struct gs_eng_sensor *s,
 		return;
 	}
 	eng->site_len++;
+	due_note(eng, ev->t_ms + s->cfg->max_wait_ms + 1);
 	if ((int64_t)s->fifo.len > s->len_max)
 		s->len_max = (int64_t)s->fifo.len;
 	if (eng->site_len > eng->site_len_max)
@@ -1173,14 +1201,9 @@ void gs_engine_advance(struct gs_engine *eng, int64_t now_ms)
 
 int64_t gs_engine_next_deadline(const struct gs_engine *eng)
 {
-	struct deadline d;
-
 	if (!eng->started || eng->finished)
 		return GS_TIME_NONE;
-	/* Whatever is due at the latest instant we could ever be asked. */
-	if (!next_due(eng, GS_TIME_NONE - 1, &d))
-		return GS_TIME_NONE;
-	return d.kind == DL_ABANDON ? d.t + 1 : d.t;
+	return next_instant(eng);
 }
 
 void gs_engine_finish(struct gs_engine *eng, int64_t last_ms)
@@ -1269,6 +1292,7 @@ struct gs_engine *gs_engine_new(const struct gs_config *cfg,
 	eng->ctx = ctx;
 	eng->clock_synced = true;
 	eng->next_reset = GS_TIME_NONE;
+	eng->due_floor = GS_TIME_NONE;
 	eng->win_end = GS_TIME_NONE;
 	eng->bad_event = (struct gs_complaint)GS_COMPLAINT_INIT;
 	eng->no_memory = (struct gs_complaint)GS_COMPLAINT_INIT;
