@@ -54,12 +54,13 @@ BUTTONS4 = ["very_unhappy", "unhappy", "happy", "very_happy"]
 
 class Case:
     def __init__(self, name, title, sensors=FULL_SITE, day_start="04:00",
-                 active_low=False):
+                 active_low=False, max_wait="30m"):
         self.name = name
         self.title = title
         self.sensors = sensors
         self.day_start = day_start
         self.active_low = active_low
+        self.max_wait = max_wait
         self.edges = []  # (t, line, active)
         self.messages = []
         self.comments = []
@@ -94,7 +95,7 @@ class Case:
             if typ == "beam_pair":
                 out.append("min_break = 30ms")
             if typ == "queue":
-                out += ["target_wait = 3m", "max_wait = 30m"]
+                out += ["target_wait = 3m", "max_wait = %s" % self.max_wait]
             if typ in ("smiley", "staff"):
                 out.append("lockout = 2s")
         return "\n".join(out) + "\n"
@@ -646,8 +647,77 @@ def dst_autumn():
     return c
 
 
+def faults_and_walkout():
+    c = Case("faults-and-walkout", "a blocked door beam, a held button, "
+             "a customer who walks out of the queue", max_wait="5m")
+    c.comments = [
+        "16:02-16:03:59.5 beam A blocked (fault at 16:03:00, once time "
+        "passes it); the crossing it spoils counts nothing.",
+        "16:05 entry abandoned at 16:10 (max_wait 5m); 16:06 entry served "
+        "exactly at 16:11 = entry + max_wait: still a match.",
+        "16:10 very_happy held until 16:17: one press, then a fault at "
+        "16:11:00 raised after the serve of that instant."]
+    a, b = DOOR[2]
+    c.touch("2026-11-23T16:00:00.000Z")
+    c.cross_in("2026-11-23T16:01:00.000Z")
+    c.edge("2026-11-23T16:02:00.000Z", a, 1)
+    c.edge("2026-11-23T16:03:59.000Z", b, 1)
+    c.edge("2026-11-23T16:03:59.500Z", a, 0)
+    c.edge("2026-11-23T16:04:00.000Z", b, 0)
+    c.join("2026-11-23T16:05:00.000Z")
+    c.join("2026-11-23T16:06:00.000Z")
+    c.edge("2026-11-23T16:10:00.000Z", SMILEY[2][3], 1)
+    c.serve("2026-11-23T16:11:00.000Z")
+    c.cross_out("2026-11-23T16:12:00.000Z")
+    c.edge("2026-11-23T16:17:00.000Z", SMILEY[2][3], 0)
+    c.touch("2026-11-23T16:29:59.999Z")
+
+    c.alert("2026-11-23T16:03:00.000Z", "sensor_fault", "entrance",
+            {"line": "GPIO17", "role": "A",
+             "active_since": "2026-11-23T16:02:00.000Z",
+             "limit_s": D("60.0")})
+    c.alert("2026-11-23T16:03:59.500Z", "sensor_recovered", "entrance",
+            {"line": "GPIO17", "role": "A",
+             "active_since": "2026-11-23T16:02:00.000Z",
+             "active_s": D("119.5")})
+    # 16:05 abandoned at 16:10:00 (processed when time passed it), so the
+    # 16:11 serve matches 16:06: wait 300 > 180.
+    c.alert("2026-11-23T16:11:00.000Z", "queue_wait_high", "till-queue",
+            {"wait_avg_s": D("300.0"), "wait_max_s": D("300.0"),
+             "waits": 1, "target_wait_s": D("180.0"),
+             "window_s": D("600.0")})
+    c.alert("2026-11-23T16:11:00.000Z", "sensor_fault", "smiley-exit",
+            {"line": "GPIO19", "role": "very_happy",
+             "active_since": "2026-11-23T16:10:00.000Z",
+             "limit_s": D("60.0")})
+    # 16:00: 1 in, 1 out; joined 2, served 1, abandoned 1, length max 2;
+    # one wait of 300 s: 0 % within target; one response (rate 100 %);
+    # the button is still faulted at 16:15.
+    q = waits("300.0", "300.0", "300.0", "300.0", "0.0")
+    c.metrics("2026-11-23T16:00:00Z", (1, 1, 0),
+              queue={"joined": 2, "served": 1, "abandoned": 1,
+                     "length_max": 2, **q},
+              feedback={"responses": 1, "counts": {"very_happy": 1},
+                        "response_rate_pct": D("100.0")},
+              gap={"actual": D("0.0")},
+              sensors={"entrance": {"in": 1, "out": 1, "faults": 1},
+                       "till-queue": {"joined": 2, "served": 1,
+                                      "abandoned": 1, "length_max": 2,
+                                      "waits": 1, **q},
+                       "smiley-exit": {"responses": 1,
+                                       "counts": {"very_happy": 1},
+                                       "faulted": True, "faults": 1}})
+    c.alert("2026-11-23T16:17:00.000Z", "sensor_recovered", "smiley-exit",
+            {"line": "GPIO19", "role": "very_happy",
+             "active_since": "2026-11-23T16:10:00.000Z",
+             "active_s": D("420.0")})
+    c.metrics("2026-11-23T16:15:00Z", (0, 0, 0))
+    return c
+
+
 CASES = [quiet_hour, rush, perception_lag, goodwill, misuse_mashing,
-         turn_back, day_boundary, dst_spring, dst_autumn]
+         turn_back, day_boundary, dst_spring, dst_autumn,
+         faults_and_walkout]
 
 if __name__ == "__main__":
     for make in CASES:
