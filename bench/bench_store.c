@@ -19,6 +19,7 @@
 #include "gateway/store.h"
 #include "gateway/timeutil.h"
 #include "sensors/event.h"
+#include "tests/unit/vfs_wrap.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -36,7 +37,7 @@
 #define WINDOW_MS     (15 * 60 * 1000)
 #define DAY_EVENTS    354000
 
-/* ---- a VFS shim that counts what SQLite writes ---- */
+/* ---- what SQLite writes, counted by a VFS wrapper ---- */
 
 enum file_kind { FK_DB, FK_WAL, FK_OTHER, FK_COUNT_ };
 
@@ -46,175 +47,29 @@ struct io_count {
 	int64_t syncs[FK_COUNT_];
 };
 
-static struct io_count io; /* the bench's only global: the shim's tally */
-static sqlite3_vfs *real_vfs;
-static sqlite3_vfs count_vfs;
-
-struct count_file {
-	sqlite3_file base;
-	enum file_kind kind;
-	sqlite3_file *real; /* follows this struct in the same allocation */
-};
-
-static sqlite3_file *real_of(sqlite3_file *f)
+static enum file_kind file_kind(const struct vfs_wrap_file *f)
 {
-	return ((struct count_file *)f)->real;
+	return (f->flags & SQLITE_OPEN_MAIN_DB) ? FK_DB
+	       : (f->flags & SQLITE_OPEN_WAL)   ? FK_WAL
+	                                        : FK_OTHER;
 }
 
-static int c_close(sqlite3_file *f)
+static int count_write(struct vfs_wrap *w, struct vfs_wrap_file *f, int amt,
+                       sqlite3_int64 off)
 {
-	return real_of(f)->pMethods->xClose(real_of(f));
+	struct io_count *io = w->ctx;
+
+	(void)off;
+	io->bytes[file_kind(f)] += amt;
+	io->writes[file_kind(f)]++;
+	return SQLITE_OK;
 }
 
-static int c_read(sqlite3_file *f, void *buf, int amt, sqlite3_int64 off)
+static void count_sync(struct vfs_wrap *w, struct vfs_wrap_file *f)
 {
-	return real_of(f)->pMethods->xRead(real_of(f), buf, amt, off);
-}
+	struct io_count *io = w->ctx;
 
-static int c_write(sqlite3_file *f, const void *buf, int amt, sqlite3_int64 off)
-{
-	struct count_file *cf = (struct count_file *)f;
-
-	io.bytes[cf->kind] += amt;
-	io.writes[cf->kind]++;
-	return cf->real->pMethods->xWrite(cf->real, buf, amt, off);
-}
-
-static int c_truncate(sqlite3_file *f, sqlite3_int64 size)
-{
-	return real_of(f)->pMethods->xTruncate(real_of(f), size);
-}
-
-static int c_sync(sqlite3_file *f, int flags)
-{
-	struct count_file *cf = (struct count_file *)f;
-
-	io.syncs[cf->kind]++;
-	return cf->real->pMethods->xSync(cf->real, flags);
-}
-
-static int c_file_size(sqlite3_file *f, sqlite3_int64 *size)
-{
-	return real_of(f)->pMethods->xFileSize(real_of(f), size);
-}
-
-static int c_lock(sqlite3_file *f, int lock)
-{
-	return real_of(f)->pMethods->xLock(real_of(f), lock);
-}
-
-static int c_unlock(sqlite3_file *f, int lock)
-{
-	return real_of(f)->pMethods->xUnlock(real_of(f), lock);
-}
-
-static int c_check_lock(sqlite3_file *f, int *out)
-{
-	return real_of(f)->pMethods->xCheckReservedLock(real_of(f), out);
-}
-
-static int c_file_control(sqlite3_file *f, int op, void *arg)
-{
-	return real_of(f)->pMethods->xFileControl(real_of(f), op, arg);
-}
-
-static int c_sector_size(sqlite3_file *f)
-{
-	return real_of(f)->pMethods->xSectorSize(real_of(f));
-}
-
-static int c_device_chars(sqlite3_file *f)
-{
-	return real_of(f)->pMethods->xDeviceCharacteristics(real_of(f));
-}
-
-static int c_shm_map(sqlite3_file *f, int pg, int pgsz, int extend,
-                     void volatile **pp)
-{
-	return real_of(f)->pMethods->xShmMap(real_of(f), pg, pgsz, extend, pp);
-}
-
-static int c_shm_lock(sqlite3_file *f, int offset, int n, int flags)
-{
-	return real_of(f)->pMethods->xShmLock(real_of(f), offset, n, flags);
-}
-
-static void c_shm_barrier(sqlite3_file *f)
-{
-	real_of(f)->pMethods->xShmBarrier(real_of(f));
-}
-
-static int c_shm_unmap(sqlite3_file *f, int del)
-{
-	return real_of(f)->pMethods->xShmUnmap(real_of(f), del);
-}
-
-static int c_fetch(sqlite3_file *f, sqlite3_int64 off, int amt, void **pp)
-{
-	return real_of(f)->pMethods->xFetch(real_of(f), off, amt, pp);
-}
-
-static int c_unfetch(sqlite3_file *f, sqlite3_int64 off, void *p)
-{
-	return real_of(f)->pMethods->xUnfetch(real_of(f), off, p);
-}
-
-static const sqlite3_io_methods count_methods = {
-    .iVersion = 3,
-    .xClose = c_close,
-    .xRead = c_read,
-    .xWrite = c_write,
-    .xTruncate = c_truncate,
-    .xSync = c_sync,
-    .xFileSize = c_file_size,
-    .xLock = c_lock,
-    .xUnlock = c_unlock,
-    .xCheckReservedLock = c_check_lock,
-    .xFileControl = c_file_control,
-    .xSectorSize = c_sector_size,
-    .xDeviceCharacteristics = c_device_chars,
-    .xShmMap = c_shm_map,
-    .xShmLock = c_shm_lock,
-    .xShmBarrier = c_shm_barrier,
-    .xShmUnmap = c_shm_unmap,
-    .xFetch = c_fetch,
-    .xUnfetch = c_unfetch,
-};
-
-static int c_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f,
-                  int flags, int *out_flags)
-{
-	struct count_file *cf = (struct count_file *)f;
-	int rc;
-
-	(void)vfs;
-	cf->real = (sqlite3_file *)(cf + 1);
-	cf->kind = (flags & SQLITE_OPEN_MAIN_DB) ? FK_DB
-	           : (flags & SQLITE_OPEN_WAL)   ? FK_WAL
-	                                         : FK_OTHER;
-	rc = real_vfs->xOpen(real_vfs, name, cf->real, flags, out_flags);
-	cf->base.pMethods = cf->real->pMethods ? &count_methods : NULL;
-	return rc;
-}
-
-static void count_vfs_register(void)
-{
-	real_vfs = sqlite3_vfs_find(NULL);
-	if (!real_vfs) {
-		fprintf(stderr, "no default SQLite VFS\n");
-		exit(1);
-	}
-	/* The real VFS's other methods do not depend on which struct calls
-	 * them: copy it and replace open. */
-	count_vfs = *real_vfs;
-	count_vfs.zName = "count";
-	count_vfs.szOsFile =
-	    (int)sizeof(struct count_file) + real_vfs->szOsFile;
-	count_vfs.xOpen = c_open;
-	if (sqlite3_vfs_register(&count_vfs, 1) != SQLITE_OK) {
-		fprintf(stderr, "cannot register the counting VFS\n");
-		exit(1);
-	}
+	io->syncs[file_kind(f)]++;
 }
 
 /* ---- helpers ---- */
@@ -352,7 +207,8 @@ static void remove_db(const char *path)
 
 /* ---- the live rate, in virtual time ---- */
 
-static void bench_live(const char *dir, int page_size, int minutes)
+static void bench_live(const char *dir, int page_size, int minutes,
+                       struct io_count *io)
 {
 	char path[512], topic[] = "gapsense/v1/store-042/till-1/metrics";
 	struct gs_store_opts opts = {0};
@@ -375,7 +231,7 @@ static void bench_live(const char *dir, int page_size, int minutes)
 	if (rc != GS_OK)
 		die("boot", rc);
 
-	before = io;
+	before = *io;
 	kernel0 = proc_write_bytes();
 	end_ms = T0 + (int64_t)minutes * 60 * 1000;
 	for (int64_t t = T0; t < end_ms; t += 1000 / EVENTS_PER_S) {
@@ -415,9 +271,9 @@ static void bench_live(const char *dir, int page_size, int minutes)
 	}
 	kernel1 = proc_write_bytes();
 	{
-		int64_t wal = io.bytes[FK_WAL] - before.bytes[FK_WAL];
-		int64_t db = io.bytes[FK_DB] - before.bytes[FK_DB];
-		int64_t syncs = io.syncs[FK_WAL] + io.syncs[FK_DB] -
+		int64_t wal = io->bytes[FK_WAL] - before.bytes[FK_WAL];
+		int64_t db = io->bytes[FK_DB] - before.bytes[FK_DB];
+		int64_t syncs = io->syncs[FK_WAL] + io->syncs[FK_DB] -
 		                before.syncs[FK_WAL] - before.syncs[FK_DB];
 
 		printf("  page %5d: %6.1f B/event (WAL %6.1f + checkpoints "
@@ -549,20 +405,25 @@ int main(int argc, char **argv)
 	int minutes = argc > 1 ? atoi(argv[1]) : 60;
 	const int page_sizes[] = {512, 1024, 2048, 4096};
 	const int batches[] = {COMMIT_EVENTS, 4096, DAY_EVENTS};
+	struct io_count io = {0};
+	struct vfs_wrap wrap = {0};
 
 	if (minutes <= 0) {
 		fprintf(stderr, "usage: bench_store [MINUTES [DIR]]\n");
 		return 2;
 	}
 	gs_log_set_level(GS_LOG_WARNING);
-	count_vfs_register();
+	wrap.on_write = count_write;
+	wrap.on_sync = count_sync;
+	wrap.ctx = &io;
+	vfs_wrap_register(&wrap);
 
 	printf("store write cost: %d events/s for %d min of virtual time, "
 	       "commit every %d ms or %d events, a window every 15 min "
 	       "(in %s)\n",
 	       EVENTS_PER_S, minutes, COMMIT_MS, COMMIT_EVENTS, dir);
 	for (size_t i = 0; i < sizeof(page_sizes) / sizeof(page_sizes[0]); i++)
-		bench_live(dir, page_sizes[i], minutes);
+		bench_live(dir, page_sizes[i], minutes, &io);
 
 	printf("store throughput: %d events (a simulated 100k-customer day), "
 	       "CPU seconds, best of 3\n",

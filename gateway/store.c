@@ -8,12 +8,16 @@
 #include "gateway/err.h"
 #include "gateway/log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 /*
  * 1 KiB pages: a group commit of ~10 small rows rewrites one leaf page in
  * the WAL, so the page size is the write cost per commit. 4 KiB pages cost
@@ -33,6 +37,15 @@
  * metadata churn); only a file grown past this by a huge transaction is
  * cut back. */
 #define GS_STORE_WAL_LIMIT (4 * 1024 * 1024)
+/*
+ * A full disk is a trap for SQLite: deleting rows to make room appends to
+ * the WAL, and a checkpoint to rewind the WAL may need to grow the
+ * database file. So the store keeps this much disk allocated in a file of
+ * its own and deletes it at the first SQLITE_FULL: room for the deletes the
+ * quota then makes and for the checkpoint after them (the WAL's limit).
+ * Created at open when the disk has four times that free.
+ */
+#define GS_STORE_RESERVE_BYTES GS_STORE_WAL_LIMIT
 /* Another process holding the write lock (the sqlite3 shell) may stall the
  * loop this long before the write fails with GS_EBUSY. */
 #define GS_STORE_BUSY_MS 1000
@@ -197,11 +210,90 @@ static int gs_store_log_err(struct gs_store *st, int rc, const char *what)
 	return gs_store_map_err(rc);
 }
 
+static void gs_store_reserve_create(struct gs_store *st)
+{
+	struct statvfs fs;
+	struct stat sb;
+	uint64_t avail;
+	int fd, err;
+
+	if (stat(st->reserve_path, &sb) == 0 &&
+	    sb.st_blocks * 512 >= GS_STORE_RESERVE_BYTES)
+		return;
+	if (statvfs(st->path, &fs) != 0) {
+		gs_log(GS_LOG_WARNING, "store %s: statvfs: %s", st->path,
+		       strerror(errno));
+		return;
+	}
+	avail = (uint64_t)fs.f_bavail * fs.f_frsize;
+	if (avail < 4 * (uint64_t)GS_STORE_RESERVE_BYTES) {
+		gs_log(GS_LOG_WARNING,
+		       "store %s: %" PRIu64 " KiB free: too little for a "
+		       "disk reserve",
+		       st->path, avail / 1024);
+		return;
+	}
+	fd = open(st->reserve_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		gs_log(GS_LOG_WARNING, "store %s: %s", st->reserve_path,
+		       strerror(errno));
+		return;
+	}
+	/* Allocated blocks, not a sparse file: nothing written. */
+	err = posix_fallocate(fd, 0, GS_STORE_RESERVE_BYTES);
+	if (err != 0)
+		gs_log(GS_LOG_WARNING, "store %s: fallocate: %s",
+		       st->reserve_path, strerror(err));
+	if (close(fd) != 0 && err == 0) {
+		err = errno;
+		gs_log(GS_LOG_WARNING, "store %s: close: %s", st->reserve_path,
+		       strerror(err));
+	}
+	if (err != 0 && unlink(st->reserve_path) != 0)
+		gs_log(GS_LOG_WARNING, "store %s: unlink: %s", st->reserve_path,
+		       strerror(errno));
+}
+
+static void gs_store_reserve_release(struct gs_store *st)
+{
+	st->settle_wal = true;
+	if (unlink(st->reserve_path) == 0)
+		gs_log(GS_LOG_WARNING,
+		       "store %s: disk full: released the %d KiB reserve so "
+		       "that old data can be deleted; it is made again at the "
+		       "next start",
+		       st->path, GS_STORE_RESERVE_BYTES / 1024);
+	else if (errno != ENOENT)
+		gs_log(GS_LOG_ERR, "store %s: unlink: %s", st->reserve_path,
+		       strerror(errno));
+}
+
+/* After a full disk: a checkpoint now, while the reserve's room is there,
+ * so that the WAL starts again from its beginning and later commits reuse
+ * its space instead of growing it. */
+static void gs_store_settle_wal(struct gs_store *st)
+{
+	int log_frames = 0, done = 0;
+	int rc = sqlite3_wal_checkpoint_v2(
+	    st->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &done);
+
+	if (rc == SQLITE_OK && done == log_frames) {
+		st->settle_wal = false;
+		gs_log(GS_LOG_NOTICE, "store %s: WAL checkpointed (%d frames)",
+		       st->path, done);
+	} else if (rc != SQLITE_OK) {
+		gs_log(GS_LOG_WARNING, "store %s: checkpoint: %s", st->path,
+		       sqlite3_errmsg(st->db));
+	}
+}
+
 int gs_store_write_failed(struct gs_store *st, int rc, const char *what)
 {
 	int err = gs_store_log_err(st, rc, what);
 
 	gs_store_abort(st);
+	if (err == GS_EFULL)
+		gs_store_reserve_release(st);
 	return err;
 }
 
@@ -288,6 +380,8 @@ int gs_store_commit(struct gs_store *st)
 	}
 	gs_complain_release(&st->complaint, GS_LOG_NOTICE,
 	                    "store %s: writing again", st->path);
+	if (st->settle_wal)
+		gs_store_settle_wal(st);
 	return GS_OK;
 }
 
@@ -525,7 +619,8 @@ int gs_store_open(const char *path, const struct gs_store_opts *opts,
 	if (!st)
 		return GS_ENOMEM;
 	st->path = strdup(path);
-	if (!st->path) {
+	if (!st->path || asprintf(&st->reserve_path, "%s-reserve", path) < 0) {
+		st->reserve_path = NULL;
 		rc = GS_ENOMEM;
 		goto err_free;
 	}
@@ -557,6 +652,7 @@ int gs_store_open(const char *path, const struct gs_store_opts *opts,
 		rc = gs_store_load_seq(st);
 	if (rc != GS_OK)
 		goto err_close;
+	gs_store_reserve_create(st);
 	*out = st;
 	return GS_OK;
 
@@ -565,6 +661,7 @@ err_close:
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
 err_free:
+	free(st->reserve_path);
 	free(st->path);
 	free(st);
 	return rc;
@@ -587,6 +684,7 @@ void gs_store_close(struct gs_store *st)
 	if (rc != SQLITE_OK)
 		gs_log(GS_LOG_ERR, "store %s: close: %s", st->path,
 		       sqlite3_errstr(rc));
+	free(st->reserve_path);
 	free(st->path);
 	free(st);
 }

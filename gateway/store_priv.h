@@ -61,6 +61,8 @@ struct gs_store_sensor {
 struct gs_store {
 	sqlite3 *db;
 	char *path;
+	char *reserve_path; /* path + "-reserve": room for a full disk */
+	bool settle_wal;    /* checkpoint after the next good commit */
 	sqlite3_stmt *stmt[GS_SQL_COUNT_];
 
 	bool in_txn;      /* BEGIN IMMEDIATE issued, not yet ended */

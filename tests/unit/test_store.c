@@ -9,7 +9,7 @@
 #include "gateway/store.h"
 #include "sensors/event.h"
 #include "testutil.h"
-
+#include "vfs_wrap.h"
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +21,7 @@
 #include <cmocka.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -521,6 +522,130 @@ static void test_full_disk_is_survived(void **state)
 	assert_true(query_int(f->path, "PRAGMA page_count") <= 192);
 }
 
+/* A disk of budget bytes, shared by the files SQLite has open and the
+ * store's reserve: writes that would grow past it fail like ENOSPC. */
+struct disk {
+	int64_t budget;
+	char *reserve;
+	unsigned refused;
+};
+
+static int64_t disk_used(struct vfs_wrap *w)
+{
+	struct disk *d = w->ctx;
+	struct stat sb;
+	int64_t used = 0;
+
+	for (struct vfs_wrap_file *f = w->files; f; f = f->next)
+		used += f->size;
+	if (stat(d->reserve, &sb) == 0)
+		used += sb.st_size;
+	return used;
+}
+
+static int disk_write(struct vfs_wrap *w, struct vfs_wrap_file *f, int amt,
+                      sqlite3_int64 off)
+{
+	struct disk *d = w->ctx;
+	int64_t grow = off + amt - f->size;
+
+	if (grow > 0 && disk_used(w) + grow > d->budget) {
+		d->refused++;
+		return SQLITE_FULL;
+	}
+	return SQLITE_OK;
+}
+
+/* One round of a gateway's life: events, an alert, a commit. */
+static int live_round(struct gs_store *st, int round, uint64_t *seq)
+{
+	cJSON *p = payload("gapsense.alert.v1", T0, 1000);
+	int rc = GS_OK;
+
+	for (int i = 0; i < 20 && rc == GS_OK; i++) {
+		struct gs_event ev = event_at(T0 + round * 1000 + i, GS_EV_IN);
+
+		rc = gs_store_add_event(st, &ev, "entrance", i);
+	}
+	if (rc == GS_OK)
+		rc = gs_store_enqueue(st, GS_MSG_ALERT, TOPIC_A,
+		                      T0 + round * 1000, T0, p, seq);
+	if (rc == GS_OK)
+		rc = gs_store_commit(st);
+	cJSON_Delete(p);
+	return rc;
+}
+
+/*
+ * A real full disk, where the WAL cannot grow either: the store gives up
+ * its reserve at the first SQLITE_FULL, so the quota's deletes and the
+ * checkpoint after them fit, and from then on it lives in the pages it
+ * freed while the owner keeps enforcing the smaller quota.
+ */
+static void test_disk_full_enospc(void **state)
+{
+	struct fixture *f = *state;
+	struct disk d = {.budget = INT64_MAX};
+	struct vfs_wrap w = {.on_write = disk_write, .ctx = &d};
+	struct gs_outbox_stats stats;
+	struct gs_outbox_msg m;
+	struct gs_store *st;
+	uint64_t seq = 0, committed = 0, dropped;
+	struct stat sb;
+	int64_t quota;
+	size_t n;
+	int rc = GS_OK, round;
+
+	assert_true(asprintf(&d.reserve, "%s-reserve", f->path) > 0);
+	vfs_wrap_register(&w);
+	st = open_store(f->path, 0);
+	assert_int_equal(stat(d.reserve, &sb), 0);
+	assert_true(sb.st_blocks * 512 >= 4 * 1024 * 1024);
+	d.budget = disk_used(&w) + 256 * 1024;
+
+	for (round = 0; round < 1000 && rc == GS_OK; round++) {
+		rc = live_round(st, round, &seq);
+		if (rc == GS_OK)
+			committed = seq;
+	}
+	assert_int_equal(rc, GS_EFULL);
+	assert_true(d.refused > 0);
+	assert_int_not_equal(stat(d.reserve, &sb), 0); /* released */
+	assert_int_equal(gs_store_last_seq(st), committed);
+	assert_int_equal(
+	    gs_store_outbox_fetch(st, committed - 1, -1, &m, 1, &n), GS_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(m.seq, committed);
+	gs_outbox_msg_clear(&m);
+
+	/* The owner's answer to GS_EFULL: a smaller quota, older events
+	 * gone. Deleting needs WAL space: the reserve's. */
+	assert_int_equal(gs_store_outbox_stats(st, &stats), GS_OK);
+	quota = stats.bytes / 2;
+	assert_int_equal(gs_store_outbox_enforce(st, quota, 0, T0, &dropped),
+	                 GS_OK);
+	assert_true(dropped > 0);
+	assert_int_equal(gs_store_prune(st, T0 + (round - 20) * 1000), GS_OK);
+	assert_int_equal(gs_store_commit(st), GS_OK);
+
+	/* Living on a full disk: every round fits in freed pages. */
+	for (int i = 0; i < 300; i++, round++) {
+		assert_int_equal(live_round(st, round, &seq), GS_OK);
+		assert_int_equal(seq, ++committed + (i == 0 ? 0 : 0));
+		assert_int_equal(
+		    gs_store_outbox_enforce(st, quota, 0, T0, &dropped), GS_OK);
+		assert_int_equal(gs_store_prune(st, T0 + (round - 20) * 1000),
+		                 GS_OK);
+	}
+	assert_int_equal(gs_store_outbox_stats(st, &stats), GS_OK);
+	assert_true(stats.bytes <= quota);
+	assert_true(stats.dropped > 300);
+	assert_true(disk_used(&w) <= d.budget);
+	gs_store_close(st);
+	vfs_wrap_unregister(&w);
+	free(d.reserve);
+}
+
 static void test_outbox_fetch_ack_stats(void **state)
 {
 	struct fixture *f = *state;
@@ -821,6 +946,8 @@ int main(void)
 	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_full_disk_is_survived, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_disk_full_enospc, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_outbox_fetch_ack_stats, setup,
 	                                    teardown),
