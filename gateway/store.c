@@ -385,6 +385,13 @@ int gs_store_commit(struct gs_store *st)
 	return GS_OK;
 }
 
+int gs_store_end_if_idle(struct gs_store *st)
+{
+	if (st->in_txn && st->uncommitted == 0)
+		return gs_store_commit(st);
+	return GS_OK;
+}
+
 unsigned gs_store_uncommitted(const struct gs_store *st)
 {
 	return st ? st->uncommitted : 0;

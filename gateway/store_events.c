@@ -112,6 +112,9 @@ static int gs_store_boot_resolve(struct gs_store *st)
 	(void)sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
 		return gs_store_write_failed(st, rc, "looking up the boot");
+	rc = gs_store_begin(st);
+	if (rc != GS_OK)
+		return rc;
 	s = st->stmt[GS_SQL_BOOT_ADD];
 	if ((rc = sqlite3_bind_text(s, 1, st->boot_id, -1, SQLITE_STATIC)) !=
 	        SQLITE_OK ||
@@ -127,8 +130,6 @@ static int gs_store_boot_resolve(struct gs_store *st)
 int gs_store_set_boot(struct gs_store *st, const char *boot_id)
 {
 	size_t len;
-	int rc;
-
 	if (!st || !boot_id)
 		return GS_EINVAL;
 	len = strlen(boot_id);
@@ -149,9 +150,7 @@ int gs_store_set_boot(struct gs_store *st, const char *boot_id)
 	}
 	memcpy(st->boot_id, boot_id, len + 1);
 	st->boot_row = 0;
-	rc = gs_store_begin(st);
-	if (rc != GS_OK)
-		return rc;
+	/* A boot seen before (a restart) is only read: no transaction. */
 	return gs_store_boot_resolve(st);
 }
 
@@ -281,7 +280,7 @@ int gs_store_prune_step(struct gs_store *st, int64_t before_ms,
 		return rc;
 	st->uncommitted += n_ev + n_win;
 	*more = more_ev || more_win;
-	return GS_OK;
+	return gs_store_end_if_idle(st);
 }
 
 int gs_store_prune(struct gs_store *st, int64_t before_ms)

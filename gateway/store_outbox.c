@@ -211,7 +211,7 @@ int gs_store_outbox_ack(struct gs_store *st, uint64_t seq)
 	    (rc = gs_store_run(st, s)) != SQLITE_OK)
 		return gs_store_write_failed(st, rc, "acknowledging");
 	st->uncommitted += (unsigned)sqlite3_changes(st->db);
-	return GS_OK;
+	return gs_store_end_if_idle(st);
 }
 
 static int gs_store_dropped(struct gs_store *st, uint64_t *dropped)

@@ -87,6 +87,11 @@ int gs_store_begin(struct gs_store *st);
  * gs_store_enqueue); commits a pending ordinary one first. */
 int gs_store_begin_durable(struct gs_store *st);
 
+/* Ends a transaction that has written nothing (a no-op commit that writes
+ * nothing to disk), so that it does not hold the write lock until the next
+ * group commit. */
+int gs_store_end_if_idle(struct gs_store *st);
+
 /* Steps a statement that returns no rows and resets it: SQLITE_OK or the
  * SQLite error. */
 int gs_store_run(struct gs_store *st, sqlite3_stmt *s);
