@@ -1,0 +1,509 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `gapsense wiring`: the installer's live view. It opens the GPIO lines of
+ * the configuration as the daemon would, prints the state of every line,
+ * then each edge as it happens and what the real decode stage makes of it:
+ *
+ *   09:14:03.201  entrance: beam A broken
+ *   09:14:03.388  entrance: IN (total 1)
+ *
+ * Plain line-buffered text, so it reads the same on a terminal, through
+ * ssh, or piped into a file. It stores and publishes nothing; it exits on
+ * Ctrl-C, SIGTERM, or after --duration.
+ */
+#include "gateway/cmd_wiring.h"
+
+#include "gateway/config.h"
+#include "gateway/err.h"
+#include "gateway/log.h"
+#include "gateway/loop.h"
+#include "gateway/timeutil.h"
+#include "sensors/decode.h"
+#include "sensors/gpio.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Edges reach us a little after the kernel stamped them: the decoders'
+ * clock trails the wall clock by this much so none arrives in their past. */
+#define GS_WIRING_LAG_MS   100
+#define GS_WIRING_BATCH    256
+#define GS_WIRING_CONSUMER "gapsense-wiring"
+
+static const char gs_wiring_usage[] =
+    "usage: gapsense wiring -c CONFIG [--duration D]\n"
+    "Shows every configured sensor live, and each edge with its meaning.\n"
+    "Stop the service first (systemctl stop gapsense): a line serves one\n"
+    "program at a time.\n"
+    "  -c, --config FILE  configuration file\n"
+    "      --duration D   stop after D (e.g. 30s, 5m); default: Ctrl-C\n";
+
+struct gs_wiring {
+	const struct gs_config *cfg;
+	struct gs_loop *loop;
+	struct gs_backend *be;
+	struct gs_decode *dec;
+	int sig_fd, tick_fd, end_fd, be_fd;
+	int status;
+	uint64_t edges;
+	uint64_t totals[GS_MAX_SENSORS][GS_EV_KIND_COUNT_];
+	int64_t queued[GS_MAX_SENSORS]; /* queue: joined minus served */
+};
+
+/* ---- words ------------------------------------------------------------- */
+
+static const char *const gs_moods[6][5] = {
+    [3] = {"unhappy", "neutral", "happy"},
+    [4] = {"very unhappy", "unhappy", "happy", "very happy"},
+    [5] = {"very unhappy", "unhappy", "neutral", "happy", "very happy"},
+};
+
+/* What line j of a sensor is, for a person: "beam A", "button 2". */
+static void gs_input_name(const struct gs_sensor_cfg *sc, unsigned j, char *buf,
+                          size_t len)
+{
+	switch (sc->type) {
+	case GS_SENSOR_BEAM_PAIR:
+		snprintf(buf, len, "beam %c", j == 0 ? 'A' : 'B');
+		break;
+	case GS_SENSOR_QUEUE:
+		snprintf(buf, len, "%s beam", j == 0 ? "entry" : "till");
+		break;
+	case GS_SENSOR_PULSE:
+		if (sc->n_lines == 1)
+			snprintf(buf, len, "counter output");
+		else
+			snprintf(buf, len, "%s counter output",
+			         j == 0 ? "in" : "out");
+		break;
+	default:
+		snprintf(buf, len, "button %u (%s)", j + 1,
+		         sc->n_lines >= 3 && sc->n_lines <= 5
+		             ? gs_moods[sc->n_lines][j]
+		             : "?");
+		break;
+	}
+}
+
+static const char *gs_level_word(const struct gs_sensor_cfg *sc, int level)
+{
+	bool beam =
+	    sc->type == GS_SENSOR_BEAM_PAIR || sc->type == GS_SENSOR_QUEUE;
+	bool button =
+	    sc->type == GS_SENSOR_SMILEY || sc->type == GS_SENSOR_STAFF;
+
+	if (level < 0)
+		return "unknown";
+	if (beam)
+		return level ? "broken" : "clear";
+	if (button)
+		return level ? "pressed" : "released";
+	return level ? "active" : "idle";
+}
+
+static void gs_stamp(int64_t t_ms, char buf[16])
+{
+	time_t s = (time_t)gs_floor_div(t_ms, 1000);
+	struct tm tm;
+
+	if (!localtime_r(&s, &tm)) {
+		snprintf(buf, 16, "?");
+		return;
+	}
+	snprintf(buf, 16, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min,
+	         tm.tm_sec, (int)(t_ms - gs_floor_div(t_ms, 1000) * 1000));
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+static void gs_wiring_states(const struct gs_wiring *w)
+{
+	for (unsigned i = 0; i < w->cfg->n_sensors; i++) {
+		const struct gs_sensor_cfg *sc = &w->cfg->sensors[i];
+
+		printf("%s (%s on %s):\n", sc->name,
+		       gs_sensor_type_name(sc->type), sc->chip);
+		for (unsigned j = 0; j < sc->n_lines; j++) {
+			char what[64];
+
+			gs_input_name(sc, j, what, sizeof(what));
+			printf("  %-28s line %-10s %s\n", what, sc->lines[j],
+			       gs_level_word(
+			           sc, w->be->ops->line_state(w->be, i, j)));
+		}
+	}
+}
+
+static void gs_wiring_on_event(void *ctx, const struct gs_event *ev)
+{
+	struct gs_wiring *w = ctx;
+	const struct gs_sensor_cfg *sc = &w->cfg->sensors[ev->sensor];
+	uint64_t *total = &w->totals[ev->sensor][ev->kind];
+	char stamp[16], what[64];
+
+	gs_stamp(ev->t_ms, stamp);
+	(*total)++;
+	printf("%s  %s: ", stamp, sc->name);
+	switch (ev->kind) {
+	case GS_EV_IN:
+	case GS_EV_OUT:
+	case GS_EV_PULSE:
+		printf("%s (total %llu)\n",
+		       ev->kind == GS_EV_IN    ? "IN"
+		       : ev->kind == GS_EV_OUT ? "OUT"
+		                               : "pulse",
+		       (unsigned long long)*total);
+		break;
+	case GS_EV_JOIN:
+	case GS_EV_SERVE:
+		w->queued[ev->sensor] += ev->kind == GS_EV_JOIN ? 1 : -1;
+		if (w->queued[ev->sensor] < 0)
+			w->queued[ev->sensor] = 0;
+		printf("%s (in the queue now: %lld)\n",
+		       ev->kind == GS_EV_JOIN ? "joined the queue"
+		                              : "served at the till",
+		       (long long)w->queued[ev->sensor]);
+		break;
+	case GS_EV_PRESS:
+		printf("%s (button %u)%s\n",
+		       sc->n_lines >= 3 && sc->n_lines <= 5 &&
+		               ev->value < sc->n_lines
+		           ? gs_moods[sc->n_lines][ev->value]
+		           : "?",
+		       ev->value + 1u,
+		       ev->flags & GS_EVF_MISUSE
+		           ? " within the lockout: recorded as misuse, "
+		             "not counted"
+		           : "");
+		break;
+	case GS_EV_FAULT:
+		gs_input_name(sc, ev->input, what, sizeof(what));
+		printf("FAULT: %s active for more than %llds (blocked beam, "
+		       "stuck button or wiring?)\n",
+		       what, (long long)(sc->fault_ms / 1000));
+		break;
+	case GS_EV_RECOVERED:
+		gs_input_name(sc, ev->input, what, sizeof(what));
+		printf("recovered: %s back to normal\n", what);
+		break;
+	default:
+		printf("%s\n",
+		       gs_event_kind_name((enum gs_event_kind)ev->kind));
+		break;
+	}
+}
+
+/* ---- loop -------------------------------------------------------------- */
+
+static void gs_wiring_advance(struct gs_wiring *w)
+{
+	int64_t now = gs_clock_realtime_ms() - GS_WIRING_LAG_MS;
+	int64_t next;
+
+	gs_decode_advance(w->dec, now);
+	next = gs_decode_next_deadline(w->dec);
+	if (next == GS_TIME_NONE)
+		gs_timerfd_disarm(w->tick_fd);
+	else /* +1: a deadline fires once time is past it */
+		gs_timerfd_arm_ms(w->tick_fd, next + 1 - now);
+}
+
+static void gs_wiring_on_edges(void *ctx, int fd, uint32_t events)
+{
+	struct gs_wiring *w = ctx;
+	struct gs_edge edges[GS_WIRING_BATCH];
+	int64_t horizon = GS_TIME_NONE;
+	bool eof = false;
+	size_t n = 0;
+	int rc;
+
+	(void)events;
+	rc = w->be->ops->read(w->be, fd, edges, GS_WIRING_BATCH, &n, &horizon,
+	                      &eof);
+	if (rc) {
+		fprintf(stderr, "gapsense wiring: reading the GPIO lines: %s\n",
+		        gs_strerror(rc));
+		w->status = EX_IOERR;
+		gs_loop_stop(w->loop);
+		return;
+	}
+	for (size_t k = 0; k < n; k++) {
+		const struct gs_sensor_cfg *sc =
+		    &w->cfg->sensors[edges[k].sensor];
+		char stamp[16], what[64];
+
+		gs_stamp(edges[k].t_ms, stamp);
+		gs_input_name(sc, edges[k].input, what, sizeof(what));
+		printf("%s  %s: %s %s\n", stamp, sc->name, what,
+		       gs_level_word(sc, edges[k].active));
+		gs_decode_push(w->dec, &edges[k]);
+	}
+	w->edges += n;
+	gs_wiring_advance(w);
+}
+
+static void gs_wiring_on_tick(void *ctx, int fd, uint32_t events)
+{
+	struct gs_wiring *w = ctx;
+
+	(void)events;
+	gs_timerfd_drain(fd);
+	gs_wiring_advance(w);
+}
+
+static void gs_wiring_on_end(void *ctx, int fd, uint32_t events)
+{
+	struct gs_wiring *w = ctx;
+
+	(void)events;
+	gs_timerfd_drain(fd);
+	gs_loop_stop(w->loop);
+}
+
+static void gs_wiring_on_signal(void *ctx, int fd, uint32_t events)
+{
+	struct gs_wiring *w = ctx;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	if (read(fd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+		return;
+	gs_loop_stop(w->loop);
+}
+
+static void gs_wiring_summary(const struct gs_wiring *w)
+{
+	printf("stopped after %llu edges\n", (unsigned long long)w->edges);
+	for (unsigned i = 0; i < w->cfg->n_sensors; i++) {
+		const uint64_t *t = w->totals[i];
+
+		printf("  %s: %llu in, %llu out, %llu pulses, %llu joined, "
+		       "%llu served, %llu presses, %llu faults\n",
+		       w->cfg->sensors[i].name, (unsigned long long)t[GS_EV_IN],
+		       (unsigned long long)t[GS_EV_OUT],
+		       (unsigned long long)t[GS_EV_PULSE],
+		       (unsigned long long)t[GS_EV_JOIN],
+		       (unsigned long long)t[GS_EV_SERVE],
+		       (unsigned long long)t[GS_EV_PRESS],
+		       (unsigned long long)t[GS_EV_FAULT]);
+	}
+}
+
+/* ---- set-up ------------------------------------------------------------ */
+
+static int gs_wiring_status_for(int rc)
+{
+	switch (rc) {
+	case GS_EBUSY:
+		return EX_TEMPFAIL;
+	case GS_EPERM:
+		return EX_NOPERM;
+	case GS_ENOENT:
+	case GS_ECONFIG:
+		return EX_CONFIG;
+	case GS_ENOMEM:
+	case GS_ESYS:
+		return EX_OSERR;
+	default:
+		return EX_UNAVAILABLE;
+	}
+}
+
+static int gs_wiring_open_backend(struct gs_wiring *w)
+{
+	struct gs_diag *diag = calloc(1, sizeof(*diag));
+	bool service = false;
+	int rc;
+
+	if (!diag)
+		return GS_ENOMEM;
+	rc = gs_gpio_backend_new(w->cfg, GS_WIRING_CONSUMER, diag, &w->be);
+	for (unsigned i = 0; i < diag->count && i < GS_DIAG_MAX; i++) {
+		fprintf(stderr, "%s\n", diag->msg[i]);
+		if (strstr(diag->msg[i], "the gapsense service is running"))
+			service = true;
+	}
+	if (service)
+		fprintf(stderr, "gapsense wiring: the gapsense service is "
+		                "running and holds the lines: stop it with "
+		                "`systemctl stop gapsense` first (and start "
+		                "it again afterwards)\n");
+	free(diag);
+	return rc;
+}
+
+static int gs_wiring_open_fds(struct gs_wiring *w, int64_t duration_ms)
+{
+	sigset_t mask;
+	size_t n;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL))
+		return GS_ESYS;
+	w->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	w->tick_fd = gs_timerfd_new();
+	if (w->sig_fd < 0 || w->tick_fd < 0)
+		return GS_ESYS;
+	if (gs_loop_add(w->loop, w->sig_fd, gs_wiring_on_signal, w) ||
+	    gs_loop_add(w->loop, w->tick_fd, gs_wiring_on_tick, w))
+		return GS_ESYS;
+	if (duration_ms > 0) {
+		w->end_fd = gs_timerfd_new();
+		if (w->end_fd < 0 ||
+		    gs_timerfd_arm_ms(w->end_fd, duration_ms) ||
+		    gs_loop_add(w->loop, w->end_fd, gs_wiring_on_end, w))
+			return GS_ESYS;
+	}
+	n = w->be->ops->fds(w->be, &w->be_fd, 1);
+	if (n != 1 || gs_loop_add(w->loop, w->be_fd, gs_wiring_on_edges, w))
+		return GS_ESYS;
+	return GS_OK;
+}
+
+static int gs_wiring_parse(int argc, char **argv, const char **config,
+                           int64_t *duration_ms)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"duration", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			*config = optarg;
+			break;
+		case 'd':
+			if (gs_duration_parse(optarg, duration_ms) ||
+			    *duration_ms <= 0) {
+				fprintf(stderr,
+				        "gapsense: --duration '%s': expected "
+				        "a duration such as 30s or 5m\n",
+				        optarg);
+				return EX_USAGE;
+			}
+			break;
+		case 'h':
+			fputs(gs_wiring_usage, stdout);
+			return -1;
+		default:
+			fputs(gs_wiring_usage, stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "gapsense: unexpected argument '%s'\n%s",
+		        argv[optind], gs_wiring_usage);
+		return EX_USAGE;
+	}
+	if (!*config) {
+		fprintf(stderr, "gapsense: -c CONFIG is required\n%s",
+		        gs_wiring_usage);
+		return EX_USAGE;
+	}
+	return 0;
+}
+
+static int gs_wiring_load(const char *path, struct gs_config *cfg)
+{
+	struct gs_diag *diag = calloc(1, sizeof(*diag));
+	int rc;
+
+	if (!diag)
+		return GS_ENOMEM;
+	rc = gs_config_load(path, cfg, diag);
+	for (unsigned i = 0; i < diag->count && i < GS_DIAG_MAX; i++)
+		fprintf(stderr, "%s\n", diag->msg[i]);
+	free(diag);
+	return rc;
+}
+
+int gs_cmd_wiring(int argc, char **argv)
+{
+	struct gs_wiring *w;
+	struct gs_config *cfg;
+	const char *config = NULL;
+	int64_t duration_ms = 0;
+	int rc, status;
+
+	status = gs_wiring_parse(argc, argv, &config, &duration_ms);
+	if (status)
+		return status < 0 ? 0 : status;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	w = calloc(1, sizeof(*w));
+	cfg = malloc(sizeof(*cfg));
+	if (!w || !cfg) {
+		free(w);
+		free(cfg);
+		return EX_OSERR;
+	}
+	w->sig_fd = w->tick_fd = w->end_fd = w->be_fd = -1;
+	w->cfg = cfg;
+	rc = gs_wiring_load(config, cfg);
+	if (rc) {
+		status = rc == GS_ENOENT ? EX_NOINPUT : EX_CONFIG;
+		goto err_free;
+	}
+	if (cfg->n_sensors == 0) {
+		fprintf(stderr, "%s: no [sensor] sections: nothing to show\n",
+		        config);
+		status = EX_CONFIG;
+		goto err_free;
+	}
+	rc = gs_wiring_open_backend(w);
+	if (rc) {
+		status = gs_wiring_status_for(rc);
+		goto err_free;
+	}
+	w->dec = gs_decode_new(cfg, gs_wiring_on_event, w);
+	w->loop = gs_loop_new();
+	if (!w->dec || !w->loop) {
+		status = EX_OSERR;
+		goto err_close;
+	}
+	if (gs_wiring_open_fds(w, duration_ms)) {
+		fprintf(stderr, "gapsense wiring: cannot set up: %s\n",
+		        strerror(errno));
+		status = EX_OSERR;
+		goto err_close;
+	}
+	printf("gapsense wiring: %s, %u sensors, libgpiod %s\n", config,
+	       cfg->n_sensors, gs_gpio_api_version());
+	gs_wiring_states(w);
+	printf("watching; walk through each door, press each button "
+	       "(Ctrl-C stops)\n");
+	w->status = 0;
+	if (gs_loop_run(w->loop) && !w->status)
+		w->status = EX_OSERR;
+	gs_wiring_summary(w);
+	status = w->status;
+
+err_close:
+	gs_loop_free(w->loop);
+	gs_decode_free(w->dec);
+	gs_backend_free(w->be);
+	if (w->end_fd >= 0)
+		close(w->end_fd);
+	if (w->tick_fd >= 0)
+		close(w->tick_fd);
+	if (w->sig_fd >= 0)
+		close(w->sig_fd);
+err_free:
+	free(cfg);
+	free(w);
+	return status;
+}

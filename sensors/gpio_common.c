@@ -1,0 +1,831 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The libgpiod backend, the part common to libgpiod 1.6 and 2.x: finding
+ * chips and lines, the messages an installer reads when that fails, and
+ * the event-loop side. Every request fd sits in one epoll set whose fd is
+ * the only one the gateway polls, so a config of many sensors (v1 has one
+ * fd per line) never outgrows the loop's fd table, and one read() merges
+ * the edges of every ready line into a single time-ordered batch.
+ *
+ * Lines start idle for the decoders (metrics clarification 1). A line that
+ * is already active when it is requested (a blocked beam, a stuck button)
+ * is reported as an edge to active at the moment of the request, delivered
+ * by the first read(): the decoders then see the truth, and a beam blocked
+ * since start-up raises its fault after fault_after like any other.
+ */
+#include "sensors/gpio_internal.h"
+
+#include "gateway/err.h"
+#include "gateway/log.h"
+#include "gateway/timeutil.h"
+#include "sensors/gpio.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef GS_GPIOD_VERSION
+#define GS_GPIOD_VERSION "unknown"
+#endif
+
+#define GS_GPIO_START_KEY   UINT64_MAX /* epoll key of start_fd */
+#define GS_GPIO_EPOLL_BATCH 16
+
+const char *gs_gpio_api_version(void)
+{
+	return GS_GPIOD_VERSION;
+}
+
+/* ---- chips and lines ---------------------------------------------------- */
+
+/* "gpiochipN": *n = N. */
+static bool gs_gpio_chip_number(const char *name, unsigned long *n)
+{
+	const char *p = name + strlen("gpiochip");
+	char *end;
+
+	if (strncmp(name, "gpiochip", strlen("gpiochip")) != 0 || *p < '0' ||
+	    *p > '9')
+		return false;
+	errno = 0;
+	*n = strtoul(p, &end, 10);
+	return *end == '\0' && errno == 0;
+}
+
+enum gs_gpio_chip_spec gs_gpio_chip_spec_kind(const char *spec)
+{
+	unsigned long n;
+
+	if (spec[0] == '/')
+		return GS_GPIO_CHIP_BY_PATH;
+	if (gs_gpio_chip_number(spec, &n))
+		return GS_GPIO_CHIP_BY_NAME;
+	return GS_GPIO_CHIP_BY_LABEL;
+}
+
+bool gs_gpio_chip_matches(const char *spec,
+                          const struct gs_gpio_chip_info *info)
+{
+	switch (gs_gpio_chip_spec_kind(spec)) {
+	case GS_GPIO_CHIP_BY_PATH:
+		return strcmp(spec, info->path) == 0;
+	case GS_GPIO_CHIP_BY_NAME:
+		return strcmp(spec, info->name) == 0;
+	default:
+		return strcmp(spec, info->label) == 0;
+	}
+}
+
+static int gs_gpio_path_cmp(const void *a, const void *b)
+{
+	const char *pa = strrchr(a, '/'), *pb = strrchr(b, '/');
+	unsigned long na = 0, nb = 0;
+
+	gs_gpio_chip_number(pa ? pa + 1 : a, &na);
+	gs_gpio_chip_number(pb ? pb + 1 : b, &nb);
+	return na < nb ? -1 : na > nb;
+}
+
+int gs_gpio_chip_paths(const char *dir, char (*paths)[GS_GPIO_CHIP_PATH_MAX],
+                       size_t max)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	unsigned long num;
+	size_t n = 0;
+
+	if (!d)
+		return -1;
+	while (n < max && (de = readdir(d))) {
+		int len;
+
+		if (!gs_gpio_chip_number(de->d_name, &num))
+			continue;
+		len = snprintf(paths[n], GS_GPIO_CHIP_PATH_MAX, "%s/%s", dir,
+		               de->d_name);
+		if (len > 0 && len < GS_GPIO_CHIP_PATH_MAX)
+			n++;
+	}
+	closedir(d);
+	qsort(paths, n, sizeof(paths[0]), gs_gpio_path_cmp);
+	return (int)n;
+}
+
+bool gs_gpio_line_offset(const char *spec, unsigned *offset)
+{
+	unsigned long v;
+	char *end;
+
+	if (spec[0] < '0' || spec[0] > '9')
+		return false;
+	errno = 0;
+	v = strtoul(spec, &end, 10);
+	if (*end || errno || v > UINT32_MAX)
+		return false;
+	*offset = (unsigned)v;
+	return true;
+}
+
+/* ---- errors ------------------------------------------------------------ */
+
+int gs_gpio_err_from_errno(int errnum)
+{
+	switch (errnum) {
+	case EBUSY:
+		return GS_EBUSY;
+	case EACCES:
+	case EPERM:
+		return GS_EPERM;
+	case ENOENT:
+	case ENODEV:
+	case ENXIO:
+	case ENOTTY: /* not a GPIO character device */
+		return GS_ENOENT;
+	case ENOMEM:
+		return GS_ENOMEM;
+	default:
+		return GS_EGPIO;
+	}
+}
+
+#define GS_SENSOR_DIAG(diag, cfg, i, fmt, ...)                                 \
+	gs_diag_add(diag, (cfg)->path, (cfg)->sensors[i].config_line,          \
+	            "sensor '%s': " fmt, (cfg)->sensors[i].name, __VA_ARGS__)
+
+void gs_gpio_diag_chip_missing(struct gs_diag *diag,
+                               const struct gs_config *cfg, unsigned sensor,
+                               const struct gs_gpio_chip_info *chips,
+                               size_t n_chips)
+{
+	char list[200] = "";
+	size_t used = 0;
+
+	for (size_t i = 0; i < n_chips && used < sizeof(list); i++) {
+		int len = snprintf(list + used, sizeof(list) - used,
+		                   "%s%s [%s, %u lines]", i ? ", " : "",
+		                   chips[i].name,
+		                   chips[i].label[0] ? chips[i].label : "?",
+		                   chips[i].num_lines);
+
+		if (len < 0)
+			break;
+		used += (size_t)len;
+	}
+	if (n_chips == 0)
+		GS_SENSOR_DIAG(diag, cfg, sensor,
+		               "chip '%s' not found: this system has no GPIO "
+		               "chips (%s/gpiochip*)",
+		               cfg->sensors[sensor].chip, GS_GPIO_DEV_DIR);
+	else
+		GS_SENSOR_DIAG(diag, cfg, sensor,
+		               "chip '%s' not found; chips here: %s",
+		               cfg->sensors[sensor].chip, list);
+}
+
+void gs_gpio_diag_chip_denied(struct gs_diag *diag, const struct gs_config *cfg,
+                              unsigned sensor, const char *path,
+                              const char *user, const char *group)
+{
+	/* Debian leaves the devices to root; Raspberry Pi OS gives them to
+	 * group gpio, and so does the udev rule of our package. */
+	if (!group || !group[0] || strcmp(group, "root") == 0)
+		group = "gpio";
+	GS_SENSOR_DIAG(diag, cfg, sensor,
+	               "permission denied opening %s: add user '%s' to group "
+	               "'%s' (sudo usermod -aG %s %s, then log in again)",
+	               path, user, group, group, user);
+}
+
+void gs_gpio_diag_line_missing(struct gs_diag *diag,
+                               const struct gs_config *cfg, unsigned sensor,
+                               unsigned input,
+                               const struct gs_gpio_chip_info *chip)
+{
+	const char *spec = cfg->sensors[sensor].lines[input];
+	unsigned offset;
+
+	if (gs_gpio_line_offset(spec, &offset))
+		GS_SENSOR_DIAG(diag, cfg, sensor,
+		               "line %u does not exist: %s [%s] has %u lines "
+		               "(0-%u)",
+		               offset, chip->name, chip->label, chip->num_lines,
+		               chip->num_lines ? chip->num_lines - 1 : 0);
+	else
+		GS_SENSOR_DIAG(diag, cfg, sensor,
+		               "line '%s' not found on %s [%s] (names are "
+		               "case-sensitive; `gpioinfo %s` lists them)",
+		               spec, chip->name, chip->label, chip->name);
+}
+
+void gs_gpio_diag_request_failed(struct gs_diag *diag,
+                                 const struct gs_config *cfg, unsigned sensor,
+                                 unsigned input,
+                                 const struct gs_gpio_chip_info *chip,
+                                 unsigned offset, int errnum,
+                                 const char *consumer, int holder)
+{
+	char what[2 * GS_NAME_MAX + 48];
+
+	snprintf(what, sizeof(what), "line %s (%s offset %u)",
+	         cfg->sensors[sensor].lines[input], chip->name, offset);
+	if (holder >= 0)
+		GS_SENSOR_DIAG(diag, cfg, sensor,
+		               "%s is also used by sensor '%s' (%s:%d): a line "
+		               "can serve one sensor only",
+		               what, cfg->sensors[holder].name, cfg->path,
+		               cfg->sensors[holder].config_line);
+	else if (errnum == EBUSY && consumer &&
+	         strcmp(consumer, GS_GPIO_DAEMON_CONSUMER) == 0)
+		GS_SENSOR_DIAG(diag, cfg, sensor,
+		               "%s is busy: the gapsense service is running "
+		               "and holds the lines: stop it with `systemctl "
+		               "stop gapsense` first",
+		               what);
+	else if (errnum == EBUSY && consumer && consumer[0])
+		GS_SENSOR_DIAG(diag, cfg, sensor,
+		               "%s is busy: requested by another program "
+		               "(consumer '%s'); `gpioinfo %s` shows who "
+		               "holds which line",
+		               what, consumer, chip->name);
+	else if (errnum == EBUSY)
+		GS_SENSOR_DIAG(diag, cfg, sensor,
+		               "%s is busy: requested by another program or "
+		               "a kernel driver (an overlay in "
+		               "/boot/firmware/config.txt?)",
+		               what);
+	else if (errnum == EACCES || errnum == EPERM)
+		GS_SENSOR_DIAG(diag, cfg, sensor,
+		               "%s: permission denied: add the user to group "
+		               "'gpio'",
+		               what);
+	else if (errnum == EINVAL || errnum == EOPNOTSUPP)
+		GS_SENSOR_DIAG(diag, cfg, sensor,
+		               "%s: the kernel refused the line settings "
+		               "(bias, active_low, debounce or edge events "
+		               "not supported by this chip?): %s",
+		               what, strerror(errnum));
+	else
+		GS_SENSOR_DIAG(diag, cfg, sensor, "%s: cannot request it: %s",
+		               what, strerror(errnum));
+}
+
+/* ---- time -------------------------------------------------------------- */
+
+static int64_t gs_ts_ns(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+}
+
+void gs_gpio_clock_measure(struct gs_gpio_clock *clock)
+{
+	struct timespec m0, r, m1;
+
+	/* The realtime read sits between two monotonic ones: their midpoint
+	 * is the best estimate of the same instant. */
+	if (clock_gettime(CLOCK_MONOTONIC, &m0) ||
+	    clock_gettime(CLOCK_REALTIME, &r) ||
+	    clock_gettime(CLOCK_MONOTONIC, &m1))
+		return; /* cannot fail with these clocks; keep the last offset
+		         */
+	clock->offset_ns = gs_ts_ns(&r) - (gs_ts_ns(&m0) +
+	                                   (gs_ts_ns(&m1) - gs_ts_ns(&m0)) / 2);
+}
+
+int64_t gs_gpio_clock_ms(const struct gs_gpio_clock *clock, int64_t mono_ns)
+{
+	return gs_floor_div(mono_ns + clock->offset_ns, 1000000);
+}
+
+static bool gs_edge_before(const struct gs_edge *a, const struct gs_edge *b)
+{
+	if (a->mono_ns != b->mono_ns)
+		return a->mono_ns < b->mono_ns;
+	return a->t_ms < b->t_ms;
+}
+
+void gs_gpio_edges_sort(struct gs_edge *edges, size_t n)
+{
+	/* Insertion sort: stable, and a batch is mostly in order already
+	 * (each fd's events are). */
+	for (size_t i = 1; i < n; i++) {
+		struct gs_edge e = edges[i];
+		size_t j = i;
+
+		while (j > 0 && gs_edge_before(&e, &edges[j - 1])) {
+			edges[j] = edges[j - 1];
+			j--;
+		}
+		edges[j] = e;
+	}
+}
+
+/* ---- the frame the API files fill ------------------------------------- */
+
+int gs_gpio_add_src(struct gs_gpio *g, int fd, void *handle, void *aux,
+                    size_t first_line, unsigned n_lines)
+{
+	struct epoll_event ev = {.events = EPOLLIN};
+
+	if (g->n_srcs >= GS_GPIO_MAX_LINES) {
+		errno = EMFILE;
+		return -1;
+	}
+	ev.data.u64 = g->n_srcs;
+	if (epoll_ctl(g->epfd, EPOLL_CTL_ADD, fd, &ev))
+		return -1;
+	g->srcs[g->n_srcs++] = (struct gs_gpio_src){
+	    .fd = fd,
+	    .handle = handle,
+	    .aux = aux,
+	    .first_line = first_line,
+	    .n_lines = n_lines,
+	};
+	return 0;
+}
+
+void gs_gpio_drop_srcs(struct gs_gpio *g, size_t keep)
+{
+	while (g->n_srcs > keep) {
+		struct gs_gpio_src *src = &g->srcs[--g->n_srcs];
+
+		/* The fd is about to close with the request: this cannot
+		 * fail in a way that matters. */
+		epoll_ctl(g->epfd, EPOLL_CTL_DEL, src->fd, NULL);
+		g->api->release(src);
+	}
+}
+
+void gs_gpio_edge_add(struct gs_gpio *g, struct gs_gpio_line *line,
+                      int64_t mono_ns, bool rising, struct gs_edge *edges,
+                      size_t *n)
+{
+	edges[(*n)++] = (struct gs_edge){
+	    .t_ms = gs_gpio_clock_ms(&g->clock, mono_ns),
+	    .mono_ns = mono_ns,
+	    .sensor = line->sensor,
+	    .input = line->input,
+	    .active = rising,
+	};
+	line->level = rising;
+}
+
+void gs_gpio_seqno_note(struct gs_gpio *g, struct gs_gpio_line *line,
+                        uint64_t seqno)
+{
+	if (line->has_seqno && seqno > line->seqno + 1) {
+		uint64_t lost = seqno - line->seqno - 1;
+
+		g->lost += (int64_t)lost;
+		gs_complain(&g->overflow, GS_LOG_WARNING,
+		            "GPIO: the kernel's event buffer overflowed: %llu "
+		            "edges of sensor '%s' lost (%lld in all); counts "
+		            "around now may be off",
+		            (unsigned long long)lost,
+		            g->cfg->sensors[line->sensor].name,
+		            (long long)g->lost);
+	}
+	line->has_seqno = true;
+	line->seqno = seqno;
+}
+
+struct gs_gpio_line *gs_gpio_src_line(struct gs_gpio *g,
+                                      const struct gs_gpio_src *src,
+                                      unsigned offset)
+{
+	for (unsigned i = 0; i < src->n_lines; i++)
+		if (g->lines[src->first_line + i].offset == offset)
+			return &g->lines[src->first_line + i];
+	return NULL;
+}
+
+/* ---- backend ops ------------------------------------------------------- */
+
+static size_t gs_gpio_take_start(struct gs_gpio *g, struct gs_edge *edges,
+                                 size_t max)
+{
+	size_t n = g->n_start < max ? g->n_start : max;
+	uint64_t v;
+
+	memcpy(edges, g->start, n * sizeof(*edges));
+	memmove(g->start, g->start + n, (g->n_start - n) * sizeof(*edges));
+	g->n_start -= n;
+	if (g->n_start == 0 && read(g->start_fd, &v, sizeof(v)) < 0 &&
+	    errno != EAGAIN)
+		gs_log(GS_LOG_WARNING, "GPIO: eventfd read: %s",
+		       strerror(errno));
+	return n;
+}
+
+static int gs_gpio_read(struct gs_backend *be, int fd, struct gs_edge *edges,
+                        size_t max, size_t *n, int64_t *horizon_ms, bool *eof)
+{
+	struct gs_gpio *g = be->priv;
+	struct epoll_event evs[GS_GPIO_EPOLL_BATCH];
+	int ready;
+
+	(void)fd;
+	*n = 0;
+	*eof = false;
+	ready = epoll_wait(g->epfd, evs, GS_GPIO_EPOLL_BATCH, 0);
+	if (ready < 0) {
+		if (errno == EINTR)
+			return GS_OK;
+		gs_log(GS_LOG_ERR, "GPIO: epoll_wait: %s", strerror(errno));
+		return GS_ESYS;
+	}
+	gs_gpio_clock_measure(&g->clock);
+	for (int i = 0; i < ready && *n < max; i++) {
+		struct gs_gpio_src *src;
+		size_t got = 0;
+
+		if (evs[i].data.u64 == GS_GPIO_START_KEY) {
+			*n += gs_gpio_take_start(g, edges + *n, max - *n);
+			continue;
+		}
+		src = &g->srcs[evs[i].data.u64];
+		if (evs[i].events & (EPOLLERR | EPOLLHUP)) {
+			gs_log(GS_LOG_ERR,
+			       "GPIO: sensor '%s': the kernel closed its line "
+			       "request (chip removed?)",
+			       g->cfg->sensors[g->lines[src->first_line].sensor]
+			           .name);
+			return GS_EIO;
+		}
+		if (g->api->read(g, src, edges + *n, max - *n, &got) < 0) {
+			int e = errno;
+
+			if (e == EAGAIN || e == EINTR)
+				continue;
+			gs_log(GS_LOG_ERR,
+			       "GPIO: sensor '%s': reading edge events: %s",
+			       g->cfg->sensors[g->lines[src->first_line].sensor]
+			           .name,
+			       strerror(e));
+			return gs_gpio_err_from_errno(e);
+		}
+		*n += got;
+	}
+	gs_gpio_edges_sort(edges, *n);
+	if (*n > 0)
+		*horizon_ms = edges[*n - 1].t_ms;
+	return GS_OK;
+}
+
+static size_t gs_gpio_fds(struct gs_backend *be, int *fds, size_t max)
+{
+	struct gs_gpio *g = be->priv;
+
+	if (max < 1)
+		return 0;
+	fds[0] = g->epfd;
+	return 1;
+}
+
+static int gs_gpio_line_state(struct gs_backend *be, unsigned sensor,
+                              unsigned input)
+{
+	struct gs_gpio *g = be->priv;
+
+	for (size_t i = 0; i < g->n_lines; i++)
+		if (g->lines[i].sensor == sensor && g->lines[i].input == input)
+			return g->lines[i].level;
+	return -1;
+}
+
+static void gs_gpio_close(struct gs_gpio *g)
+{
+	gs_gpio_drop_srcs(g, 0);
+	for (size_t i = 0; i < g->n_chips; i++)
+		g->api->chip_close(g->chips[i].handle);
+	if (g->start_fd >= 0)
+		close(g->start_fd);
+	if (g->epfd >= 0)
+		close(g->epfd);
+	free(g);
+}
+
+static void gs_gpio_free(struct gs_backend *be)
+{
+	gs_gpio_close(be->priv);
+	free(be);
+}
+
+static const struct gs_backend_ops gs_gpio_ops = {
+    .name = "gpio",
+    .read = gs_gpio_read,
+    .fds = gs_gpio_fds,
+    .line_state = gs_gpio_line_state,
+    .free = gs_gpio_free,
+};
+
+/* ---- opening ----------------------------------------------------------- */
+
+/* Info of every chip in /dev, for "not found" messages. */
+static size_t gs_gpio_list_chips(struct gs_gpio *g,
+                                 struct gs_gpio_chip_info *infos, size_t max)
+{
+	char paths[GS_GPIO_LIST_MAX][GS_GPIO_CHIP_PATH_MAX];
+	int n = gs_gpio_chip_paths(GS_GPIO_DEV_DIR, paths, GS_GPIO_LIST_MAX);
+	size_t k = 0;
+
+	for (int i = 0; i < n && k < max; i++) {
+		struct gs_gpio_chip_info *info = &infos[k++];
+		void *chip = g->api->chip_open(paths[i], info);
+		const char *base = strrchr(paths[i], '/');
+
+		if (chip) {
+			g->api->chip_close(chip);
+			continue;
+		}
+		memset(info, 0, sizeof(*info));
+		snprintf(info->name, sizeof(info->name), "%.*s",
+		         (int)sizeof(info->name) - 1,
+		         base ? base + 1 : paths[i]);
+	}
+	return k;
+}
+
+static void gs_gpio_report_denied(struct gs_diag *diag,
+                                  const struct gs_config *cfg, unsigned sensor,
+                                  const char *path)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	struct group *gr = NULL;
+	struct stat st;
+
+	if (stat(path, &st) == 0)
+		gr = getgrgid(st.st_gid);
+	gs_gpio_diag_chip_denied(diag, cfg, sensor, path,
+	                         pw ? pw->pw_name : "?",
+	                         gr ? gr->gr_name : NULL);
+}
+
+/*
+ * Opens the chip of sensor i, or finds it among those already open.
+ * Returns its index, or -1 with the problem in diag and *err set.
+ */
+static int gs_gpio_chip_get(struct gs_gpio *g, unsigned i, struct gs_diag *diag,
+                            int *err)
+{
+	const char *spec = g->cfg->sensors[i].chip;
+	char paths[GS_GPIO_LIST_MAX][GS_GPIO_CHIP_PATH_MAX];
+	char denied[GS_GPIO_CHIP_PATH_MAX] = "";
+	struct gs_gpio_chip_info info = {0};
+	void *chip = NULL;
+	int e = ENOENT, n;
+
+	for (size_t k = 0; k < g->n_chips; k++)
+		if (gs_gpio_chip_matches(spec, &g->chips[k].info))
+			return (int)k;
+
+	switch (gs_gpio_chip_spec_kind(spec)) {
+	case GS_GPIO_CHIP_BY_PATH:
+		snprintf(paths[0], sizeof(paths[0]), "%s", spec);
+		n = 1;
+		break;
+	case GS_GPIO_CHIP_BY_NAME:
+		snprintf(paths[0], sizeof(paths[0]), "%s/%s", GS_GPIO_DEV_DIR,
+		         spec);
+		n = 1;
+		break;
+	default:
+		n = gs_gpio_chip_paths(GS_GPIO_DEV_DIR, paths,
+		                       GS_GPIO_LIST_MAX);
+		break;
+	}
+	for (int k = 0; k < n && !chip; k++) {
+		chip = g->api->chip_open(paths[k], &info);
+		if (!chip) {
+			if (errno == EACCES || errno == EPERM)
+				snprintf(denied, sizeof(denied), "%s",
+				         paths[k]);
+			else if (e == ENOENT)
+				e = errno;
+			continue;
+		}
+		if (!gs_gpio_chip_matches(spec, &info) &&
+		    gs_gpio_chip_spec_kind(spec) == GS_GPIO_CHIP_BY_LABEL) {
+			g->api->chip_close(chip);
+			chip = NULL;
+		}
+	}
+	if (!chip) {
+		struct gs_gpio_chip_info list[GS_GPIO_LIST_MAX];
+
+		if (denied[0]) {
+			gs_gpio_report_denied(diag, g->cfg, i, denied);
+			*err = GS_EPERM;
+		} else if (e == ENOENT || e == ENODEV || e == ENOTTY) {
+			gs_gpio_diag_chip_missing(
+			    diag, g->cfg, i, list,
+			    gs_gpio_list_chips(g, list, GS_GPIO_LIST_MAX));
+			*err = GS_ENOENT;
+		} else {
+			GS_SENSOR_DIAG(diag, g->cfg, i,
+			               "cannot open chip '%s': %s", spec,
+			               strerror(e));
+			*err = gs_gpio_err_from_errno(e);
+		}
+		return -1;
+	}
+	/* The same chip under another spelling (label and name): one
+	 * handle, so that two sensors on one line are caught below. */
+	for (size_t k = 0; k < g->n_chips; k++) {
+		if (strcmp(g->chips[k].info.name, info.name) == 0) {
+			g->api->chip_close(chip);
+			return (int)k;
+		}
+	}
+	if (g->n_chips >= GS_GPIO_MAX_CHIPS) {
+		g->api->chip_close(chip);
+		GS_SENSOR_DIAG(diag, g->cfg, i,
+		               "more than %d GPIO chips in use",
+		               GS_GPIO_MAX_CHIPS);
+		*err = GS_ECONFIG;
+		return -1;
+	}
+	g->chips[g->n_chips] = (struct gs_gpio_chip){chip, info};
+	return (int)g->n_chips++;
+}
+
+/* Resolves input j of sensor i on chip c to *offset. Returns 0 or GS_E*. */
+static int gs_gpio_line_get(struct gs_gpio *g, unsigned i, unsigned j, size_t c,
+                            struct gs_diag *diag, unsigned *offset)
+{
+	const struct gs_gpio_chip_info *info = &g->chips[c].info;
+	const char *spec = g->cfg->sensors[i].lines[j];
+
+	if (gs_gpio_line_offset(spec, offset)) {
+		if (*offset < info->num_lines)
+			return GS_OK;
+		gs_gpio_diag_line_missing(diag, g->cfg, i, j, info);
+		return GS_ENOENT;
+	}
+	if (g->api->line_find(g->chips[c].handle, spec, offset) == 0)
+		return GS_OK;
+	if (errno == ENOENT) {
+		gs_gpio_diag_line_missing(diag, g->cfg, i, j, info);
+		return GS_ENOENT;
+	}
+	GS_SENSOR_DIAG(diag, g->cfg, i, "looking up line '%s' on %s: %s", spec,
+	               info->name, strerror(errno));
+	return gs_gpio_err_from_errno(errno);
+}
+
+static int gs_gpio_open_sensor(struct gs_gpio *g, unsigned i,
+                               const char *consumer, struct gs_diag *diag)
+{
+	const struct gs_sensor_cfg *sc = &g->cfg->sensors[i];
+	size_t first = g->n_lines;
+	unsigned failed = 0;
+	int c, rc = GS_OK;
+
+	c = gs_gpio_chip_get(g, i, diag, &rc);
+	if (c < 0)
+		return rc;
+	for (unsigned j = 0; j < sc->n_lines; j++) {
+		struct gs_gpio_line *l = &g->lines[g->n_lines];
+		unsigned offset;
+		int r = gs_gpio_line_get(g, i, j, (size_t)c, diag, &offset);
+
+		for (size_t k = 0; !r && k < g->n_lines; k++) {
+			if (g->lines[k].chip != c ||
+			    g->lines[k].offset != offset)
+				continue;
+			gs_gpio_diag_request_failed(
+			    diag, g->cfg, i, j, &g->chips[c].info, offset,
+			    EBUSY, consumer, g->lines[k].sensor);
+			r = GS_EBUSY;
+		}
+		if (r) {
+			if (!rc)
+				rc = r;
+			continue;
+		}
+		*l = (struct gs_gpio_line){
+		    .sensor = (uint16_t)i,
+		    .input = (uint8_t)j,
+		    .chip = (uint8_t)c,
+		    .offset = offset,
+		    .level = -1,
+		};
+		g->n_lines++;
+	}
+	if (rc) {
+		g->n_lines = first;
+		return rc;
+	}
+	if (g->api->request(g, g->chips[c].handle, sc, first, sc->n_lines,
+	                    consumer, &failed) < 0) {
+		int e = errno;
+		char holder[GS_NAME_MAX] = "";
+
+		/* The kernel refuses a request as a whole: name the line
+		 * that somebody else holds. */
+		for (unsigned j = 0; e == EBUSY && j < sc->n_lines; j++) {
+			g->api->line_consumer(g->chips[c].handle,
+			                      g->lines[first + j].offset,
+			                      holder, sizeof(holder));
+			if (holder[0]) {
+				failed = j;
+				break;
+			}
+		}
+		if (failed >= sc->n_lines)
+			failed = 0;
+		gs_gpio_diag_request_failed(
+		    diag, g->cfg, i, failed, &g->chips[c].info,
+		    g->lines[first + failed].offset, e, holder, -1);
+		g->n_lines = first;
+		return gs_gpio_err_from_errno(e);
+	}
+	for (size_t k = first; k < g->n_lines; k++) {
+		struct gs_gpio_line *l = &g->lines[k];
+
+		if (l->level == 1)
+			g->start[g->n_start++] = (struct gs_edge){
+			    .t_ms = gs_gpio_clock_ms(&g->clock,
+			                             gs_clock_monotonic_ns()),
+			    .mono_ns = gs_clock_monotonic_ns(),
+			    .sensor = l->sensor,
+			    .input = l->input,
+			    .active = 1,
+			};
+	}
+	return GS_OK;
+}
+
+int gs_gpio_backend_open(const struct gs_gpio_api *api,
+                         const struct gs_config *cfg, const char *consumer,
+                         struct gs_diag *diag, struct gs_backend **out)
+{
+	struct gs_gpio *g = calloc(1, sizeof(*g));
+	struct gs_backend *be;
+	int rc = GS_OK;
+
+	*out = NULL;
+	if (!g)
+		return GS_ENOMEM;
+	g->cfg = cfg;
+	g->api = api;
+	g->start_fd = -1;
+	g->overflow = (struct gs_complaint)GS_COMPLAINT_INIT;
+	g->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (g->epfd < 0) {
+		gs_diag_add(diag, cfg->path, 0, "GPIO: epoll_create1: %s",
+		            strerror(errno));
+		rc = GS_ESYS;
+		goto err_close;
+	}
+	gs_gpio_clock_measure(&g->clock);
+	for (unsigned i = 0; i < cfg->n_sensors; i++) {
+		int r = gs_gpio_open_sensor(g, i, consumer, diag);
+
+		if (r && !rc)
+			rc = r; /* go on: the installer sees every problem */
+	}
+	if (rc)
+		goto err_close;
+	if (g->n_start > 0) {
+		struct epoll_event ev = {.events = EPOLLIN,
+		                         .data.u64 = GS_GPIO_START_KEY};
+
+		g->start_fd = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK);
+		if (g->start_fd < 0 ||
+		    epoll_ctl(g->epfd, EPOLL_CTL_ADD, g->start_fd, &ev)) {
+			gs_diag_add(diag, cfg->path, 0, "GPIO: eventfd: %s",
+			            strerror(errno));
+			rc = GS_ESYS;
+			goto err_close;
+		}
+	}
+	be = malloc(sizeof(*be));
+	if (!be) {
+		rc = GS_ENOMEM;
+		goto err_close;
+	}
+	be->ops = &gs_gpio_ops;
+	be->priv = g;
+	*out = be;
+	return GS_OK;
+
+err_close:
+	gs_gpio_close(g);
+	return rc;
+}
+
+int gs_gpio_backend_new(const struct gs_config *cfg, const char *consumer,
+                        struct gs_diag *diag, struct gs_backend **out)
+{
+	return gs_gpio_backend_open(&gs_gpio_api_impl, cfg, consumer, diag,
+	                            out);
+}
