@@ -706,7 +706,7 @@ static int gs_sim_join(struct gs_sim *sim, uint32_t id, int64_t t)
 	}
 	if (rc == GS_OK && gs_rng_chance(sim, GS_SIM_P_IMPATIENT)) {
 		int64_t patience =
-		    gs_rng_range(sim, 8 * GS_MS_PER_MIN, 25 * GS_MS_PER_MIN);
+		    gs_rng_range(sim, 5 * GS_MS_PER_MIN, 20 * GS_MS_PER_MIN);
 
 		rc = gs_sim_schedule(sim, t + patience, GS_SIM_GIVE_UP, id,
 		                     c->gen);
@@ -798,6 +798,8 @@ static int gs_sim_staff(struct gs_sim *sim, unsigned sensor, int64_t t)
 	if (gs_sim_open(t)) {
 		double mood = 0.85 - 0.08 * gs_sim_queue_total(sim);
 
+		t = gs_sim_take_turn(sim, sensor, t, 300, 3000);
+		gs_sim_busy_until(sim, sensor, t + 2000);
 		rc = gs_sim_press(sim, sensor,
 		                  gs_sim_button(sim, sensor, mood, 0.15), t);
 		if (rc != GS_OK)
