@@ -354,20 +354,26 @@ int gs_store_outbox_enforce(struct gs_store *st, int64_t max_bytes,
 			return rc;
 	}
 	total = by_age + by_bytes;
-	if (total == 0)
+	if (total == 0) {
+		gs_complain_release(&st->drops, GS_LOG_NOTICE,
+		                    "store %s: the outbox is within its quota "
+		                    "again",
+		                    st->path);
 		return GS_OK;
+	}
 	s = st->stmt[GS_SQL_META_ADD_INT];
 	if ((rc = sqlite3_bind_text(s, 1, GS_META_DROPPED, -1,
 	                            SQLITE_STATIC)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_int64(s, 2, (int64_t)total)) != SQLITE_OK ||
 	    (rc = gs_store_run(st, s)) != SQLITE_OK)
 		return gs_store_write_failed(st, rc, "counting drops");
-	st->uncommitted += (unsigned)total;
-	gs_log(GS_LOG_WARNING,
-	       "store %s: outbox quota: dropped %" PRIu64
-	       " undelivered message(s), oldest first (%" PRIu64
-	       " by age, %" PRIu64 " by size)",
-	       st->path, total, by_age, by_bytes);
+	st->uncommitted += (unsigned)total; /* Rate-limited: on a full disk this
+	                                       repeats with every call. */
+	gs_complain(&st->drops, GS_LOG_WARNING,
+	            "store %s: outbox quota: dropped %" PRIu64
+	            " undelivered message(s), oldest first (%" PRIu64
+	            " by age, %" PRIu64 " by size)",
+	            st->path, total, by_age, by_bytes);
 	if (dropped)
 		*dropped = total;
 	return GS_OK;

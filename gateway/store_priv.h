@@ -77,8 +77,8 @@ struct gs_store {
 
 	bool prune_active; /* a prune pass is under way over events */
 	int64_t prune_cursor;
-
 	struct gs_complaint complaint; /* write errors repeat per event */
+	struct gs_complaint drops;     /* quota drops repeat per call */
 };
 
 /* Opens the group-commit transaction if none is open. */

@@ -33,6 +33,7 @@
 struct fixture {
 	char *dir;
 	char *path;
+	struct vfs_wrap *wrap; /* registered by the test, if any */
 };
 
 static int setup(void **state)
@@ -73,6 +74,11 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	/* Also when an assertion left the test early. */
+	if (f->wrap) {
+		vfs_wrap_unregister(f->wrap);
+		free(f->wrap);
+	}
 	assert_integrity(f->path);
 	free(f->path);
 	gs_test_rmdir(f->dir);
@@ -522,6 +528,23 @@ static void test_full_disk_is_survived(void **state)
 	assert_true(query_int(f->path, "PRAGMA page_count") <= 192);
 }
 
+/* Puts a VFS wrapper in front of SQLite's for the rest of the test. */
+static struct vfs_wrap *
+wrap_install(int (*on_write)(struct vfs_wrap *, struct vfs_wrap_file *, int,
+                             sqlite3_int64),
+             void (*on_sync)(struct vfs_wrap *, struct vfs_wrap_file *),
+             void *ctx)
+{
+	struct vfs_wrap *w = calloc(1, sizeof(*w));
+
+	assert_non_null(w);
+	w->on_write = on_write;
+	w->on_sync = on_sync;
+	w->ctx = ctx;
+	vfs_wrap_register(w);
+	return w;
+}
+
 /* A disk of budget bytes, shared by the files SQLite has open and the
  * store's reserve: writes that would grow past it fail like ENOSPC. */
 struct disk {
@@ -586,7 +609,7 @@ static void test_disk_full_enospc(void **state)
 {
 	struct fixture *f = *state;
 	struct disk d = {.budget = INT64_MAX};
-	struct vfs_wrap w = {.on_write = disk_write, .ctx = &d};
+	struct vfs_wrap *w;
 	struct gs_outbox_stats stats;
 	struct gs_outbox_msg m;
 	struct gs_store *st;
@@ -595,13 +618,12 @@ static void test_disk_full_enospc(void **state)
 	int64_t quota;
 	size_t n;
 	int rc = GS_OK, round;
-
 	assert_true(asprintf(&d.reserve, "%s-reserve", f->path) > 0);
-	vfs_wrap_register(&w);
+	w = f->wrap = wrap_install(disk_write, NULL, &d);
 	st = open_store(f->path, 0);
 	assert_int_equal(stat(d.reserve, &sb), 0);
 	assert_true(sb.st_blocks * 512 >= 4 * 1024 * 1024);
-	d.budget = disk_used(&w) + 256 * 1024;
+	d.budget = disk_used(w) + 256 * 1024;
 
 	for (round = 0; round < 1000 && rc == GS_OK; round++) {
 		rc = live_round(st, round, &seq);
@@ -640,10 +662,130 @@ static void test_disk_full_enospc(void **state)
 	assert_int_equal(gs_store_outbox_stats(st, &stats), GS_OK);
 	assert_true(stats.bytes <= quota);
 	assert_true(stats.dropped > 300);
-	assert_true(disk_used(&w) <= d.budget);
+	assert_true(disk_used(w) <= d.budget);
 	gs_store_close(st);
-	vfs_wrap_unregister(&w);
 	free(d.reserve);
+}
+
+static void count_wal_sync(struct vfs_wrap *w, struct vfs_wrap_file *f)
+{
+	unsigned *syncs = w->ctx;
+	if (f->flags & SQLITE_OPEN_WAL)
+		(*syncs)++;
+}
+
+/*
+ * Events commit without an fsync (synchronous=NORMAL: a power cut may take
+ * back the last groups); a transaction with a message fsyncs the WAL, so
+ * that a published seq is never handed out again after a power cut.
+ */
+static void test_messages_commit_durably(void **state)
+{
+	struct fixture *f = *state;
+	unsigned syncs = 0, base;
+	struct gs_store *st;
+
+	f->wrap = wrap_install(NULL, count_wal_sync, &syncs);
+	st = open_store(f->path, 0);
+	base = syncs; /* a new WAL's header */
+	for (int group = 0; group < 5; group++) {
+		for (int i = 0; i < 10; i++) {
+			struct gs_event ev =
+			    event_at(T0 + group * 500 + i, GS_EV_IN);
+
+			assert_int_equal(
+			    gs_store_add_event(st, &ev, "entrance", i), GS_OK);
+		}
+		assert_int_equal(gs_store_commit(st), GS_OK);
+	}
+	assert_int_equal(syncs, base);
+
+	/* Pending events are committed first, at the ordinary level. */
+	for (int i = 0; i < 3; i++) {
+		struct gs_event ev = event_at(T0 + 3000 + i, GS_EV_OUT);
+
+		assert_int_equal(gs_store_add_event(st, &ev, "entrance", i),
+		                 GS_OK);
+	}
+	assert_int_equal(enqueue(st, GS_MSG_ALERT, T0 + 3000, T0, 0), 1);
+	assert_int_equal(syncs, base);
+	assert_int_equal(gs_store_commit(st), GS_OK);
+	assert_int_equal(syncs, base + 1);
+
+	/* And back to NORMAL for the events after it. */
+	for (int i = 0; i < 10; i++) {
+		struct gs_event ev = event_at(T0 + 4000 + i, GS_EV_IN);
+
+		assert_int_equal(gs_store_add_event(st, &ev, "entrance", i),
+		                 GS_OK);
+	}
+	assert_int_equal(gs_store_commit(st), GS_OK);
+	assert_int_equal(syncs, base + 1);
+	gs_store_close(st);
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM events"), 63);
+}
+
+/* A meta seq behind the stored messages (an edited or damaged row) never
+ * makes a seq go back. */
+static void test_seq_never_goes_back(void **state)
+{
+	struct fixture *f = *state;
+	struct gs_store *st = open_store(f->path, 0);
+	sqlite3 *db;
+
+	for (int i = 0; i < 3; i++)
+		enqueue(st, GS_MSG_METRICS, T0, T0 + i * 15 * MIN, 0);
+	assert_int_equal(gs_store_outbox_ack(st, 3), GS_OK);
+	gs_store_close(st);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+	                              "UPDATE meta SET value = 1"
+	                              " WHERE key = 'store.seq'",
+	                              NULL, NULL, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+
+	/* Acknowledged, seq 3 is only in windows now. */
+	st = open_store(f->path, 0);
+	assert_int_equal(gs_store_last_seq(st), 3);
+	assert_int_equal(enqueue(st, GS_MSG_ALERT, T0, T0, 0), 4);
+	gs_store_close(st);
+}
+
+/* More sensor names than the id cache holds (renamed sensors over many
+ * reloads): each keeps its own id. */
+static void test_many_sensor_names(void **state)
+{
+	struct fixture *f = *state;
+	struct gs_store *st = open_store(f->path, 0);
+	char name[64];
+
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < 150; i++) {
+			struct gs_event ev = event_at(T0 + i, GS_EV_PULSE);
+
+			snprintf(name, sizeof(name), "counter-%03d", i);
+			assert_int_equal(gs_store_add_event(st, &ev, name, i),
+			                 GS_OK);
+		}
+	}
+	/* A name longer than any configured one still works. */
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	{
+		struct gs_event ev = event_at(T0, GS_EV_PULSE);
+
+		assert_int_equal(gs_store_add_event(st, &ev, name, 999), GS_OK);
+	}
+	gs_store_close(st);
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM sensors"),
+	                 151);
+	assert_int_equal(query_int(f->path,
+	                           "SELECT count(*) FROM events e"
+	                           " JOIN sensors s ON s.id = e.sensor"
+	                           " WHERE s.name = printf('counter-%03d',"
+	                           " e.mono_ns)"),
+	                 300);
 }
 
 static void test_outbox_fetch_ack_stats(void **state)
@@ -948,6 +1090,12 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_full_disk_is_survived, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_disk_full_enospc, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_messages_commit_durably, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_seq_never_goes_back, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_many_sensor_names, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_outbox_fetch_ack_stats, setup,
 	                                    teardown),
