@@ -18,17 +18,19 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
+
 /*
- * 1 KiB pages: a group commit of ~10 small rows rewrites one leaf page in
- * the WAL, so the page size is the write cost per commit. 4 KiB pages cost
- * four times as much on the SD card; 512-byte pages split more often and
- * write page 1 (the file size in the header) at almost every commit, for
- * no gain (bench/bench_store.c compares them). Applies to new files only.
+ * 1 KiB pages: a group commit of ~10 small rows rewrites the last leaf
+ * page in the WAL, and every few commits a new leaf, its parent and page 1,
+ * so the page size is the write cost per event. 4 KiB pages cost 2.3 times
+ * as much on the SD card; 512-byte pages save 13% of the writes but cost
+ * 15-25% of insert throughput (bench/bench_store.c, docs/storage.md).
+ * Applies to new files only.
  */
 #define GS_STORE_PAGE_SIZE 1024
 /*
  * A checkpoint writes each page changed since the last one once more, to
- * the database file, and fsyncs. 2000 pages (2 MiB of WAL, about 15
+ * the database file, and fsyncs. 2000 pages (2 MiB of WAL, about 9
  * minutes at 20 events/s) means the hot leaf pages are copied rarely and
  * the checkpoint's cost is about the database's growth.
  */
@@ -181,7 +183,7 @@ static void gs_store_abort(struct gs_store *st)
 	int rc;
 
 	if (!sqlite3_get_autocommit(st->db)) {
-		rc = gs_store_run(st, st->stmt[GS_SQL_ROLLBACK]);
+		rc = gs_store_run(st->stmt[GS_SQL_ROLLBACK]);
 		if (rc != SQLITE_OK)
 			gs_log(GS_LOG_ERR, "store %s: rollback: %s", st->path,
 			       sqlite3_errmsg(st->db));
@@ -306,11 +308,10 @@ int gs_store_read_failed(struct gs_store *st, int rc, const char *what)
 	return err;
 }
 
-int gs_store_run(struct gs_store *st, sqlite3_stmt *s)
+int gs_store_run(sqlite3_stmt *s)
 {
 	int rc = sqlite3_step(s);
 
-	(void)st;
 	/* reset repeats step's error, which rc already holds. */
 	(void)sqlite3_reset(s);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
@@ -322,7 +323,7 @@ int gs_store_begin(struct gs_store *st)
 
 	if (st->in_txn)
 		return GS_OK;
-	rc = gs_store_run(st, st->stmt[GS_SQL_BEGIN]);
+	rc = gs_store_run(st->stmt[GS_SQL_BEGIN]);
 	if (rc != SQLITE_OK)
 		return gs_store_write_failed(st, rc, "begin");
 	st->in_txn = true;
@@ -351,7 +352,7 @@ int gs_store_begin_durable(struct gs_store *st)
 	if (rc != SQLITE_OK)
 		return gs_store_write_failed(st, rc, "synchronous=FULL");
 	st->txn_durable = true;
-	rc = gs_store_run(st, st->stmt[GS_SQL_BEGIN]);
+	rc = gs_store_run(st->stmt[GS_SQL_BEGIN]);
 	if (rc != SQLITE_OK)
 		return gs_store_write_failed(st, rc, "begin");
 	st->in_txn = true;
@@ -364,7 +365,7 @@ int gs_store_commit(struct gs_store *st)
 
 	if (!st || !st->in_txn)
 		return GS_OK;
-	rc = gs_store_run(st, st->stmt[GS_SQL_COMMIT]);
+	rc = gs_store_run(st->stmt[GS_SQL_COMMIT]);
 	if (rc != SQLITE_OK)
 		return gs_store_write_failed(st, rc, "commit");
 	st->in_txn = false;
@@ -759,7 +760,7 @@ int gs_store_meta_set(struct gs_store *st, const char *key, const char *value)
 	        SQLITE_OK ||
 	    (rc = sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC)) !=
 	        SQLITE_OK ||
-	    (rc = gs_store_run(st, s)) != SQLITE_OK)
+	    (rc = gs_store_run(s)) != SQLITE_OK)
 		return gs_store_write_failed(st, rc, "meta set");
 	st->uncommitted++;
 	return GS_OK;

@@ -52,7 +52,7 @@ static int gs_store_sensor_lookup(struct gs_store *st, const char *name,
 	s = st->stmt[GS_SQL_SENSOR_ADD];
 	if ((rc = sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC)) !=
 	        SQLITE_OK ||
-	    (rc = gs_store_run(st, s)) != SQLITE_OK)
+	    (rc = gs_store_run(s)) != SQLITE_OK)
 		return gs_store_write_failed(st, rc, "adding a sensor");
 	*id = sqlite3_last_insert_rowid(st->db);
 	return GS_OK;
@@ -120,7 +120,7 @@ static int gs_store_boot_resolve(struct gs_store *st)
 	        SQLITE_OK ||
 	    (rc = sqlite3_bind_int64(s, 2, gs_clock_realtime_ms())) !=
 	        SQLITE_OK ||
-	    (rc = gs_store_run(st, s)) != SQLITE_OK)
+	    (rc = gs_store_run(s)) != SQLITE_OK)
 		return gs_store_write_failed(st, rc, "registering the boot");
 	st->boot_row = sqlite3_last_insert_rowid(st->db);
 	st->uncommitted++;
@@ -185,7 +185,7 @@ int gs_store_add_event(struct gs_store *st, const struct gs_event *ev,
 	    (rc = sqlite3_bind_int(s, 6, ev->value)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_int(s, 7, ev->input)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_int(s, 8, ev->flags)) != SQLITE_OK ||
-	    (rc = gs_store_run(st, s)) != SQLITE_OK)
+	    (rc = gs_store_run(s)) != SQLITE_OK)
 		return gs_store_write_failed(st, rc, "adding an event");
 	st->uncommitted++;
 	return GS_OK;
@@ -230,7 +230,7 @@ static int gs_store_prune_events(struct gs_store *st, int64_t before_ms,
 		if ((rc = sqlite3_bind_int64(s, 1, lo)) != SQLITE_OK ||
 		    (rc = sqlite3_bind_int64(s, 2, hi)) != SQLITE_OK ||
 		    (rc = sqlite3_bind_int64(s, 3, before_ms)) != SQLITE_OK ||
-		    (rc = gs_store_run(st, s)) != SQLITE_OK)
+		    (rc = gs_store_run(s)) != SQLITE_OK)
 			return gs_store_write_failed(st, rc, "pruning events");
 		*deleted = (unsigned)sqlite3_changes(st->db);
 	}
@@ -250,7 +250,7 @@ static int gs_store_prune_windows(struct gs_store *st, int64_t before_ms,
 
 	if ((rc = sqlite3_bind_int64(s, 1, before_ms)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_int64(s, 2, max_rows)) != SQLITE_OK ||
-	    (rc = gs_store_run(st, s)) != SQLITE_OK)
+	    (rc = gs_store_run(s)) != SQLITE_OK)
 		return gs_store_write_failed(st, rc, "pruning windows");
 	*deleted = (unsigned)sqlite3_changes(st->db);
 	*more = *deleted == max_rows;

@@ -82,7 +82,7 @@ int gs_store_enqueue(struct gs_store *st, enum gs_msg_kind kind,
 	                            SQLITE_STATIC)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_text(s, 6, text, (int)len, SQLITE_STATIC)) !=
 	        SQLITE_OK ||
-	    (rc = gs_store_run(st, s)) != SQLITE_OK) {
+	    (rc = gs_store_run(s)) != SQLITE_OK) {
 		rc = gs_store_write_failed(st, rc, "adding to the outbox");
 		goto out;
 	}
@@ -94,7 +94,7 @@ int gs_store_enqueue(struct gs_store *st, enum gs_msg_kind kind,
 		        SQLITE_OK ||
 		    (rc = sqlite3_bind_text(s, 3, text, (int)len,
 		                            SQLITE_STATIC)) != SQLITE_OK ||
-		    (rc = gs_store_run(st, s)) != SQLITE_OK) {
+		    (rc = gs_store_run(s)) != SQLITE_OK) {
 			rc = gs_store_write_failed(st, rc, "keeping a window");
 			goto out;
 		}
@@ -105,7 +105,7 @@ int gs_store_enqueue(struct gs_store *st, enum gs_msg_kind kind,
 	if ((rc = sqlite3_bind_text(s, 1, GS_META_SEQ, -1, SQLITE_STATIC)) !=
 	        SQLITE_OK ||
 	    (rc = sqlite3_bind_int64(s, 2, (int64_t)seq)) != SQLITE_OK ||
-	    (rc = gs_store_run(st, s)) != SQLITE_OK) {
+	    (rc = gs_store_run(s)) != SQLITE_OK) {
 		rc = gs_store_write_failed(st, rc, "storing the seq");
 		goto out;
 	}
@@ -208,7 +208,7 @@ int gs_store_outbox_ack(struct gs_store *st, uint64_t seq)
 	/* Idempotent: a row dropped by quota may still be acknowledged. */
 	if ((rc = sqlite3_bind_int64(s, 1, gs_store_clamp_seq(seq))) !=
 	        SQLITE_OK ||
-	    (rc = gs_store_run(st, s)) != SQLITE_OK)
+	    (rc = gs_store_run(s)) != SQLITE_OK)
 		return gs_store_write_failed(st, rc, "acknowledging");
 	st->uncommitted += (unsigned)sqlite3_changes(st->db);
 	return gs_store_end_if_idle(st);
@@ -288,7 +288,7 @@ static int gs_store_drop_aged(struct gs_store *st, int64_t cutoff_ms,
 		return rc;
 	s = st->stmt[GS_SQL_OUTBOX_DROP_AGED];
 	if ((rc = sqlite3_bind_int64(s, 1, cutoff_ms)) != SQLITE_OK ||
-	    (rc = gs_store_run(st, s)) != SQLITE_OK)
+	    (rc = gs_store_run(s)) != SQLITE_OK)
 		return gs_store_write_failed(st, rc, "dropping aged messages");
 	*n = (uint64_t)sqlite3_changes(st->db);
 	return GS_OK;
@@ -325,7 +325,7 @@ static int gs_store_drop_bytes(struct gs_store *st, int64_t max_bytes,
 		return rc;
 	s = st->stmt[GS_SQL_OUTBOX_DROP_UPTO];
 	if ((rc = sqlite3_bind_int64(s, 1, upto)) != SQLITE_OK ||
-	    (rc = gs_store_run(st, s)) != SQLITE_OK)
+	    (rc = gs_store_run(s)) != SQLITE_OK)
 		return gs_store_write_failed(st, rc, "dropping messages");
 	*n = (uint64_t)sqlite3_changes(st->db);
 	return GS_OK;
@@ -365,7 +365,7 @@ int gs_store_outbox_enforce(struct gs_store *st, int64_t max_bytes,
 	if ((rc = sqlite3_bind_text(s, 1, GS_META_DROPPED, -1,
 	                            SQLITE_STATIC)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_int64(s, 2, (int64_t)total)) != SQLITE_OK ||
-	    (rc = gs_store_run(st, s)) != SQLITE_OK)
+	    (rc = gs_store_run(s)) != SQLITE_OK)
 		return gs_store_write_failed(st, rc, "counting drops");
 	st->uncommitted += (unsigned)total; /* Rate-limited: on a full disk this
 	                                       repeats with every call. */

@@ -94,7 +94,7 @@ int gs_store_end_if_idle(struct gs_store *st);
 
 /* Steps a statement that returns no rows and resets it: SQLITE_OK or the
  * SQLite error. */
-int gs_store_run(struct gs_store *st, sqlite3_stmt *s);
+int gs_store_run(sqlite3_stmt *s);
 
 /*
  * A write failed with SQLite code rc: logs what (with the path and
