@@ -36,8 +36,8 @@ struct gs_sync_hooks {
  * not connect yet. Returns 0 or GS_E* (logged with the reason).
  */
 int gs_sync_new(const struct gs_config *cfg, struct gs_store *store,
-		struct gs_loop *loop, const struct gs_sync_hooks *hooks,
-		void *ctx, struct gs_sync **out);
+                struct gs_loop *loop, const struct gs_sync_hooks *hooks,
+                void *ctx, struct gs_sync **out);
 
 /* Starts connecting in the background; reconnects by itself for ever. */
 int gs_sync_start(struct gs_sync *sync);
@@ -47,6 +47,13 @@ void gs_sync_notify(struct gs_sync *sync);
 
 /* Something in the status message changed (a fault, the clock). */
 void gs_sync_status_changed(struct gs_sync *sync);
+
+/*
+ * The store reported a full disk (GS_EFULL): drops the oldest quarter of
+ * the undelivered messages (counted as quota drops) so that new ones fit.
+ * The gateway calls it when a commit or an enqueue fails that way.
+ */
+void gs_sync_store_full(struct gs_sync *sync);
 
 /* True when connected and nothing is pending or in flight. */
 bool gs_sync_idle(const struct gs_sync *sync);

@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Payload helpers of the sync module: the exact "historical" rewrite, the
+ * status message, and the checks gs_sync_new() makes on its configuration.
+ */
+#include "gateway/err.h"
+#include "gateway/log.h"
+#include "gateway/msg.h"
+#include "gateway/timeutil.h"
+#include "sync/sync_priv.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- exact top-level member rewrite ------------------------------------ */
+
+struct gs_scan {
+	const char *s;
+	size_t len, pos;
+};
+
+static void gs_scan_ws(struct gs_scan *sc)
+{
+	while (sc->pos < sc->len &&
+	       (sc->s[sc->pos] == ' ' || sc->s[sc->pos] == '\t' ||
+	        sc->s[sc->pos] == '\n' || sc->s[sc->pos] == '\r'))
+		sc->pos++;
+}
+
+/* At a '"': moves past the closing quote. */
+static bool gs_scan_string(struct gs_scan *sc)
+{
+	sc->pos++;
+	while (sc->pos < sc->len) {
+		char c = sc->s[sc->pos++];
+
+		if (c == '\\') {
+			if (sc->pos >= sc->len)
+				return false;
+			sc->pos++;
+		} else if (c == '"') {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Moves past one value of any type; structure only, as the payloads come
+ * from our own store and cJSON has already produced them. */
+static bool gs_scan_value(struct gs_scan *sc)
+{
+	unsigned depth = 0;
+
+	gs_scan_ws(sc);
+	if (sc->pos >= sc->len)
+		return false;
+	do {
+		char c;
+
+		if (sc->pos >= sc->len)
+			return false;
+		c = sc->s[sc->pos];
+		if (c == '"') {
+			if (!gs_scan_string(sc))
+				return false;
+		} else if (c == '{' || c == '[') {
+			depth++;
+			sc->pos++;
+		} else if (c == '}' || c == ']') {
+			if (depth == 0)
+				return false;
+			depth--;
+			sc->pos++;
+		} else if (depth == 0) {
+			size_t start = sc->pos;
+
+			while (
+			    sc->pos < sc->len &&
+			    strchr("+-.0123456789abcdefghijklmnopqrstuvwxyzE",
+			           sc->s[sc->pos]) &&
+			    sc->s[sc->pos] != '\0')
+				sc->pos++;
+			return sc->pos > start;
+		} else {
+			sc->pos++;
+		}
+	} while (depth > 0);
+	return true;
+}
+
+char *gs_sync_json_set_historical(const char *json, size_t len, size_t *out_len)
+{
+	static const char key[] = "\"historical\"";
+	static const char member[] = "\"historical\":true";
+	struct gs_scan sc = {json, len, 0};
+	size_t vstart = 0, vend = 0, close_pos;
+	bool found = false, empty = true;
+	char *out;
+	size_t n;
+
+	gs_scan_ws(&sc);
+	if (sc.pos >= len || json[sc.pos] != '{')
+		return NULL;
+	sc.pos++;
+	for (;;) {
+		size_t kstart;
+
+		gs_scan_ws(&sc);
+		if (sc.pos < len && json[sc.pos] == '}' && empty)
+			break;
+		if (sc.pos >= len || json[sc.pos] != '"')
+			return NULL;
+		kstart = sc.pos;
+		if (!gs_scan_string(&sc))
+			return NULL;
+		gs_scan_ws(&sc);
+		if (sc.pos >= len || json[sc.pos] != ':')
+			return NULL;
+		sc.pos++;
+		gs_scan_ws(&sc);
+		if (sc.pos - kstart >= sizeof(key) - 1 &&
+		    memcmp(json + kstart, key, sizeof(key) - 1) == 0 &&
+		    !found) {
+			found = true;
+			vstart = sc.pos;
+			if (!gs_scan_value(&sc))
+				return NULL;
+			vend = sc.pos;
+		} else if (!gs_scan_value(&sc)) {
+			return NULL;
+		}
+		empty = false;
+		gs_scan_ws(&sc);
+		if (sc.pos < len && json[sc.pos] == ',') {
+			sc.pos++;
+			continue;
+		}
+		if (sc.pos < len && json[sc.pos] == '}')
+			break;
+		return NULL;
+	}
+	close_pos = sc.pos;
+	sc.pos++;
+	gs_scan_ws(&sc);
+	if (sc.pos != len)
+		return NULL;
+
+	if (found) {
+		n = vstart + 4 + (len - vend);
+		out = malloc(n + 1);
+		if (!out)
+			return NULL;
+		memcpy(out, json, vstart);
+		memcpy(out + vstart, "true", 4);
+		memcpy(out + vstart + 4, json + vend, len - vend);
+	} else {
+		size_t add = sizeof(member) - 1 + (empty ? 0 : 1);
+
+		n = len + add;
+		out = malloc(n + 1);
+		if (!out)
+			return NULL;
+		memcpy(out, json, close_pos);
+		if (!empty)
+			out[close_pos] = ',';
+		memcpy(out + close_pos + (empty ? 0 : 1), member,
+		       sizeof(member) - 1);
+		memcpy(out + close_pos + add, json + close_pos,
+		       len - close_pos);
+	}
+	out[n] = '\0';
+	if (out_len)
+		*out_len = n;
+	return out;
+}
+
+/* ---- status ------------------------------------------------------------- */
+
+cJSON *gs_sync_status_build(struct gs_sync *sync, const char *state,
+                            const char *reason, bool with_outbox)
+{
+	cJSON *st = cJSON_CreateObject();
+	bool ok;
+
+	if (!st)
+		return NULL;
+	ok = cJSON_AddStringToObject(st, "schema", "gapsense.status.v1") &&
+	     cJSON_AddStringToObject(st, "state", state) &&
+	     cJSON_AddStringToObject(st, "site", sync->cfg.site) &&
+	     cJSON_AddStringToObject(st, "gateway", sync->cfg.gateway_id) &&
+	     cJSON_AddStringToObject(st, "version", GS_VERSION) &&
+	     gs_json_add_time(st, "started", sync->started_ms, false);
+	if (ok && reason)
+		ok = cJSON_AddStringToObject(st, "reason", reason) != NULL;
+	if (ok && with_outbox) {
+		struct gs_outbox_stats stats;
+		cJSON *ob;
+
+		if (sync->hooks.fill_status)
+			sync->hooks.fill_status(sync->hooks_ctx, st);
+		if (!cJSON_GetObjectItemCaseSensitive(st, "clock_synced"))
+			ok = cJSON_AddNullToObject(st, "clock_synced") != NULL;
+		if (ok && !cJSON_GetObjectItemCaseSensitive(st, "sensors"))
+			ok = cJSON_AddArrayToObject(st, "sensors") != NULL;
+		ob = ok ? cJSON_AddObjectToObject(st, "outbox") : NULL;
+		if (ob && gs_store_outbox_stats(sync->store, &stats) == GS_OK) {
+			int64_t age = -1;
+
+			if (stats.oldest_ms >= 0) {
+				age =
+				    (gs_clock_realtime_ms() - stats.oldest_ms) /
+				    GS_MS_PER_S;
+				if (age < 0)
+					age = 0;
+			}
+			ok = gs_json_add_int(ob, "pending",
+			                     (int64_t)stats.pending) &&
+			     (age >= 0
+			          ? gs_json_add_int(ob, "oldest_pending_age_s",
+			                            age) != NULL
+			          : cJSON_AddNullToObject(
+			                ob, "oldest_pending_age_s") != NULL) &&
+			     gs_json_add_int(ob, "dropped",
+			                     (int64_t)stats.dropped);
+		} else if (ob) {
+			/* The store could not say: the schema allows null. */
+			ok =
+			    cJSON_AddNullToObject(ob, "pending") &&
+			    cJSON_AddNullToObject(ob, "oldest_pending_age_s") &&
+			    cJSON_AddNullToObject(ob, "dropped");
+		} else {
+			ok = false;
+		}
+		ok = ok &&
+		     gs_json_add_int(st, "seq",
+		                     (int64_t)gs_store_last_seq(sync->store));
+	}
+	if (!ok) {
+		cJSON_Delete(st);
+		return NULL;
+	}
+	return st;
+}
+
+/* ---- configuration checks ------------------------------------------------ */
+
+bool gs_sync_uri_is_loopback(const char *uri)
+{
+	const char *host = strstr(uri, "://");
+	char name[GS_PATH_MAX];
+	size_t n;
+
+	if (!host)
+		return false;
+	host += 3;
+	if (*host == '[') {
+		host++;
+		n = strcspn(host, "]");
+	} else {
+		n = strcspn(host, ":/");
+	}
+	if (n == 0 || n >= sizeof(name))
+		return false;
+	memcpy(name, host, n);
+	name[n] = '\0';
+	return strcasecmp(name, "localhost") == 0 ||
+	       strncmp(name, "127.", 4) == 0 || strcmp(name, "::1") == 0;
+}
+
+int gs_sync_read_password(const char *path, char **out)
+{
+	char buf[1024];
+	struct stat st;
+	ssize_t n;
+	size_t len;
+	int fd;
+
+	*out = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		gs_log(GS_LOG_ERR, "mqtt: password_file %s: %s", path,
+		       strerror(errno));
+		return errno == ENOENT ? GS_ENOENT : GS_EPERM;
+	}
+	if (fstat(fd, &st) < 0) {
+		gs_log(GS_LOG_ERR, "mqtt: password_file %s: %s", path,
+		       strerror(errno));
+		close(fd);
+		return GS_EIO;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		gs_log(GS_LOG_ERR, "mqtt: password_file %s: not a regular file",
+		       path);
+		close(fd);
+		return GS_EPERM;
+	}
+	if (st.st_mode & 007) {
+		gs_log(GS_LOG_ERR,
+		       "mqtt: password_file %s is accessible to other users "
+		       "(mode %04o); refusing to start: chmod o-rwx %s",
+		       path, (unsigned)(st.st_mode & 07777), path);
+		close(fd);
+		return GS_EPERM;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0) {
+		gs_log(GS_LOG_ERR, "mqtt: password_file %s: %s", path,
+		       strerror(errno));
+		return GS_EIO;
+	}
+	buf[n] = '\0';
+	len = strcspn(buf, "\r\n");
+	buf[len] = '\0';
+	if (len == 0) {
+		gs_log(GS_LOG_ERR,
+		       "mqtt: password_file %s: first line is empty", path);
+		explicit_bzero(buf, sizeof(buf));
+		return GS_ECONFIG;
+	}
+	*out = strdup(buf);
+	explicit_bzero(buf, sizeof(buf));
+	return *out ? GS_OK : GS_ENOMEM;
+}

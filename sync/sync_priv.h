@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internals shared by sync.c (client, connection, outbox lanes), sync_cmd.c
+ * (commands from the cloud) and sync_json.c (payload rewriting, status).
+ * Not part of the interface: include sync/sync.h.
+ */
+#ifndef GS_SYNC_PRIV_H
+#define GS_SYNC_PRIV_H
+
+#include "gateway/log.h"
+#include "gateway/timeutil.h"
+#include "sync/sync.h"
+
+#include <MQTTAsync.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Command payloads larger than this are refused unread. */
+#define GS_SYNC_CMD_MAX_BYTES 4096
+/* Command ids are remembered this long, at most this many of them. */
+#define GS_SYNC_CMD_DEDUPE_MS  GS_MS_PER_H
+#define GS_SYNC_CMD_DEDUPE_MAX 256
+#define GS_SYNC_CMD_ID_MAX     64
+/* Commands waiting for the loop beyond this are refused (a flood). */
+#define GS_SYNC_CMD_QUEUE_MAX 64
+/* resend: at most this many windows over at most this span. */
+#define GS_SYNC_RESEND_MAX     1000
+#define GS_SYNC_RESEND_SPAN_MS (31 * GS_MS_PER_DAY)
+/* Replies waiting for a connection; more are dropped with a log line. */
+#define GS_SYNC_REPLY_MAX 32
+/* An outage shorter than this does not make its messages historical. */
+#define GS_SYNC_LIVE_GRACE_MS (10 * GS_MS_PER_S)
+/* Unchanged status is not republished more often than this. */
+#define GS_SYNC_STATUS_PERIOD_MS  GS_MS_PER_MIN
+#define GS_SYNC_STATUS_MIN_GAP_MS GS_MS_PER_S
+/* Quotas are enforced this often (and on a full disk). */
+#define GS_SYNC_ENFORCE_PERIOD_MS (10 * GS_MS_PER_S)
+/* A connection that lasted this long resets the reconnect back-off. */
+#define GS_SYNC_STABLE_MS         (30 * GS_MS_PER_S)
+#define GS_SYNC_TICK_MS           1000
+#define GS_SYNC_CONNECT_TIMEOUT_S 20
+
+/* What a Paho callback hands to the loop. */
+enum gs_sync_ev_type {
+	GS_EV_CONNECTED,
+	GS_EV_CONNECT_FAILED,
+	GS_EV_LOST,
+	GS_EV_DISCONNECTED,
+	GS_EV_SENT,
+	GS_EV_SEND_FAILED,
+	GS_EV_SUBSCRIBED,
+	GS_EV_SUBSCRIBE_FAILED,
+	GS_EV_COMMAND,
+};
+
+struct gs_sync_ev {
+	struct gs_sync_ev *next;
+	enum gs_sync_ev_type type;
+	int token;
+	int code;
+	size_t len;     /* command: payload bytes (also when oversized) */
+	bool oversized; /* command: payload not copied */
+	char text[];    /* command payload or failure reason, NUL-ended */
+};
+
+enum gs_sync_state {
+	GS_SYNC_IDLE,       /* not started */
+	GS_SYNC_CONNECTING, /* MQTTAsync_connect issued */
+	GS_SYNC_CONNECTED,
+	GS_SYNC_DISCONNECTING, /* we dropped the connection (ack timeout) */
+	GS_SYNC_WAITING,       /* back-off before the next attempt */
+	GS_SYNC_STOPPED,
+};
+
+enum gs_sync_pub_type {
+	GS_PUB_OUTBOX, /* an outbox row: acked in the store on PUBACK */
+	GS_PUB_RESEND, /* a stored window republished by command */
+	GS_PUB_STATUS,
+	GS_PUB_REPLY,
+};
+
+struct gs_sync_inflight {
+	int token; /* 0 = free slot */
+	enum gs_sync_pub_type type;
+	uint64_t seq;
+	bool historical;
+	int64_t sent_mono_ms;
+	char *payload; /* resend and reply: kept to retry; else NULL */
+};
+
+/* An outbox seq to publish again (failed or orphaned by a lost
+ * connection), with the flag it was first published with, so that every
+ * copy of a seq is identical within a process's life. */
+struct gs_sync_retry {
+	uint64_t seq;
+	bool historical;
+};
+
+struct gs_sync_resend {
+	uint64_t seq;
+	char *payload; /* historical rewrite, owned */
+};
+
+struct gs_sync_reply {
+	char *payload; /* owned */
+};
+
+struct gs_sync_seen {
+	char id[GS_SYNC_CMD_ID_MAX + 1];
+	int64_t mono_ms;
+};
+
+struct gs_sync {
+	struct gs_config cfg;
+	struct gs_store *store;
+	struct gs_loop *loop;
+	struct gs_sync_hooks hooks;
+	void *hooks_ctx;
+
+	MQTTAsync client;
+	char *password; /* from password_file, owned, wiped on free */
+	bool tls;
+	char topic_status[GS_PATH_MAX];
+	char topic_cmd[GS_PATH_MAX];
+	char topic_reply[GS_PATH_MAX];
+	char topic_metrics[GS_PATH_MAX];
+	char *will_payload;
+
+	/* Handed over from Paho's threads: guarded by mu. */
+	pthread_mutex_t mu;
+	struct gs_sync_ev *q_head, *q_tail;
+	unsigned q_commands; /* GS_EV_COMMAND records queued */
+	unsigned q_cmd_dropped;
+	bool q_overflow; /* a record could not be allocated */
+	char tls_error[256];
+
+	int ev_fd;        /* eventfd Paho's threads write */
+	int reconnect_fd; /* back-off timer */
+	int pump_fd;      /* drain-rate timer */
+	int tick_fd;      /* housekeeping, once a second */
+
+	enum gs_sync_state state;
+	bool stopping;    /* gs_sync_stop() under way: no reconnect */
+	unsigned attempt; /* failed attempts since the last stable link */
+	int64_t connected_mono_ms;
+	int64_t down_since_mono_ms; /* -1 = not down */
+	uint64_t rng;
+	int64_t started_ms; /* wall clock */
+
+	/* Lanes. Every seq <= hist_upto is historical (it was pending at
+	 * start or through an outage longer than GS_SYNC_LIVE_GRACE_MS). */
+	uint64_t hist_upto;
+	uint64_t hist_cursor; /* historical lane: last seq taken */
+	uint64_t live_cursor; /* live lane: last seq taken (>= hist_upto) */
+	double tokens;        /* drain-rate bucket */
+	int64_t tokens_mono_ms;
+
+	struct gs_sync_inflight *inflight;
+	size_t inflight_cap; /* slots: window + status/replies */
+	unsigned n_window;   /* outbox + resend entries in flight */
+	unsigned n_inflight; /* all entries in flight */
+	struct gs_sync_retry *retry;
+	size_t n_retry, retry_cap;
+	struct gs_sync_resend *resend;
+	size_t n_resend, resend_pos;
+	struct gs_sync_reply replies[GS_SYNC_REPLY_MAX];
+	size_t n_replies;
+
+	/* Status. */
+	char *status_last; /* last published, to skip unchanged ones */
+	bool status_due;
+	int64_t status_mono_ms;  /* last published */
+	int64_t enforce_mono_ms; /* last quota enforcement */
+	bool subscribed;
+
+	/* Commands. */
+	struct gs_sync_seen seen[GS_SYNC_CMD_DEDUPE_MAX];
+	size_t seen_next;
+
+	uint64_t n_acked, n_published;
+	struct gs_complaint conn_complaint;
+	struct gs_complaint store_complaint;
+	struct gs_complaint cmd_complaint;
+};
+
+/* sync.c */
+int64_t gs_sync_mono_ms(void);
+/* Publishes a non-outbox message (status, reply, resend) now if
+ * connected. Takes ownership of payload on success only. */
+int gs_sync_publish_extra(struct gs_sync *sync, enum gs_sync_pub_type type,
+                          uint64_t seq, char *payload);
+void gs_sync_publish_status(struct gs_sync *sync, bool force);
+void gs_sync_pump(struct gs_sync *sync);
+
+/* sync_cmd.c */
+void gs_sync_cmd_handle(struct gs_sync *sync, const struct gs_sync_ev *ev);
+/* Queues a reply {"id", "ok", "error"|"result"}; result is consumed. */
+void gs_sync_cmd_reply(struct gs_sync *sync, const cJSON *id, bool ok,
+                       const char *error, cJSON *result);
+void gs_sync_flush_replies(struct gs_sync *sync);
+
+/* sync_json.c */
+/*
+ * Writes a copy of the JSON object text json[0..len) whose top-level member
+ * "historical" is true: its value is replaced where present, otherwise
+ * the member is appended. Exact: every other byte is kept as it is (a
+ * re-serialisation would rewrite numbers like 50.0). Returns a malloc'd
+ * NUL-terminated string and its length, or NULL if json is not a
+ * well-formed object or memory is short.
+ */
+char *gs_sync_json_set_historical(const char *json, size_t len,
+                                  size_t *out_len);
+/* The status message; state "online" or "offline". NULL on ENOMEM. */
+cJSON *gs_sync_status_build(struct gs_sync *sync, const char *state,
+                            const char *reason, bool with_outbox);
+/* True when the URI's host is a loopback name or address. */
+bool gs_sync_uri_is_loopback(const char *uri);
+/* Reads the first line of a password file after checking that it is a
+ * regular file no other user can read. Logs why not. */
+int gs_sync_read_password(const char *path, char **out);
+
+#endif
