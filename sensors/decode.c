@@ -62,9 +62,11 @@ struct gs_dec_line {
 
 	/* decoded stage (edges released from the FIFO) */
 	bool level;
-	bool faulted;      /* GS_EV_FAULT raised, not yet recovered */
-	int16_t watch_pos; /* index in dec->watch, -1 if not watched */
-	int64_t since_ms;  /* activation time while level */
+	bool faulted;       /* GS_EV_FAULT raised, not yet recovered */
+	int16_t watch_pos;  /* index in dec->watch, -1 if not watched */
+	int64_t since_ms;   /* activation time while level */
+	int64_t fault_at;   /* since_ms + fault_ms while watched */
+	uint64_t watch_seq; /* order of activation, for equal fault_at */
 };
 
 struct gs_decode {
@@ -78,10 +80,13 @@ struct gs_decode {
 	struct gs_dec_sensor sensors[GS_MAX_SENSORS];
 	struct gs_dec_line lines[GS_DEC_LINES];
 
-	/* Lines active with a fault limit and no fault raised yet. At most a
-	 * handful at any time, so a scan for the earliest deadline is cheap. */
+	/* Lines active with a fault limit and no fault raised yet: a binary
+	 * min-heap on (fault_at, watch_seq), positions kept in watch_pos, so
+	 * the earliest fault is at hand and a line leaves in O(log n). */
 	uint16_t watch[GS_DEC_LINES];
 	unsigned n_watch;
+	uint64_t watch_seq;
+	uint8_t masks[GS_MAX_SENSORS]; /* decoded levels, bit i = line i */
 
 	struct gs_held fifo[GS_DEC_FIFO];
 	uint64_t head, tail; /* positions; slot = pos % GS_DEC_FIFO */
@@ -146,42 +151,81 @@ void gs_decode_free(struct gs_decode *dec)
 
 /* ---- fault watch ---- */
 
-static void gs_watch_add(struct gs_decode *dec, unsigned line)
+static inline bool gs_watch_less(const struct gs_decode *dec, unsigned a,
+                                 unsigned b)
 {
-	dec->lines[line].watch_pos = (int16_t)dec->n_watch;
-	dec->watch[dec->n_watch++] = (uint16_t)line;
+	const struct gs_dec_line *la = &dec->lines[a], *lb = &dec->lines[b];
+
+	return la->fault_at < lb->fault_at ||
+	       (la->fault_at == lb->fault_at && la->watch_seq < lb->watch_seq);
+}
+
+static inline void gs_watch_put(struct gs_decode *dec, unsigned pos,
+                                unsigned line)
+{
+	dec->watch[pos] = (uint16_t)line;
+	dec->lines[line].watch_pos = (int16_t)pos;
+}
+
+static void gs_watch_sift(struct gs_decode *dec, unsigned pos)
+{
+	unsigned line = dec->watch[pos];
+
+	while (pos > 0) {
+		unsigned parent = (pos - 1) / 2;
+
+		if (!gs_watch_less(dec, line, dec->watch[parent]))
+			break;
+		gs_watch_put(dec, pos, dec->watch[parent]);
+		pos = parent;
+	}
+	for (;;) {
+		unsigned c = 2 * pos + 1;
+
+		if (c >= dec->n_watch)
+			break;
+		if (c + 1 < dec->n_watch &&
+		    gs_watch_less(dec, dec->watch[c + 1], dec->watch[c]))
+			c++;
+		if (!gs_watch_less(dec, dec->watch[c], line))
+			break;
+		gs_watch_put(dec, pos, dec->watch[c]);
+		pos = c;
+	}
+	gs_watch_put(dec, pos, line);
+}
+
+static void gs_watch_add(struct gs_decode *dec, unsigned line, int64_t fault_at)
+{
+	dec->lines[line].fault_at = fault_at;
+	dec->lines[line].watch_seq = dec->watch_seq++;
+	gs_watch_put(dec, dec->n_watch++, line);
+	gs_watch_sift(dec, dec->n_watch - 1);
 }
 
 static void gs_watch_remove(struct gs_decode *dec, unsigned line)
 {
 	int16_t pos = dec->lines[line].watch_pos;
-	uint16_t last;
+	unsigned last;
 
 	if (pos < 0)
 		return;
-	last = dec->watch[--dec->n_watch];
-	dec->watch[pos] = last;
-	dec->lines[last].watch_pos = pos;
 	dec->lines[line].watch_pos = -1;
+	last = dec->watch[--dec->n_watch];
+	if ((unsigned)pos == dec->n_watch)
+		return;
+	gs_watch_put(dec, (unsigned)pos, last);
+	gs_watch_sift(dec, (unsigned)pos);
 }
 
 /* Earliest fault instant being watched; *line gets its line. */
-static int64_t gs_watch_earliest(const struct gs_decode *dec, unsigned *line)
+static inline int64_t gs_watch_earliest(const struct gs_decode *dec,
+                                        unsigned *line)
 {
-	int64_t best = GS_TIME_NONE;
-
-	for (unsigned i = 0; i < dec->n_watch; i++) {
-		unsigned l = dec->watch[i];
-		int64_t d =
-		    dec->lines[l].since_ms + gs_line_cfg(dec, l)->fault_ms;
-
-		/* Ties go to the line activated first: the order of edges. */
-		if (d < best) {
-			best = d;
-			*line = l;
-		}
-	}
-	return best;
+	if (dec->n_watch == 0)
+		return GS_TIME_NONE;
+	*line = dec->watch[0];
+	return dec->lines[*line].fault_at;
 }
 
 static void gs_fault_raise(struct gs_decode *dec, unsigned line, int64_t t_ms)
@@ -199,16 +243,6 @@ static void gs_fault_raise(struct gs_decode *dec, unsigned line, int64_t t_ms)
 
 /* ---- decoded stage ---- */
 
-static unsigned gs_sensor_mask(const struct gs_decode *dec, unsigned sensor)
-{
-	const struct gs_dec_line *l = &dec->lines[sensor * GS_SENSOR_MAX_LINES];
-	unsigned mask = 0;
-
-	for (unsigned i = 0; i < GS_SENSOR_MAX_LINES; i++)
-		mask |= (unsigned)l[i].level << i;
-	return mask;
-}
-
 /* A confirmed change of a line, in time order. */
 static void gs_decode_apply(struct gs_decode *dec, unsigned line, bool active,
                             int64_t t_ms)
@@ -220,13 +254,14 @@ static void gs_decode_apply(struct gs_decode *dec, unsigned line, bool active,
 
 	if (l->level == active)
 		return; /* cannot happen after raw filtering; be safe */
-	old_mask = gs_sensor_mask(dec, sensor);
+	old_mask = dec->masks[sensor];
+	new_mask = active ? old_mask | 1u << input : old_mask & ~(1u << input);
+	dec->masks[sensor] = (uint8_t)new_mask;
 	l->level = active;
-	new_mask = gs_sensor_mask(dec, sensor);
 	if (active) {
 		l->since_ms = t_ms;
 		if (s->cfg->fault_ms > 0)
-			gs_watch_add(dec, line);
+			gs_watch_add(dec, line, t_ms + s->cfg->fault_ms);
 	} else {
 		gs_watch_remove(dec, line);
 		if (l->faulted) {
