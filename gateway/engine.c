@@ -382,32 +382,24 @@ static void publish(struct gs_engine *eng, enum gs_msg_kind kind, int64_t t,
 
 /*
  * Local time comes from glibc's localtime_r() under TZ set to the
- * configured zone. TZ is process-wide, so it is set only around the
- * conversion (once a day) and restored after: other users of local time
- * in this single-threaded daemon are not disturbed.
+ * configured zone. TZ is process-wide: the engine sets it when it starts
+ * and checks it before each conversion (once a day), setting it again only
+ * if it differs (another engine with another zone, a test). Nothing else in
+ * gapsense depends on TZ. localtime_r() does not re-read TZ by itself,
+ * hence tzset().
  */
-struct tz_guard {
-	char *saved; /* previous TZ, owned; NULL if it was unset */
-	bool had;
-};
-
-static void tz_enter(const char *zone, struct tz_guard *g)
+static void tz_use(const char *zone)
 {
-	const char *old = getenv("TZ");
+	const char *want = zone[0] ? zone : "UTC";
+	const char *cur = getenv("TZ");
 
-	g->had = old != NULL;
-	g->saved = old ? strdup(old) : NULL;
-	setenv("TZ", zone[0] ? zone : "UTC", 1);
-	tzset();
-}
-
-static void tz_leave(struct tz_guard *g)
-{
-	if (g->had && g->saved)
-		setenv("TZ", g->saved, 1);
-	else
-		unsetenv("TZ");
-	free(g->saved);
+	if (cur && strcmp(cur, want) == 0)
+		return;
+	if (setenv("TZ", want, 1) != 0)
+		gs_log(GS_LOG_ERR,
+		       "engine: cannot set TZ=%s; day resets use "
+		       "the previous zone",
+		       want);
 	tzset();
 }
 
@@ -443,10 +435,9 @@ static int64_t tz_local_to_utc(int64_t local_ms)
 /* The first reset instant strictly after t. */
 static int64_t next_reset_after(const struct gs_engine *eng, int64_t t)
 {
-	struct tz_guard g;
 	int64_t day, r = GS_TIME_NONE;
 
-	tz_enter(eng->cfg.timezone, &g);
+	tz_use(eng->cfg.timezone);
 	day = gs_floor_to(t + tz_offset_ms(t), GS_MS_PER_DAY);
 	for (int k = -1; k <= 2; k++) {
 		r = tz_local_to_utc(day + k * GS_MS_PER_DAY +
@@ -454,7 +445,6 @@ static int64_t next_reset_after(const struct gs_engine *eng, int64_t t)
 		if (r > t)
 			break;
 	}
-	tz_leave(&g);
 	return r;
 }
 
@@ -1288,6 +1278,7 @@ struct gs_engine *gs_engine_new(const struct gs_config *cfg,
 	if (!eng)
 		return NULL;
 	eng->cfg = *cfg;
+	tz_use(eng->cfg.timezone);
 	eng->sink = *sink;
 	eng->ctx = ctx;
 	eng->clock_synced = true;

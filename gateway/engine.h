@@ -15,9 +15,10 @@
  * abandonment at t is processed once time has moved past t).
  *
  * Local time: the daily occupancy reset is computed with localtime_r()
- * under TZ set to cfg->timezone. The engine sets TZ only around that
- * conversion (at start and once a day) and restores it after, so it must
- * not run while another thread reads local time.
+ * under TZ set to cfg->timezone. gs_engine_new() sets the process's TZ
+ * environment variable to that zone (the engine is the only part of
+ * gapsense that depends on TZ); it is set again only if it differs, so
+ * create engines before starting threads that read the environment.
  *
  * publish() is given t_ms = the event time at which the message was made:
  * a window's end (or last_ms for the windows gs_engine_finish() closes),
