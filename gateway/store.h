@@ -37,6 +37,8 @@ struct gs_store_opts {
 /*
  * Opens or creates path and migrates it to the current schema. On error
  * returns GS_E* and logs why (with the path). *out owned by the caller.
+ * Beside the database (and its -wal, -shm) it keeps path-reserve, disk
+ * space given up at the first SQLITE_FULL (docs/storage.md).
  */
 int gs_store_open(const char *path, const struct gs_store_opts *opts,
 		  struct gs_store **out);
@@ -60,9 +62,10 @@ int gs_store_add_event(struct gs_store *st, const struct gs_event *ev,
 
 /*
  * Takes the next seq (persistent, strictly increasing, never reused),
- * stores it in payload's "seq" member, serialises payload and appends it to
- * the outbox; a metrics message is also kept in windows for resend.
- * Returns 0 or GS_E*; *seq_out may be NULL.
+ * stores it in payload's "seq" member, serialises payload and appends it to * the outbox; a metrics message is also kept in windows for resend (one
+ * per window start: a window published again replaces the stored copy).
+ * The transaction it joins commits with the WAL fsynced. Returns 0 or
+ * GS_E*; *seq_out may be NULL.
  */
 int gs_store_enqueue(struct gs_store *st, enum gs_msg_kind kind,
 		     const char *topic, int64_t t_ms, int64_t window_start_ms,
