@@ -62,7 +62,8 @@ int gs_store_add_event(struct gs_store *st, const struct gs_event *ev,
 
 /*
  * Takes the next seq (persistent, strictly increasing, never reused),
- * stores it in payload's "seq" member, serialises payload and appends it to * the outbox; a metrics message is also kept in windows for resend (one
+ * stores it in payload's "seq" member, serialises payload and appends it to
+ * the outbox; a metrics message is also kept in windows for resend (one
  * per window start: a window published again replaces the stored copy).
  * The transaction it joins commits with the WAL fsynced. Returns 0 or
  * GS_E*; *seq_out may be NULL.
