@@ -452,8 +452,10 @@ int main(int argc, char **argv)
 	wrap.on_write = count_write;
 	wrap.on_sync = count_sync;
 	wrap.ctx = &io;
-	vfs_wrap_register(&wrap); /* First, while this process is still small:
-	                           * the child starts as a copy of it. */
+	vfs_wrap_register(&wrap);
+
+	/* First, while this process is still small: the child starts as a
+	 * copy of it. */
 	(void)bench_day_store_rss(dir, 1024, COMMIT_EVENTS, &maxrss);
 
 	printf("store write cost: %d events/s for %d min of virtual time, "

@@ -367,8 +367,8 @@ int gs_store_outbox_enforce(struct gs_store *st, int64_t max_bytes,
 	    (rc = sqlite3_bind_int64(s, 2, (int64_t)total)) != SQLITE_OK ||
 	    (rc = gs_store_run(s)) != SQLITE_OK)
 		return gs_store_write_failed(st, rc, "counting drops");
-	st->uncommitted += (unsigned)total; /* Rate-limited: on a full disk this
-	                                       repeats with every call. */
+	st->uncommitted += (unsigned)total;
+	/* Rate-limited: on a full disk this repeats with every call. */
 	gs_complain(&st->drops, GS_LOG_WARNING,
 	            "store %s: outbox quota: dropped %" PRIu64
 	            " undelivered message(s), oldest first (%" PRIu64
