@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Checks what a subscriber received against the gateway's database.
+
+    mqtt_check.py --received FILE --db DB [--timeout S] [--allow-dropped]
+                  [--max-dup N] [--expect-historical] [--no-order]
+
+FILE holds "topic payload" lines (mosquitto_sub -v). Waits up to --timeout
+seconds for every seq of the store (1..meta store.seq) to arrive, then
+asserts: none missing (or, with --allow-dropped, at most the store's drop
+count), at most N duplicates, first arrivals in seq order within each
+(kind, historical) lane, and every metrics payload equal to the stored
+window apart from "historical". Prints one summary line.
+"""
+import argparse
+import json
+import sqlite3
+import sys
+import time
+
+
+def meta(db, key, default=0):
+    con = sqlite3.connect(db)
+    try:
+        row = con.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    finally:
+        con.close()
+    return int(row[0]) if row and row[0] is not None else default
+
+
+def load(path):
+    msgs = []
+    with open(path, errors="replace") as f:
+        for line in f:
+            topic, _, payload = line.rstrip("\n").partition(" ")
+            kind = topic.rsplit("/", 1)[-1]
+            if kind not in ("metrics", "alerts"):
+                continue
+            try:
+                msgs.append((kind, json.loads(payload)))
+            except json.JSONDecodeError:
+                # A line cut short while the subscriber writes it.
+                continue
+    return msgs
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--received", required=True)
+    ap.add_argument("--db", required=True)
+    ap.add_argument("--timeout", type=float, default=30)
+    ap.add_argument("--allow-dropped", action="store_true")
+    ap.add_argument("--max-dup", type=int, default=-1)
+    ap.add_argument("--expect-historical", action="store_true")
+    ap.add_argument("--no-order", action="store_true")
+    a = ap.parse_args()
+
+    last = meta(a.db, "store.seq")
+    dropped = meta(a.db, "store.outbox_dropped")
+    want = set(range(1, last + 1))
+    deadline = time.monotonic() + a.timeout
+    while True:
+        msgs = load(a.received)
+        seen = {m["seq"] for _, m in msgs}
+        missing = want - seen
+        if not missing or (a.allow_dropped and len(missing) <= dropped):
+            # Give stragglers (duplicates) a moment to land as well.
+            time.sleep(0.5)
+            msgs = load(a.received)
+            break
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+
+    seen = {m["seq"] for _, m in msgs}
+    missing = sorted(want - seen)
+    extra = sorted(seen - want)
+    dups = len(msgs) - len(seen)
+    errors = []
+    if extra:
+        errors.append(f"seqs never handed out arrived: {extra[:10]}")
+    if missing and not (a.allow_dropped and len(missing) <= dropped):
+        errors.append(f"{len(missing)} seq(s) missing (dropped by quota: "
+                      f"{dropped}): {missing[:20]}")
+    if a.max_dup >= 0 and dups > a.max_dup:
+        errors.append(f"{dups} duplicates, at most {a.max_dup} allowed")
+
+    first = {}
+    order = []
+    for kind, m in msgs:
+        if m["seq"] not in first:
+            first[m["seq"]] = (kind, bool(m.get("historical", False)))
+            order.append(m["seq"])
+    if not a.no_order:
+        lanes = {}
+        for seq in order:
+            lanes.setdefault(first[seq], []).append(seq)
+        for lane, seqs in lanes.items():
+            bad = [(x, y) for x, y in zip(seqs, seqs[1:]) if y <= x]
+            if bad:
+                errors.append(f"lane {lane} out of seq order at {bad[:5]}")
+    n_hist = sum(1 for k in first.values() if k[1])
+    if a.expect_historical and n_hist == 0:
+        errors.append("no historical message although there was an outage")
+
+    con = sqlite3.connect(a.db)
+    stored = dict(con.execute("SELECT seq, payload FROM windows"))
+    con.close()
+    for kind, m in msgs:
+        if kind != "metrics" or m["seq"] not in stored:
+            continue
+        s = json.loads(stored[m["seq"]])
+        got = dict(m)
+        hist = got.pop("historical", None)
+        s.pop("historical", None)
+        if got != s:
+            errors.append(f"seq {m['seq']}: payload differs from the store")
+            break
+        if not isinstance(hist, bool):
+            errors.append(f"seq {m['seq']}: historical is {hist!r}")
+            break
+
+    print(f"received {len(msgs)} messages: {len(seen)} distinct seqs of "
+          f"{last}, {dups} duplicate(s), {len(missing)} missing, "
+          f"{dropped} dropped by quota, {n_hist} historical")
+    if errors:
+        for e in errors:
+            print("FAIL:", e, file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
