@@ -1184,7 +1184,6 @@ static void test_fault_alerts(void **state)
 	    "\"details\":{\"line\":\"GPIO27\",\"role\":\"B\","
 	    "\"active_since\":\"2026-11-23T09:00:01.000Z\","
 	    "\"limit_s\":60.0}}");
-	m = NULL;
 	gs_engine_advance(f->eng, t + 15 * MIN);
 	m = nth(&f->cap, GS_MSG_METRICS, 0);
 	assert_true(cJSON_IsTrue(jget(m, "sensors.entrance.faulted")));
@@ -1346,6 +1345,58 @@ static void test_staff_pooled_scales(void **state)
 	fx_free(f);
 }
 
+/* next_deadline() names every kind of deadline; messages are stamped with
+ * the instant they were made. */
+static void test_deadlines_and_stamps(void **state)
+{
+	(void)state;
+	struct gs_config c;
+	struct fx *f;
+	/* 02:40Z on 2026-11-24: the 04:00 Berlin reset is at 03:00Z. */
+	int64_t t = T("2026-11-24T02:40:00Z");
+	int64_t reset = T("2026-11-24T03:00:00Z");
+
+	base_cfg(&c, 4);
+	c.window_ms = 60 * MIN;
+	f = fx_new(&c);
+	gs_engine_advance(f->eng, t);
+	assert_int_equal(gs_engine_next_deadline(f->eng), reset);
+	ev(f->eng, t, S_DOOR, GS_EV_IN, 0, 0);
+	press(f->eng, t + 1 * SEC, S_SMILEY, 3);
+	/* the press leaves (t + W) before the reset */
+	assert_int_equal(gs_engine_next_deadline(f->eng),
+	                 t + 1 * SEC + 10 * MIN);
+	gs_engine_advance(f->eng, t + 1 * SEC + 10 * MIN);
+	assert_int_equal(gs_engine_next_deadline(f->eng), reset);
+	/* The reset at 03:00Z is also the 02:00 window's end. */
+	gs_engine_advance(f->eng, reset);
+	assert_int_equal(gs_engine_occupancy(f->eng), 0);
+	assert_int_equal(count_kind(&f->cap, GS_MSG_METRICS), 1);
+	assert_int_equal(f->cap.m[0].t, reset);
+	/* the next reset is a day later; the 03:00 window ends at 04:00 */
+	assert_int_equal(gs_engine_next_deadline(f->eng), reset + 60 * MIN);
+	ev(f->eng, reset + 10 * MIN, S_QUEUE, GS_EV_JOIN, 0, 0);
+	assert_int_equal(gs_engine_next_deadline(f->eng), reset + 40 * MIN + 1);
+	gs_engine_finish(f->eng, reset + 20 * MIN);
+	assert_int_equal(f->cap.m[1].t, reset + 20 * MIN);
+	fx_free(f);
+
+	/* A sink without an event callback is fine. */
+	struct gs_engine_sink only_publish = {.publish = cap_publish};
+	struct cap *cap = calloc(1, sizeof(*cap));
+	struct gs_engine *e;
+
+	assert_non_null(cap);
+	e = gs_engine_new(&c, &only_publish, cap);
+	assert_non_null(e);
+	ev(e, t, S_QUEUE, GS_EV_JOIN, 0, 0);
+	gs_engine_finish(e, t + 31 * MIN); /* with an abandonment */
+	assert_int_equal(cap->n, 2);
+	gs_engine_free(e);
+	cap_clear(cap);
+	free(cap);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1373,6 +1424,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_events_ignored),
 	    cmocka_unit_test(test_config_rejected),
 	    cmocka_unit_test(test_staff_pooled_scales),
+	    cmocka_unit_test(test_deadlines_and_stamps),
 	};
 
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
