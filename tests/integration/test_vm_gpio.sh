@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The libgpiod backend against the real kernel GPIO character device:
+# Debian's stock kernel under qemu with the gpio-sim driver (built as a
+# module at test time: tests/vm/), the real gapsense binary inside the VM.
+# It drives people in and out, a turn-back, queue beams, button presses, a
+# held button and a counter pulse, and checks what `gapsense wiring` and
+# `gapsense run --print` make of them. ctest label: vm.
+source "$(dirname "$0")/lib.sh"
+
+vm=$GS_SOURCE_DIR/tests/vm
+log=$GS_TMP/console.log
+start=$(date +%s)
+if ! "$vm/run-vm.sh" "$GAPSENSE" "$vm/gpio-test.sh" "$vm/gapsense-vm.conf.in" \
+	>"$log" 2>&1; then
+	cat "$log" >&2
+	fail "the VM did not run to its end"
+fi
+echo "VM test: $(($(date +%s) - start)) s"
+# Keep the transcript for people: the last run of each build.
+cp "$log" "$GS_BUILD_DIR/vm-gpio-console.log" 2>/dev/null || true
+
+section() { # the console between "=== $1" and the next "=== "
+	tr -d '\r' <"$log" | awk -v s="=== $1" '$0 == s { on = 1; next } /^=== / { on = 0 } on'
+}
+expect() { # SECTION PATTERN [COUNT]: PATTERN (grep -E) occurs COUNT times
+	local got
+	got=$(section "$1" | grep -cE -- "$2" || true)
+	if [ "$got" -ne "${3:-1}" ]; then
+		section "$1" >&2
+		fail "[$1] expected ${3:-1} line(s) matching '$2', got $got"
+	fi
+}
+
+grep -q "^VM-EXIT: 0" <(tr -d '\r' <"$log") || {
+	cat "$log" >&2
+	fail "the script in the VM failed"
+}
+api=$(tr -d '\r' <"$log" | grep -o 'libgpiod [0-9.]*$' | head -n1)
+want=$(sed -n 's/^GPIOD_VERSION:INTERNAL=//p' "$GS_BUILD_DIR/CMakeCache.txt")
+[ "$api" = "libgpiod $want" ] || fail "the VM ran '$api', the build has libgpiod $want"
+
+# --- gapsense wiring ---------------------------------------------------
+expect wiring "^wiring exit: 0$"
+expect wiring "^  beam A +line DOOR_A +clear$"
+# Broken when the view started: the state, then an edge at start.
+expect wiring "^  entry beam +line 2 +broken$"
+expect wiring "^  till beam +line 3 +clear$"
+expect wiring "^  button 4 \(very happy\) +line BTN4 +released$"
+
+expect wiring "^  counter output +line COUNT +idle$"
+expect wiring "entrance: beam A broken$" 3
+expect wiring "entrance: beam B broken$" 2
+expect wiring "entrance: IN \(total 1\)$"
+expect wiring "entrance: OUT \(total 1\)$"
+expect wiring "entrance: (IN|OUT) \(total 2\)$" 0
+expect wiring "till-queue: entry beam broken$" 2
+expect wiring "till-queue: joined the queue \(in the queue now: 1\)$"
+expect wiring "till-queue: joined the queue \(in the queue now: 2\)$"
+expect wiring "till-queue: served at the till \(in the queue now: 1\)$"
+expect wiring "smiley-exit: happy \(button 3\)$"
+expect wiring "smiley-exit: very happy \(button 4\)$"
+# Pressed 0.25 s after button 4: inside the 500 ms lockout.
+expect wiring "smiley-exit: very unhappy \(button 1\) within the lockout"
+# A counter with direction = in counts footfall.
+expect wiring "counter: IN \(total 1\)$"
+expect wiring "^  entrance: 1 in, 1 out, 0 pulses"
+
+# --- clear errors --------------------------------------------------------
+expect errors "sensor 'entrance': chip 'no-such-chip' not found; chips here: gpiochip[0-9]+ \[gapsense-sim, 12 lines\]"
+expect errors "^bad chip exit: 78$"
+expect errors "bad-line.conf:[0-9]+: sensor 'entrance': line 'DOOR_X' not found on gpiochip[0-9]+ \[gapsense-sim\]"
+expect errors "sensor 'till-queue': line 40 does not exist: gpiochip[0-9]+ \[gapsense-sim\] has 12 lines \(0-11\)"
+
+# --- the daemon ------------------------------------------------------------
+expect run "sensor 'entrance': line DOOR_A \(gpiochip[0-9]+ offset 0\) is busy: the gapsense service is running and holds the lines: stop it with .systemctl stop gapsense. first"
+expect run "^busy exit: 75$"
+expect run "^run exit: 0$"
+expect run '^\{"topic": "[^"]*/alerts", .*"type":"sensor_fault","sensor":"smiley-exit","details":\{"line":"BTN1"'
+expect run '^\{"topic": "[^"]*/alerts", .*"type":"sensor_recovered","sensor":"smiley-exit"'
+window=$(section run | grep -E '^\{"topic": "[^"]*/metrics"' | head -n1)
+[ -n "$window" ] || { section run >&2; fail "no metrics window published"; }
+python3 - "$window" <<'PY' || fail "the 09:00 window is wrong: $window"
+import json, sys
+m = json.loads(sys.argv[1])["payload"]
+assert m["window_start"] == "2026-11-23T09:00:00Z", m["window_start"]
+ent = m["sensors"]["entrance"]
+assert (ent["in"], ent["out"]) == (2, 1), ent
+# The counter (direction = in) adds its pulse to the footfall.
+assert (m["footfall"]["in"], m["footfall"]["out"]) == (3, 1), m["footfall"]
+fb = m["feedback"]
+assert fb["responses"] == 3 and fb["counts"]["very_happy"] == 1, fb
+assert m["sensors"]["smiley-exit"]["faults"] == 1, m["sensors"]["smiley-exit"]
+PY
+echo "VM GPIO test passed ($api)"

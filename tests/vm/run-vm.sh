@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Boots Debian's stock 6.1 kernel under qemu (software emulation) with a
+# busybox initramfs holding the gpio-sim module, the given gapsense binary
+# with its shared libraries, and a test script; prints the VM's console.
+#
+#   tests/vm/run-vm.sh GAPSENSE SCRIPT [FILE...]
+#
+# SCRIPT runs inside the VM as /test.sh once gpio-sim is loaded and
+# configfs is mounted; FILEs are copied to /data. The VM powers off when
+# the script ends; its exit status is printed as "VM-EXIT: N".
+#
+# Environment: GS_VM_CACHE (default ~/.cache/gapsense/vm) keeps the kernel
+# and the module between runs, keyed by kernel release; GS_VM_TIMEOUT
+# (default 300 s) bounds the VM's run time.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+gapsense=${1:?usage: run-vm.sh GAPSENSE SCRIPT [FILE...]}
+script=${2:?usage: run-vm.sh GAPSENSE SCRIPT [FILE...]}
+shift 2
+cache=${GS_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gapsense/vm}
+timeout_s=${GS_VM_TIMEOUT:-300}
+
+need() {
+	echo "run-vm: $*" >&2
+	exit 1
+}
+for tool in qemu-system-x86_64 busybox cpio apt-get dpkg-deb; do
+	command -v "$tool" >/dev/null || need "$tool missing: run deploy/install-vm-deps.sh"
+done
+busybox=$(command -v busybox)
+if ldd "$busybox" >/dev/null 2>&1; then
+	need "$busybox is not static: install busybox-static"
+fi
+
+# The newest kernel whose headers are installed.
+kver=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sed 's|.*/linux-headers-||' |
+	sort -V | tail -n1)
+[ -n "$kver" ] || need "no linux-headers-*-amd64: run deploy/install-vm-deps.sh"
+kdir=$cache/$kver
+mkdir -p "$kdir"
+
+# Kernel and configfs module from the image package, once per release.
+(
+	flock 9
+	if [ ! -f "$kdir/vmlinuz" ] || [ ! -f "$kdir/configfs.ko" ]; then
+		version=$(dpkg-query -W -f='${Version}' "linux-headers-$kver")
+		dl=$(mktemp -d)
+		trap 'rm -rf "$dl"' EXIT
+		echo "run-vm: fetching linux-image-$kver $version" >&2
+		(cd "$dl" && apt-get download -qq -o APT::Sandbox::User=root \
+			"linux-image-$kver=$version" >&2)
+		dpkg-deb --fsys-tarfile "$dl"/linux-image-*.deb |
+			tar -x -C "$dl" "./boot/vmlinuz-$kver" \
+				"./lib/modules/$kver/kernel/fs/configfs/configfs.ko"
+		cp "$dl/lib/modules/$kver/kernel/fs/configfs/configfs.ko" "$kdir/configfs.ko"
+		cp "$dl/boot/vmlinuz-$kver" "$kdir/vmlinuz"
+	fi
+	"$here/build-gpio-sim.sh" "$kver" "$kdir/gpio-sim"
+) 9>"$kdir/.lock"
+
+# The initramfs: busybox, the modules, gapsense with what ldd finds.
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,data,lib/modules,etc}
+cp "$busybox" "$root/bin/busybox"
+for applet in $("$busybox" --list); do
+	[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
+done
+cp "$kdir/configfs.ko" "$kdir/gpio-sim/gpio-sim.ko" "$root/lib/modules/"
+cp "$gapsense" "$root/bin/gapsense"
+ldd "$gapsense" | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }' |
+	while read -r lib; do
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+		# A library found through RPATH (libgpiod 2.x from its prefix)
+		# keeps its path: the binary's RUNPATH names it.
+	done
+# Debian's loader is /lib64/ld-linux-x86-64.so.2 -> /lib/x86_64-linux-gnu/.
+if [ ! -e "$root/lib64/ld-linux-x86-64.so.2" ]; then
+	mkdir -p "$root/lib64"
+	cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
+fi
+# The config's time zone, and names for getpwuid().
+mkdir -p "$root/usr/share/zoneinfo"
+cp -L /usr/share/zoneinfo/UTC "$root/usr/share/zoneinfo/UTC"
+echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
+echo "root:x:0:" >"$root/etc/group"
+cp "$here/init.sh" "$root/init"
+cp "$script" "$root/test.sh"
+chmod +x "$root/init" "$root/test.sh"
+for f in "$@"; do
+	cp "$f" "$root/data/"
+done
+(cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$root.cpio.gz"
+trap 'rm -rf "$root" "$root.cpio.gz"' EXIT
+
+# TCG: /dev/kvm may exist here but does not boot a kernel.
+timeout "$timeout_s" qemu-system-x86_64 -machine q35,accel=tcg -m 512M \
+	-smp 1 -nographic -no-reboot -nodefaults -serial stdio \
+	-kernel "$kdir/vmlinuz" -initrd "$root.cpio.gz" \
+	-append "console=ttyS0 panic=-1 quiet loglevel=3 rdinit=/init" </dev/null
