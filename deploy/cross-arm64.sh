@@ -189,10 +189,11 @@ fi
 if $make_package; then
 	step "arm64 package"
 	depends=$(shlibs_depends "$build/cmake/gateway/gapsense")
-	echo "Depends: adduser, $depends"
+	echo "shared libraries: $depends"
+	# deploy/CMakeLists.txt adds the other dependencies to these.
+	cmake -DGS_DEB_DEPENDS="$depends" "$build/cmake" >/dev/null
 	rm -f "$build/cmake"/gapsense_*.deb
-	(cd "$build/cmake" &&
-		cpack -G DEB -D CPACK_DEBIAN_PACKAGE_DEPENDS="adduser, $depends")
+	(cd "$build/cmake" && cpack -G DEB)
 	deb=$(find "$build/cmake" -maxdepth 1 -name 'gapsense_*_arm64.deb' | head -n 1)
 	if [ -z "$deb" ]; then
 		echo "cross-arm64: cpack made no arm64 package" >&2

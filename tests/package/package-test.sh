@@ -1,0 +1,324 @@
+#!/usr/bin/env bash
+# The package test (issue 6): builds the amd64 and arm64 .debs, runs lintian
+# on both, then installs the amd64 package into a fresh Debian 12 root made
+# with debootstrap and checks what a Debian user expects of install,
+# reinstall, upgrade, remove and purge.
+#
+#   tests/package/package-test.sh [WORK_DIR]    (default: build-package)
+#
+# Needs root (debootstrap, chroot) and the Debian mirror of apt's sources.
+# WORK_DIR/cache keeps the pristine root as a tarball and the downloaded
+# .debs: the first run spends about a minute in debootstrap (more on a slow
+# mirror), later runs unpack the tarball in seconds. Delete the cache to
+# start over. Exit status 77 means "cannot run here" (not root).
+set -euo pipefail
+
+src=$(cd "$(dirname "$0")/../.." && pwd)
+work=${1:-$src/build-package}
+mkdir -p "$work"
+work=$(cd "$work" && pwd)
+cache=$work/cache
+root=$work/root
+suite=bookworm
+
+step() { printf '\n--- package test: %s\n' "$*"; }
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+pass() { echo "ok: $*"; }
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "package test: needs root for debootstrap and chroot (skipped)" >&2
+	exit 77
+fi
+"$src/deploy/install-cross-deps.sh"
+
+# --- mounts inside the test root, always undone ---------------------------
+mounted=()
+cleanup() {
+	local i
+	for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
+		umount -l "${mounted[i]}" 2>/dev/null || true
+	done
+	mounted=()
+}
+trap cleanup EXIT
+mount_in_root() { # TYPE-ARGS... TARGET
+	local target=${*: -1}
+	mount "$@"
+	mounted+=("$target")
+}
+# Removes the test root, refusing while anything is mounted below it.
+remove_root() {
+	cleanup
+	if findmnt -rn -o TARGET | grep -q "^$root\(/\|$\)"; then
+		fail "something is still mounted under $root"
+	fi
+	rm -rf "$root"
+}
+in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+	LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"; }
+
+# --- the packages ---------------------------------------------------------
+step "build the amd64 package (deploy/build-deb.sh)"
+deb=$("$src/deploy/build-deb.sh" "$work/amd64" | tail -n 1)
+[ -f "$deb" ] || fail "no amd64 package"
+version=$(dpkg-deb -f "$deb" Version)
+echo "$deb (version $version)"
+
+step "build the arm64 package (deploy/cross-arm64.sh --no-tests)"
+"$src/deploy/cross-arm64.sh" --no-tests "$work/arm64" >"$work/arm64.log" 2>&1 ||
+	fail "arm64 build failed: $(tail -20 "$work/arm64.log")"
+deb_arm64=$(find "$work/arm64/cmake" -maxdepth 1 -name 'gapsense_*_arm64.deb' | head -n 1)
+[ -f "$deb_arm64" ] || fail "no arm64 package"
+echo "$deb_arm64"
+
+step "lintian"
+lintian_errors=0
+for d in "$deb" "$deb_arm64"; do
+	out=$(lintian --display-info --pedantic "$d" 2>&1 |
+		grep -v 'running with root privileges' || true)
+	printf '%s: %s\n' "$(basename "$d")" \
+		"$(grep -c '^[EWIP]: ' <<<"$out" || true) tags"
+	[ -n "$out" ] && printf '  %s\n' "$out"
+	if grep -q '^E: ' <<<"$out"; then
+		lintian_errors=$((lintian_errors + 1))
+	fi
+done
+[ "$lintian_errors" -eq 0 ] || fail "lintian reports errors"
+pass "lintian: no errors on either package"
+
+for arch_deb in "$deb" "$deb_arm64"; do
+	depends=$(dpkg-deb -f "$arch_deb" Depends)
+	for lib in adduser tzdata libc6 libpaho-mqtt1.3 libgpiod2 libsqlite3-0 \
+		libinih1 libcjson1 libsystemd0; do
+		grep -Eq "(^|, )$lib( |,|$)" <<<"$depends" ||
+			fail "$(basename "$arch_deb"): Depends lacks $lib: $depends"
+	done
+done
+pass "Depends of both packages name every runtime library"
+
+# --- a fresh Debian 12 root ----------------------------------------------
+# The Debian repositories apt uses here, as one-line sources.
+debian_sources() {
+	apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(COMPONENT) $(ORIGIN)' \
+		'Created-By: Packages' 2>/dev/null |
+		awk -v s="$suite" '$4 == "Debian" && index($2, s) == 1 { print "deb " $1 " " $2 " " $3 }' |
+		sort -u
+}
+mirror=${GS_DEBIAN_MIRROR:-$(debian_sources | awk '$3 == "'$suite'" { print $2; exit }')}
+[ -n "$mirror" ] || fail "no Debian $suite mirror in apt's sources (set GS_DEBIAN_MIRROR)"
+# debootstrap fetches with wget: give it apt's proxy if apt has one.
+if [ -z "${http_proxy:-}" ]; then
+	proxy=$(apt-config dump 2>/dev/null |
+		sed -n 's/^Acquire::http::Proxy "\(.*\)";$/\1/p' | head -n 1)
+	[ -n "$proxy" ] && export http_proxy=$proxy
+fi
+
+tarball=$cache/$suite-minbase.tar
+step "Debian 12 root (cache: $tarball)"
+mkdir -p "$cache/archives"
+if [ ! -s "$tarball" ]; then
+	echo "first run: debootstrap --variant=minbase $suite from $mirror"
+	remove_root
+	start=$(date +%s)
+	debootstrap --variant=minbase "$suite" "$root" "$mirror" \
+		>"$work/debootstrap.log" 2>&1 ||
+		fail "debootstrap failed: $(tail -5 "$work/debootstrap.log")"
+	rm -f "$root"/var/cache/apt/archives/*.deb
+	tar --numeric-owner -C "$root" -cf "$tarball.tmp" . &&
+		mv "$tarball.tmp" "$tarball"
+	echo "debootstrap took $(($(date +%s) - start)) s"
+fi
+remove_root
+mkdir -p "$root"
+tar --numeric-owner -C "$root" -xf "$tarball"
+debian_sources >"$root/etc/apt/sources.list"
+apt-config dump 2>/dev/null | grep -i '^Acquire::.*::Proxy' \
+	>"$root/etc/apt/apt.conf.d/01proxy" || true
+cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+# No daemons start in the test root.
+printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+chmod 755 "$root/usr/sbin/policy-rc.d"
+mount_in_root -t proc proc "$root/proc"
+cp "$cache"/archives/*.deb "$root/var/cache/apt/archives/" 2>/dev/null || true
+in_root apt-get -qq update >/dev/null || fail "apt-get update in the test root"
+pass "Debian $(cat "$root/etc/debian_version") root from $mirror"
+
+# Snapshot of the root before gapsense, to find what purge leaves behind.
+snapshot() {
+	(cd "$root" && find . -xdev \( -path ./proc -o -path ./run -o -path ./var/cache/apt \
+		-o -path ./var/lib/apt -o -path ./var/log -o -path ./tmp \) -prune \
+		-o -print | sort)
+}
+snapshot >"$work/before.list"
+
+# --- install ---------------------------------------------------------------
+step "apt-get install ./$(basename "$deb")"
+cp "$deb" "$root/tmp/"
+in_root apt-get install -y -q --no-install-recommends "/tmp/$(basename "$deb")" \
+	>"$work/install.log" 2>&1 || fail "install failed: $(tail -20 "$work/install.log")"
+cp -n "$root"/var/cache/apt/archives/*.deb "$cache/archives/" 2>/dev/null || true
+in_root dpkg-query -W -f='${Status} ${Version}\n' gapsense |
+	grep -qx "install ok installed $version" || fail "gapsense is not installed"
+pass "installed gapsense $version with its dependencies"
+
+for f in /usr/bin/gapsense /lib/systemd/system/gapsense.service \
+	/etc/gapsense/gapsense.conf /lib/udev/rules.d/60-gapsense-gpio.rules \
+	/usr/share/man/man1/gapsense.1.gz /usr/share/doc/gapsense/copyright \
+	/usr/share/doc/gapsense/changelog.gz /usr/share/doc/gapsense/installing.md \
+	/usr/share/doc/gapsense/examples/gapsense.conf.example; do
+	[ -f "$root$f" ] || fail "missing $f"
+done
+[ -x "$root/usr/bin/gapsense" ] || fail "/usr/bin/gapsense is not executable"
+cmp -s "$root/lib/systemd/system/gapsense.service" "$src/deploy/gapsense.service" ||
+	fail "the installed unit differs from deploy/gapsense.service"
+cmp -s "$root/etc/gapsense/gapsense.conf" "$src/deploy/gapsense.conf.example" ||
+	fail "the installed config differs from deploy/gapsense.conf.example"
+pass "files: binary, unit, conffile, udev rule, man page, docs"
+
+in_root dpkg-query -W -f='${Conffiles}\n' gapsense |
+	grep -q '^ /etc/gapsense/gapsense.conf [0-9a-f]\{32\}$' ||
+	fail "/etc/gapsense/gapsense.conf is not a conffile"
+pass "conffile: /etc/gapsense/gapsense.conf"
+
+pw=$(in_root getent passwd gapsense) || fail "no user gapsense"
+IFS=: read -r _ _ uid gid _ home shell <<<"$pw"
+[ "$uid" -lt 1000 ] || fail "gapsense is not a system user (uid $uid)"
+[ "$home" = /var/lib/gapsense ] || fail "home of gapsense is $home"
+[ "$shell" = /usr/sbin/nologin ] || fail "shell of gapsense is $shell"
+[ "$(in_root getent group gapsense | cut -d: -f3)" = "$gid" ] ||
+	fail "primary group of gapsense is not gapsense"
+in_root getent group gpio >/dev/null || fail "no group gpio"
+in_root id -nG gapsense | tr ' ' '\n' | grep -qx gpio ||
+	fail "gapsense is not in group gpio"
+pass "user gapsense (uid $uid, system, nologin) in groups: $(in_root id -nG gapsense)"
+
+st=$(stat -c '%U:%G %a' "$root/var/lib/gapsense" 2>/dev/null) ||
+	fail "no /var/lib/gapsense"
+# stat prints ids as names of the host: compare numerically.
+[ "$(stat -c '%u:%g %a' "$root/var/lib/gapsense")" = "$uid:$gid 750" ] ||
+	fail "/var/lib/gapsense is $st, want gapsense:gapsense 750"
+pass "/var/lib/gapsense owned by gapsense, mode 750"
+
+[ -z "$(find "$root/etc/systemd" -name 'gapsense*' 2>/dev/null)" ] ||
+	fail "the service was enabled on install (it must wait for the config)"
+pass "service installed but not enabled"
+
+# --- the binary in the root --------------------------------------------------
+step "gapsense in the root"
+out=$(in_root gapsense --version) || fail "gapsense --version failed"
+[ "$out" = "gapsense ${version%%[+~-]*}" ] ||
+	fail "gapsense --version says '$out', package is $version"
+pass "gapsense --version: $out"
+in_root gapsense --help >/dev/null || fail "gapsense --help failed"
+out=$(in_root gapsense check-config /etc/gapsense/gapsense.conf 2>&1) ||
+	fail "check-config of the shipped example failed: $out"
+pass "check-config: $out"
+
+# The daemon as its user writes its database into its state directory
+# (simulated sensors: the root has no GPIO chips).
+db=/var/lib/gapsense/gapsense.db
+run_as_gapsense() {
+	chroot --userspec=gapsense:gapsense --groups=gpio "$root" \
+		/usr/bin/env -i PATH=/usr/bin:/bin HOME=/var/lib/gapsense "$@"
+}
+run_as_gapsense gapsense simulate -c /etc/gapsense/gapsense.conf --db "$db" \
+	--print --speed 0 --duration 2h --start 2026-11-23T08:00:00Z \
+	>"$work/simulate1.out" 2>"$work/simulate1.log" ||
+	fail "simulate as user gapsense failed: $(tail -5 "$work/simulate1.log")"
+events1=$(sqlite3 "$root$db" 'SELECT count(*) FROM events') ||
+	fail "cannot read $db"
+schema1=$(sqlite3 "$root$db" 'PRAGMA user_version')
+[ "$events1" -gt 0 ] || fail "no events in $db"
+[ "$(stat -c %u "$root$db")" = "$uid" ] || fail "$db is not owned by gapsense"
+pass "user gapsense wrote $db: $events1 events, schema $schema1"
+
+# --- reinstall and upgrade ----------------------------------------------------
+step "reinstall and upgrade keep the edited config and the database"
+echo "# edited by the installer" >>"$root/etc/gapsense/gapsense.conf"
+in_root apt-get install -y -q --reinstall "/tmp/$(basename "$deb")" \
+	>"$work/reinstall.log" 2>&1 || fail "reinstall failed: $(tail -20 "$work/reinstall.log")"
+grep -q '^# edited by the installer$' "$root/etc/gapsense/gapsense.conf" ||
+	fail "reinstall lost the edited config"
+pass "reinstall kept the edited config"
+
+# A newer version whose example config also changed: the admin's copy must
+# win (--force-confold, as unattended upgrades do) and the new one lands
+# next to it as .dpkg-dist.
+newer="$version+pkgtest1"
+rm -rf "$work/newer"
+dpkg-deb -R "$deb" "$work/newer"
+sed -i "s/^Version: .*/Version: $newer/" "$work/newer/DEBIAN/control"
+echo "# shipped by $newer" >>"$work/newer/etc/gapsense/gapsense.conf"
+(cd "$work/newer" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' |
+	xargs -0 md5sum >DEBIAN/md5sums)
+newer_deb="$root/tmp/gapsense_${newer}_amd64.deb"
+dpkg-deb --root-owner-group -b "$work/newer" "$newer_deb" >/dev/null
+in_root apt-get install -y -q -o Dpkg::Options::=--force-confdef \
+	-o Dpkg::Options::=--force-confold "/tmp/$(basename "$newer_deb")" \
+	>"$work/upgrade.log" 2>&1 || fail "upgrade failed: $(tail -20 "$work/upgrade.log")"
+[ "$(in_root dpkg-query -W -f='${Version}' gapsense)" = "$newer" ] ||
+	fail "upgrade to $newer did not happen"
+grep -q '^# edited by the installer$' "$root/etc/gapsense/gapsense.conf" ||
+	fail "upgrade lost the edited config"
+grep -q "^# shipped by $newer\$" "$root/etc/gapsense/gapsense.conf.dpkg-dist" ||
+	fail "upgrade did not leave the new example as gapsense.conf.dpkg-dist"
+pass "upgrade $version -> $newer kept the edited config (new one as .dpkg-dist)"
+
+[ "$(sqlite3 "$root$db" 'SELECT count(*) FROM events')" = "$events1" ] ||
+	fail "the upgrade changed the database"
+run_as_gapsense gapsense simulate -c /etc/gapsense/gapsense.conf --db "$db" \
+	--print --speed 0 --duration 1h --start 2026-11-23T10:00:00Z --seed 2 \
+	>/dev/null 2>"$work/simulate2.log" ||
+	fail "the upgraded gapsense cannot use the database: $(tail -5 "$work/simulate2.log")"
+events2=$(sqlite3 "$root$db" 'SELECT count(*) FROM events')
+schema2=$(sqlite3 "$root$db" 'PRAGMA user_version')
+[ "$events2" -gt "$events1" ] || fail "no new events after the upgrade"
+[ "$schema2" -ge "$schema1" ] || fail "schema went back from $schema1 to $schema2"
+pass "the upgraded daemon opened the database (schema $schema1 -> $schema2, events $events1 -> $events2)"
+
+# --- remove, then purge -------------------------------------------------------
+step "remove keeps config and data; purge deletes them"
+in_root apt-get remove -y -q gapsense >"$work/remove.log" 2>&1 ||
+	fail "remove failed: $(tail -20 "$work/remove.log")"
+[ ! -e "$root/usr/bin/gapsense" ] || fail "remove left /usr/bin/gapsense"
+[ ! -e "$root/lib/systemd/system/gapsense.service" ] || fail "remove left the unit"
+[ -f "$root/etc/gapsense/gapsense.conf" ] || fail "remove deleted the config"
+[ -f "$root$db" ] || fail "remove deleted the database"
+in_root dpkg-query -W -f='${Status}\n' gapsense | grep -q 'deinstall ok config-files' ||
+	fail "after remove gapsense should be in state config-files"
+pass "remove: program gone; /etc/gapsense and $db kept"
+
+in_root apt-get purge -y -q gapsense >"$work/purge.log" 2>&1 ||
+	fail "purge failed: $(tail -20 "$work/purge.log")"
+[ ! -e "$root/etc/gapsense" ] || fail "purge left /etc/gapsense"
+[ ! -e "$root/var/lib/gapsense" ] || fail "purge left /var/lib/gapsense"
+if in_root dpkg-query -W -f='${Status}\n' gapsense 2>/dev/null | grep -q installed; then
+	fail "gapsense is still known to dpkg after purge"
+fi
+in_root getent passwd gapsense >/dev/null ||
+	fail "purge removed the user (Debian keeps system users)"
+leftover=$(cd "$root" && find . -xdev \( -path ./proc -o -path ./var/log -o -path ./tmp \) -prune \
+	-o -name '*gapsense*' -print)
+[ -z "$leftover" ] || fail "purge left: $leftover"
+# Besides the dependencies apt installed, nothing new outside dpkg's and
+# apt's own records and the user's entries in /etc/{passwd,group,...}.
+snapshot >"$work/after.list"
+new=$(comm -13 "$work/before.list" "$work/after.list" |
+	grep -v '^\./var/lib/dpkg/' |
+	grep -Ev '^\./etc/(passwd|group|shadow|gshadow)-?$' || true)
+# Paths dpkg knows, with /bin, /sbin and /lib as the /usr they link to.
+usr_merged() { sed -E 's#^\./#/#; s#^/(bin|sbin|lib|lib32|lib64|libx32)/#/usr/\1/#'; }
+cat "$root"/var/lib/dpkg/info/*.list | usr_merged | sort -u >"$work/owned.list"
+new_unowned=$(while IFS= read -r path; do
+	[ -n "$path" ] && [ ! -d "$root/$path" ] && printf '%s\n' "$path"
+done <<<"$new" | usr_merged | sort -u | comm -23 - "$work/owned.list" |
+	paste -sd' ')
+[ -z "$new_unowned" ] || fail "purge left files no package owns: $new_unowned"
+pass "purge: /etc/gapsense and /var/lib/gapsense gone, nothing left behind; user gapsense kept"
+
+remove_root
+echo
+echo "package test: all checks passed"
