@@ -331,6 +331,55 @@ static double bench_day_store(const char *dir, int page_size, int batch)
 	return t1 - t0;
 }
 
+/* Retention over a day of events: the longest a prune step holds the loop
+ * (wall time, commit included), and how many steps half the day takes. */
+static void bench_prune(const char *dir)
+{
+	char path[512];
+	struct gs_store_opts opts = {0};
+	struct gs_store *st;
+	double worst = 0.0;
+	unsigned steps = 0;
+	bool more = true;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/bench-prune.db", dir);
+	remove_db(path);
+	rc = gs_store_open(path, &opts, &st);
+	if (rc != GS_OK)
+		die("open", rc);
+	for (int i = 0; i < DAY_EVENTS && rc == GS_OK; i++) {
+		unsigned sensor;
+		int64_t t = T0 + (int64_t)i * 122;
+		struct gs_event ev = make_event((uint64_t)i, t, &sensor);
+
+		rc = gs_store_add_event(st, &ev, sensor_names[sensor],
+		                        t * 1000000);
+		if (rc == GS_OK && gs_store_uncommitted(st) >= 4096)
+			rc = gs_store_commit(st);
+	}
+	if (rc == GS_OK)
+		rc = gs_store_commit(st);
+	while (rc == GS_OK && more) {
+		double t0 = (double)gs_clock_monotonic_ns() / 1e9, dt;
+
+		rc = gs_store_prune_step(st, T0 + DAY_EVENTS / 2 * 122, 0,
+		                         &more);
+		if (rc == GS_OK)
+			rc = gs_store_commit(st);
+		dt = (double)gs_clock_monotonic_ns() / 1e9 - t0;
+		worst = dt > worst ? dt : worst;
+		steps++;
+	}
+	if (rc != GS_OK)
+		die("prune", rc);
+	gs_store_close(st);
+	remove_db(path);
+	printf("store retention: half a day (%d events) pruned in %u steps, "
+	       "the longest %.1f ms\n",
+	       DAY_EVENTS / 2, steps, worst * 1e3);
+}
+
 /* bench_day_store() in a child, for its own peak RSS. */
 static double bench_day_store_rss(const char *dir, int page_size, int batch,
                                   long *maxrss_kib)
@@ -485,6 +534,7 @@ int main(int argc, char **argv)
 		       "%.3f s (page 4096)\n",
 		       batches[i], s1k, s512, bare, bare4k);
 	}
+	bench_prune(dir);
 	printf("store peak RSS: %ld KiB for the day with a commit every %d "
 	       "(a child process: the store, SQLite, libc)\n",
 	       maxrss, COMMIT_EVENTS);
