@@ -984,7 +984,21 @@ static void test_windows_range(void **state)
 	assert_int_equal(
 	    gs_store_windows_range(st, T0, T0, 2, window_cb, &w, &n), GS_OK);
 	assert_int_equal(n, 0);
+
+	/* A window published again replaces the stored copy. */
+	assert_int_equal(
+	    enqueue(st, GS_MSG_METRICS, T0 + 2 * 60 * MIN, T0 + 15 * MIN, 0),
+	    8);
+	memset(&w, 0, sizeof(w));
+	assert_int_equal(gs_store_windows_range(st, T0 + 15 * MIN,
+	                                        T0 + 30 * MIN, 10, window_cb,
+	                                        &w, &n),
+	                 GS_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(w.seq[0], 8);
+	assert_non_null(strstr(w.payload[0], "\"seq\":8,"));
 	gs_store_close(st);
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM windows"), 6);
 }
 
 static void test_meta(void **state)
