@@ -5,7 +5,13 @@
  *
  *  1. raw filtering: an edge repeating its line's level is not a change
  *     (clarification 1); with debounce_ms, a change within debounce_ms of
- *     the line's last accepted change is ignored (bounce);
+ *     the line's last accepted change is ignored (bounce). The first edge
+ *     of a bounce burst keeps its time, which is when the contact really
+ *     closed. So that an ignored change cannot leave a line stuck at the
+ *     wrong level (a 10 ms glitch on a debounced beam, a bounce that ends
+ *     the other way), a line whose physical level differs from the
+ *     accepted one when its debounce period ends takes that level then
+ *     ("settles");
  *  2. beam-pair noise lookahead (clarification 4): a beam activation is
  *     held in a FIFO until it has lasted min_break (confirmed) or its
  *     clearing edge arrives first (both edges removed). Every later edge of
@@ -59,6 +65,8 @@ struct gs_dec_line {
 	bool pending;           /* its unconfirmed activation is in the FIFO */
 	int64_t last_change_ms; /* last accepted change, for debounce */
 	uint64_t pending_seq;   /* FIFO position of that activation */
+	bool phys;              /* level of the last edge, even if ignored */
+	bool settling;          /* in dec->settle: check at last + debounce */
 
 	/* decoded stage (edges released from the FIFO) */
 	bool level;
@@ -90,6 +98,11 @@ struct gs_decode {
 
 	struct gs_held fifo[GS_DEC_FIFO];
 	uint64_t head, tail; /* positions; slot = pos % GS_DEC_FIFO */
+
+	/* Lines with a change ignored by debounce, to check when their
+	 * period ends. Rare (only during bounces), so a scan is fine. */
+	uint16_t settle[GS_DEC_LINES];
+	unsigned n_settle;
 
 	uint64_t forced;
 	struct gs_complaint overflow_complaint;
@@ -369,31 +382,29 @@ static void gs_decode_set_now(struct gs_decode *dec, int64_t now_ms)
 	dec->started = true;
 }
 
-void gs_decode_push(struct gs_decode *dec, const struct gs_edge *edge)
+/*
+ * One change of a line's raw level at t (dec->now_ms), through debounce and
+ * the beam-pair noise lookahead into the FIFO or straight to the decoders.
+ * settle: the change comes from a debounce period ending, not an edge.
+ */
+static void gs_decode_raw(struct gs_decode *dec, unsigned line, bool active,
+                          int64_t t, bool settle)
 {
-	const struct gs_sensor_cfg *sc;
-	struct gs_dec_line *l;
-	unsigned line;
-	bool active = edge->active != 0;
-	int64_t t;
+	const struct gs_sensor_cfg *sc = gs_line_cfg(dec, line);
+	struct gs_dec_line *l = &dec->lines[line];
 
-	gs_decode_set_now(dec, edge->t_ms);
-	t = dec->now_ms; /* clamped: never older than time already seen */
-	gs_decode_drain(dec);
-
-	if (edge->sensor >= dec->cfg.n_sensors ||
-	    edge->input >= dec->cfg.sensors[edge->sensor].n_lines)
-		return; /* not ours: the backends only report configured lines
-		         */
-	sc = &dec->cfg.sensors[edge->sensor];
-	line = (unsigned)edge->sensor * GS_SENSOR_MAX_LINES + edge->input;
-	l = &dec->lines[line];
-
+	if (!settle)
+		l->phys = active;
 	if (l->raw == active)
 		return; /* a repeated level is not a change */
-	if (sc->debounce_ms > 0 && l->has_change &&
-	    t - l->last_change_ms < sc->debounce_ms)
-		return; /* bounce */
+	if (!settle && sc->debounce_ms > 0 && l->has_change &&
+	    t - l->last_change_ms < sc->debounce_ms) {
+		if (!l->settling) { /* bounce: look again when it is over */
+			l->settling = true;
+			dec->settle[dec->n_settle++] = (uint16_t)line;
+		}
+		return;
+	}
 	l->raw = active;
 	l->has_change = true;
 	l->last_change_ms = t;
@@ -418,16 +429,71 @@ void gs_decode_push(struct gs_decode *dec, const struct gs_edge *edge)
 		gs_fifo_push(dec, line, active, t, GS_HELD_READY);
 }
 
-void gs_decode_advance(struct gs_decode *dec, int64_t now_ms)
+/* The earliest debounce period to end, or GS_TIME_NONE; *idx its slot. */
+static int64_t gs_settle_earliest(const struct gs_decode *dec, unsigned *idx)
 {
+	int64_t best = GS_TIME_NONE;
+
+	for (unsigned i = 0; i < dec->n_settle; i++) {
+		unsigned line = dec->settle[i];
+		int64_t at = dec->lines[line].last_change_ms +
+		             gs_line_cfg(dec, line)->debounce_ms;
+
+		if (at < best) {
+			best = at;
+			*idx = i;
+		}
+	}
+	return best;
+}
+
+/*
+ * Moves time to now_ms: debounce periods ending at or before it settle in
+ * time order (before edges at the same instant, which are pushed after),
+ * then the FIFO and the faults are released.
+ */
+static void gs_decode_time(struct gs_decode *dec, int64_t now_ms)
+{
+	unsigned idx = 0;
+	int64_t at;
+
+	while ((at = gs_settle_earliest(dec, &idx)) <= now_ms) {
+		unsigned line = dec->settle[idx];
+		struct gs_dec_line *l = &dec->lines[line];
+
+		dec->settle[idx] = dec->settle[--dec->n_settle];
+		l->settling = false;
+		gs_decode_set_now(dec, at);
+		gs_decode_drain(dec);
+		if (l->phys != l->raw)
+			gs_decode_raw(dec, line, l->phys, dec->now_ms, true);
+	}
 	gs_decode_set_now(dec, now_ms);
 	gs_decode_drain(dec);
 }
 
+void gs_decode_push(struct gs_decode *dec, const struct gs_edge *edge)
+{
+	unsigned line;
+
+	gs_decode_time(dec, edge->t_ms);
+	/* The backends only report configured lines; ignore anything else. */
+	if (edge->sensor >= dec->cfg.n_sensors ||
+	    edge->input >= dec->cfg.sensors[edge->sensor].n_lines)
+		return;
+	line = (unsigned)edge->sensor * GS_SENSOR_MAX_LINES + edge->input;
+	/* now_ms, not t_ms: an edge older than time already seen is clamped */
+	gs_decode_raw(dec, line, edge->active != 0, dec->now_ms, false);
+}
+
+void gs_decode_advance(struct gs_decode *dec, int64_t now_ms)
+{
+	gs_decode_time(dec, now_ms);
+}
+
 void gs_decode_finish(struct gs_decode *dec, int64_t last_ms)
 {
-	gs_decode_set_now(dec, last_ms);
-	gs_decode_drain(dec);
+	gs_decode_time(dec, last_ms);
 	/* Breaks still unconfirmed never lasted min_break within the replay. */
 	for (uint64_t pos = dec->head; pos != dec->tail; pos++) {
 		struct gs_held *h = gs_fifo_at(dec, pos);
@@ -462,6 +528,8 @@ int64_t gs_decode_next_deadline(const struct gs_decode *dec)
 	unsigned line;
 	int64_t fault_t = gs_watch_earliest(dec, &line);
 	int64_t next = fault_t == GS_TIME_NONE ? GS_TIME_NONE : fault_t + 1;
+	unsigned idx;
+	int64_t settle_t = gs_settle_earliest(dec, &idx);
 
 	/* After a drain the FIFO is empty or starts with an unconfirmed
 	 * activation (dropped slots aside), which blocks every fault stamped
@@ -477,7 +545,7 @@ int64_t gs_decode_next_deadline(const struct gs_decode *dec)
 			next = confirm;
 		break;
 	}
-	return next;
+	return settle_t < next ? settle_t : next;
 }
 
 bool gs_decode_line_active(const struct gs_decode *dec, unsigned sensor,

@@ -643,6 +643,65 @@ static void test_button_debounce(void **state)
 	gs_decode_free(dec);
 }
 
+static void test_debounce_settles(void **state)
+{
+	struct gs_decode *dec;
+
+	(void)state;
+	cfg.sensors[SMILEY].debounce_ms = 20;
+	cfg.sensors[BEAM].debounce_ms = 20;
+	dec = new_dec();
+	/* A 5 ms tap: the release is within debounce and ignored, but the
+	 * line must not stay pressed: it settles released at 0 + 20. */
+	E(dec, 0, SMILEY, 1, 1);
+	E(dec, 5, SMILEY, 1, 0);
+	expect(0, SMILEY, GS_EV_PRESS, 1, 0, 0);
+	assert_true(gs_decode_line_active(dec, SMILEY, 1));
+	assert_int_equal(gs_decode_next_deadline(dec), 20);
+	gs_decode_advance(dec, 19);
+	assert_true(gs_decode_line_active(dec, SMILEY, 1));
+	gs_decode_advance(dec, 20);
+	assert_false(gs_decode_line_active(dec, SMILEY, 1));
+	/* So the next press, seconds later, counts. */
+	E(dec, 3000, SMILEY, 1, 1);
+	expect(3000, SMILEY, GS_EV_PRESS, 1, 0, 0);
+	/* Bounce that ends where it started: nothing to settle. */
+	E(dec, 3500, SMILEY, 1, 0);
+	E(dec, 3502, SMILEY, 1, 1);
+	E(dec, 3504, SMILEY, 1, 0);
+	gs_decode_advance(dec, 4000);
+	assert_false(gs_decode_line_active(dec, SMILEY, 1));
+	/* A settle comes before an edge at the same instant, and is
+	 * stamped at the end of the period, in time order with the rest. */
+	E(dec, 10000, SMILEY, 2, 1);
+	E(dec, 10004, SMILEY, 2, 0); /* settles at 10020 */
+	E(dec, 10020, QUEUE, 0, 1);
+	E(dec, 10021, SMILEY, 2, 1); /* 1 ms after the release: bounce */
+	gs_decode_advance(dec, 10041);
+	expect(10000, SMILEY, GS_EV_PRESS, 2, 0, 0);
+	expect_simple(10020, QUEUE, GS_EV_JOIN);
+	/* ... and that bounce settles pressed at 10040: a new press
+	 * (within the lockout of the one at 10000). */
+	expect(10040, SMILEY, GS_EV_PRESS, 2, 0, GS_EVF_MISUSE);
+	expect_none();
+	E(dec, 10300, QUEUE, 0, 0);
+	E(dec, 10300, SMILEY, 2, 0);
+	expect_none();
+
+	/* A debounced beam: a 10 ms glitch settles clear at 20, before
+	 * min_break (30) confirmed it, so it is noise, not a stuck beam. */
+	E(dec, 20000, BEAM, 0, 1);
+	E(dec, 20010, BEAM, 0, 0);
+	gs_decode_advance(dec, 20000 + 2 * FAULT_MS);
+	assert_false(gs_decode_line_active(dec, BEAM, 0));
+	expect_none();
+	/* A person still counts. */
+	cross(dec, 200000, true);
+	expect_simple(200400, BEAM, GS_EV_IN);
+	expect_none();
+	gs_decode_free(dec);
+}
+
 /* ---- start, repeats, ordering, finish ---- */
 
 static void test_start_idle_and_repeats(void **state)
@@ -815,6 +874,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_button_lockout, setup),
 	    cmocka_unit_test_setup(test_button_held_and_two_at_once, setup),
 	    cmocka_unit_test_setup(test_button_debounce, setup),
+	    cmocka_unit_test_setup(test_debounce_settles, setup),
 	    cmocka_unit_test_setup(test_start_idle_and_repeats, setup),
 	    cmocka_unit_test_setup(test_clamp_old_edges, setup),
 	    cmocka_unit_test_setup(test_order_with_held_beam_and_fault, setup),
