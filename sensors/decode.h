@@ -13,6 +13,10 @@
  *  - limits that must be *passed* (a line active strictly longer than its
  *    fault limit): a fault stamped at activation + limit is emitted only
  *    once time has moved past that instant.
+ * A debounced line (debounce_ms) ignores changes within debounce_ms of
+ * its last accepted change; if its physical level still differs when that
+ * period ends, it takes that level then, so a glitch cannot leave a line
+ * stuck (a deadline of gs_decode_next_deadline() too).
  *
  * See shared/metrics-clarifications.md (points 1, 2, 4-8) for the rules.
  */
