@@ -904,7 +904,11 @@ static void gs_sync_on_connect_failed_ev(struct gs_sync *sync,
 	            "mqtt: cannot connect to %s: %s%s%s%s%s%s",
 	            sync->cfg.broker, gs_sync_connack_reason(ev->code),
 	            ev->text[0] ? " (" : "", ev->text, ev->text[0] ? ")" : "",
-	            tls[0] ? "; TLS: " : "", tls);
+	            tls[0]      ? "; TLS: "
+	            : sync->tls ? "; TLS handshake failed (server certificate, "
+	                          "its host name, or our client certificate)"
+	                        : "",
+	            tls);
 	gs_sync_go_down(sync);
 }
 

@@ -21,7 +21,8 @@ GS_PIDS+=($!)
 sleep 0.5
 
 RANDOM=$$
-start=$(date -u -d 2026-01-01T08:00:00Z +%s)
+# Days from today on: event time stays within the outbox age quota.
+start=$(($(date -u +%s) / 86400 * 86400 + 8 * 3600))
 for i in $(seq 1 "$kills"); do
 	# Each run simulates its own day: windows never collide in the store.
 	day=$(date -u -d "@$((start + i * 86400))" +%Y-%m-%dT%H:%M:%SZ)
