@@ -18,6 +18,7 @@
  * value, when the message is built.
  */
 #include "gateway/engine.h"
+#include "gateway/err.h"
 #include "gateway/log.h"
 #include "gateway/timeutil.h"
 
@@ -927,6 +928,19 @@ static void emit_event(struct gs_engine *eng, const struct gs_event *ev)
 		eng->sink.event(eng->ctx, ev);
 }
 
+/* The oldest unmatched entry of queue sensor i gives up, stamped t. */
+static void abandon_front(struct gs_engine *eng, unsigned i, int64_t t)
+{
+	struct gs_eng_sensor *s = &eng->s[i];
+	struct gs_event ab = {
+	    .t_ms = t, .sensor = (uint16_t)i, .kind = GS_EV_ABANDON};
+
+	ring_pop(&s->fifo);
+	eng->site_len--;
+	s->abandoned++;
+	emit_event(eng, &ab);
+}
+
 static void run_deadline(struct gs_engine *eng, const struct deadline *d)
 {
 	struct gs_eng_sensor *s = &eng->s[d->sensor];
@@ -955,17 +969,9 @@ static void run_deadline(struct gs_engine *eng, const struct deadline *d)
 		else
 			burst_eval(eng, s, d->t);
 		break;
-	case DL_ABANDON: {
-		struct gs_event ab = {.t_ms = d->t,
-		                      .sensor = (uint16_t)d->sensor,
-		                      .kind = GS_EV_ABANDON};
-
-		ring_pop(&s->fifo);
-		eng->site_len--;
-		s->abandoned++;
-		emit_event(eng, &ab);
+	case DL_ABANDON:
+		abandon_front(eng, d->sensor, d->t);
 		break;
-	}
 	case DL_NONE:
 		break;
 	}
@@ -1222,6 +1228,135 @@ int64_t gs_engine_occupancy(const struct gs_engine *eng)
 bool gs_engine_sensor_faulted(const struct gs_engine *eng, unsigned sensor)
 {
 	return sensor < eng->cfg.n_sensors && eng->s[sensor].fault_mask != 0;
+}
+
+/* ---- configuration reload --------------------------------------------------
+ */
+
+static int ring_copy(struct gs_ring *dst, const struct gs_ring *src)
+{
+	for (size_t i = 0; i < src->len; i++) {
+		const struct gs_ring_item *it = ring_at(src, i);
+
+		if (ring_push(dst, it->t, it->v))
+			return -1;
+	}
+	return 0;
+}
+
+static int carry_sensor(struct gs_eng_sensor *s, const struct gs_eng_sensor *o,
+                        bool same_window)
+{
+	enum gs_sensor_type type = s->cfg->type;
+	bool same_buttons = s->n_buttons == o->n_buttons;
+
+	for (unsigned l = 0; l < s->cfg->n_lines && l < o->cfg->n_lines; l++) {
+		s->fault_mask |= o->fault_mask & (1u << l);
+		s->fault_at[l] = o->fault_at[l];
+	}
+	s->armed = o->armed;
+	s->false_since = o->false_since;
+	if (type == GS_SENSOR_QUEUE || type == GS_SENSOR_SMILEY) {
+		if (ring_copy(&s->trail, &o->trail))
+			return -1;
+		s->trail_sum = o->trail_sum;
+	}
+	if (type == GS_SENSOR_QUEUE && ring_copy(&s->fifo, &o->fifo))
+		return -1;
+	s->len_max = (int64_t)s->fifo.len;
+	if (!same_window)
+		return 0;
+	s->in = o->in;
+	s->out = o->out;
+	s->pulses = o->pulses;
+	s->joined = o->joined;
+	s->served = o->served;
+	s->abandoned = o->abandoned;
+	s->len_max = o->len_max;
+	s->faults = o->faults;
+	for (size_t k = 0; k < o->waits.len; k++)
+		if (vec_push(&s->waits, o->waits.v[k]))
+			return -1;
+	if (same_buttons) {
+		s->responses = o->responses;
+		s->misuse = o->misuse;
+		memcpy(s->counts, o->counts, sizeof(s->counts));
+	}
+	return 0;
+}
+
+/*
+ * After a reload the limits may be shorter: queue entries already past the
+ * new max_wait give up now, and presses or serves older than the new
+ * trailing window leave it now (then the condition is looked at once).
+ * Stamping them now, not in the past, keeps every output in time order.
+ */
+static void carry_settle(struct gs_engine *eng)
+{
+	int64_t t = eng->now;
+
+	for (unsigned i = 0; i < eng->cfg.n_sensors; i++) {
+		struct gs_eng_sensor *s = &eng->s[i];
+		enum gs_sensor_type type = s->cfg->type;
+		int64_t w;
+		bool left = false;
+
+		if (type != GS_SENSOR_QUEUE && type != GS_SENSOR_SMILEY)
+			continue;
+		while (type == GS_SENSOR_QUEUE && s->fifo.len &&
+		       ring_front(&s->fifo)->t + s->cfg->max_wait_ms < t)
+			abandon_front(eng, i, t);
+		w = trail_window(eng, s);
+		while (s->trail.len && ring_front(&s->trail)->t + w <= t) {
+			s->trail_sum -= ring_front(&s->trail)->v;
+			ring_pop(&s->trail);
+			left = true;
+		}
+		if (left && type == GS_SENSOR_QUEUE)
+			queue_eval(eng, s, t);
+		else if (left)
+			burst_eval(eng, s, t);
+	}
+}
+
+int gs_engine_carry(struct gs_engine *eng, const struct gs_engine *old)
+{
+	bool same_window;
+
+	if (eng->started || eng->finished)
+		return GS_EINVAL;
+	if (!old || !old->started)
+		return GS_OK;
+	/* A finished old engine has published its window already. */
+	same_window =
+	    eng->cfg.window_ms == old->cfg.window_ms && !old->finished;
+	eng->clock_synced = old->clock_synced;
+	/* old->now lies in old's open window, so with the same length this
+	 * opens the very same window. */
+	start(eng, old->now);
+	eng->occupancy = old->occupancy;
+	for (unsigned i = 0; i < eng->cfg.n_sensors; i++) {
+		struct gs_eng_sensor *s = &eng->s[i];
+
+		for (unsigned k = 0; k < old->cfg.n_sensors; k++) {
+			const struct gs_eng_sensor *o = &old->s[k];
+
+			if (o->cfg->type != s->cfg->type ||
+			    strcmp(o->cfg->name, s->cfg->name) != 0)
+				continue;
+			if (carry_sensor(s, o, same_window))
+				return GS_ENOMEM;
+			break;
+		}
+		if (s->cfg->type == GS_SENSOR_QUEUE)
+			eng->site_len += (int64_t)s->fifo.len;
+	}
+	eng->site_len_max = eng->site_len;
+	if (same_window && old->site_len_max > eng->site_len_max)
+		eng->site_len_max = old->site_len_max;
+	carry_settle(eng);
+	eng->due_floor = next_instant(eng);
+	return GS_OK;
 }
 
 /* ---- life cycle ---------------------------------------------------------- */

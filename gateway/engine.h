@@ -83,6 +83,25 @@ int64_t gs_engine_next_deadline(const struct gs_engine *eng);
  */
 void gs_engine_finish(struct gs_engine *eng, int64_t last_ms);
 
+/*
+ * Configuration reload: carries the running state of old into eng, which
+ * must be new (no event or advance yet), so that a reload loses nothing:
+ * occupancy, queue entries still waiting, the trailing alert windows and
+ * whether each alert is armed, faulted lines, and, when the window length
+ * is unchanged, the open window with its counts so far (the caller then
+ * frees old without finishing it). When the window length changes, the
+ * caller publishes old's open window first (gs_engine_finish(old, now))
+ * and eng opens a new window at the same instant; a finished old engine
+ * never hands over its window. Sensors are matched by
+ * name and type; counts of a sensor that is gone leave the open window,
+ * and a terminal whose button count changed starts its counts afresh.
+ * Entries already past a shorter max_wait give up, and presses or serves
+ * older than a shorter trailing window leave it, at the reload instant.
+ * old is not changed. Returns 0, GS_EINVAL if eng has started, or
+ * GS_ENOMEM (eng is then unusable: free it).
+ */
+int gs_engine_carry(struct gs_engine *eng, const struct gs_engine *old);
+
 /* Stamped into each window as "clock_synced" (default true). */
 void gs_engine_set_clock_synced(struct gs_engine *eng, bool synced);
 

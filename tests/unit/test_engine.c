@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "gateway/engine.h"
+#include "gateway/err.h"
 #include "gateway/timeutil.h"
 #include "testutil.h"
 
@@ -1397,6 +1398,118 @@ static void test_deadlines_and_stamps(void **state)
 	free(cap);
 }
 
+/* A reload with the same window: nothing is lost or counted twice. */
+static void test_carry_same_window(void **state)
+{
+	(void)state;
+	struct fx *old = fx_base(4), *f;
+	int64_t t = t0();
+	cJSON *m, *a;
+
+	ev(old->eng, t + 10 * SEC, S_DOOR, GS_EV_IN, 0, 0);
+	ev(old->eng, t + 20 * SEC, S_DOOR, GS_EV_IN, 0, 0);
+	ev(old->eng, t + 30 * SEC, S_DOOR, GS_EV_IN, 0, 0);
+	ev(old->eng, t + 40 * SEC, S_DOOR, GS_EV_OUT, 0, 0);
+	ev(old->eng, t + 1 * MIN, S_QUEUE, GS_EV_JOIN, 0, 0);
+	ev(old->eng, t + 2 * MIN, S_QUEUE, GS_EV_JOIN, 0, 0);
+	ev(old->eng, t + 4 * MIN, S_QUEUE, GS_EV_SERVE, 0, 0); /* 180 s */
+	five_negatives(old->eng, t + 5 * MIN + 40 * SEC);      /* a burst */
+	ev(old->eng, t + 6 * MIN, S_DOOR, GS_EV_FAULT, 0, 0);
+	gs_engine_advance(old->eng, t + 6 * MIN + 30 * SEC);
+	assert_int_equal(count_kind(&old->cap, GS_MSG_ALERT), 2);
+
+	f = fx_base(4);
+	assert_int_equal(gs_engine_carry(f->eng, old->eng), GS_OK);
+	fx_free(old); /* discarded unpublished */
+	assert_int_equal(gs_engine_occupancy(f->eng), 2);
+	assert_true(gs_engine_sensor_faulted(f->eng, S_DOOR));
+	/* The 09:02 entry is still waiting: 300 s; trailing mean (180 +
+	 * 300) / 2 = 240 > 180, and the alert was armed. */
+	ev(f->eng, t + 7 * MIN, S_QUEUE, GS_EV_SERVE, 0, 0);
+	press(f->eng, t + 7 * MIN + 30 * SEC, S_SMILEY, 0); /* disarmed */
+	ev(f->eng, t + 8 * MIN, S_DOOR, GS_EV_RECOVERED, 0, 0);
+	gs_engine_finish(f->eng, t + 10 * MIN);
+	assert_int_equal(count_kind(&f->cap, GS_MSG_ALERT), 2);
+	a = nth(&f->cap, GS_MSG_ALERT, 0);
+	assert_string_equal(jstr(a, "type"), "queue_wait_high");
+	assert_num(a, "details.wait_avg_s", 240.0);
+	cJSON_Delete(a);
+	a = nth(&f->cap, GS_MSG_ALERT, 1);
+	assert_string_equal(jstr(a, "type"), "sensor_recovered");
+	assert_string_equal(jstr(a, "details.active_since"),
+	                    "2026-11-23T09:05:00.000Z");
+	cJSON_Delete(a);
+	m = nth(&f->cap, GS_MSG_METRICS, 0);
+	assert_string_equal(jstr(m, "window_start"), "2026-11-23T09:00:00Z");
+	assert_num(m, "footfall.in", 3);
+	assert_num(m, "footfall.out", 1);
+	assert_num(m, "footfall.occupancy", 2);
+	assert_num(m, "queue.joined", 2);
+	assert_num(m, "queue.served", 2);
+	assert_num(m, "queue.length_max", 2);
+	assert_num(m, "queue.wait_avg_s", 240.0);
+	assert_num(m, "feedback.responses", 6);
+	assert_num(m, "feedback.counts.very_unhappy", 6);
+	assert_num(m, "sensors.entrance.faults", 1);
+	assert_false(cJSON_IsTrue(jget(m, "sensors.entrance.faulted")));
+	cJSON_Delete(m);
+	/* Only a new engine can take state over. */
+	assert_int_equal(gs_engine_carry(f->eng, f->eng), GS_EINVAL);
+	fx_free(f);
+}
+
+/* A reload that shortens the window, max_wait and the burst window. */
+static void test_carry_changed_limits(void **state)
+{
+	(void)state;
+	struct fx *old = fx_base(4), *f;
+	struct gs_config c;
+	int64_t t = t0();
+	cJSON *m;
+
+	ev(old->eng, t, S_QUEUE, GS_EV_JOIN, 0, 0);
+	/* 6 positives at 09:04:00-50 and 5 negatives at 09:08:00-40: 5 of
+	 * 11 in the old 10-minute window, no burst. */
+	for (int i = 0; i < 6; i++)
+		press(old->eng, t + 4 * MIN + i * 10 * SEC, S_SMILEY, 3);
+	for (int i = 0; i < 5; i++)
+		press(old->eng, t + 8 * MIN + i * 10 * SEC, S_SMILEY, 0);
+	ev(old->eng, t + 10 * MIN, S_QUEUE, GS_EV_JOIN, 0, 0);
+	gs_engine_finish(old->eng, t + 12 * MIN); /* publishes 09:00-09:15 */
+	m = nth(&old->cap, GS_MSG_METRICS, 0);
+	assert_num(m, "queue.joined", 2);
+	cJSON_Delete(m);
+
+	base_cfg(&c, 4);
+	c.window_ms = 5 * MIN;
+	c.sensors[S_QUEUE].max_wait_ms = 5 * MIN;
+	c.burst_window_ms = 5 * MIN;
+	f = fx_new(&c);
+	assert_int_equal(gs_engine_carry(f->eng, old->eng), GS_OK);
+	fx_free(old);
+	/* The 09:00 entry is past the new max_wait: it gives up at the
+	 * reload instant, in the new window 09:10-09:15. */
+	assert_int_equal(f->cap.n_ev, 1);
+	assert_int_equal(f->cap.ev[0].kind, GS_EV_ABANDON);
+	assert_int_equal(f->cap.ev[0].t_ms, t + 12 * MIN);
+	/* In the new 5-minute window the positives are out, 5 of 5: the
+	 * burst is stamped at the reload instant, not in the past. */
+	assert_int_equal(f->cap.n, 1);
+	assert_int_equal(f->cap.m[0].kind, GS_MSG_ALERT);
+	assert_int_equal(f->cap.m[0].t, t + 12 * MIN);
+	gs_engine_finish(f->eng, t + 13 * MIN);
+	m = nth(&f->cap, GS_MSG_METRICS, 0);
+	assert_string_equal(jstr(m, "window_start"), "2026-11-23T09:10:00Z");
+	assert_num(m, "window_s", 300);
+	assert_num(m, "queue.joined", 0);
+	assert_num(m, "queue.abandoned", 1);
+	assert_num(m, "queue.length_max", 2);
+	assert_num(m, "sensors.till-queue.length", 1);
+	assert_num(m, "feedback.responses", 0);
+	cJSON_Delete(m);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1425,6 +1538,8 @@ int main(void)
 	    cmocka_unit_test(test_config_rejected),
 	    cmocka_unit_test(test_staff_pooled_scales),
 	    cmocka_unit_test(test_deadlines_and_stamps),
+	    cmocka_unit_test(test_carry_same_window),
+	    cmocka_unit_test(test_carry_changed_limits),
 	};
 
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
