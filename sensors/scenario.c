@@ -209,6 +209,7 @@ static int gs_scn_digits(const char *s, unsigned n)
 /*
  * "YYYY-MM-DDTHH:MM:SS.mmmZ" (the milliseconds may be left out, as
  * gs_time_parse() allows) on a span that is not NUL-terminated.
+ * Years 1970-2199: later ones are typos, and would overflow mono_ns.
  */
 static int gs_scn_parse_time(const char *s, size_t n, int64_t *ms)
 {
@@ -230,7 +231,7 @@ static int gs_scn_parse_time(const char *s, size_t n, int64_t *ms)
 	h = gs_scn_digits(s + 11, 2);
 	mi = gs_scn_digits(s + 14, 2);
 	sec = gs_scn_digits(s + 17, 2);
-	if (frac < 0 || y < 1970 || mo < 1 || mo > 12 || d < 1 ||
+	if (frac < 0 || y < 1970 || y > 2199 || mo < 1 || mo > 12 || d < 1 ||
 	    d > mdays[mo - 1] || h < 0 || h > 23 || mi < 0 || mi > 59 ||
 	    sec < 0 || sec > 59)
 		return GS_EINVAL;

@@ -274,6 +274,10 @@ static void test_errors(void **state)
 	             HDR "2026-11-23T09:00:00.25xZ,gpiochip0,GPIO17,1\n", 2,
 	             "malformed time \"2026-11-23T09:00:00.25xZ\" (expected "
 	             "YYYY-MM-DDTHH:MM:SS.mmmZ, UTC)");
+	expect_error("time5.csv",
+	             HDR "2300-01-01T00:00:00.000Z,gpiochip0,GPIO17,1\n", 2,
+	             "malformed time \"2300-01-01T00:00:00.000Z\" (expected "
+	             "YYYY-MM-DDTHH:MM:SS.mmmZ, UTC)");
 	expect_error("cols.csv", HDR "2026-11-23T09:00:00.250Z,gpiochip0,1\n",
 	             2, "expected 4 fields (time,chip,line,value), found 3");
 	expect_error("cols2.csv",
