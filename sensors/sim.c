@@ -16,15 +16,18 @@
  *
  * Lines are modelled physically: each line counts the bodies (or fingers)
  * in it, and an edge is produced only when that count leaves or reaches
- * zero. Two people crossing at once merge into one break, as on a real
- * door, and no line ever repeats its level.
+ * zero, so no line ever repeats its level. People take turns at a door,
+ * a queue entry or a terminal (waiting up to GS_SIM_WAIT_MAX_MS for it to
+ * clear); in a bigger crowd they go through together and the beams merge
+ * them into one break, as a real door's would.
  *
  * Memory stays small and independent of the day's length: all future
  * actions (a line going on or off, a customer's next step, a till
  * finishing) wait in one binary heap, so only customers inside the shop
  * take space. Everything random comes from one xoshiro256** generator
  * seeded with splitmix64, and ties in time are broken by insertion order,
- * so a seed gives the same edges on every machine.
+ * so a seed gives the same edges on every run (across machines too, as
+ * long as their libm rounds exp, log and cos alike).
  */
 #include "sensors/sim.h"
 #include "gateway/err.h"
