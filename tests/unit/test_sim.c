@@ -98,6 +98,10 @@ struct run {
 	uint64_t by_sensor[NSENS][GS_EV_KIND_COUNT_];
 	uint64_t misuse;
 	uint64_t smiley_presses;
+	/* smiley buttons by the queue's length at the press */
+	int64_t queue_len;
+	double button_sum[2];
+	unsigned button_n[2]; /* [0]: queue of 0-1, [1]: queue of 6+ */
 	uint64_t line_edges[NSENS][GS_SENSOR_MAX_LINES];
 	int64_t first_in, last_in;
 	int64_t last_horizon;
@@ -112,8 +116,19 @@ static void count_event(void *ctx, const struct gs_event *ev)
 		r->by_sensor[ev->sensor][ev->kind]++;
 	if (ev->flags & GS_EVF_MISUSE)
 		r->misuse++;
-	if (ev->kind == GS_EV_PRESS && ev->sensor == SMILEY)
+	if (ev->kind == GS_EV_PRESS && ev->sensor == SMILEY) {
 		r->smiley_presses++;
+		if (r->queue_len <= 1 || r->queue_len >= 6) {
+			int k = r->queue_len >= 6;
+
+			r->button_sum[k] += ev->value;
+			r->button_n[k]++;
+		}
+	}
+	if (ev->kind == GS_EV_JOIN)
+		r->queue_len++;
+	if (ev->kind == GS_EV_SERVE && r->queue_len > 0)
+		r->queue_len--;
 	if (ev->kind == GS_EV_IN && ev->sensor == DOOR) {
 		if (r->first_in == 0)
 			r->first_in = ev->t_ms;
@@ -263,6 +278,14 @@ static void test_plausible_day(void **state)
 		smiley_edges += r.line_edges[SMILEY][i];
 	assert_true(smiley_edges > 2 * r.smiley_presses + 50); /* bounces */
 	assert_true(r.misuse > 0 && r.misuse < r.kinds[GS_EV_PRESS] / 5);
+	/* Customers leaving while the queue is long (they waited) are less
+	 * happy than those leaving an empty shop. */
+	print_message("mean button: queue 0-1 %.2f (%u), queue 6+ %.2f (%u)\n",
+	              r.button_sum[0] / r.button_n[0], r.button_n[0],
+	              r.button_sum[1] / r.button_n[1], r.button_n[1]);
+	assert_true(r.button_n[0] > 30 && r.button_n[1] > 30);
+	assert_true(r.button_sum[1] / r.button_n[1] + 0.5 <
+	            r.button_sum[0] / r.button_n[0]);
 	assert_true(r.line_edges[STAFF][0] + r.line_edges[STAFF][4] > 0);
 	/* No faults in a well-behaved shop. */
 	assert_int_equal(r.kinds[GS_EV_FAULT], 0);
