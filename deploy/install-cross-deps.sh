@@ -6,7 +6,8 @@
 #   cross:    gcc-aarch64-linux-gnu (Debian's cross toolchain) and
 #             qemu-user-static (runs the arm64 unit tests on this machine).
 #   packages: lintian, debootstrap (the package test's Debian 12 root),
-#             systemd (systemd-analyze verify/security), man-db.
+#             systemd (systemd-analyze verify/security), systemd-container
+#             (systemd-nspawn boots the service test's container), man-db.
 #
 # The arm64 libraries themselves are not installed on this machine:
 # deploy/cross-arm64.sh unpacks Debian's :arm64 development packages into a
@@ -15,7 +16,7 @@ set -euo pipefail
 
 pkgs=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu
 	qemu-user-static dpkg-dev file
-	lintian debootstrap systemd man-db gzip)
+	lintian debootstrap systemd systemd-container man-db gzip)
 
 missing=()
 for pkg in "${pkgs[@]}"; do

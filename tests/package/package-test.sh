@@ -2,7 +2,8 @@
 # The package test (issue 6): builds the amd64 and arm64 .debs, runs lintian
 # on both, then installs the amd64 package into a fresh Debian 12 root made
 # with debootstrap and checks what a Debian user expects of install,
-# reinstall, upgrade, remove and purge.
+# reinstall, upgrade, remove and purge. Last, it boots a container of that
+# root with systemd and runs the service (tests/package/service-test.sh).
 #
 #   tests/package/package-test.sh [WORK_DIR]    (default: build-package)
 #
@@ -134,7 +135,8 @@ fi
 remove_root
 mkdir -p "$root"
 tar --numeric-owner -C "$root" -xf "$tarball"
-debian_sources >"$root/etc/apt/sources.list"
+debian_sources >"$work/root-sources.list"
+cp "$work/root-sources.list" "$root/etc/apt/sources.list"
 apt-config dump 2>/dev/null | grep -i '^Acquire::.*::Proxy' \
 	>"$root/etc/apt/apt.conf.d/01proxy" || true
 cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
@@ -320,5 +322,10 @@ done <<<"$new" | usr_merged | sort -u | comm -23 - "$work/owned.list" |
 pass "purge: /etc/gapsense and /var/lib/gapsense gone, nothing left behind; user gapsense kept"
 
 remove_root
+
+step "the service under systemd (systemd-nspawn)"
+bash "$src/tests/package/service-test.sh" "$work" "$deb" "$tarball" ||
+	fail "the service test failed"
+
 echo
 echo "package test: all checks passed"

@@ -1,0 +1,153 @@
+#!/bin/bash
+# Runs inside the booted Debian 12 container of tests/package/service-test.sh
+# (as a oneshot unit after multi-user.target): starts gapsense.service with
+# the packaged unit and its whole sandbox, on simulated sensors (the
+# container has no GPIO chip), and checks what systemd and the broker see.
+# Writes "ok: ..." / "FAIL: ..." lines to /root/service-test.out, then
+# powers the container off.
+set -u
+out=/root/service-test.out
+: >"$out"
+failed=0
+ok() { echo "ok: $*" >>"$out"; }
+bad() {
+	echo "FAIL: $*" >>"$out"
+	failed=1
+}
+prop() { systemctl show -P "$1" gapsense.service; }
+finish() {
+	journalctl -u gapsense.service -o short-monotonic --no-pager \
+		>/root/gapsense.journal 2>&1
+	[ "$failed" -eq 0 ] && echo "service test: all checks passed" >>"$out"
+	systemctl poweroff
+	exit 0
+}
+
+systemctl is-active -q mosquitto.service || systemctl start mosquitto.service ||
+	bad "mosquitto does not start"
+
+# Only the command changes: simulated sensors instead of GPIO; everything
+# else (user, sandbox, notify, watchdog) is the packaged unit. A short
+# watchdog makes the stuck-loop check quick.
+mkdir -p /etc/systemd/system/gapsense.service.d
+cat >/etc/systemd/system/gapsense.service.d/test.conf <<'EOF'
+[Service]
+ExecStart=
+ExecStart=/usr/bin/gapsense simulate --config /etc/gapsense/gapsense.conf --speed 60 --duration 30d --start 2026-11-23T08:00:00Z
+WatchdogSec=2s
+RestartSec=1s
+EOF
+systemctl daemon-reload
+
+# Subscribe first: the first status and metrics messages must arrive.
+mosquitto_sub -h localhost -t 'gapsense/v1/#' -v -C 1 -W 30 \
+	>/root/first-message.txt 2>&1 &
+sub=$!
+
+# Type=notify: start returns only after READY=1.
+if timeout 60 systemctl start gapsense.service; then
+	ok "systemctl start returned (READY=1): $(prop ActiveState)/$(prop SubState)"
+else
+	bad "systemctl start failed: $(prop Result)"
+	finish
+fi
+pid=$(prop MainPID)
+[ "$pid" -gt 0 ] || bad "no main PID"
+
+# The process as systemd set it up.
+status=/proc/$pid/status
+gpio_gid=$(getent group gpio | cut -d: -f3)
+uid=$(id -u gapsense)
+grep -q "^Uid:[[:space:]]*$uid[[:space:]]" "$status" ||
+	bad "runs as uid $(awk '/^Uid:/ {print $2}' "$status"), not gapsense ($uid)"
+grep -q "^Groups:.*\b$gpio_gid\b" "$status" ||
+	bad "not in group gpio ($gpio_gid): $(grep '^Groups:' "$status")"
+grep -q '^CapEff:[[:space:]]*0000000000000000$' "$status" ||
+	bad "has capabilities: $(grep '^CapEff:' "$status")"
+grep -q '^NoNewPrivs:[[:space:]]*1$' "$status" || bad "NoNewPrivs is not set"
+grep -q '^Seccomp:[[:space:]]*2$' "$status" || bad "no seccomp filter"
+ok "process: user gapsense, groups $(id -nG gapsense | tr ' ' ,), no capabilities, NoNewPrivs, seccomp"
+
+if wait "$sub"; then
+	ok "the broker received: $(cut -c1-100 /root/first-message.txt)"
+else
+	bad "no message at the broker within 30 s: $(cat /root/first-message.txt)"
+fi
+
+db=/var/lib/gapsense/gapsense.db
+[ "$(stat -c %U "$db" 2>/dev/null)" = gapsense ] ||
+	bad "$db missing or not owned by gapsense"
+[ "$(stat -c %a /var/lib/gapsense)" = 750 ] ||
+	bad "/var/lib/gapsense has mode $(stat -c %a /var/lib/gapsense)"
+ok "StateDirectory: $db owned by gapsense"
+
+# Watchdog pings: alive well past 2 x WatchdogSec, no restart.
+sleep 5
+[ "$(prop ActiveState)" = active ] && [ "$(prop NRestarts)" = 0 ] ||
+	bad "not healthy after 5 s: $(prop ActiveState), $(prop NRestarts) restarts"
+ok "watchdog: still active after 5 s with WatchdogSec=2s, 0 restarts"
+
+# What the sandbox denied shows up in the log as errors.
+if journalctl -u gapsense.service -o cat --no-pager |
+	grep -Ei 'permission denied|operation not permitted|read-only file system|boot_id'; then
+	bad "the sandbox denied something (log lines above)"
+else
+	ok "no permission errors in the journal"
+fi
+grep -q '^<' <(journalctl -u gapsense.service -o cat --no-pager) &&
+	bad "journal lines still carry <N> prefixes"
+levels=$(journalctl -u gapsense.service -o json --no-pager |
+	grep -o '"PRIORITY":"[0-9]"' | sort | uniq -c | tr -s ' ' | paste -sd,)
+ok "journal priorities from <N> prefixes:${levels}"
+
+# adjtimex(2) (is NTP synchronised?) is allowed: ProtectClock=yes would
+# deny even its read-only use.
+filter=$(prop SystemCallFilter)
+grep -qw adjtimex <<<"$filter" && grep -qw clock_adjtime <<<"$filter" &&
+	! grep -qw settimeofday <<<"$filter" ||
+	bad "system call filter: adjtimex/clock_adjtime not allowed, or settimeofday allowed"
+ok "system call filter allows adjtimex and clock_adjtime, not settimeofday"
+
+# A stuck event loop: SIGSTOP stops the pings; systemd must kill and
+# restart the daemon.
+kill -STOP "$pid"
+for _ in $(seq 1 100); do
+	[ "$(prop NRestarts)" -ge 1 ] && [ "$(prop ActiveState)" = active ] &&
+		[ "$(prop MainPID)" != "$pid" ] && break
+	sleep 0.2
+done
+if [ "$(prop NRestarts)" -ge 1 ] && [ "$(prop ActiveState)" = active ]; then
+	ok "watchdog: a stopped loop was killed and restarted (NRestarts=$(prop NRestarts))"
+else
+	bad "watchdog did not restart a stuck daemon: $(prop ActiveState), NRestarts=$(prop NRestarts)"
+fi
+journalctl -u gapsense.service -o cat --no-pager | grep -q 'Watchdog timeout' ||
+	bad "no 'Watchdog timeout' in the journal"
+
+# SIGTERM: STOPPING=1, a clean exit.
+pid=$(prop MainPID)
+if timeout 60 systemctl stop gapsense.service; then
+	result=$(prop Result) code=$(prop ExecMainStatus)
+	[ "$result" = success ] && [ "$code" = 0 ] ||
+		bad "stop: result $result, exit status $code"
+	ok "systemctl stop: result $result, exit status $code"
+else
+	bad "systemctl stop timed out"
+fi
+
+# A config that fails validation exits 78: systemd must not restart it
+# (RestartPreventExitStatus=78) but leave it failed for the installer.
+cp /etc/gapsense/gapsense.conf /root/gapsense.conf.good
+echo "bogus = 1" >>/etc/gapsense/gapsense.conf
+systemctl reset-failed gapsense.service 2>/dev/null || true
+restarts=$(prop NRestarts)
+systemctl start gapsense.service 2>/dev/null && bad "started with a bad config"
+sleep 3
+code=$(prop ExecMainStatus) state=$(prop ActiveState)
+[ "$code" = 78 ] && [ "$state" = failed ] && [ "$(prop NRestarts)" = "$restarts" ] ||
+	bad "bad config: exit $code, state $state, NRestarts $restarts -> $(prop NRestarts)"
+ok "bad config: exit status $code, $state, not restarted"
+journalctl -u gapsense.service -o cat --no-pager | grep -q 'bogus' ||
+	bad "the journal does not name the bad key"
+cp /root/gapsense.conf.good /etc/gapsense/gapsense.conf
+finish
