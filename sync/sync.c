@@ -155,6 +155,48 @@ static void gs_sync_on_subscribe_failed(void *ctx, MQTTAsync_failureData *d)
 	                    NULL);
 }
 
+/* MQTT 5: Paho refuses the 3.1.1 callbacks in response options. */
+static int gs_sync_code5(const MQTTAsync_failureData5 *d)
+{
+	if (!d)
+		return 0;
+	return d->reasonCode ? (int)d->reasonCode : d->code;
+}
+
+static void gs_sync_on_sent5(void *ctx, MQTTAsync_successData5 *d)
+{
+	gs_sync_push_simple(ctx, GS_EV_SENT, d ? d->token : 0, 0, NULL);
+}
+
+static void gs_sync_on_send_failed5(void *ctx, MQTTAsync_failureData5 *d)
+{
+	gs_sync_push_simple(ctx, GS_EV_SEND_FAILED, d ? d->token : 0,
+	                    gs_sync_code5(d), NULL);
+}
+
+static void gs_sync_on_subscribed5(void *ctx, MQTTAsync_successData5 *d)
+{
+	gs_sync_push_simple(ctx, GS_EV_SUBSCRIBED, 0,
+	                    d ? (int)d->reasonCode : 0, NULL);
+}
+
+static void gs_sync_on_subscribe_failed5(void *ctx, MQTTAsync_failureData5 *d)
+{
+	gs_sync_push_simple(ctx, GS_EV_SUBSCRIBE_FAILED, 0, gs_sync_code5(d),
+	                    NULL);
+}
+
+static void gs_sync_on_disconnected5(void *ctx, MQTTAsync_successData5 *d)
+{
+	(void)d;
+	gs_sync_push_simple(ctx, GS_EV_DISCONNECTED, 0, 0, NULL);
+}
+
+static void gs_sync_on_disconnect_failed5(void *ctx, MQTTAsync_failureData5 *d)
+{
+	gs_sync_push_simple(ctx, GS_EV_DISCONNECTED, 0, gs_sync_code5(d), NULL);
+}
+
 /* A command: copied out (or only measured, when too large), and Paho's
  * message and topic freed as Paho requires. */
 static int gs_sync_on_message(void *ctx, char *topic, int topic_len,
@@ -508,8 +550,13 @@ static void gs_sync_subscribe(struct gs_sync *sync)
 	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
 	int rc;
 
-	ro.onSuccess = gs_sync_on_subscribed;
-	ro.onFailure = gs_sync_on_subscribe_failed;
+	if (sync->cfg.mqtt_version == 5) {
+		ro.onSuccess5 = gs_sync_on_subscribed5;
+		ro.onFailure5 = gs_sync_on_subscribe_failed5;
+	} else {
+		ro.onSuccess = gs_sync_on_subscribed;
+		ro.onFailure = gs_sync_on_subscribe_failed;
+	}
 	ro.context = sync;
 	rc = MQTTAsync_subscribe(sync->client, sync->topic_cmd, 1, &ro);
 	if (rc != MQTTASYNC_SUCCESS)
@@ -518,6 +565,18 @@ static void gs_sync_subscribe(struct gs_sync *sync)
 		            MQTTAsync_strerror(rc));
 	else
 		sync->subscribed = true; /* pending; undone on failure */
+}
+
+static void gs_sync_disconnect_callbacks(struct gs_sync *sync,
+                                         MQTTAsync_disconnectOptions *dopt)
+{
+	if (sync->cfg.mqtt_version == 5) {
+		dopt->onSuccess5 = gs_sync_on_disconnected5;
+		dopt->onFailure5 = gs_sync_on_disconnect_failed5;
+	} else {
+		dopt->onSuccess = gs_sync_on_disconnected;
+		dopt->onFailure = gs_sync_on_disconnect_failed;
+	}
 }
 
 /* No PUBACK for too long on a live connection: a half-open TCP link or a
@@ -532,8 +591,7 @@ static void gs_sync_drop_connection(struct gs_sync *sync, const char *why)
 	            "mqtt: %s; dropping the connection to %s", why,
 	            sync->cfg.broker);
 	dopt.timeout = 0;
-	dopt.onSuccess = gs_sync_on_disconnected;
-	dopt.onFailure = gs_sync_on_disconnect_failed;
+	gs_sync_disconnect_callbacks(sync, &dopt);
 	dopt.context = sync;
 	sync->state = GS_SYNC_DISCONNECTING;
 	sync->connected_mono_ms = gs_sync_mono_ms(); /* guard timer base */
@@ -573,8 +631,13 @@ static int gs_sync_send(struct gs_sync *sync, enum gs_sync_pub_type type,
 		return GS_EBUSY;
 	if (len > INT32_MAX)
 		return GS_EINVAL;
-	ro.onSuccess = gs_sync_on_sent;
-	ro.onFailure = gs_sync_on_send_failed;
+	if (sync->cfg.mqtt_version == 5) {
+		ro.onSuccess5 = gs_sync_on_sent5;
+		ro.onFailure5 = gs_sync_on_send_failed5;
+	} else {
+		ro.onSuccess = gs_sync_on_sent;
+		ro.onFailure = gs_sync_on_send_failed;
+	}
 	ro.context = sync;
 	msg.payload = (void *)payload;
 	msg.payloadlen = (int)len;
@@ -1447,8 +1510,7 @@ void gs_sync_stop(struct gs_sync *sync, int64_t timeout_ms)
 		int64_t left = deadline - gs_sync_mono_ms();
 
 		dopt.timeout = (int)(left > 1000 ? 1000 : left > 0 ? left : 0);
-		dopt.onSuccess = gs_sync_on_disconnected;
-		dopt.onFailure = gs_sync_on_disconnect_failed;
+		gs_sync_disconnect_callbacks(sync, &dopt);
 		dopt.context = sync;
 		sync->state = GS_SYNC_DISCONNECTING;
 		if (MQTTAsync_disconnect(sync->client, &dopt) ==
