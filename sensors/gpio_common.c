@@ -534,7 +534,7 @@ static size_t gs_gpio_list_chips(struct gs_gpio *g,
                                  struct gs_gpio_chip_info *infos, size_t max)
 {
 	char paths[GS_GPIO_LIST_MAX][GS_GPIO_CHIP_PATH_MAX];
-	int n = gs_gpio_chip_paths(GS_GPIO_DEV_DIR, paths, GS_GPIO_LIST_MAX);
+	int n = gs_gpio_chip_paths(g->dev_dir, paths, GS_GPIO_LIST_MAX);
 	size_t k = 0;
 
 	for (int i = 0; i < n && k < max; i++) {
@@ -593,13 +593,11 @@ static int gs_gpio_chip_get(struct gs_gpio *g, unsigned i, struct gs_diag *diag,
 		n = 1;
 		break;
 	case GS_GPIO_CHIP_BY_NAME:
-		snprintf(paths[0], sizeof(paths[0]), "%s/%s", GS_GPIO_DEV_DIR,
-		         spec);
+		snprintf(paths[0], sizeof(paths[0]), "%s/%s", g->dev_dir, spec);
 		n = 1;
 		break;
 	default:
-		n = gs_gpio_chip_paths(GS_GPIO_DEV_DIR, paths,
-		                       GS_GPIO_LIST_MAX);
+		n = gs_gpio_chip_paths(g->dev_dir, paths, GS_GPIO_LIST_MAX);
 		break;
 	}
 	for (int k = 0; k < n && !chip; k++) {
@@ -764,7 +762,7 @@ static int gs_gpio_open_sensor(struct gs_gpio *g, unsigned i,
 	return GS_OK;
 }
 
-int gs_gpio_backend_open(const struct gs_gpio_api *api,
+int gs_gpio_backend_open(const struct gs_gpio_api *api, const char *dev_dir,
                          const struct gs_config *cfg, const char *consumer,
                          struct gs_diag *diag, struct gs_backend **out)
 {
@@ -777,6 +775,7 @@ int gs_gpio_backend_open(const struct gs_gpio_api *api,
 		return GS_ENOMEM;
 	g->cfg = cfg;
 	g->api = api;
+	g->dev_dir = dev_dir;
 	g->start_fd = -1;
 	g->overflow = (struct gs_complaint)GS_COMPLAINT_INIT;
 	g->epfd = epoll_create1(EPOLL_CLOEXEC);
@@ -826,6 +825,6 @@ err_close:
 int gs_gpio_backend_new(const struct gs_config *cfg, const char *consumer,
                         struct gs_diag *diag, struct gs_backend **out)
 {
-	return gs_gpio_backend_open(&gs_gpio_api_impl, cfg, consumer, diag,
-	                            out);
+	return gs_gpio_backend_open(&gs_gpio_api_impl, GS_GPIO_DEV_DIR, cfg,
+	                            consumer, diag, out);
 }

@@ -176,8 +176,9 @@ struct gs_gpio_chip {
 struct gs_gpio {
 	const struct gs_config *cfg;
 	const struct gs_gpio_api *api;
-	int epfd;     /* the one fd the event loop polls */
-	int start_fd; /* eventfd: initial active levels to deliver */
+	const char *dev_dir; /* where the gpiochipN devices are: /dev */
+	int epfd;            /* the one fd the event loop polls */
+	int start_fd;        /* eventfd: initial active levels to deliver */
 	struct gs_gpio_clock clock;
 
 	struct gs_gpio_chip chips[GS_GPIO_MAX_CHIPS];
@@ -214,8 +215,9 @@ struct gs_gpio_line *gs_gpio_src_line(struct gs_gpio *g,
                                       const struct gs_gpio_src *src,
                                       unsigned offset);
 
-/* Opens the backend on api (the tests pass their own). */
-int gs_gpio_backend_open(const struct gs_gpio_api *api,
+/* Opens the backend on api with the chips of dev_dir (the tests pass
+ * their own of both). */
+int gs_gpio_backend_open(const struct gs_gpio_api *api, const char *dev_dir,
                          const struct gs_config *cfg, const char *consumer,
                          struct gs_diag *diag, struct gs_backend **out);
 
