@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The sync module: the exact "historical" rewrite, the configuration checks
+ * (loopback detection, password file permissions, refusals at creation),
+ * and one drain of a real outbox through a real mosquitto on a free
+ * loopback port, driven by a real gs_loop.
+ */
+#include "gateway/config.h"
+#include "gateway/err.h"
+#include "gateway/log.h"
+#include "gateway/loop.h"
+#include "gateway/msg.h"
+#include "gateway/store.h"
+#include "gateway/timeutil.h"
+#include "sync/sync.h"
+#include "sync/sync_priv.h"
+#include "testutil.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+/* ---- historical rewrite ------------------------------------------------- */
+
+static void check_rewrite(const char *in, const char *want)
+{
+	size_t len = 0;
+	char *out = gs_sync_json_set_historical(in, strlen(in), &len);
+
+	if (!want) {
+		assert_null(out);
+		return;
+	}
+	assert_non_null(out);
+	assert_string_equal(out, want);
+	assert_int_equal(len, strlen(want));
+	free(out);
+}
+
+static void test_rewrite_replaces(void **state)
+{
+	(void)state;
+	check_rewrite("{\"seq\":1,\"historical\":false,\"x\":50.0}",
+	              "{\"seq\":1,\"historical\":true,\"x\":50.0}");
+	/* Already true: unchanged. */
+	check_rewrite("{\"historical\":true}", "{\"historical\":true}");
+	/* Blanks around the member are kept as they are. */
+	check_rewrite("{ \"a\" : [1, {\"historical\": false}] , "
+	              "\"historical\" : false }",
+	              "{ \"a\" : [1, {\"historical\": false}] , "
+	              "\"historical\" : true }");
+}
+
+static void test_rewrite_appends(void **state)
+{
+	(void)state;
+	/* Numbers stay byte for byte (a re-serialisation would print 180). */
+	check_rewrite("{\"seq\":7,\"target\":180.0,\"t\":\"a\\\"}\"}",
+	              "{\"seq\":7,\"target\":180.0,\"t\":\"a\\\"}\","
+	              "\"historical\":true}");
+	check_rewrite("{}", "{\"historical\":true}");
+	check_rewrite(" { } ", " { \"historical\":true} ");
+	/* Nested members and strings that look like the key are left. */
+	check_rewrite("{\"d\":{\"historical\":false},\"s\":\"historical\"}",
+	              "{\"d\":{\"historical\":false},\"s\":\"historical\","
+	              "\"historical\":true}");
+}
+
+static void test_rewrite_refuses(void **state)
+{
+	static const char *const bad[] = {
+	    "",
+	    "[]",
+	    "{",
+	    "{\"a\":}",
+	    "{\"a\":1",
+	    "{\"a\":1}x",
+	    "{\"a\" 1}",
+	    "{1:2}",
+	    "{\"a\":\"unterminated}",
+	    "{\"a\":[1,2}",
+	    "null",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		check_rewrite(bad[i], NULL);
+}
+
+/* ---- configuration checks ------------------------------------------------ */
+
+static void test_loopback(void **state)
+{
+	static const struct {
+		const char *uri;
+		bool loopback;
+	} cases[] = {
+	    {"mqtt://localhost:1883", true},
+	    {"mqtt://LOCALHOST", true},
+	    {"tcp://127.0.0.1:1883", true},
+	    {"mqtt://127.8.9.10", true},
+	    {"mqtt://[::1]:1883", true},
+	    {"mqtt://10.0.0.5:1883", false},
+	    {"mqtt://broker.example:1883", false},
+	    {"mqtt://localhost.example:1883", false},
+	    {"mqtt://[2001:db8::1]:1883", false},
+	    {"garbage", false},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(gs_sync_uri_is_loopback(cases[i].uri),
+		                 cases[i].loopback);
+}
+
+static void test_password_file(void **state)
+{
+	char *dir = gs_test_mkdtemp();
+	char *good = gs_test_write_file(dir, "good", "s3cret\r\nignored\n");
+	char *open_ = gs_test_write_file(dir, "open", "s3cret\n");
+	char *empty = gs_test_write_file(dir, "empty", "\n");
+	char *missing;
+	char *pw = NULL;
+
+	(void)state;
+	assert_int_equal(asprintf(&missing, "%s/missing", dir) > 0, 1);
+	chmod(good, 0640);
+	chmod(open_, 0644);
+	chmod(empty, 0600);
+	assert_int_equal(gs_sync_read_password(good, &pw), GS_OK);
+	assert_string_equal(pw, "s3cret");
+	free(pw);
+	assert_int_equal(gs_sync_read_password(open_, &pw), GS_EPERM);
+	assert_null(pw);
+	chmod(open_, 0604); /* "others may write" is as bad */
+	assert_int_equal(gs_sync_read_password(open_, &pw), GS_EPERM);
+	assert_int_equal(gs_sync_read_password(empty, &pw), GS_ECONFIG);
+	assert_int_equal(gs_sync_read_password(missing, &pw), GS_ENOENT);
+	assert_int_equal(gs_sync_read_password(dir, &pw), GS_EPERM);
+	free(good);
+	free(open_);
+	free(empty);
+	free(missing);
+	gs_test_rmdir(dir);
+}
+
+struct fixture {
+	char *dir;
+	char db[512];
+	struct gs_config cfg;
+	struct gs_store *store;
+	struct gs_loop *loop;
+};
+
+static int fixture_setup(void **state)
+{
+	struct gs_store_opts opts = {0};
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->dir = gs_test_mkdtemp();
+	snprintf(f->db, sizeof(f->db), "%s/test.db", f->dir);
+	gs_config_defaults(&f->cfg);
+	snprintf(f->cfg.gateway_id, sizeof(f->cfg.gateway_id), "unit-1");
+	snprintf(f->cfg.site, sizeof(f->cfg.site), "lab");
+	snprintf(f->cfg.client_id, sizeof(f->cfg.client_id), "gapsense-unit-1");
+	assert_int_equal(gs_store_open(f->db, &opts, &f->store), GS_OK);
+	f->loop = gs_loop_new();
+	assert_non_null(f->loop);
+	*state = f;
+	return 0;
+}
+
+static int fixture_teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	gs_store_close(f->store);
+	gs_loop_free(f->loop);
+	gs_test_rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static void test_new_refuses(void **state)
+{
+	struct fixture *f = *state;
+	struct gs_sync *sync = NULL;
+	char *pw = gs_test_write_file(f->dir, "pw", "x\n");
+
+	/* A password file others can read. */
+	chmod(pw, 0644);
+	snprintf(f->cfg.username, sizeof(f->cfg.username), "unit");
+	snprintf(f->cfg.password_file, sizeof(f->cfg.password_file), "%s", pw);
+	assert_int_equal(
+	    gs_sync_new(&f->cfg, f->store, f->loop, NULL, NULL, &sync),
+	    GS_EPERM);
+	assert_null(sync);
+	/* A password without a user name, with MQTT 3.1.1. */
+	chmod(pw, 0600);
+	f->cfg.username[0] = '\0';
+	assert_int_equal(
+	    gs_sync_new(&f->cfg, f->store, f->loop, NULL, NULL, &sync),
+	    GS_ECONFIG);
+	/* A CA file that is not there. */
+	f->cfg.password_file[0] = '\0';
+	snprintf(f->cfg.broker, sizeof(f->cfg.broker), "mqtts://127.0.0.1:1");
+	snprintf(f->cfg.ca_file, sizeof(f->cfg.ca_file), "%s/nope.pem", f->dir);
+	assert_int_equal(
+	    gs_sync_new(&f->cfg, f->store, f->loop, NULL, NULL, &sync),
+	    GS_ENOENT);
+	/* And a good one: created, not connected, not idle. */
+	f->cfg.ca_file[0] = '\0';
+	assert_int_equal(
+	    gs_sync_new(&f->cfg, f->store, f->loop, NULL, NULL, &sync), GS_OK);
+	assert_false(gs_sync_connected(sync));
+	assert_false(gs_sync_idle(sync));
+	gs_sync_free(sync);
+	gs_sync_free(NULL);
+	free(pw);
+}
+
+/* ---- a drain through a real broker --------------------------------------- */
+
+static int free_port(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	assert_true(fd >= 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+struct drain {
+	struct fixture *f;
+	struct gs_sync *sync;
+	int timer_fd;
+	int ticks;
+	bool live_added;
+	bool timed_out;
+};
+
+static void enqueue(struct fixture *f, unsigned n, unsigned first)
+{
+	char topic[GS_PATH_MAX];
+
+	assert_int_equal(
+	    gs_msg_topic(&f->cfg, GS_MSG_ALERT, topic, sizeof(topic)), GS_OK);
+	for (unsigned i = 0; i < n; i++) {
+		cJSON *p = cJSON_CreateObject();
+
+		assert_non_null(p);
+		cJSON_AddStringToObject(p, "schema", "gapsense.alert.v1");
+		cJSON_AddNumberToObject(p, "n", first + i);
+		assert_int_equal(gs_store_enqueue(f->store, GS_MSG_ALERT, topic,
+		                                  gs_clock_realtime_ms(), 0, p,
+		                                  NULL),
+		                 GS_OK);
+		cJSON_Delete(p);
+	}
+	assert_int_equal(gs_store_commit(f->store), GS_OK);
+}
+
+static void on_drain_tick(void *ctx, int fd, uint32_t events)
+{
+	struct drain *d = ctx;
+
+	(void)events;
+	gs_timerfd_drain(fd);
+	if (++d->ticks > 2000) { /* 10 s: the broker never answered */
+		d->timed_out = true;
+		gs_loop_stop(d->f->loop);
+		return;
+	}
+	if (gs_sync_connected(d->sync) && !d->live_added) {
+		/* Fresh messages while the backlog drains: the live lane. */
+		enqueue(d->f, 20, 100);
+		gs_sync_notify(d->sync);
+		d->live_added = true;
+		return;
+	}
+	if (d->live_added && gs_sync_idle(d->sync))
+		gs_loop_stop(d->f->loop);
+}
+
+static void test_drain_real_broker(void **state)
+{
+	struct fixture *f = *state;
+	struct drain d = {.f = f};
+	struct gs_outbox_stats st;
+	char conf[600];
+	int port = free_port();
+	pid_t broker;
+	FILE *c;
+
+	snprintf(conf, sizeof(conf), "%s/mosquitto.conf", f->dir);
+	c = fopen(conf, "w");
+	assert_non_null(c);
+	fprintf(c, "listener %d 127.0.0.1\nallow_anonymous true\n", port);
+	fclose(c);
+	broker = fork();
+	assert_true(broker >= 0);
+	if (broker == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null >= 0) {
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+		}
+		execlp("mosquitto", "mosquitto", "-c", conf, (char *)NULL);
+		_exit(127);
+	}
+
+	/* The backlog: 50 messages pending before the gateway starts. */
+	enqueue(f, 50, 0);
+	snprintf(f->cfg.broker, sizeof(f->cfg.broker), "mqtt://127.0.0.1:%d",
+	         port);
+	f->cfg.inflight = 4;
+	f->cfg.drain_rate = 2000;
+	f->cfg.reconnect_min_ms = 100;
+	f->cfg.reconnect_max_ms = 200;
+	assert_int_equal(
+	    gs_sync_new(&f->cfg, f->store, f->loop, NULL, NULL, &d.sync),
+	    GS_OK);
+	d.timer_fd = gs_timerfd_new();
+	assert_true(d.timer_fd >= 0);
+	assert_int_equal(gs_loop_add(f->loop, d.timer_fd, on_drain_tick, &d),
+	                 GS_OK);
+	assert_int_equal(gs_timerfd_arm_periodic_ms(d.timer_fd, 5), GS_OK);
+	/* The broker may not listen yet: the sync module retries. */
+	assert_int_equal(gs_sync_start(d.sync), GS_OK);
+	assert_int_equal(gs_loop_run(f->loop), GS_OK);
+
+	assert_false(d.timed_out);
+	assert_true(gs_sync_idle(d.sync));
+	assert_int_equal(gs_store_outbox_stats(f->store, &st), GS_OK);
+	assert_int_equal(st.pending, 0);
+	assert_int_equal(d.sync->n_acked, 70);
+	assert_int_equal(d.sync->hist_upto, 50); /* the backlog, nothing more */
+	assert_int_equal(d.sync->live_cursor, 70);
+
+	gs_sync_stop(d.sync, 2000);
+	assert_false(gs_sync_connected(d.sync));
+	gs_sync_free(d.sync);
+	gs_loop_del(f->loop, d.timer_fd);
+	close(d.timer_fd);
+	kill(broker, SIGTERM);
+	waitpid(broker, NULL, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_rewrite_replaces),
+	    cmocka_unit_test(test_rewrite_appends),
+	    cmocka_unit_test(test_rewrite_refuses),
+	    cmocka_unit_test(test_loopback),
+	    cmocka_unit_test(test_password_file),
+	    cmocka_unit_test_setup_teardown(test_new_refuses, fixture_setup,
+	                                    fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_drain_real_broker,
+	                                    fixture_setup, fixture_teardown),
+	};
+
+	gs_log_set_level(GS_LOG_ERR);
+	return cmocka_run_group_tests_name("sync", tests, NULL, NULL);
+}
