@@ -92,7 +92,7 @@ pass "lintian: no errors on either package"
 
 for arch_deb in "$deb" "$deb_arm64"; do
 	depends=$(dpkg-deb -f "$arch_deb" Depends)
-	for lib in adduser tzdata libc6 libpaho-mqtt1.3 libgpiod2 libsqlite3-0 \
+	for lib in adduser procps tzdata libc6 libpaho-mqtt1.3 libgpiod2 libsqlite3-0 \
 		libinih1 libcjson1 libsystemd0; do
 		grep -Eq "(^|, )$lib( |,|$)" <<<"$depends" ||
 			fail "$(basename "$arch_deb"): Depends lacks $lib: $depends"
@@ -170,6 +170,7 @@ for f in /usr/bin/gapsense /lib/systemd/system/gapsense.service \
 	/etc/gapsense/gapsense.conf /lib/udev/rules.d/60-gapsense-gpio.rules \
 	/usr/share/man/man1/gapsense.1.gz /usr/share/doc/gapsense/copyright \
 	/usr/share/doc/gapsense/changelog.gz /usr/share/doc/gapsense/installing.md \
+	/usr/share/doc/gapsense/asyncapi.yaml \
 	/usr/share/doc/gapsense/examples/gapsense.conf.example; do
 	[ -f "$root$f" ] || fail "missing $f"
 done
@@ -302,15 +303,21 @@ if in_root dpkg-query -W -f='${Status}\n' gapsense 2>/dev/null | grep -q install
 fi
 in_root getent passwd gapsense >/dev/null ||
 	fail "purge removed the user (Debian keeps system users)"
+# The guide's way to drop the user too.
+in_root deluser --quiet --system gapsense >/dev/null 2>&1 ||
+	fail "deluser --system gapsense failed"
+in_root getent passwd gapsense >/dev/null && fail "deluser left the user"
 leftover=$(cd "$root" && find . -xdev \( -path ./proc -o -path ./var/log -o -path ./tmp \) -prune \
 	-o -name '*gapsense*' -print)
 [ -z "$leftover" ] || fail "purge left: $leftover"
-# Besides the dependencies apt installed, nothing new outside dpkg's and
-# apt's own records and the user's entries in /etc/{passwd,group,...}.
+# Besides the dependencies apt installed (with the alternatives and init
+# script links their scripts made), nothing new outside dpkg's and apt's
+# own records and the user's entries in /etc/{passwd,group,...}.
 snapshot >"$work/after.list"
 new=$(comm -13 "$work/before.list" "$work/after.list" |
 	grep -v '^\./var/lib/dpkg/' |
-	grep -Ev '^\./etc/(passwd|group|shadow|gshadow)-?$' || true)
+	grep -Ev '^\./etc/(passwd|group|shadow|gshadow)-?$' |
+	grep -Ev '^\./etc/(alternatives|rc[0-6S]\.d)/' || true)
 # Paths dpkg knows, with /bin, /sbin and /lib as the /usr they link to.
 usr_merged() { sed -E 's#^\./#/#; s#^/(bin|sbin|lib|lib32|lib64|libx32)/#/usr/\1/#'; }
 cat "$root"/var/lib/dpkg/info/*.list | usr_merged | sort -u >"$work/owned.list"
