@@ -282,7 +282,7 @@ static uint64_t gs_sync_rand(struct gs_sync *sync)
 
 /* Full jitter between reconnect_min and the doubled cap: a thousand
  * gateways that lost the same broker spread their returns evenly. */
-static int64_t gs_sync_backoff_ms(struct gs_sync *sync)
+int64_t gs_sync_backoff_ms(struct gs_sync *sync)
 {
 	int64_t lo = sync->cfg.reconnect_min_ms;
 	int64_t hi = sync->cfg.reconnect_max_ms;

@@ -187,6 +187,8 @@ struct gs_sync {
 
 /* sync.c */
 int64_t gs_sync_mono_ms(void);
+/* The delay before the next connection attempt (and counts the attempt). */
+int64_t gs_sync_backoff_ms(struct gs_sync *sync);
 /* Publishes a non-outbox message (status, reply, resend) now if
  * connected. Takes ownership of payload on success only. */
 int gs_sync_publish_extra(struct gs_sync *sync, enum gs_sync_pub_type type,

@@ -233,6 +233,36 @@ static void test_new_refuses(void **state)
 	free(pw);
 }
 
+static void test_backoff(void **state)
+{
+	struct fixture *f = *state;
+	struct gs_sync *sync = NULL;
+	int64_t lo = 1000, hi = 60000, max_seen = 0, sum_late = 0;
+
+	f->cfg.reconnect_min_ms = lo;
+	f->cfg.reconnect_max_ms = hi;
+	assert_int_equal(
+	    gs_sync_new(&f->cfg, f->store, f->loop, NULL, NULL, &sync), GS_OK);
+	/* The n-th failure waits within [min, min(min * 2^n, max)]. */
+	for (unsigned n = 0; n < 40; n++) {
+		int64_t cap = n < 6 ? lo << n : hi;
+		int64_t d = gs_sync_backoff_ms(sync);
+
+		if (cap > hi)
+			cap = hi;
+		assert_true(d >= lo && d <= cap);
+		if (d > max_seen)
+			max_seen = d;
+		if (n >= 10)
+			sum_late += d;
+	}
+	/* Full jitter: the capped delays spread, they do not all sit at the
+	 * cap (the mean of 30 uniform draws is far from both ends). */
+	assert_true(max_seen > hi / 2);
+	assert_true(sum_late / 30 > lo * 10 && sum_late / 30 < hi - lo * 10);
+	gs_sync_free(sync);
+}
+
 /* ---- a drain through a real broker --------------------------------------- */
 
 static int free_port(void)
@@ -376,6 +406,8 @@ int main(void)
 	    cmocka_unit_test(test_loopback),
 	    cmocka_unit_test(test_password_file),
 	    cmocka_unit_test_setup_teardown(test_new_refuses, fixture_setup,
+	                                    fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_backoff, fixture_setup,
 	                                    fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_drain_real_broker,
 	                                    fixture_setup, fixture_teardown),
