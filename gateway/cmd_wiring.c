@@ -34,9 +34,8 @@
 
 /* Edges reach us a little after the kernel stamped them: the decoders'
  * clock trails the wall clock by this much so none arrives in their past. */
-#define GS_WIRING_LAG_MS   100
-#define GS_WIRING_BATCH    256
-#define GS_WIRING_CONSUMER "gapsense-wiring"
+#define GS_WIRING_LAG_MS 100
+#define GS_WIRING_BATCH  256
 
 static const char gs_wiring_usage[] =
     "usage: gapsense wiring -c CONFIG [--duration D]\n"
@@ -325,7 +324,7 @@ static int gs_wiring_open_backend(struct gs_wiring *w)
 
 	if (!diag)
 		return GS_ENOMEM;
-	rc = gs_gpio_backend_new(w->cfg, GS_WIRING_CONSUMER, diag, &w->be);
+	rc = gs_gpio_backend_new(w->cfg, GS_GPIO_CONSUMER_WIRING, diag, &w->be);
 	for (unsigned i = 0; i < diag->count && i < GS_DIAG_MAX; i++) {
 		fprintf(stderr, "%s\n", diag->msg[i]);
 		if (strstr(diag->msg[i], "the gapsense service is running"))

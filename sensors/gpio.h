@@ -20,6 +20,11 @@
 int gs_gpio_backend_new(const struct gs_config *cfg, const char *consumer,
 			struct gs_diag *diag, struct gs_backend **out);
 
+/* Consumer names: the daemon's, and the wiring view's. A line held by
+ * one of them gets a message saying which to stop. */
+#define GS_GPIO_CONSUMER_DAEMON "gapsense"
+#define GS_GPIO_CONSUMER_WIRING "gapsense-wiring"
+
 /* "1.6.3" or "2.1.3": the libgpiod the backend was built against. */
 const char *gs_gpio_api_version(void);
 

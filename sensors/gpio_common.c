@@ -244,11 +244,17 @@ void gs_gpio_diag_request_failed(struct gs_diag *diag,
 		               what, cfg->sensors[holder].name, cfg->path,
 		               cfg->sensors[holder].config_line);
 	else if (errnum == EBUSY && consumer &&
-	         strcmp(consumer, GS_GPIO_DAEMON_CONSUMER) == 0)
+	         strcmp(consumer, GS_GPIO_CONSUMER_DAEMON) == 0)
 		GS_SENSOR_DIAG(diag, cfg, sensor,
 		               "%s is busy: the gapsense service is running "
 		               "and holds the lines: stop it with `systemctl "
 		               "stop gapsense` first",
+		               what);
+	else if (errnum == EBUSY && consumer &&
+	         strcmp(consumer, GS_GPIO_CONSUMER_WIRING) == 0)
+		GS_SENSOR_DIAG(diag, cfg, sensor,
+		               "%s is busy: `gapsense wiring` is running and "
+		               "holds the lines: stop it (Ctrl-C) first",
 		               what);
 	else if (errnum == EBUSY && consumer && consumer[0])
 		GS_SENSOR_DIAG(diag, cfg, sensor,
@@ -685,6 +691,7 @@ static int gs_gpio_open_sensor(struct gs_gpio *g, unsigned i,
 	const struct gs_sensor_cfg *sc = &g->cfg->sensors[i];
 	size_t first = g->n_lines;
 	unsigned failed = 0;
+	int64_t now_ns;
 	int c, rc = GS_OK;
 
 	c = gs_gpio_chip_get(g, i, diag, &rc);
@@ -746,14 +753,14 @@ static int gs_gpio_open_sensor(struct gs_gpio *g, unsigned i,
 		g->n_lines = first;
 		return gs_gpio_err_from_errno(e);
 	}
+	now_ns = gs_clock_monotonic_ns();
 	for (size_t k = first; k < g->n_lines; k++) {
 		struct gs_gpio_line *l = &g->lines[k];
 
 		if (l->level == 1)
 			g->start[g->n_start++] = (struct gs_edge){
-			    .t_ms = gs_gpio_clock_ms(&g->clock,
-			                             gs_clock_monotonic_ns()),
-			    .mono_ns = gs_clock_monotonic_ns(),
+			    .t_ms = gs_gpio_clock_ms(&g->clock, now_ns),
+			    .mono_ns = now_ns,
 			    .sensor = l->sensor,
 			    .input = l->input,
 			    .active = 1,

@@ -26,8 +26,6 @@
 #define GS_GPIO_LIST_MAX      32 /* chips listed in "not found" messages */
 #define GS_GPIO_CHIP_PATH_MAX 64 /* "/dev/gpiochip12" */
 #define GS_GPIO_DEV_DIR       "/dev"
-/* The daemon's consumer name: a line held by it means the service runs. */
-#define GS_GPIO_DAEMON_CONSUMER "gapsense"
 
 /* ---- chips ------------------------------------------------------------- */
 

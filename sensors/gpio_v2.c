@@ -124,7 +124,7 @@ static int gs_gpio_v2_request(struct gs_gpio *g, void *chip,
 	struct gpiod_line_request *req = NULL;
 	struct gpiod_edge_event_buffer *buf = NULL;
 	unsigned offsets[GS_SENSOR_MAX_LINES];
-	int e = ENOMEM;
+	int fd, e = ENOMEM;
 
 	*failed = 0;
 	for (unsigned j = 0; j < n; j++)
@@ -165,8 +165,8 @@ static int gs_gpio_v2_request(struct gs_gpio *g, void *chip,
 		}
 		g->lines[first + j].level = v == GPIOD_LINE_VALUE_ACTIVE;
 	}
-	if (gs_gpio_add_src(g, gpiod_line_request_get_fd(req), req, buf, first,
-	                    n) < 0) {
+	fd = gpiod_line_request_get_fd(req);
+	if (fd < 0 || gs_gpio_add_src(g, fd, req, buf, first, n) < 0) {
 		e = errno;
 		goto err_buffer;
 	}

@@ -453,7 +453,14 @@ static void test_messages(void **state)
 	                            -1);
 	assert_non_null(strstr(d->msg[10], "the kernel refused the line "
 	                                   "settings"));
-	assert_int_equal(d->count, 11);
+	gs_gpio_diag_request_failed(d, &f->cfg, 0, 0, &chips[0], 17, EBUSY,
+	                            GS_GPIO_CONSUMER_WIRING, -1);
+	assert_string_equal(d->msg[11],
+	                    "shop.conf:41: sensor 'entrance': line GPIO17 "
+	                    "(gpiochip0 offset 17) is busy: `gapsense wiring` "
+	                    "is running and holds the lines: stop it (Ctrl-C) "
+	                    "first");
+	assert_int_equal(d->count, 12);
 }
 
 /* ---- the backend over the fake API --------------------------------------- */

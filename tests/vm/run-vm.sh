@@ -18,7 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 gapsense=${1:?usage: run-vm.sh GAPSENSE SCRIPT [FILE...]}
 script=${2:?usage: run-vm.sh GAPSENSE SCRIPT [FILE...]}
 shift 2
-cache=${GS_VM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gapsense/vm}
+cache=${GS_VM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/gapsense/vm}
 timeout_s=${GS_VM_TIMEOUT:-300}
 
 need() {
