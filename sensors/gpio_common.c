@@ -610,8 +610,7 @@ static int gs_gpio_chip_get(struct gs_gpio *g, unsigned i, struct gs_diag *diag,
 		chip = g->api->chip_open(paths[k], &info);
 		if (!chip) {
 			if (errno == EACCES || errno == EPERM)
-				snprintf(denied, sizeof(denied), "%s",
-				         paths[k]);
+				memcpy(denied, paths[k], sizeof(denied));
 			else if (e == ENOENT)
 				e = errno;
 			continue;

@@ -89,8 +89,9 @@ gapsense wiring -c /tmp/bad-offset.conf --duration 1s 2>&1
 echo "bad offset exit: $?"
 
 echo "=== run"
-# Ten seconds before a window boundary: the window closes during the test.
-date -s "2026-11-23 09:00:50" >/dev/null
+# Some 16 s before a window boundary (the daemon starts and the sequence
+# runs within them, even on a loaded machine): the window closes in the test.
+date -s "2026-11-23 09:00:44" >/dev/null
 gapsense run -c /tmp/shop.conf --print >/tmp/run.out 2>/tmp/run.err &
 rpid=$!
 wait_for /tmp/run.err "running: gateway"
