@@ -71,7 +71,7 @@ pid=$(prop MainPID)
 status=/proc/$pid/status
 gpio_gid=$(getent group gpio | cut -d: -f3)
 uid=$(id -u gapsense)
-grep -q "^Uid:[[:space:]]*$uid[[:space:]]" "$status" ||
+grep -q "^Uid:[[:space:]]*${uid}[[:space:]]" "$status" ||
 	bad "runs as uid $(awk '/^Uid:/ {print $2}' "$status"), not gapsense ($uid)"
 grep -q "^Groups:.*\b$gpio_gid\b" "$status" ||
 	bad "not in group gpio ($gpio_gid): $(grep '^Groups:' "$status")"
