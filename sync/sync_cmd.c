@@ -280,7 +280,9 @@ static bool gs_sync_cmd_resend(struct gs_sync *sync, const cJSON *req,
 		gs_sync_refuse(sync, id, "resend: out of memory");
 		return false;
 	}
-	memcpy(queue, sync->resend + sync->resend_pos, left * sizeof(*queue));
+	if (left > 0)
+		memcpy(queue, sync->resend + sync->resend_pos,
+		       left * sizeof(*queue));
 	memcpy(queue + left, c.items, c.n * sizeof(*queue));
 	free(sync->resend);
 	free(c.items);
