@@ -282,6 +282,40 @@ schema2=$(sqlite3 "$root$db" 'PRAGMA user_version')
 [ "$schema2" -ge "$schema1" ] || fail "schema went back from $schema1 to $schema2"
 pass "the upgraded daemon opened the database (schema $schema1 -> $schema2, events $events1 -> $events2)"
 
+# A database of the first released schema (v1, frozen: gateway/store.c only
+# appends migrations) is migrated by the installed daemon, keeping its rows.
+old_db=/var/lib/gapsense/v1.db
+sqlite3 "$root$old_db" <<'SQL' || fail "cannot make a v1 database"
+CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value) WITHOUT ROWID;
+CREATE TABLE sensors(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE events(id INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL,
+ mono_ns INTEGER NOT NULL, sensor INTEGER NOT NULL REFERENCES sensors(id),
+ kind INTEGER NOT NULL, value INTEGER NOT NULL, input INTEGER NOT NULL,
+ flags INTEGER NOT NULL);
+CREATE TABLE windows(start_ms INTEGER PRIMARY KEY, seq INTEGER NOT NULL,
+ payload TEXT NOT NULL);
+CREATE TABLE outbox(seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL,
+ topic TEXT NOT NULL, created_ms INTEGER NOT NULL, payload TEXT NOT NULL);
+INSERT INTO sensors VALUES (1, 'entrance');
+INSERT INTO events VALUES (1, 1795420800000, 1000, 1, 1, 1, 0, 0);
+INSERT INTO outbox VALUES (1, 1, 'gapsense/v1/store-042/till-1/metrics',
+ 1795420800000, '{"old":true}');
+PRAGMA user_version = 1;
+SQL
+chown "$uid:$gid" "$root$old_db"
+run_as_gapsense gapsense simulate -c /etc/gapsense/gapsense.conf --db "$old_db" \
+	--print --speed 0 --duration 30m --start 2026-11-23T08:00:00Z \
+	>/dev/null 2>"$work/simulate-v1.log" ||
+	fail "the upgraded gapsense cannot migrate a v1 database: $(tail -5 "$work/simulate-v1.log")"
+[ "$(sqlite3 "$root$old_db" 'PRAGMA user_version')" = "$schema2" ] ||
+	fail "the v1 database is at schema $(sqlite3 "$root$old_db" 'PRAGMA user_version'), not $schema2"
+[ "$(sqlite3 "$root$old_db" "SELECT count(*) FROM events WHERE id = 1 AND mono_ns = 1000")" = 1 ] ||
+	fail "the migration lost the v1 event"
+[ "$(sqlite3 "$root$old_db" "SELECT payload FROM outbox WHERE seq = 1")" = '{"old":true}' ] ||
+	fail "the migration lost the v1 outbox message"
+rm -f "$root$old_db"*
+pass "a v1 database was migrated to schema $schema2 with its events and outbox"
+
 # --- remove, then purge -------------------------------------------------------
 step "remove keeps config and data; purge deletes them"
 in_root apt-get remove -y -q gapsense >"$work/remove.log" 2>&1 ||
