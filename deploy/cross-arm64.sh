@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Cross-compiles gapsense for arm64 (Raspberry Pi OS bookworm 64-bit), runs
-# the unit tests under qemu-aarch64-static and builds the arm64 .deb.
+# the unit tests and a simulated shop through the arm64 daemon under
+# qemu-aarch64-static, and builds and lints the arm64 .deb.
 #
 #   deploy/cross-arm64.sh [options] [BUILD_DIR]    (default: build-arm64)
 #     --no-tests         build and package only
@@ -184,6 +185,24 @@ if $run_tests; then
 	step "unit tests under qemu-aarch64-static"
 	ctest --test-dir "$build/cmake" -L unit --output-on-failure -j"$jobs" ||
 		status=1
+
+	step "the arm64 daemon under qemu-aarch64-static"
+	qemu=(qemu-aarch64-static -L "$sysroot")
+	bin=$build/cmake/gateway/gapsense
+	smoke=$build/smoke
+	rm -rf "$smoke" && mkdir -p "$smoke"
+	if "${qemu[@]}" "$bin" --version &&
+		"${qemu[@]}" "$bin" check-config "$src/deploy/gapsense.conf.example" &&
+		"${qemu[@]}" "$bin" simulate -c "$src/deploy/gapsense.conf.example" \
+			--db "$smoke/gapsense.db" --print --speed 0 --duration 2h \
+			--start 2026-11-23T08:00:00Z >"$smoke/messages.jsonl" \
+			2>"$smoke/simulate.log" &&
+		[ "$(wc -l <"$smoke/messages.jsonl")" -gt 0 ]; then
+		echo "simulate: $(tail -n 1 "$smoke/simulate.log" | sed 's/^gapsense: info: //')"
+	else
+		echo "cross-arm64: the arm64 daemon failed: $(tail -n 5 "$smoke/simulate.log" 2>/dev/null)" >&2
+		status=1
+	fi
 fi
 
 if $make_package; then
