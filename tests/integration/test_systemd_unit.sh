@@ -41,6 +41,11 @@ score=$(sed -n 's/.*Overall exposure level for gapsense.service: \([0-9.]*\).*/\
 awk -v s="$score" 'BEGIN { exit !(s <= 2.0) }' ||
 	fail "exposure $score is above 2.0"
 echo "ok: systemd-analyze security exposure $score (at most 2.0)"
+for doc in docs/installing.md deploy/README.md; do
+	grep -q "exposure $score\b" "$GS_SOURCE_DIR/$doc" ||
+		fail "$doc does not quote the exposure $score"
+done
+echo "ok: the docs quote exposure $score"
 
 # What the service needs and promises; a change here must be deliberate.
 for line in 'Type=notify' 'NotifyAccess=main' 'WatchdogSec=30s' \
