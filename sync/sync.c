@@ -790,6 +790,7 @@ static void gs_sync_pump_retries(struct gs_sync *sync)
 static void gs_sync_pump_live(struct gs_sync *sync)
 {
 	struct gs_outbox_msg batch[GS_SYNC_HIST_BATCH];
+	bool failed = false;
 
 	while (sync->n_window < sync->cfg.inflight) {
 		size_t room = sync->cfg.inflight - sync->n_window, n = 0, i;
@@ -801,13 +802,17 @@ static void gs_sync_pump_live(struct gs_sync *sync)
 		                           batch, room, &n);
 		if (rc)
 			return;
-		for (i = 0; i < n; i++) {
-			if (gs_sync_send_outbox(sync, &batch[i], false))
-				gs_sync_retry_add(sync, batch[i].seq, false);
-			sync->live_cursor = batch[i].seq;
+		for (i = 0; i < n && !failed; i++) {
+			/* Paho refused (it is going down): the cursor stays,
+			 * the row is fetched again by the next pump. */
+			failed = gs_sync_send_outbox(sync, &batch[i], false);
+			if (!failed)
+				sync->live_cursor = batch[i].seq;
 		}
 		for (i = 0; i < n; i++)
 			gs_outbox_msg_clear(&batch[i]);
+		if (failed)
+			return;
 		if (n < room) {
 			/* Exhausted. Rows at the tail that quota dropped
 			 * leave the cursor short: skip to the last seq once
