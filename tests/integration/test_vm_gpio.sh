@@ -71,6 +71,10 @@ expect errors "^bad chip exit: 78$"
 expect errors "bad-line.conf:[0-9]+: sensor 'entrance': line 'DOOR_X' not found on gpiochip[0-9]+ \[gapsense-sim\]"
 expect errors "sensor 'till-queue': line 40 does not exist: gpiochip[0-9]+ \[gapsense-sim\] has 12 lines \(0-11\)"
 
+expect errors "sensor 'entrance': permission denied opening /dev/gpiochip[0-9]+: add user 'pi' to group 'gpio' \(sudo usermod -aG gpio pi, then log in again\)"
+expect errors "^denied exit: 77$"
+expect errors "^as pi in group gpio exit: 0$"
+
 # --- the daemon ------------------------------------------------------------
 expect run "sensor 'entrance': line DOOR_A \(gpiochip[0-9]+ offset 0\) is busy: the gapsense service is running and holds the lines: stop it with .systemctl stop gapsense. first"
 expect run "^busy exit: 75$"

@@ -88,6 +88,18 @@ sed 's|^lines = 2, 3|lines = 2, 40|' /tmp/shop.conf >/tmp/bad-offset.conf
 gapsense wiring -c /tmp/bad-offset.conf --duration 1s 2>&1
 echo "bad offset exit: $?"
 
+# An installer's user without access to the GPIO devices, then with it.
+echo "pi:x:1000:1000:pi:/tmp:/bin/sh" >>/etc/passwd
+echo "pi:x:1000:" >>/etc/group
+su pi -c "gapsense wiring -c /tmp/shop.conf --duration 1s" 2>&1
+echo "denied exit: $?"
+echo "gpio:x:997:pi" >>/etc/group
+chgrp gpio /dev/$chip
+chmod 660 /dev/$chip
+su pi -c "gapsense wiring -c /tmp/shop.conf --duration 1s" >/tmp/pi.out 2>&1
+echo "as pi in group gpio exit: $?"
+chmod 600 /dev/$chip
+
 echo "=== run"
 # Some 16 s before a window boundary (the daemon starts and the sequence
 # runs within them, even on a loaded machine): the window closes in the test.

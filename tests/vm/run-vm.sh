@@ -62,6 +62,7 @@ mkdir -p "$kdir"
 # The initramfs: busybox, the modules, gapsense with what ldd finds.
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
+chmod 755 "$root" # it becomes the VM's /, which users other than root enter
 mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,data,lib/modules,etc}
 cp "$busybox" "$root/bin/busybox"
 for applet in $("$busybox" --list); do
