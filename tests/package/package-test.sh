@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The package test (issue 6): builds the amd64 and arm64 .debs, runs lintian
-# on both, then installs the amd64 package into a fresh Debian 12 root made
+# on both, checks that both replay a scenario to identical messages, then
+# installs the amd64 package into a fresh Debian 12 root made
 # with debootstrap and checks what a Debian user expects of install,
 # reinstall, upgrade, remove and purge. Last, it boots a container of that
 # root with systemd and runs the service (tests/package/service-test.sh).
@@ -99,6 +100,27 @@ for arch_deb in "$deb" "$deb_arm64"; do
 	done
 done
 pass "Depends of both packages name every runtime library"
+
+# The same scenario through the amd64 and the arm64 daemon (under qemu):
+# processing runs on event time, so the messages must be byte-identical.
+step "replay: amd64 and arm64 agree"
+amd64_bin=$work/amd64/gateway/gapsense
+arm64_run=(qemu-aarch64-static -L "$work/arm64/sysroot" "$work/arm64/cmake/gateway/gapsense")
+conf=$src/deploy/gapsense.conf.example
+rm -f "$work"/replay.*
+"$amd64_bin" simulate -c "$conf" --db "$work/replay.db" --print --speed 0 \
+	--duration 6h --start 2026-11-23T08:00:00Z --seed 3 \
+	--record "$work/replay.scenario" >/dev/null 2>"$work/replay.log" ||
+	fail "simulate --record failed: $(tail -5 "$work/replay.log")"
+"$amd64_bin" replay -c "$conf" "$work/replay.scenario" --print \
+	>"$work/replay.amd64.jsonl" 2>>"$work/replay.log" || fail "amd64 replay failed"
+"${arm64_run[@]}" replay -c "$conf" "$work/replay.scenario" --print \
+	>"$work/replay.arm64.jsonl" 2>>"$work/replay.log" || fail "arm64 replay failed"
+[ -s "$work/replay.amd64.jsonl" ] || fail "the replay printed nothing"
+cmp -s "$work/replay.amd64.jsonl" "$work/replay.arm64.jsonl" ||
+	fail "amd64 and arm64 replays differ: $(diff "$work/replay.amd64.jsonl" \
+		"$work/replay.arm64.jsonl" | head -4)"
+pass "replay of $(wc -l <"$work/replay.scenario") edges: $(wc -l <"$work/replay.amd64.jsonl") identical messages on amd64 and arm64"
 
 # --- a fresh Debian 12 root ----------------------------------------------
 # The Debian repositories apt uses here, as one-line sources.
