@@ -384,6 +384,20 @@ done <<<"$new" | usr_merged | sort -u | comm -23 - "$work/owned.list" |
 [ -z "$new_unowned" ] || fail "purge left files no package owns: $new_unowned"
 pass "purge: /etc/gapsense and /var/lib/gapsense gone, nothing left behind; user gapsense kept"
 
+# Installing again after all that (the group gapsense may have outlived the
+# user) brings everything back.
+in_root groupadd --system gapsense 2>/dev/null || true
+in_root apt-get install -y -q "/tmp/$(basename "$deb")" >"$work/install2.log" 2>&1 ||
+	fail "install after purge and deluser failed: $(tail -20 "$work/install2.log")"
+in_root id -nG gapsense | tr ' ' '\n' | grep -qx gpio ||
+	fail "install after purge: gapsense is not in gpio"
+[ "$(stat -c '%U' "$root/var/lib/gapsense")" != root ] ||
+	fail "install after purge: /var/lib/gapsense belongs to root"
+in_root gapsense check-config /etc/gapsense/gapsense.conf >/dev/null ||
+	fail "install after purge: check-config failed"
+in_root apt-get purge -y -q gapsense >>"$work/purge.log" 2>&1 || fail "second purge failed"
+pass "install after purge and deluser: user, group and directories back; purged again"
+
 remove_root
 
 step "the service under systemd (systemd-nspawn)"
