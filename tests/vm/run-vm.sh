@@ -48,8 +48,14 @@ mkdir -p "$kdir"
 		dl=$(mktemp -d)
 		trap 'rm -rf "$dl"' EXIT
 		echo "run-vm: fetching linux-image-$kver $version" >&2
-		(cd "$dl" && apt-get download -qq -o APT::Sandbox::User=root \
-			"linux-image-$kver=$version" >&2)
+		# The module must match the kernel exactly: the image of the
+		# installed headers' very version.
+		if ! (cd "$dl" && apt-get download -qq -o APT::Sandbox::User=root \
+			"linux-image-$kver=$version" >&2); then
+			echo "run-vm: cannot fetch linux-image-$kver $version (gone from the archive?);" \
+				"update the headers: apt-get update && apt-get install linux-headers-amd64" >&2
+			exit 1
+		fi
 		dpkg-deb --fsys-tarfile "$dl"/linux-image-*.deb |
 			tar -x -C "$dl" "./boot/vmlinuz-$kver" \
 				"./lib/modules/$kver/kernel/fs/configfs/configfs.ko"
