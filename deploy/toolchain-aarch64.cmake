@@ -34,7 +34,9 @@ if(GS_SYSROOT)
 	# The dynamic loader and libraries of the emulated programs.
 	set(gs_qemu_prefix ${GS_SYSROOT})
 else()
-	set(CMAKE_FIND_ROOT_PATH /usr/${GS_CROSS_TRIPLET})
+	# Multiarch: the arm64 libraries are in /usr/lib/aarch64-linux-gnu,
+	# which CMake searches first through CMAKE_LIBRARY_ARCHITECTURE.
+	set(CMAKE_FIND_ROOT_PATH /)
 	set(gs_pc_sysroot "")
 	# Multiarch: libc6:arm64 puts /lib/ld-linux-aarch64.so.1 on the host.
 	set(gs_qemu_prefix /)
