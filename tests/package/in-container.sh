@@ -39,7 +39,12 @@ RestartSec=1s
 EOF
 systemctl daemon-reload
 
-# The commands of docs/installing.md, section 6.
+# The commands of docs/installing.md, sections 1 and 6.
+dpkg --print-architecture | grep -qx amd64 || bad "dpkg --print-architecture"
+timedatectl >/root/timedatectl.txt 2>&1 &&
+	grep -q 'System clock synchronized' /root/timedatectl.txt ||
+	bad "timedatectl: $(cat /root/timedatectl.txt)"
+command -v gpioinfo >/dev/null || bad "gpiod's gpioinfo is missing"
 gapsense check-config /etc/gapsense/gapsense.conf >/dev/null ||
 	bad "check-config of the installed config failed"
 # Type=notify: enable --now returns only after READY=1.
@@ -64,6 +69,12 @@ else
 fi
 journalctl -u gapsense -n 50 --no-pager | grep -q 'simulating: gateway till-1' ||
 	bad "journalctl -u gapsense -n 50 lacks the start line"
+timeout 2 journalctl -u gapsense -f --no-pager >/root/follow.txt 2>&1
+grep -q 'simulating: gateway till-1' /root/follow.txt ||
+	bad "journalctl -u gapsense -f shows nothing"
+journalctl -u gapsense -p warning --no-pager >/dev/null ||
+	bad "journalctl -u gapsense -p warning failed"
+ok "journalctl -u gapsense (-n 50, -f, -p warning), timedatectl, dpkg --print-architecture"
 pid=$(prop MainPID)
 [ "$pid" -gt 0 ] || bad "no main PID"
 

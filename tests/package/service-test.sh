@@ -59,9 +59,12 @@ command -v systemd-nspawn >/dev/null ||
 	fail "systemd-nspawn is missing (deploy/install-cross-deps.sh)"
 [ -s "$base" ] || fail "no base root $base"
 
+# What the container needs besides the package: systemd as init, a broker,
+# and the tools the installation guide uses.
+base_pkgs="systemd systemd-sysv dbus mosquitto mosquitto-clients gpiod"
 remove_root
 mkdir -p "$root"
-if [ ! -s "$cached" ]; then
+if [ ! -s "$cached" ] || [ "$(cat "$cached.pkgs" 2>/dev/null)" != "$base_pkgs" ]; then
 	echo "first run: adding systemd and mosquitto to the root ($cached)"
 	tar --numeric-owner -C "$root" -xf "$base"
 	cp "$work/root-sources.list" "$root/etc/apt/sources.list"
@@ -70,9 +73,10 @@ if [ ! -s "$cached" ]; then
 	# Nothing starts while installing.
 	printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
 	chmod 755 "$root/usr/sbin/policy-rc.d"
-	apt_in_root "$work/service-base.log" systemd systemd-sysv dbus \
-		mosquitto mosquitto-clients
+	# shellcheck disable=SC2086
+	apt_in_root "$work/service-base.log" $base_pkgs
 	tar --numeric-owner -C "$root" -cf "$cached.tmp" . && mv "$cached.tmp" "$cached"
+	echo "$base_pkgs" >"$cached.pkgs"
 else
 	tar --numeric-owner -C "$root" -xf "$cached"
 	cp "$work/root-sources.list" "$root/etc/apt/sources.list"
