@@ -1186,6 +1186,10 @@ static void gs_sync_on_tick(void *ctx, int fd, uint32_t events)
 
 	(void)events;
 	gs_timerfd_drain(fd);
+	if (sync->seen_dirty) {
+		gs_sync_seen_save(sync, false);
+		gs_sync_commit(sync);
+	}
 	if (now - sync->enforce_mono_ms >= GS_SYNC_ENFORCE_PERIOD_MS) {
 		sync->enforce_mono_ms = now;
 		gs_sync_enforce(sync, sync->cfg.outbox_max_bytes);
@@ -1397,6 +1401,7 @@ int gs_sync_new(const struct gs_config *cfg, struct gs_store *store,
 	if ((rc = gs_sync_topics(sync)) || (rc = gs_sync_check_config(sync)) ||
 	    (rc = gs_sync_open_client(sync)) || (rc = gs_sync_open_fds(sync)))
 		goto err_free;
+	gs_sync_seen_load(sync);
 	*out = sync;
 	return GS_OK;
 
@@ -1508,6 +1513,7 @@ void gs_sync_stop(struct gs_sync *sync, int64_t timeout_ms)
 		gs_sync_wait(sync, deadline, gs_sync_nothing_in_flight);
 	}
 	pending = sync->n_window;
+	gs_sync_seen_save(sync, true);
 	gs_sync_commit(sync);
 	if (sync->state == GS_SYNC_CONNECTED) {
 		MQTTAsync_disconnectOptions dopt =

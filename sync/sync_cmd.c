@@ -110,6 +110,8 @@ static void gs_sync_refuse(struct gs_sync *sync, const cJSON *id,
 	                  NULL);
 }
 
+static bool gs_sync_id_valid(const cJSON *id);
+
 /* ---- dedupe ----------------------------------------------------------------
  */
 
@@ -134,7 +136,89 @@ static void gs_sync_seen_add(struct gs_sync *sync, const char *id, int64_t now)
 	 * beyond what a cloud sends one gateway. */
 	snprintf(s->id, sizeof(s->id), "%s", id);
 	s->mono_ms = now;
+	s->wall_ms = gs_clock_realtime_ms();
 	sync->seen_next = (sync->seen_next + 1) % GS_SYNC_CMD_DEDUPE_MAX;
+	sync->seen_dirty = true; /* saved by the next tick */
+}
+
+/* Meta holds [["id", wall_ms], ...], oldest first, the last hour only. */
+void gs_sync_seen_save(struct gs_sync *sync, bool force)
+{
+	int64_t now = gs_sync_mono_ms();
+	char num[24], *json;
+	cJSON *arr;
+	int rc;
+
+	if (!sync->seen_dirty ||
+	    (!force && now - sync->seen_saved_mono_ms < GS_MS_PER_S))
+		return;
+	arr = cJSON_CreateArray();
+	for (size_t k = 0; arr && k < GS_SYNC_CMD_DEDUPE_MAX; k++) {
+		const struct gs_sync_seen *s =
+		    &sync->seen[(sync->seen_next + k) % GS_SYNC_CMD_DEDUPE_MAX];
+		cJSON *pair;
+
+		if (!s->id[0] || now - s->mono_ms >= GS_SYNC_CMD_DEDUPE_MS)
+			continue;
+		pair = cJSON_CreateArray();
+		if (!pair || !cJSON_AddItemToArray(arr, pair))
+			break;
+		snprintf(num, sizeof(num), "%" PRId64, s->wall_ms);
+		cJSON_AddItemToArray(pair, cJSON_CreateString(s->id));
+		cJSON_AddItemToArray(pair, cJSON_CreateRaw(num));
+	}
+	json = arr ? gs_json_print(arr) : NULL;
+	cJSON_Delete(arr);
+	if (!json) {
+		gs_log(GS_LOG_ERR, "mqtt: out of memory saving command ids");
+		return;
+	}
+	rc = gs_store_meta_set(sync->store, GS_SYNC_META_CMD_IDS, json);
+	cJSON_free(json);
+	if (rc) {
+		gs_complain(&sync->store_complaint, GS_LOG_ERR,
+		            "mqtt: cannot save executed command ids: %s",
+		            gs_strerror(rc));
+		return;
+	}
+	sync->seen_dirty = false;
+	sync->seen_saved_mono_ms = now;
+}
+
+void gs_sync_seen_load(struct gs_sync *sync)
+{
+	size_t len = GS_SYNC_CMD_DEDUPE_MAX * (GS_SYNC_CMD_ID_MAX * 6 + 32);
+	int64_t now = gs_sync_mono_ms(), wall = gs_clock_realtime_ms();
+	char *buf = malloc(len);
+	const cJSON *pair;
+	cJSON *arr;
+
+	if (!buf)
+		return;
+	if (gs_store_meta_get(sync->store, GS_SYNC_META_CMD_IDS, buf, len)) {
+		free(buf);
+		return;
+	}
+	arr = cJSON_Parse(buf);
+	free(buf);
+	cJSON_ArrayForEach(pair, arr)
+	{
+		const cJSON *id = cJSON_GetArrayItem(pair, 0);
+		const cJSON *t = cJSON_GetArrayItem(pair, 1);
+		int64_t age;
+
+		if (!gs_sync_id_valid(id) || !cJSON_IsNumber(t))
+			continue;
+		age = wall - (int64_t)t->valuedouble;
+		if (age < 0 || age >= GS_SYNC_CMD_DEDUPE_MS)
+			continue; /* expired, or the clock moved back */
+		gs_sync_seen_add(sync, id->valuestring, now - age);
+		sync->seen[(sync->seen_next + GS_SYNC_CMD_DEDUPE_MAX - 1) %
+		           GS_SYNC_CMD_DEDUPE_MAX]
+		    .wall_ms = (int64_t)t->valuedouble;
+	}
+	cJSON_Delete(arr);
+	sync->seen_dirty = false;
 }
 
 /* ---- commands --------------------------------------------------------------

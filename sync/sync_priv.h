@@ -23,6 +23,7 @@
 #define GS_SYNC_CMD_DEDUPE_MS  GS_MS_PER_H
 #define GS_SYNC_CMD_DEDUPE_MAX 256
 #define GS_SYNC_CMD_ID_MAX     64
+#define GS_SYNC_META_CMD_IDS   "sync.cmd_ids"
 /* Commands waiting for the loop beyond this are refused (a flood). */
 #define GS_SYNC_CMD_QUEUE_MAX 64
 /* resend: at most this many windows over at most this span. */
@@ -110,6 +111,7 @@ struct gs_sync_reply {
 struct gs_sync_seen {
 	char id[GS_SYNC_CMD_ID_MAX + 1];
 	int64_t mono_ms;
+	int64_t wall_ms; /* kept in meta across restarts */
 };
 
 struct gs_sync {
@@ -178,6 +180,8 @@ struct gs_sync {
 	/* Commands. */
 	struct gs_sync_seen seen[GS_SYNC_CMD_DEDUPE_MAX];
 	size_t seen_next;
+	bool seen_dirty; /* not yet saved to meta */
+	int64_t seen_saved_mono_ms;
 
 	uint64_t n_acked, n_published;
 	struct gs_complaint conn_complaint;
@@ -202,6 +206,11 @@ void gs_sync_cmd_handle(struct gs_sync *sync, const struct gs_sync_ev *ev);
 void gs_sync_cmd_reply(struct gs_sync *sync, const cJSON *id, bool ok,
                        const char *error, cJSON *result);
 void gs_sync_flush_replies(struct gs_sync *sync);
+/* The executed command ids of the last hour, in meta "sync.cmd_ids" so
+ * that a restart does not forget them. save writes at most once a second
+ * unless forced, into the open transaction. */
+void gs_sync_seen_load(struct gs_sync *sync);
+void gs_sync_seen_save(struct gs_sync *sync, bool force);
 
 /* sync_json.c */
 /*

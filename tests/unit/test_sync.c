@@ -263,6 +263,55 @@ static void test_backoff(void **state)
 	gs_sync_free(sync);
 }
 
+static void feed_command(struct gs_sync *sync, const char *json)
+{
+	size_t len = strlen(json);
+	struct gs_sync_ev *ev = calloc(1, sizeof(*ev) + len + 1);
+
+	assert_non_null(ev);
+	ev->type = GS_EV_COMMAND;
+	ev->len = len;
+	memcpy(ev->text, json, len + 1);
+	gs_sync_cmd_handle(sync, ev);
+	free(ev);
+}
+
+static const char *last_reply(const struct gs_sync *sync)
+{
+	assert_true(sync->n_replies > 0);
+	return sync->replies[sync->n_replies - 1].payload;
+}
+
+/* An executed id is remembered across a restart (meta), so the same
+ * command is not executed twice within the hour. */
+static void test_dedupe_survives_restart(void **state)
+{
+	struct fixture *f = *state;
+	struct gs_sync *sync = NULL;
+
+	assert_int_equal(
+	    gs_sync_new(&f->cfg, f->store, f->loop, NULL, NULL, &sync), GS_OK);
+	/* Not connected: replies wait in the queue, where we read them. */
+	feed_command(sync, "{\"id\":\"k-1\",\"cmd\":\"ping\"}");
+	assert_non_null(strstr(last_reply(sync), "\"ok\":true"));
+	feed_command(sync, "{\"id\":\"k-1\",\"cmd\":\"ping\"}");
+	assert_non_null(strstr(last_reply(sync), "duplicate"));
+	feed_command(sync, "{\"id\":\"k-2\",\"cmd\":\"nope\"}");
+	assert_non_null(strstr(last_reply(sync), "unknown command"));
+	gs_sync_stop(sync, 100);
+	gs_sync_free(sync);
+	assert_int_equal(gs_store_commit(f->store), GS_OK);
+
+	assert_int_equal(
+	    gs_sync_new(&f->cfg, f->store, f->loop, NULL, NULL, &sync), GS_OK);
+	feed_command(sync, "{\"id\":\"k-1\",\"cmd\":\"ping\"}");
+	assert_non_null(strstr(last_reply(sync), "duplicate"));
+	/* A refused command was not executed: its id is still free. */
+	feed_command(sync, "{\"id\":\"k-2\",\"cmd\":\"ping\"}");
+	assert_non_null(strstr(last_reply(sync), "\"ok\":true"));
+	gs_sync_free(sync);
+}
+
 /* ---- a drain through a real broker --------------------------------------- */
 
 static int free_port(void)
@@ -407,6 +456,8 @@ int main(void)
 	    cmocka_unit_test(test_password_file),
 	    cmocka_unit_test_setup_teardown(test_new_refuses, fixture_setup,
 	                                    fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_dedupe_survives_restart,
+	                                    fixture_setup, fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_backoff, fixture_setup,
 	                                    fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_drain_real_broker,
