@@ -50,7 +50,7 @@ int64_t gs_sync_mono_ms(void)
 	return gs_clock_monotonic_ns() / 1000000;
 }
 
-/* ---- Paho's threads: hand over and return ------------------------------ */
+/* ---- Paho's threads: hand over and return -------------------------------- */
 
 static void gs_sync_wake(struct gs_sync *sync)
 {
@@ -430,8 +430,7 @@ static void gs_sync_commit(struct gs_sync *sync)
 		            gs_strerror(rc));
 }
 
-/* ---- connection -----------------------------------------------------------
- */
+/* ---- connection ---------------------------------------------------------- */
 
 static void gs_sync_connect(struct gs_sync *sync);
 
@@ -600,8 +599,7 @@ static void gs_sync_drop_connection(struct gs_sync *sync, const char *why)
 		gs_sync_go_down(sync);
 }
 
-/* ---- publishing ------------------------------------------------------------
- */
+/* ---- publishing ---------------------------------------------------------- */
 
 static struct gs_sync_inflight *gs_sync_slot_free(struct gs_sync *sync)
 {
@@ -928,8 +926,7 @@ void gs_sync_pump(struct gs_sync *sync)
 	}
 }
 
-/* ---- loop thread: events ----------------------------------------------------
- */
+/* ---- loop thread: events ------------------------------------------------- */
 
 static void gs_sync_on_connected_ev(struct gs_sync *sync)
 {

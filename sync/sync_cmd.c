@@ -26,8 +26,7 @@ struct gs_sync_cmd_def {
 	bool (*run)(struct gs_sync *sync, const cJSON *req, const cJSON *id);
 };
 
-/* ---- replies ---------------------------------------------------------------
- */
+/* ---- replies ------------------------------------------------------------- */
 
 void gs_sync_flush_replies(struct gs_sync *sync)
 {
@@ -112,8 +111,7 @@ static void gs_sync_refuse(struct gs_sync *sync, const cJSON *id,
 
 static bool gs_sync_id_valid(const cJSON *id);
 
-/* ---- dedupe ----------------------------------------------------------------
- */
+/* ---- dedupe -------------------------------------------------------------- */
 
 static const struct gs_sync_seen *gs_sync_seen_find(const struct gs_sync *sync,
                                                     const char *id, int64_t now)
@@ -221,8 +219,7 @@ void gs_sync_seen_load(struct gs_sync *sync)
 	sync->seen_dirty = false;
 }
 
-/* ---- commands --------------------------------------------------------------
- */
+/* ---- commands ------------------------------------------------------------ */
 
 static bool gs_sync_cmd_ping(struct gs_sync *sync, const cJSON *req,
                              const cJSON *id)

@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ---- exact top-level member rewrite ------------------------------------ */
+/* ---- exact top-level member rewrite -------------------------------------- */
 
 struct gs_scan {
 	const char *s;
@@ -180,7 +180,7 @@ char *gs_sync_json_set_historical(const char *json, size_t len, size_t *out_len)
 	return out;
 }
 
-/* ---- status ------------------------------------------------------------- */
+/* ---- status -------------------------------------------------------------- */
 
 cJSON *gs_sync_status_build(struct gs_sync *sync, const char *state,
                             const char *reason, bool with_outbox)

@@ -33,7 +33,7 @@
 
 #include <cmocka.h>
 
-/* ---- historical rewrite ------------------------------------------------- */
+/* ---- historical rewrite -------------------------------------------------- */
 
 static void check_rewrite(const char *in, const char *want)
 {
