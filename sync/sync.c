@@ -50,6 +50,12 @@ int64_t gs_sync_mono_ms(void)
 	return gs_clock_monotonic_ns() / 1000000;
 }
 
+int64_t gs_sync_event_now_ms(const struct gs_sync *sync)
+{
+	return sync->hooks.now_ms ? sync->hooks.now_ms(sync->hooks_ctx)
+	                          : gs_clock_realtime_ms();
+}
+
 /* ---- Paho's threads: hand over and return -------------------------------- */
 
 static void gs_sync_wake(struct gs_sync *sync)
@@ -1143,7 +1149,7 @@ static void gs_sync_enforce(struct gs_sync *sync, int64_t max_bytes)
 
 	rc = gs_store_outbox_enforce(sync->store, max_bytes,
 	                             sync->cfg.outbox_max_age_ms,
-	                             gs_clock_realtime_ms(), &dropped);
+	                             gs_sync_event_now_ms(sync), &dropped);
 	if (rc) {
 		gs_complain(&sync->store_complaint, GS_LOG_ERR,
 		            "mqtt: cannot enforce the outbox quota: %s",

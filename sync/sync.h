@@ -28,6 +28,15 @@ struct gs_sync_hooks {
 	 * on the loop thread.
 	 */
 	void (*fill_status)(void *ctx, cJSON *status);
+	/*
+	 * The gateway's current event time in ms: the wall clock in run, the
+	 * virtual clock in simulate and replay. Messages carry event time, so
+	 * the outbox age quota and the status's oldest_pending_age_s are
+	 * measured against it (a replay of last year's scenario must not be
+	 * dropped as too old). NULL: the wall clock. Called on the loop
+	 * thread.
+	 */
+	int64_t (*now_ms)(void *ctx);
 };
 
 /*

@@ -213,9 +213,9 @@ cJSON *gs_sync_status_build(struct gs_sync *sync, const char *state,
 			int64_t age = -1;
 
 			if (stats.oldest_ms >= 0) {
-				age =
-				    (gs_clock_realtime_ms() - stats.oldest_ms) /
-				    GS_MS_PER_S;
+				age = (gs_sync_event_now_ms(sync) -
+				       stats.oldest_ms) /
+				      GS_MS_PER_S;
 				if (age < 0)
 					age = 0;
 			}

@@ -191,6 +191,8 @@ struct gs_sync {
 
 /* sync.c */
 int64_t gs_sync_mono_ms(void);
+/* Event time now: hooks->now_ms, or the wall clock. */
+int64_t gs_sync_event_now_ms(const struct gs_sync *sync);
 /* The delay before the next connection attempt (and counts the attempt). */
 int64_t gs_sync_backoff_ms(struct gs_sync *sync);
 /* Publishes a non-outbox message (status, reply, resend) now if
