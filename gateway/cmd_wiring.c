@@ -146,7 +146,7 @@ static void gs_wiring_on_event(void *ctx, const struct gs_event *ev)
 	struct gs_wiring *w = ctx;
 	const struct gs_sensor_cfg *sc = &w->cfg->sensors[ev->sensor];
 	uint64_t *total = &w->totals[ev->sensor][ev->kind];
-	char stamp[16], what[64];
+	char stamp[16], what[64], limit[32];
 
 	gs_stamp(ev->t_ms, stamp);
 	(*total)++;
@@ -185,9 +185,10 @@ static void gs_wiring_on_event(void *ctx, const struct gs_event *ev)
 		break;
 	case GS_EV_FAULT:
 		gs_input_name(sc, ev->input, what, sizeof(what));
-		printf("FAULT: %s active for more than %llds (blocked beam, "
+		gs_duration_format(sc->fault_ms, limit, sizeof(limit));
+		printf("FAULT: %s active for more than %s (blocked beam, "
 		       "stuck button or wiring?)\n",
-		       what, (long long)(sc->fault_ms / 1000));
+		       what, limit);
 		break;
 	case GS_EV_RECOVERED:
 		gs_input_name(sc, ev->input, what, sizeof(what));

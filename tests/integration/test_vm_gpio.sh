@@ -63,7 +63,10 @@ expect wiring "smiley-exit: very happy \(button 4\)$"
 expect wiring "smiley-exit: very unhappy \(button 1\) within the lockout"
 # A counter with direction = in counts footfall.
 expect wiring "counter: IN \(total 1\)$"
+expect wiring "smiley-exit: FAULT: button 2 \(unhappy\) active for more than 1s"
+expect wiring "smiley-exit: recovered: button 2 \(unhappy\) back to normal$"
 expect wiring "^  entrance: 1 in, 1 out, 0 pulses"
+expect wiring "^  smiley-exit: .* 4 presses, 1 faults$"
 
 # --- clear errors --------------------------------------------------------
 expect errors "sensor 'entrance': chip 'no-such-chip' not found; chips here: gpiochip[0-9]+ \[gapsense-sim, 12 lines\]"

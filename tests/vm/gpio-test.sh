@@ -71,6 +71,10 @@ press $BTN3; sleep 0.6
 press $BTN4; sleep 0.1
 press $BTN1
 pulse_count
+sleep 0.6
+# Held past fault_after (1s): the fault comes from the view's timer, not
+# from an edge.
+press $BTN2 1.6
 sleep 0.3
 kill -INT $wpid # Ctrl-C
 wait $wpid
