@@ -69,19 +69,26 @@ void gs_time_format(int64_t ms, bool millis, char buf[GS_TIME_STRLEN])
 	unsigned mo, d;
 
 	gs_civil_from_days(days, &y, &mo, &d);
-	unsigned h = (unsigned)(rem / GS_MS_PER_H);
+	/*
+	 * ISO-8601 has four year digits; event times come from the clock or
+	 * from parsed four-digit years, so the clamp never bites in practice.
+	 * The modulos are no-ops that let the compiler see each field's width.
+	 */
+	unsigned yr = (unsigned)(y < 0 ? 0 : y > 9999 ? 9999 : y);
+	unsigned h = (unsigned)(rem / GS_MS_PER_H % 24);
 	unsigned mi = (unsigned)(rem / GS_MS_PER_MIN % 60);
 	unsigned s = (unsigned)(rem / GS_MS_PER_S % 60);
 	unsigned frac = (unsigned)(rem % 1000);
 
+	mo = (mo - 1) % 12 + 1;
+	d = (d - 1) % 31 + 1;
 	if (millis)
 		snprintf(buf, GS_TIME_STRLEN,
-		         "%04" PRId64 "-%02u-%02uT%02u:%02u:%02u.%03uZ", y, mo,
-		         d, h, mi, s, frac);
+		         "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", yr, mo, d, h,
+		         mi, s, frac);
 	else
-		snprintf(buf, GS_TIME_STRLEN,
-		         "%04" PRId64 "-%02u-%02uT%02u:%02u:%02uZ", y, mo, d, h,
-		         mi, s);
+		snprintf(buf, GS_TIME_STRLEN, "%04u-%02u-%02uT%02u:%02u:%02uZ",
+		         yr, mo, d, h, mi, s);
 }
 
 /* Reads exactly n digits; returns -1 if any is not a digit. */
