@@ -816,7 +816,7 @@ static const char *gs_key_parse(const struct gs_key *k, void *base,
 	}
 	if (ranged && (k->min != 0 || k->max != 0) &&
 	    (num < k->min || num > k->max)) {
-		char range[64];
+		char range[80]; /* two 32-byte bounds and " to " */
 
 		gs_range_format(k, range, sizeof(range));
 		snprintf(buf, len, "is out of range (%s)", range);
