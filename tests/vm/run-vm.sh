@@ -78,10 +78,15 @@ cp "$kdir/configfs.ko" "$kdir/gpio-sim/gpio-sim.ko" "$root/lib/modules/"
 cp "$gapsense" "$root/bin/gapsense"
 ldd "$gapsense" | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }' |
 	while read -r lib; do
-		mkdir -p "$root$(dirname "$lib")"
-		cp -L "$lib" "$root$lib"
-		# A library found through RPATH (libgpiod 2.x from its prefix)
-		# keeps its path: the binary's RUNPATH names it.
+		case $lib in
+		/lib/* | /lib64/* | /usr/lib/*) dest=$lib ;;
+		# Found through RUNPATH (libgpiod 2.x from its build-local
+		# prefix, which may sit under /tmp, a tmpfs in the VM): into
+		# the loader's default directory instead.
+		*) dest=/lib/x86_64-linux-gnu/$(basename "$lib") ;;
+		esac
+		mkdir -p "$root$(dirname "$dest")"
+		cp -L "$lib" "$root$dest"
 	done
 # Debian's loader is /lib64/ld-linux-x86-64.so.2 -> /lib/x86_64-linux-gnu/.
 if [ ! -e "$root/lib64/ld-linux-x86-64.so.2" ]; then
