@@ -8,11 +8,13 @@
 #
 # Prints the prefix (DIR, made absolute). The packages are fetched with
 # `apt-get download` and unpacked with `dpkg -x`; nothing is installed. The
-# backports suite is added to apt's sources if missing (as root): backports
-# are only ever installed when asked for by name, so this is harmless.
+# backports suite is added to apt's sources if missing (as root, by
+# `install-deps.sh gpiod2`): backports are only ever installed when asked
+# for by name, so this is harmless.
 # Reuses DIR when it already holds the wanted version.
 set -euo pipefail
 
+here=$(cd "$(dirname "$0")" && pwd)
 dir=${1:?usage: gpiod2-prefix.sh DIR}
 suite=bookworm-backports
 pkgs=(libgpiod-dev libgpiod3)
@@ -32,20 +34,11 @@ candidate() {
 			/^        / && $0 ~ s { print v; exit }'
 }
 
+# apt does not know the suite yet: install-deps.sh adds it and fetches its
+# lists (deploy/test.sh has already done so with `install-deps.sh all`, in
+# its one apt-get update). Its messages go to stderr: stdout is the prefix.
 if [ -z "$(candidate libgpiod3)" ]; then
-	if [ "$(id -u)" -ne 0 ]; then
-		echo "gpiod2-prefix: apt does not know $suite; run as root once to add it" >&2
-		exit 77
-	fi
-	echo "gpiod2-prefix: adding $suite to apt's sources" >&2
-	cat >/etc/apt/sources.list.d/$suite.sources <<SOURCES
-Types: deb
-URIs: http://deb.debian.org/debian
-Suites: $suite
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-SOURCES
-	apt-get update -qq >&2
+	"$here/install-deps.sh" gpiod2 >&2
 fi
 version=$(candidate libgpiod3)
 if [ -z "$version" ]; then

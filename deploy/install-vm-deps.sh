@@ -7,24 +7,9 @@
 # /boot, initramfs or boot loader hook runs here.
 #
 #   deploy/install-vm-deps.sh
+#
+# The package list is install-deps.sh's profile vm: one installer owns apt,
+# so a run that asks for several profiles updates apt's lists once.
 set -euo pipefail
 
-pkgs=(qemu-system-x86 busybox-static cpio xz-utils kmod build-essential
-	linux-headers-amd64 linux-source-6.1)
-
-missing=()
-for pkg in "${pkgs[@]}"; do
-	if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null |
-		grep -q "install ok installed"; then
-		missing+=("$pkg")
-	fi
-done
-[ ${#missing[@]} -eq 0 ] && exit 0
-if [ "$(id -u)" -ne 0 ]; then
-	echo "install-vm-deps: run as root to install: ${missing[*]}" >&2
-	exit 77
-fi
-echo "install-vm-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+exec "$(dirname "$0")/install-deps.sh" vm
