@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,10 +41,15 @@
 #define GS_MAX_HELD_EDGES         65536
 #define GS_CLOCK_POLL_UNSYNCED_MS 2000
 #define GS_CLOCK_POLL_SYNCED_MS   60000
+/* Retention runs in bounded batches (about 10 ms each on a Pi's SD card,
+ * docs/storage.md) a little apart, so the loop never stalls on it. */
+#define GS_PRUNE_FIRST_MS  60000
+#define GS_PRUNE_PERIOD_MS (10 * 60000)
+#define GS_PRUNE_GAP_MS    50
 
 struct gateway {
 	const struct gs_gateway_opts *opts;
-	struct gs_config cfg;
+	struct gs_config *cfg; /* replaced whole by a reload */
 	struct gs_loop *loop;
 	struct gs_store *store;
 	struct gs_decode *decode;
@@ -60,6 +66,7 @@ struct gateway {
 	int drain_fd;    /* simulate/replay: waiting for the last ack */
 	int watchdog_fd; /* systemd watchdog pings */
 	int clock_poll_fd;
+	int prune_fd; /* run: retention */
 	int backend_fds[GS_MAX_BACKEND_FDS];
 	size_t n_backend_fds;
 
@@ -112,7 +119,7 @@ static int64_t gw_mono_of(const struct gateway *gw, int64_t t_ms)
 static void gw_sink_event(void *ctx, const struct gs_event *ev)
 {
 	struct gateway *gw = ctx;
-	const struct gs_sensor_cfg *s = &gw->cfg.sensors[ev->sensor];
+	const struct gs_sensor_cfg *s = &gw->cfg->sensors[ev->sensor];
 	int rc;
 
 	gw->n_events++;
@@ -155,7 +162,7 @@ static void gw_sink_publish(void *ctx, enum gs_msg_kind kind, int64_t t_ms,
 		gw->n_metrics++;
 	else
 		gw->n_alerts++;
-	if (gs_msg_topic(&gw->cfg, kind, topic, sizeof(topic))) {
+	if (gs_msg_topic(gw->cfg, kind, topic, sizeof(topic))) {
 		gs_log(GS_LOG_ERR, "topic too long for %s",
 		       gs_msg_kind_suffix(kind));
 		goto out;
@@ -195,22 +202,27 @@ static void gw_on_decoded(void *ctx, const struct gs_event *ev)
 
 /* ---- time ---------------------------------------------------------------- */
 
-/* The run-mode horizon: edges are read from the kernel a little after they
- * happened (a busy loop, a slow SD card commit), so wall-clock driven work
- * (window closes, faults, trailing-window departures) trails the clock by
- * the grace period; edges themselves are processed at once. */
-static int64_t gw_live_horizon(const struct gateway *gw)
+/* Run mode: the wall clock, in event time. */
+static int64_t gw_now(const struct gateway *gw)
 {
-	return gs_clock_now_ms(gw->clock) - gw->cfg.grace_ms;
+	return gs_clock_now_ms(gw->clock);
 }
 
-/* The engine may go as far as the decode stage has settled. */
+/*
+ * The engine may go as far as the decode stage has settled. In run mode it
+ * trails the clock by the grace period, so a window closes only once edges
+ * read a little late (a slow SD card commit held the loop) are in; events
+ * themselves move the engine at once, so their alerts do not wait.
+ */
 static void gw_settle(struct gateway *gw)
 {
 	int64_t settled = gs_decode_settled(gw->decode);
 
-	if (settled != INT64_MIN)
-		gs_engine_advance(gw->engine, settled);
+	if (settled == INT64_MIN)
+		return;
+	if (gw->live && settled > gw_now(gw) - gw->cfg->grace_ms)
+		settled = gw_now(gw) - gw->cfg->grace_ms;
+	gs_engine_advance(gw->engine, settled);
 }
 
 static void gw_advance(struct gateway *gw, int64_t now_ms)
@@ -227,15 +239,17 @@ static void gw_arm_tick(struct gateway *gw)
 	int64_t next = gs_decode_next_deadline(gw->decode);
 	int64_t eng = gs_engine_next_deadline(gw->engine);
 
-	if (eng < next)
-		next = eng;
+	if (eng != GS_TIME_NONE && eng + gw->cfg->grace_ms < next)
+		next = eng + gw->cfg->grace_ms;
 	if (next == GS_TIME_NONE || gw->holding) {
 		gs_timerfd_disarm(gw->tick_fd);
 		return;
 	}
 	/* +1: deadlines that must be passed fire once time is beyond them. */
-	gs_timerfd_arm_ms(gw->tick_fd, next + 1 - gw_live_horizon(gw));
+	gs_timerfd_arm_ms(gw->tick_fd, next + 1 - gw_now(gw));
 }
+
+static void gw_on_backend(void *ctx, int fd, uint32_t events);
 
 static void gw_on_tick(void *ctx, int fd, uint32_t events)
 {
@@ -243,7 +257,12 @@ static void gw_on_tick(void *ctx, int fd, uint32_t events)
 
 	(void)events;
 	gs_timerfd_drain(fd);
-	gw_advance(gw, gw_live_horizon(gw));
+	/* Edges the kernel stamped before now are taken first (the backend
+	 * reads without blocking), so the decode stage, which goes right up
+	 * to the clock, never runs past an edge still in the kernel's queue. */
+	for (size_t i = 0; i < gw->n_backend_fds; i++)
+		gw_on_backend(gw, gw->backend_fds[i], 0);
+	gw_advance(gw, gw_now(gw));
 	gw_arm_tick(gw);
 }
 
@@ -302,7 +321,7 @@ static void gw_release_held(struct gateway *gw, bool synced)
 	free(gw->held);
 	gw->held = NULL;
 	gw->n_held = gw->cap_held = 0;
-	gw_advance(gw, gw_live_horizon(gw));
+	gw_advance(gw, gw_now(gw));
 	gw_arm_tick(gw);
 }
 
@@ -330,11 +349,19 @@ static void gw_hold(struct gateway *gw, const struct gs_edge *edges, size_t n)
 }
 
 /*
- * A step of the clock while running: event time cannot run backwards, and a
- * jump forwards (fake-hwclock's saved time to today) must not invent days of
- * empty windows. The pipeline ends its time line at the last edge, as a
- * replay ends, and starts a new one at the new time. Stored data and
- * sequence numbers are untouched: seq comes from the store.
+ * A step of the clock while running. Stored data and sequence numbers are
+ * untouched whatever the step: seq comes from the store.
+ *
+ * Backwards: event time must not run back, and a new time line would open
+ * windows already published. The decode stage stamps edges older than the
+ * last one with the last one's time and the engine ignores advances into
+ * its past, so the time line waits for the clock to catch up; the log line
+ * says why the open window runs long.
+ *
+ * Forwards by a window or more (fake-hwclock's saved time to today): the
+ * pipeline ends its time line at the last edge, as a replay ends, and
+ * starts a new one at the new time instead of inventing days of empty
+ * windows.
  */
 static void gw_on_step(struct gateway *gw)
 {
@@ -342,16 +369,18 @@ static void gw_on_step(struct gateway *gw)
 	int rc;
 
 	gs_log(GS_LOG_WARNING,
-	       "the system clock was stepped by %+" PRId64 " ms", step_ms);
-	if (gw->holding ||
-	    (step_ms > -gw->cfg.grace_ms && step_ms < gw->cfg.window_ms))
+	       "the system clock was stepped by %+" PRId64 " ms%s", step_ms,
+	       step_ms < 0 ? "; event time stays at the last event until the "
+	                     "clock passes it"
+	                   : "");
+	if (gw->holding || step_ms < gw->cfg->window_ms)
 		return;
 	gs_decode_finish(gw->decode, gw->last_edge_ms);
 	gs_engine_finish(gw->engine, gw->last_edge_ms);
 	gs_decode_free(gw->decode);
 	gs_engine_free(gw->engine);
-	gw->engine = gs_engine_new(&gw->cfg, &gw_engine_sink, gw);
-	gw->decode = gs_decode_new(&gw->cfg, gw_on_decoded, gw);
+	gw->engine = gs_engine_new(gw->cfg, &gw_engine_sink, gw);
+	gw->decode = gs_decode_new(gw->cfg, gw_on_decoded, gw);
 	rc = (gw->engine && gw->decode) ? GS_OK : GS_ENOMEM;
 	if (rc) {
 		gs_log(GS_LOG_ERR,
@@ -364,7 +393,7 @@ static void gw_on_step(struct gateway *gw)
 	}
 	gs_engine_set_clock_synced(gw->engine, gs_clock_synced(gw->clock));
 	gw_commit(gw);
-	gw_advance(gw, gw_live_horizon(gw));
+	gw_advance(gw, gw_now(gw));
 	gw_arm_tick(gw);
 }
 
@@ -404,7 +433,7 @@ static void gw_on_clock_poll(void *ctx, int fd, uint32_t events)
 	gw_clock_changed(gw, gs_clock_poll(gw->clock));
 	held_ms =
 	    (gs_clock_mono_ns(gw->clock) - gw->hold_start_mono_ns) / 1000000;
-	if (gw->holding && held_ms >= gw->cfg.unsynced_hold_ms) {
+	if (gw->holding && held_ms >= gw->cfg->unsynced_hold_ms) {
 		gs_log(
 		    GS_LOG_WARNING,
 		    "the system clock is still not synchronised after %" PRId64
@@ -412,6 +441,32 @@ static void gw_on_clock_poll(void *ctx, int fd, uint32_t events)
 		    held_ms / 1000);
 		gw_release_held(gw, false);
 	}
+}
+
+/*
+ * Retention: delivered history older than [storage] retention goes. Only on
+ * a synchronised clock, which cannot be years off: a clock set far ahead
+ * must not look like ninety days passing.
+ */
+static void gw_on_prune(void *ctx, int fd, uint32_t events)
+{
+	struct gateway *gw = ctx;
+	bool more = false;
+	int rc;
+
+	(void)events;
+	gs_timerfd_drain(fd);
+	if (gw->clock && gs_clock_synced(gw->clock) && !gw->holding) {
+		rc = gs_store_prune_step(
+		    gw->store, gw_now(gw) - gw->cfg->retention_ms, 0, &more);
+		if (rc)
+			gs_complain(&gw->store_complaint, GS_LOG_ERR,
+			            "store: retention failed: %s",
+			            gs_strerror(rc));
+		gw_commit(gw);
+		more = more && rc == GS_OK;
+	}
+	gs_timerfd_arm_ms(fd, more ? GS_PRUNE_GAP_MS : GS_PRUNE_PERIOD_MS);
 }
 
 static int gw_open_clock(struct gateway *gw)
@@ -426,20 +481,25 @@ static int gw_open_clock(struct gateway *gw)
 	gw->clock_poll_fd = gs_timerfd_new();
 	if (gw->clock_poll_fd < 0)
 		return GS_ESYS;
+	gw->prune_fd = gs_timerfd_new();
+	if (gw->prune_fd < 0)
+		return GS_ESYS;
 	rc = gs_loop_add(gw->loop, gs_clock_fd(gw->clock), gw_on_clock, gw);
 	rc =
 	    rc ? rc
 	       : gs_loop_add(gw->loop, gw->clock_poll_fd, gw_on_clock_poll, gw);
+	rc = rc ? rc : gs_loop_add(gw->loop, gw->prune_fd, gw_on_prune, gw);
+	rc = rc ? rc : gs_timerfd_arm_ms(gw->prune_fd, GS_PRUNE_FIRST_MS);
 	if (rc)
 		return rc;
-	gw->holding = !gs_clock_synced(gw->clock) &&
-		      gw->cfg.unsynced_hold_ms > 0;
+	gw->holding =
+	    !gs_clock_synced(gw->clock) && gw->cfg->unsynced_hold_ms > 0;
 	gw->hold_start_mono_ns = gs_clock_mono_ns(gw->clock);
 	if (gw->holding)
 		gs_log(GS_LOG_NOTICE,
 		       "the system clock is not synchronised yet: holding "
 		       "events until it is (at most %" PRId64 " s)",
-		       gw->cfg.unsynced_hold_ms / 1000);
+		       gw->cfg->unsynced_hold_ms / 1000);
 	return gs_timerfd_arm_periodic_ms(
 	    gw->clock_poll_fd,
 	    gw->holding ? GS_CLOCK_POLL_UNSYNCED_MS : GS_CLOCK_POLL_SYNCED_MS);
@@ -470,7 +530,7 @@ static void gw_on_backend(void *ctx, int fd, uint32_t events)
 			gw_hold(gw, edges, n);
 		else
 			gw_feed(gw, edges, n);
-		gw_advance(gw, gw_live_horizon(gw));
+		gw_advance(gw, gw_now(gw));
 		gw_arm_tick(gw);
 		return;
 	}
@@ -600,14 +660,14 @@ static void gw_fill_status(void *ctx, cJSON *status)
 	sensors = cJSON_AddArrayToObject(status, "sensors");
 	if (!sensors)
 		return;
-	for (unsigned i = 0; i < gw->cfg.n_sensors; i++) {
+	for (unsigned i = 0; i < gw->cfg->n_sensors; i++) {
 		cJSON *s = cJSON_CreateObject();
 
 		if (!s)
 			return;
-		cJSON_AddStringToObject(s, "name", gw->cfg.sensors[i].name);
+		cJSON_AddStringToObject(s, "name", gw->cfg->sensors[i].name);
 		cJSON_AddStringToObject(
-		    s, "type", gs_sensor_type_name(gw->cfg.sensors[i].type));
+		    s, "type", gs_sensor_type_name(gw->cfg->sensors[i].type));
 		cJSON_AddBoolToObject(s, "faulted",
 		                      gs_decode_sensor_faulted(gw->decode, i));
 		cJSON_AddItemToArray(sensors, s);
@@ -642,17 +702,17 @@ static int gw_open_backend(struct gateway *gw)
 
 	switch (o->mode) {
 	case GS_MODE_SIMULATE:
-		rc = gs_sim_backend_new(&gw->cfg, &o->sim, &gw->backend);
+		rc = gs_sim_backend_new(gw->cfg, &o->sim, &gw->backend);
 		break;
 	case GS_MODE_REPLAY:
-		rc = gs_scenario_backend_new(&gw->cfg, o->scenario_path,
+		rc = gs_scenario_backend_new(gw->cfg, o->scenario_path,
 		                             &gw->backend);
 		break;
 	default:
 		diag = calloc(1, sizeof(*diag));
 		if (!diag)
 			return GS_ENOMEM;
-		rc = gs_gpio_backend_new(&gw->cfg, "gapsense", diag,
+		rc = gs_gpio_backend_new(gw->cfg, "gapsense", diag,
 		                         &gw->backend);
 		for (unsigned i = 0; i < diag->count && i < GS_DIAG_MAX; i++)
 			gs_log(GS_LOG_ERR, "%s", diag->msg[i]);
@@ -687,20 +747,20 @@ static int gw_open_pipeline(struct gateway *gw)
 {
 	int rc;
 
-	gw->engine = gs_engine_new(&gw->cfg, &gw_engine_sink, gw);
+	gw->engine = gs_engine_new(gw->cfg, &gw_engine_sink, gw);
 	if (!gw->engine)
 		return GS_ECONFIG;
 	if (gw->clock)
 		gs_engine_set_clock_synced(gw->engine,
-					   gs_clock_synced(gw->clock));
-	gw->decode = gs_decode_new(&gw->cfg, gw_on_decoded, gw);
+		                           gs_clock_synced(gw->clock));
+	gw->decode = gs_decode_new(gw->cfg, gw_on_decoded, gw);
 	if (!gw->decode)
 		return GS_ENOMEM;
 	rc = gw_open_backend(gw);
 	if (rc)
 		return rc;
 	if (!gw->opts->print) {
-		rc = gs_sync_new(&gw->cfg, gw->store, gw->loop, &gw_sync_hooks,
+		rc = gs_sync_new(gw->cfg, gw->store, gw->loop, &gw_sync_hooks,
 		                 gw, &gw->sync);
 		if (rc)
 			return rc;
@@ -725,51 +785,153 @@ static void gw_close_pipeline(struct gateway *gw)
 	gw->engine = NULL;
 }
 
+/* What the MQTT client was made from: the gateway's identity (its topics)
+ * and the [mqtt] section, which config.h keeps from broker to n_sensors.
+ * gs_config_defaults() zeroes each struct first, so padding compares equal
+ * too. */
+static bool gw_sync_cfg_same(const struct gs_config *a,
+                             const struct gs_config *b)
+{
+	size_t from = offsetof(struct gs_config, broker);
+	size_t to = offsetof(struct gs_config, n_sensors);
+
+	return strcmp(a->gateway_id, b->gateway_id) == 0 &&
+	       strcmp(a->site, b->site) == 0 &&
+	       memcmp((const char *)a + from, (const char *)b + from,
+	              to - from) == 0;
+}
+
 /*
- * SIGHUP: a new configuration replaces the old only if it validates. The
- * store stays open and committed events stay where they are; the pipeline
- * is rebuilt, so the window open at the reload restarts its counts (its
- * events are in the store). The old configuration stays in force on error.
+ * SIGHUP: a new configuration replaces the old only if all of it works.
+ * Everything that can fail is built first (the engine and decode stage, a
+ * new MQTT client when [mqtt] or the gateway's identity changed, which
+ * checks its TLS and password files), then the sensor lines are handed
+ * over: the old request must go before the new one can take the lines, so
+ * on failure the old one is requested again. Only then is the old pipeline
+ * let go, its running state carried into the new engine (the open window's
+ * counts, occupancy, waiting queue entries, alert arming, faults): a
+ * reload loses no count. An unchanged MQTT client keeps its connection.
+ *
+ * Not carried: a beam sequence in progress (the new decode stage starts
+ * from the lines' levels at the reload) and, for a line still held past
+ * its fault limit, the fault watch (it is raised again after the limit).
  */
 static int gw_reload(struct gateway *gw)
 {
-	struct gs_config *next = malloc(sizeof(*next));
+	struct gs_config *old = gw->cfg, *next;
+	struct gs_engine *eng = NULL;
+	struct gs_decode *dec = NULL;
+	struct gs_sync *sync = NULL;
+	int64_t now;
 	int rc;
 
-	if (!next)
-		return GS_ENOMEM;
 	sd_notify(0, "RELOADING=1");
 	gs_log(GS_LOG_NOTICE, "reloading %s", gw->opts->config_path);
+	next = calloc(1, sizeof(*next));
+	if (!next) {
+		rc = GS_ENOMEM;
+		goto err_reject;
+	}
 	rc = gw_load_config(gw->opts->config_path, next);
+	if (rc)
+		goto err_reject;
+	if (!gw->opts->db_path && strcmp(next->database, old->database) != 0)
+		gs_log(GS_LOG_WARNING,
+		       "reload: [storage] database changes on the next "
+		       "start; %s stays open",
+		       gw->db_path);
+	snprintf(next->database, sizeof(next->database), "%s", gw->db_path);
+
+	eng = gs_engine_new(next, &gw_engine_sink, gw);
+	dec = gs_decode_new(next, gw_on_decoded, gw);
+	if (!eng || !dec) {
+		rc = eng ? GS_ENOMEM : GS_ECONFIG;
+		goto err_reject;
+	}
+	if (!gw->opts->print && !gw_sync_cfg_same(old, next)) {
+		rc = gs_sync_new(next, gw->store, gw->loop, &gw_sync_hooks, gw,
+		                 &sync);
+		if (rc)
+			goto err_reject;
+	}
+
+	/* Edges already in the kernel's queue count under the old setup. */
+	for (size_t i = 0; i < gw->n_backend_fds; i++)
+		gw_on_backend(gw, gw->backend_fds[i], 0);
+	gw_close_backend(gw);
+	gw->cfg = next;
+	rc = gw_open_backend(gw);
 	if (rc) {
+		gw_close_backend(gw);
+		gw->cfg = old;
+		if (gw_open_backend(gw) != GS_OK) {
+			gs_log(GS_LOG_ERR, "reload: cannot request the old "
+			                   "sensor lines again; stopping");
+			gw->status = EX_IOERR;
+			gs_loop_stop(gw->loop);
+		}
+		goto err_reject;
+	}
+
+	/* The old pipeline ends at the reload instant, nothing due later
+	 * raised; with a new window length its open window is published. */
+	now = gw_now(gw);
+	gs_decode_finish(gw->decode, now);
+	gw_settle(gw);
+	if (old->window_ms != next->window_ms)
+		gs_engine_finish(gw->engine, now);
+	rc = gs_engine_carry(eng, gw->engine);
+	if (rc) {
+		/* No edge may reach the old pipeline under the new sensors. */
+		gw_close_backend(gw);
 		gs_log(GS_LOG_ERR,
-		       "reload rejected: %s is invalid; the "
-		       "running configuration stays in force",
-		       gw->opts->config_path);
-		free(next);
-		sd_notify(0, "READY=1");
-		return rc;
-	}
-	gw_commit(gw);
-	gw_close_pipeline(gw);
-	if (gw->opts->db_path)
-		snprintf(next->database, sizeof(next->database), "%s",
-		         gw->db_path);
-	gw->cfg = *next;
-	free(next);
-	rc = gw_open_pipeline(gw);
-	if (rc) {
-		gs_log(GS_LOG_ERR, "reload failed: %s; stopping",
+		       "reload: cannot carry the running state: "
+		       "%s; stopping",
 		       gs_strerror(rc));
-		gw->status = EX_CONFIG;
+		gw->status = EX_OSERR;
 		gs_loop_stop(gw->loop);
+		gw->cfg = old;
+		gs_sync_free(sync);
+		gs_decode_free(dec);
+		gs_engine_free(eng);
+		free(next);
 		return rc;
 	}
-	gw_advance(gw, gw_live_horizon(gw));
+	gs_decode_free(gw->decode);
+	gs_engine_free(gw->engine);
+	gw->decode = dec;
+	gw->engine = eng;
+	if (sync) {
+		gs_sync_stop(gw->sync, GS_STOP_TIMEOUT_MS);
+		gs_sync_free(gw->sync);
+		gw->sync = sync;
+		if (gs_sync_start(gw->sync) != GS_OK)
+			gs_log(GS_LOG_ERR, "reload: the MQTT client does not "
+			                   "start");
+	}
+	free(old);
+	gw->commit_events = gw->cfg->commit_events;
+	gs_timerfd_arm_periodic_ms(gw->commit_fd, gw->cfg->commit_interval_ms);
+	gw_commit(gw);
+	gw_advance(gw, gw_now(gw));
 	gw_arm_tick(gw);
-	gs_log(GS_LOG_NOTICE, "configuration reloaded");
+	gs_sync_status_changed(gw->sync);
+	gs_log(GS_LOG_NOTICE, "configuration reloaded%s",
+	       sync ? " (new MQTT client)" : "");
 	sd_notify(0, "READY=1");
 	return GS_OK;
+
+err_reject:
+	gs_sync_free(sync);
+	gs_decode_free(dec);
+	gs_engine_free(eng);
+	free(next);
+	gs_log(GS_LOG_ERR,
+	       "reload rejected (%s): the running configuration stays in "
+	       "force",
+	       gs_strerror(rc));
+	sd_notify(0, "READY=1");
+	return rc;
 }
 
 static int gw_open_signals(struct gateway *gw)
@@ -810,7 +972,7 @@ static int gw_open_timers(struct gateway *gw)
 	rc = rc ? rc : gs_loop_add(gw->loop, gw->drain_fd, gw_on_drain, gw);
 	rc = rc ? rc
 	        : gs_timerfd_arm_periodic_ms(gw->commit_fd,
-	                                     gw->cfg.commit_interval_ms);
+	                                     gw->cfg->commit_interval_ms);
 	if (rc)
 		return rc;
 	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0) {
@@ -857,23 +1019,19 @@ static int gw_choose_db(struct gateway *gw)
 		             gw->tmp_dir);
 	} else {
 		n = snprintf(gw->db_path, sizeof(gw->db_path), "%s",
-		             gw->cfg.database);
+		             gw->cfg->database);
 	}
 	return (n < 0 || (size_t)n >= sizeof(gw->db_path)) ? GS_EINVAL : GS_OK;
 }
 
 static void gw_remove_tmp_db(struct gateway *gw)
 {
-	static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
-	char path[GS_PATH_MAX + 16];
-
 	if (!gw->tmp_dir)
 		return;
-	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-		snprintf(path, sizeof(path), "%s%s", gw->db_path, suffixes[i]);
-		unlink(path);
-	}
-	rmdir(gw->tmp_dir);
+	gs_store_remove(gw->db_path);
+	if (rmdir(gw->tmp_dir) != 0)
+		gs_log(GS_LOG_WARNING, "cannot remove %s: %s", gw->tmp_dir,
+		       strerror(errno));
 	free(gw->tmp_dir);
 	gw->tmp_dir = NULL;
 }
@@ -920,15 +1078,20 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 		return EX_OSERR;
 	gw->opts = opts;
 	gw->sig_fd = gw->commit_fd = gw->tick_fd = gw->drain_fd = -1;
-	gw->watchdog_fd = gw->clock_poll_fd = -1;
+	gw->watchdog_fd = gw->clock_poll_fd = gw->prune_fd = -1;
 	gw->live = opts->mode == GS_MODE_RUN;
 	gw->print_out = opts->print ? stdout : NULL;
 
-	rc = gw_load_config(opts->config_path, &gw->cfg);
+	gw->cfg = calloc(1, sizeof(*gw->cfg));
+	if (!gw->cfg) {
+		free(gw);
+		return EX_OSERR;
+	}
+	rc = gw_load_config(opts->config_path, gw->cfg);
 	if (rc)
 		goto err_free;
 	gw->commit_events =
-	    gw->live ? gw->cfg.commit_events : GS_FAST_COMMIT_EVENTS;
+	    gw->live ? gw->cfg->commit_events : GS_FAST_COMMIT_EVENTS;
 	rc = gw_choose_db(gw);
 	if (rc)
 		goto err_free;
@@ -953,7 +1116,7 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 	}
 	if (opts->record_path) {
 		gw->recorder =
-		    gs_scenario_writer_open(&gw->cfg, opts->record_path);
+		    gs_scenario_writer_open(gw->cfg, opts->record_path);
 		if (!gw->recorder) {
 			rc = GS_EIO;
 			goto err_store;
@@ -964,15 +1127,16 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 		goto err_pipeline;
 
 	if (gw->live) {
-		gw_advance(gw, gw_live_horizon(gw));
+		gw_advance(gw, gw_now(gw));
 		gw_arm_tick(gw);
 	}
-	gs_log(
-	    GS_LOG_INFO, "%s: gateway %s at site %s, %u sensors, database %s",
-	    opts->mode == GS_MODE_RUN        ? "running"
-	    : opts->mode == GS_MODE_SIMULATE ? "simulating"
-	                                     : "replaying",
-	    gw->cfg.gateway_id, gw->cfg.site, gw->cfg.n_sensors, gw->db_path);
+	gs_log(GS_LOG_INFO,
+	       "%s: gateway %s at site %s, %u sensors, database %s",
+	       opts->mode == GS_MODE_RUN        ? "running"
+	       : opts->mode == GS_MODE_SIMULATE ? "simulating"
+	                                        : "replaying",
+	       gw->cfg->gateway_id, gw->cfg->site, gw->cfg->n_sensors,
+	       gw->db_path);
 	sd_notify(0, "READY=1");
 	rc = gs_loop_run(gw->loop);
 	if (rc && !gw->status)
@@ -989,12 +1153,14 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 	gw_close_fd(&gw->drain_fd);
 	gw_close_fd(&gw->watchdog_fd);
 	gw_close_fd(&gw->clock_poll_fd);
+	gw_close_fd(&gw->prune_fd);
 	gs_clock_free(gw->clock);
 	free(gw->held);
 	gs_store_close(gw->store);
 	gw_close_fd(&gw->sig_fd);
 	gs_loop_free(gw->loop);
 	gw_remove_tmp_db(gw);
+	free(gw->cfg);
 	free(gw);
 	return status;
 
@@ -1007,6 +1173,7 @@ err_store:
 	gw_close_fd(&gw->drain_fd);
 	gw_close_fd(&gw->watchdog_fd);
 	gw_close_fd(&gw->clock_poll_fd);
+	gw_close_fd(&gw->prune_fd);
 	gs_clock_free(gw->clock);
 	gs_store_close(gw->store);
 err_loop:
@@ -1014,6 +1181,7 @@ err_loop:
 	gs_loop_free(gw->loop);
 err_free:
 	gw_remove_tmp_db(gw);
+	free(gw->cfg);
 	free(gw);
 	return gw_status_for(rc);
 }

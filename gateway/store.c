@@ -703,6 +703,27 @@ void gs_store_close(struct gs_store *st)
 	free(st);
 }
 
+int gs_store_remove(const char *path)
+{
+	static const char *const suffixes[] = {"", "-wal", "-shm", "-journal",
+	                                       "-reserve"};
+	char name[PATH_MAX];
+	int rc = GS_OK;
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		int n = snprintf(name, sizeof(name), "%s%s", path, suffixes[i]);
+
+		if (n < 0 || (size_t)n >= sizeof(name))
+			return GS_EINVAL;
+		if (unlink(name) != 0 && errno != ENOENT) {
+			gs_log(GS_LOG_WARNING, "store: cannot remove %s: %s",
+			       name, strerror(errno));
+			rc = GS_EIO;
+		}
+	}
+	return rc;
+}
+
 int gs_store_meta_get(struct gs_store *st, const char *key, char *buf,
                       size_t len)
 {

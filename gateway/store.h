@@ -41,9 +41,15 @@ struct gs_store_opts {
  * space given up at the first SQLITE_FULL (docs/storage.md).
  */
 int gs_store_open(const char *path, const struct gs_store_opts *opts,
-		  struct gs_store **out);
+                  struct gs_store **out);
 /* NULL-safe; commits the open transaction first. */
 void gs_store_close(struct gs_store *st);
+/*
+ * Deletes a closed store's files: the database and every file kept beside
+ * it (-wal, -shm, -journal, -reserve). For throw-away databases (replay);
+ * files that are not there are fine. Returns 0 or GS_EIO (logged).
+ */
+int gs_store_remove(const char *path);
 
 /* Commits the open transaction, if any. On error it is rolled back, the
  * error logged and returned (GS_EFULL for a full disk); the store stays
@@ -58,7 +64,7 @@ int gs_store_set_boot(struct gs_store *st, const char *boot_id);
 
 /* Appends an event (sensor by name: indexes change with the config). */
 int gs_store_add_event(struct gs_store *st, const struct gs_event *ev,
-		       const char *sensor_name, int64_t mono_ns);
+                       const char *sensor_name, int64_t mono_ns);
 
 /*
  * Takes the next seq (persistent, strictly increasing, never reused),
@@ -69,8 +75,8 @@ int gs_store_add_event(struct gs_store *st, const struct gs_event *ev,
  * GS_E*; *seq_out may be NULL.
  */
 int gs_store_enqueue(struct gs_store *st, enum gs_msg_kind kind,
-		     const char *topic, int64_t t_ms, int64_t window_start_ms,
-		     cJSON *payload, uint64_t *seq_out);
+                     const char *topic, int64_t t_ms, int64_t window_start_ms,
+                     cJSON *payload, uint64_t *seq_out);
 
 /* The last seq handed out (0 if none). */
 uint64_t gs_store_last_seq(const struct gs_store *st);
@@ -79,8 +85,8 @@ struct gs_outbox_msg {
 	uint64_t seq;
 	enum gs_msg_kind kind;
 	int64_t created_ms; /* t_ms given to enqueue */
-	char *topic;	    /* owned; freed by gs_outbox_msg_clear() */
-	char *payload;	    /* owned, NUL-terminated JSON */
+	char *topic;        /* owned; freed by gs_outbox_msg_clear() */
+	char *payload;      /* owned, NUL-terminated JSON */
 	size_t payload_len;
 };
 
@@ -91,7 +97,7 @@ void gs_outbox_msg_clear(struct gs_outbox_msg *msg);
  * the given kind (or any kind if kind < 0). Returns 0 or GS_E*.
  */
 int gs_store_outbox_fetch(struct gs_store *st, uint64_t after_seq, int kind,
-			  struct gs_outbox_msg *out, size_t max, size_t *n);
+                          struct gs_outbox_msg *out, size_t max, size_t *n);
 
 /* The broker acknowledged seq: the row leaves the outbox. */
 int gs_store_outbox_ack(struct gs_store *st, uint64_t seq);
@@ -112,8 +118,8 @@ int gs_store_outbox_stats(struct gs_store *st, struct gs_outbox_stats *out);
  * and returns it in *dropped (this call's drops). Returns 0 or GS_E*.
  */
 int gs_store_outbox_enforce(struct gs_store *st, int64_t max_bytes,
-			    int64_t max_age_ms, int64_t now_ms,
-			    uint64_t *dropped);
+                            int64_t max_age_ms, int64_t now_ms,
+                            uint64_t *dropped);
 
 /*
  * Calls fn for each stored metrics message whose window starts in
@@ -121,11 +127,11 @@ int gs_store_outbox_enforce(struct gs_store *st, int64_t max_bytes,
  * payload is valid during the call only; fn must not call the store.
  */
 typedef void (*gs_store_window_fn)(void *ctx, uint64_t seq,
-				   int64_t window_start_ms,
-				   const char *payload);
-int gs_store_windows_range(struct gs_store *st, int64_t from_ms,
-			   int64_t to_ms, size_t max, gs_store_window_fn fn,
-			   void *ctx, size_t *n);
+                                   int64_t window_start_ms,
+                                   const char *payload);
+int gs_store_windows_range(struct gs_store *st, int64_t from_ms, int64_t to_ms,
+                           size_t max, gs_store_window_fn fn, void *ctx,
+                           size_t *n);
 
 /*
  * Deletes events and windows older than before_ms, in batches of a few
@@ -139,13 +145,12 @@ int gs_store_prune(struct gs_store *st, int64_t before_ms);
  * For a loop that must never stall: call it again from a timer while *more.
  */
 int gs_store_prune_step(struct gs_store *st, int64_t before_ms,
-			unsigned max_rows, bool *more);
+                        unsigned max_rows, bool *more);
 
 /* Key/value metadata. get returns GS_ENOENT if absent. */
 int gs_store_meta_get(struct gs_store *st, const char *key, char *buf,
-		      size_t len);
-int gs_store_meta_set(struct gs_store *st, const char *key,
-		      const char *value);
+                      size_t len);
+int gs_store_meta_set(struct gs_store *st, const char *key, const char *value);
 
 /* The current schema version (PRAGMA user_version after migration). */
 int gs_store_schema_version(void);

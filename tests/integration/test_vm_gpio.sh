@@ -82,6 +82,9 @@ expect errors "^as pi in group gpio exit: 0$"
 expect run "sensor 'entrance': line DOOR_A \(gpiochip[0-9]+ offset 0\) is busy: the gapsense service is running and holds the lines: stop it with .systemctl stop gapsense. first"
 expect run "^busy exit: 75$"
 expect run "^run exit: 0$"
+expect run "configuration reloaded$"
+expect run "sensor 'entrance': line 'DOOR_X' not found"
+expect run "reload rejected" 2
 expect run '^\{"topic": "[^"]*/alerts", .*"type":"sensor_fault","sensor":"smiley-exit","details":\{"line":"BTN1"'
 expect run '^\{"topic": "[^"]*/alerts", .*"type":"sensor_recovered","sensor":"smiley-exit"'
 window=$(section run | grep -E '^\{"topic": "[^"]*/metrics"' | head -n1)

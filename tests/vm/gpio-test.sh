@@ -116,6 +116,23 @@ gapsense wiring -c /tmp/shop.conf --duration 1s 2>&1
 echo "busy exit: $?"
 person_in; sleep 0.3
 person_in; sleep 0.3
+# SIGHUP mid-window: a changed config is taken and the counts so far are
+# carried (the window shows both people in); one whose line does not exist
+# and one that does not parse are rejected, and the old config stays in
+# force with its lines requested again (the presses below still count).
+cp /tmp/shop.conf /tmp/shop.conf.orig
+sed 's/^commit_interval = 100ms/commit_interval = 200ms/' /tmp/shop.conf.orig >/tmp/shop.conf
+kill -HUP $rpid
+wait_for /tmp/run.err "configuration reloaded"
+sed 's/^lines = DOOR_A, DOOR_B/lines = DOOR_A, DOOR_X/' /tmp/shop.conf.orig >/tmp/shop.conf
+kill -HUP $rpid
+wait_for /tmp/run.err "DOOR_X"
+wait_for /tmp/run.err "reload rejected"
+echo "window = 7m" >>/tmp/shop.conf
+kill -HUP $rpid
+wait_for /tmp/run.err "shop.conf:[0-9]*: .*window"
+sleep 0.2
+cp /tmp/shop.conf.orig /tmp/shop.conf
 person_out; sleep 0.3
 turn_back; sleep 0.3
 press $BTN4; sleep 0.7
