@@ -1189,10 +1189,6 @@ static void gs_sync_on_tick(void *ctx, int fd, uint32_t events)
 
 	(void)events;
 	gs_timerfd_drain(fd);
-	if (sync->seen_dirty) {
-		gs_sync_seen_save(sync, false);
-		gs_sync_commit(sync);
-	}
 	if (now - sync->enforce_mono_ms >= GS_SYNC_ENFORCE_PERIOD_MS) {
 		sync->enforce_mono_ms = now;
 		gs_sync_enforce(sync, sync->cfg.outbox_max_bytes);
@@ -1516,7 +1512,6 @@ void gs_sync_stop(struct gs_sync *sync, int64_t timeout_ms)
 		gs_sync_wait(sync, deadline, gs_sync_nothing_in_flight);
 	}
 	pending = sync->n_window;
-	gs_sync_seen_save(sync, true);
 	gs_sync_commit(sync);
 	if (sync->state == GS_SYNC_CONNECTED) {
 		MQTTAsync_disconnectOptions dopt =

@@ -19,11 +19,26 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What a command's check prepares for its run. */
+struct gs_sync_cmd_args {
+	int64_t from, to;
+	struct gs_sync_resend *items; /* resend: the windows, owned */
+	size_t n;
+	struct gs_sync_resend *queue; /* resend: room for queue + items */
+};
+
 struct gs_sync_cmd_def {
 	const char *name;
 	const char *const *fields; /* allowed besides "id" and "cmd" */
-	/* Replies itself; returns true when the command was executed. */
-	bool (*run)(struct gs_sync *sync, const cJSON *req, const cJSON *id);
+	/* Checks the fields and prepares what run needs, with no visible
+	 * effect; refuses (replies) itself and returns false when they are
+	 * wrong. NULL: nothing to check. */
+	bool (*check)(struct gs_sync *sync, const cJSON *req, const cJSON *id,
+	              struct gs_sync_cmd_args *args);
+	/* Executes and replies; nothing can refuse the command any more.
+	 * Takes what args owns. */
+	void (*run)(struct gs_sync *sync, const cJSON *id,
+	            struct gs_sync_cmd_args *args);
 };
 
 /* ---- replies ------------------------------------------------------------- */
@@ -113,120 +128,220 @@ static bool gs_sync_id_valid(const cJSON *id);
 
 /* ---- dedupe -------------------------------------------------------------- */
 
-static const struct gs_sync_seen *gs_sync_seen_find(const struct gs_sync *sync,
-                                                    const char *id, int64_t now)
+static bool gs_sync_seen_live(const struct gs_sync_seen *s, int64_t now)
 {
-	for (size_t i = 0; i < GS_SYNC_CMD_DEDUPE_MAX; i++) {
-		const struct gs_sync_seen *s = &sync->seen[i];
+	return s->id[0] && now - s->mono_ms < GS_SYNC_CMD_DEDUPE_MS;
+}
 
-		if (s->id[0] && now - s->mono_ms < GS_SYNC_CMD_DEDUPE_MS &&
-		    strcmp(s->id, id) == 0)
+static bool gs_sync_seen_find(const struct gs_sync *sync, const char *id,
+                              int64_t now)
+{
+	for (size_t i = 0; i < GS_SYNC_CMD_DEDUPE_MAX; i++)
+		if (gs_sync_seen_live(&sync->seen[i], now) &&
+		    strcmp(sync->seen[i].id, id) == 0)
+			return true;
+	return false;
+}
+
+/* A free entry; NULL when all are younger than an hour, with *wait_ms
+ * the time until the oldest of them expires. */
+static struct gs_sync_seen *gs_sync_seen_slot(struct gs_sync *sync, int64_t now,
+                                              int64_t *wait_ms)
+{
+	int64_t oldest = now;
+
+	for (size_t i = 0; i < GS_SYNC_CMD_DEDUPE_MAX; i++) {
+		struct gs_sync_seen *s = &sync->seen[i];
+
+		if (!gs_sync_seen_live(s, now))
 			return s;
+		if (s->mono_ms < oldest)
+			oldest = s->mono_ms;
 	}
+	*wait_ms = oldest + GS_SYNC_CMD_DEDUPE_MS - now;
 	return NULL;
 }
 
-static void gs_sync_seen_add(struct gs_sync *sync, const char *id, int64_t now)
+static bool gs_sync_add_raw_int(cJSON *arr, int64_t v)
 {
-	struct gs_sync_seen *s = &sync->seen[sync->seen_next];
+	char num[24];
 
-	/* A ring: the oldest id makes room. 256 commands an hour is far
-	 * beyond what a cloud sends one gateway. */
-	snprintf(s->id, sizeof(s->id), "%s", id);
-	s->mono_ms = now;
-	s->wall_ms = gs_clock_realtime_ms();
-	sync->seen_next = (sync->seen_next + 1) % GS_SYNC_CMD_DEDUPE_MAX;
-	sync->seen_dirty = true; /* saved by the next tick */
+	snprintf(num, sizeof(num), "%" PRId64, v);
+	return cJSON_AddItemToArray(arr, cJSON_CreateRaw(num));
 }
 
-/* Meta holds [["id", wall_ms], ...], oldest first, the last hour only. */
-void gs_sync_seen_save(struct gs_sync *sync, bool force)
+/*
+ * Meta holds {"boot": boot id, "ids": [["id", wall_ms, mono_ms], ...]}
+ * with the ids of the last hour. Within one boot the monotonic stamp
+ * gives an exact age across restarts, whatever the wall clock did in
+ * between (a Pi steps it at its first NTP sync); after a reboot only the
+ * wall clock is left. Written into the open transaction.
+ */
+static int gs_sync_seen_save(struct gs_sync *sync, int64_t now)
 {
-	int64_t now = gs_sync_mono_ms();
-	char num[24], *json;
-	cJSON *arr;
+	int64_t wall = gs_clock_realtime_ms();
+	cJSON *root = cJSON_CreateObject(), *ids = NULL;
+	char *json = NULL;
+	bool built;
 	int rc;
 
-	if (!sync->seen_dirty ||
-	    (!force && now - sync->seen_saved_mono_ms < GS_MS_PER_S))
-		return;
-	arr = cJSON_CreateArray();
-	for (size_t k = 0; arr && k < GS_SYNC_CMD_DEDUPE_MAX; k++) {
-		const struct gs_sync_seen *s =
-		    &sync->seen[(sync->seen_next + k) % GS_SYNC_CMD_DEDUPE_MAX];
-		cJSON *pair;
+	if (cJSON_AddStringToObject(root, "boot", sync->boot_id))
+		ids = cJSON_AddArrayToObject(root, "ids");
+	built = ids != NULL;
+	for (size_t i = 0; built && i < GS_SYNC_CMD_DEDUPE_MAX; i++) {
+		const struct gs_sync_seen *s = &sync->seen[i];
+		cJSON *entry;
 
-		if (!s->id[0] || now - s->mono_ms >= GS_SYNC_CMD_DEDUPE_MS)
+		if (!gs_sync_seen_live(s, now))
 			continue;
-		pair = cJSON_CreateArray();
-		if (!pair || !cJSON_AddItemToArray(arr, pair))
-			break;
-		snprintf(num, sizeof(num), "%" PRId64, s->wall_ms);
-		cJSON_AddItemToArray(pair, cJSON_CreateString(s->id));
-		cJSON_AddItemToArray(pair, cJSON_CreateRaw(num));
+		entry = cJSON_CreateArray();
+		built =
+		    entry &&
+		    cJSON_AddItemToArray(entry, cJSON_CreateString(s->id)) &&
+		    gs_sync_add_raw_int(entry, wall - (now - s->mono_ms)) &&
+		    gs_sync_add_raw_int(entry, s->mono_ms) &&
+		    cJSON_AddItemToArray(ids, entry);
+		if (!built)
+			cJSON_Delete(entry); /* not attached to ids */
 	}
-	json = arr ? gs_json_print(arr) : NULL;
-	cJSON_Delete(arr);
-	if (!json) {
-		gs_log(GS_LOG_ERR, "mqtt: out of memory saving command ids");
-		return;
-	}
+	if (built)
+		json = gs_json_print(root);
+	cJSON_Delete(root);
+	if (!json)
+		return GS_ENOMEM;
 	rc = gs_store_meta_set(sync->store, GS_SYNC_META_CMD_IDS, json);
 	cJSON_free(json);
-	if (rc) {
-		gs_complain(&sync->store_complaint, GS_LOG_ERR,
-		            "mqtt: cannot save executed command ids: %s",
-		            gs_strerror(rc));
-		return;
+	return rc;
+}
+
+/*
+ * Records id as executed and commits it before its command shows any
+ * effect, so that a crash (SIGKILL, a power cut) right after cannot let it
+ * run again. The accepted price is the other way round: a crash between
+ * this commit and the effect loses the command, and a retry with the same
+ * id is refused as a duplicate. At most once is what "never twice" costs.
+ */
+static int gs_sync_seen_commit(struct gs_sync *sync, struct gs_sync_seen *slot,
+                               const char *id, int64_t now)
+{
+	int rc;
+
+	snprintf(slot->id, sizeof(slot->id), "%s", id);
+	slot->mono_ms = now;
+	rc = gs_sync_seen_save(sync, now);
+	if (rc == GS_OK)
+		rc = gs_store_commit(sync->store);
+	if (rc == GS_EFULL) {
+		/* Make room the usual way, then try once more. */
+		gs_sync_store_full(sync);
+		rc = gs_sync_seen_save(sync, now);
+		if (rc == GS_OK)
+			rc = gs_store_commit(sync->store);
 	}
-	sync->seen_dirty = false;
-	sync->seen_saved_mono_ms = now;
+	if (rc)
+		memset(slot, 0, sizeof(*slot));
+	return rc;
+}
+
+static void gs_sync_read_boot_id(struct gs_sync *sync)
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+	size_t n;
+
+	sync->boot_id[0] = '\0';
+	if (!f)
+		return; /* ages then come from the wall clock alone */
+	if (!fgets(sync->boot_id, sizeof(sync->boot_id), f))
+		sync->boot_id[0] = '\0';
+	fclose(f);
+	n = strcspn(sync->boot_id, "\n");
+	sync->boot_id[n] = '\0';
 }
 
 void gs_sync_seen_load(struct gs_sync *sync)
 {
-	size_t len = GS_SYNC_CMD_DEDUPE_MAX * (GS_SYNC_CMD_ID_MAX * 6 + 32);
+	size_t len = GS_SYNC_CMD_DEDUPE_MAX * (GS_SYNC_CMD_ID_MAX * 6 + 64) +
+	             GS_SYNC_BOOT_ID_MAX + 64;
 	int64_t now = gs_sync_mono_ms(), wall = gs_clock_realtime_ms();
+	const cJSON *entry, *ids, *boot;
 	char *buf = malloc(len);
-	const cJSON *pair;
-	cJSON *arr;
+	bool same_boot;
+	cJSON *root;
+	int rc;
 
-	if (!buf)
+	gs_sync_read_boot_id(sync);
+	if (!buf) {
+		gs_log(GS_LOG_ERR, "mqtt: out of memory reading the executed "
+		                   "command ids; ids of the last hour may run "
+		                   "again");
 		return;
-	if (gs_store_meta_get(sync->store, GS_SYNC_META_CMD_IDS, buf, len)) {
+	}
+	rc = gs_store_meta_get(sync->store, GS_SYNC_META_CMD_IDS, buf, len);
+	if (rc) {
+		if (rc != GS_ENOENT)
+			gs_log(GS_LOG_ERR,
+			       "mqtt: cannot read the executed command ids: "
+			       "%s; ids of the last hour may run again",
+			       gs_strerror(rc));
 		free(buf);
 		return;
 	}
-	arr = cJSON_Parse(buf);
+	root = cJSON_Parse(buf);
 	free(buf);
-	cJSON_ArrayForEach(pair, arr)
+	/* Before the boot id was kept: a bare array of ["id", wall_ms]. */
+	ids = cJSON_IsArray(root)
+	          ? root
+	          : cJSON_GetObjectItemCaseSensitive(root, "ids");
+	boot = cJSON_GetObjectItemCaseSensitive(root, "boot");
+	same_boot = cJSON_IsString(boot) && sync->boot_id[0] &&
+	            strcmp(boot->valuestring, sync->boot_id) == 0;
+	cJSON_ArrayForEach(entry, ids)
 	{
-		const cJSON *id = cJSON_GetArrayItem(pair, 0);
-		const cJSON *t = cJSON_GetArrayItem(pair, 1);
-		int64_t age;
+		const cJSON *id = cJSON_GetArrayItem(entry, 0);
+		const cJSON *w = cJSON_GetArrayItem(entry, 1);
+		const cJSON *m = cJSON_GetArrayItem(entry, 2);
+		struct gs_sync_seen *slot;
+		int64_t age, wait;
 
-		if (!gs_sync_id_valid(id) || !cJSON_IsNumber(t))
+		if (!gs_sync_id_valid(id) || !cJSON_IsNumber(w))
 			continue;
-		age = wall - (int64_t)t->valuedouble;
-		if (age < 0 || age >= GS_SYNC_CMD_DEDUPE_MS)
-			continue; /* expired, or the clock moved back */
-		gs_sync_seen_add(sync, id->valuestring, now - age);
-		sync->seen[(sync->seen_next + GS_SYNC_CMD_DEDUPE_MAX - 1) %
-		           GS_SYNC_CMD_DEDUPE_MAX]
-		    .wall_ms = (int64_t)t->valuedouble;
+		if (same_boot && cJSON_IsNumber(m))
+			age = now - (int64_t)m->valuedouble;
+		else
+			age = wall - (int64_t)w->valuedouble;
+		/* The clock went back: keep the id a whole hour rather than
+		 * forget it. */
+		if (age < 0)
+			age = 0;
+		if (age >= GS_SYNC_CMD_DEDUPE_MS ||
+		    gs_sync_seen_find(sync, id->valuestring, now))
+			continue;
+		slot = gs_sync_seen_slot(sync, now, &wait);
+		if (!slot)
+			break; /* more than were saved: cannot happen */
+		snprintf(slot->id, sizeof(slot->id), "%s", id->valuestring);
+		slot->mono_ms = now - age;
 	}
-	cJSON_Delete(arr);
-	sync->seen_dirty = false;
+	cJSON_Delete(root);
 }
 
 /* ---- commands ------------------------------------------------------------ */
 
-static bool gs_sync_cmd_ping(struct gs_sync *sync, const cJSON *req,
-                             const cJSON *id)
+static void gs_sync_cmd_args_clear(struct gs_sync_cmd_args *args)
+{
+	for (size_t i = 0; i < args->n; i++)
+		free(args->items[i].payload);
+	free(args->items);
+	free(args->queue);
+	memset(args, 0, sizeof(*args));
+}
+
+static void gs_sync_cmd_ping(struct gs_sync *sync, const cJSON *id,
+                             struct gs_sync_cmd_args *args)
 {
 	cJSON *res = cJSON_CreateObject();
 
-	(void)req;
+	(void)args;
 	if (res) {
 		gs_json_add_time(res, "time", gs_clock_realtime_ms(), true);
 		gs_json_add_int(res, "uptime_s",
@@ -236,20 +351,18 @@ static bool gs_sync_cmd_ping(struct gs_sync *sync, const cJSON *req,
 		                (int64_t)gs_store_last_seq(sync->store));
 	}
 	gs_sync_cmd_reply(sync, id, true, NULL, res);
-	return true;
 }
 
-static bool gs_sync_cmd_status(struct gs_sync *sync, const cJSON *req,
-                               const cJSON *id)
+static void gs_sync_cmd_status(struct gs_sync *sync, const cJSON *id,
+                               struct gs_sync_cmd_args *args)
 {
 	cJSON *res = cJSON_CreateObject();
 
-	(void)req;
+	(void)args;
 	gs_sync_publish_status(sync, true);
 	if (res)
 		cJSON_AddBoolToObject(res, "published", !sync->status_due);
 	gs_sync_cmd_reply(sync, id, true, NULL, res);
-	return true;
 }
 
 struct gs_sync_collect {
@@ -295,25 +408,25 @@ static bool gs_sync_cmd_time(struct gs_sync *sync, const cJSON *req,
 	return true;
 }
 
-static bool gs_sync_cmd_resend(struct gs_sync *sync, const cJSON *req,
-                               const cJSON *id)
+/* Reads the windows and allocates everything run needs, so that once the
+ * id is committed the resend cannot fail half-way. */
+static bool gs_sync_cmd_resend_check(struct gs_sync *sync, const cJSON *req,
+                                     const cJSON *id,
+                                     struct gs_sync_cmd_args *args)
 {
 	struct gs_sync_collect c = {0};
-	struct gs_sync_resend *queue;
-	int64_t from, to;
 	size_t n = 0, left;
-	cJSON *res;
 	int rc;
 
-	if (!gs_sync_cmd_time(sync, req, id, "from", &from) ||
-	    !gs_sync_cmd_time(sync, req, id, "to", &to))
+	if (!gs_sync_cmd_time(sync, req, id, "from", &args->from) ||
+	    !gs_sync_cmd_time(sync, req, id, "to", &args->to))
 		return false;
-	if (from >= to) {
+	if (args->from >= args->to) {
 		gs_sync_refuse(sync, id,
 		               "resend: \"from\" must be before \"to\"");
 		return false;
 	}
-	if (to - from > GS_SYNC_RESEND_SPAN_MS) {
+	if (args->to - args->from > GS_SYNC_RESEND_SPAN_MS) {
 		gs_sync_refuse(sync, id,
 		               "resend: at most 31 days at a time; split the "
 		               "range");
@@ -333,63 +446,73 @@ static bool gs_sync_cmd_resend(struct gs_sync *sync, const cJSON *req,
 		gs_sync_refuse(sync, id, "resend: out of memory");
 		return false;
 	}
-	rc = gs_store_windows_range(sync->store, from, to,
+	rc = gs_store_windows_range(sync->store, args->from, args->to,
 	                            GS_SYNC_RESEND_MAX + 1,
 	                            gs_sync_collect_window, &c, &n);
-	if (rc || c.failed || n > GS_SYNC_RESEND_MAX) {
-		for (size_t i = 0; i < c.n; i++)
-			free(c.items[i].payload);
-		free(c.items);
-		if (rc || c.failed)
-			gs_sync_refuse(sync, id,
-			               "resend: cannot read the "
-			               "stored windows: %s",
-			               gs_strerror(rc ? rc : GS_ENOMEM));
-		else
-			gs_sync_refuse(sync, id,
-			               "resend: more than %d windows in that "
-			               "range; ask for a shorter one",
-			               GS_SYNC_RESEND_MAX);
+	args->items = c.items;
+	args->n = c.n;
+	if (rc || c.failed) {
+		gs_sync_refuse(sync, id,
+		               "resend: cannot read the stored windows: %s",
+		               gs_strerror(rc ? rc : GS_ENOMEM));
 		return false;
 	}
-	/* Append to what is still queued. */
-	queue = malloc((left + c.n + 1) * sizeof(*queue));
-	if (!queue) {
-		for (size_t i = 0; i < c.n; i++)
-			free(c.items[i].payload);
-		free(c.items);
+	if (n > GS_SYNC_RESEND_MAX) {
+		gs_sync_refuse(
+		    sync, id,
+		    "resend: more than %d windows in that range; ask "
+		    "for a shorter one",
+		    GS_SYNC_RESEND_MAX);
+		return false;
+	}
+	args->queue = malloc((left + c.n + 1) * sizeof(*args->queue));
+	if (!args->queue) {
 		gs_sync_refuse(sync, id, "resend: out of memory");
 		return false;
 	}
+	return true;
+}
+
+/* Appends the windows to what is still queued. */
+static void gs_sync_cmd_resend(struct gs_sync *sync, const cJSON *id,
+                               struct gs_sync_cmd_args *args)
+{
+	size_t left = sync->n_resend - sync->resend_pos;
+	cJSON *res;
+
 	if (left > 0)
-		memcpy(queue, sync->resend + sync->resend_pos,
-		       left * sizeof(*queue));
-	memcpy(queue + left, c.items, c.n * sizeof(*queue));
+		memcpy(args->queue, sync->resend + sync->resend_pos,
+		       left * sizeof(*args->queue));
+	if (args->n > 0)
+		memcpy(args->queue + left, args->items,
+		       args->n * sizeof(*args->queue));
 	free(sync->resend);
-	free(c.items);
-	sync->resend = queue;
-	sync->n_resend = left + c.n;
+	sync->resend = args->queue;
+	sync->n_resend = left + args->n;
 	sync->resend_pos = 0;
 
 	res = cJSON_CreateObject();
 	if (res) {
-		gs_json_add_int(res, "windows", (int64_t)c.n);
-		gs_json_add_time(res, "from", from, false);
-		gs_json_add_time(res, "to", to, false);
+		gs_json_add_int(res, "windows", (int64_t)args->n);
+		gs_json_add_time(res, "from", args->from, false);
+		gs_json_add_time(res, "to", args->to, false);
 	}
-	gs_log(GS_LOG_INFO, "mqtt: resending %zu window(s)", c.n);
+	gs_log(GS_LOG_INFO, "mqtt: resending %zu window(s)", args->n);
+	/* The payloads belong to the queue now. */
+	free(args->items);
+	memset(args, 0, sizeof(*args));
 	gs_sync_cmd_reply(sync, id, true, NULL, res);
 	gs_sync_pump(sync);
-	return true;
 }
 
 static const char *const gs_sync_no_fields[] = {NULL};
 static const char *const gs_sync_resend_fields[] = {"from", "to", NULL};
 
 static const struct gs_sync_cmd_def gs_sync_cmds[] = {
-    {"ping", gs_sync_no_fields, gs_sync_cmd_ping},
-    {"status", gs_sync_no_fields, gs_sync_cmd_status},
-    {"resend", gs_sync_resend_fields, gs_sync_cmd_resend},
+    {"ping", gs_sync_no_fields, NULL, gs_sync_cmd_ping},
+    {"status", gs_sync_no_fields, NULL, gs_sync_cmd_status},
+    {"resend", gs_sync_resend_fields, gs_sync_cmd_resend_check,
+     gs_sync_cmd_resend},
 };
 
 #define GS_SYNC_N_CMDS (sizeof(gs_sync_cmds) / sizeof(gs_sync_cmds[0]))
@@ -435,10 +558,13 @@ static void gs_sync_cmd_run(struct gs_sync *sync, const cJSON *req)
 {
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(req, "id");
 	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(req, "cmd");
+	struct gs_sync_cmd_args args = {0};
 	const struct gs_sync_cmd_def *def;
+	struct gs_sync_seen *slot;
 	const cJSON *member;
 	char shown[40];
-	int64_t now = gs_sync_mono_ms();
+	int64_t now = gs_sync_mono_ms(), wait_ms = 0;
+	int rc;
 
 	if (!id) {
 		gs_sync_refuse(sync, NULL, "missing \"id\"");
@@ -484,8 +610,31 @@ static void gs_sync_cmd_run(struct gs_sync *sync, const cJSON *req)
 		               "executed within the last hour");
 		return;
 	}
-	if (def->run(sync, req, id))
-		gs_sync_seen_add(sync, id->valuestring, now);
+	slot = gs_sync_seen_slot(sync, now, &wait_ms);
+	if (!slot) {
+		gs_sync_refuse(sync, id,
+		               "busy: %d commands executed within the last "
+		               "hour, the most this gateway remembers; try "
+		               "again in %" PRId64 " s",
+		               GS_SYNC_CMD_DEDUPE_MAX,
+		               (wait_ms + GS_MS_PER_S - 1) / GS_MS_PER_S);
+		return;
+	}
+	if (def->check && !def->check(sync, req, id, &args)) {
+		gs_sync_cmd_args_clear(&args);
+		return;
+	}
+	rc = gs_sync_seen_commit(sync, slot, id->valuestring, now);
+	if (rc) {
+		gs_sync_cmd_args_clear(&args);
+		gs_sync_refuse(sync, id,
+		               "cannot record the command id: %s; not "
+		               "executed",
+		               gs_strerror(rc));
+		return;
+	}
+	def->run(sync, id, &args);
+	gs_sync_cmd_args_clear(&args);
 }
 
 void gs_sync_cmd_handle(struct gs_sync *sync, const struct gs_sync_ev *ev)

@@ -19,11 +19,16 @@
 
 /* Command payloads larger than this are refused unread. */
 #define GS_SYNC_CMD_MAX_BYTES 4096
-/* Command ids are remembered this long, at most this many of them. */
+/* Executed command ids are remembered this long. The table holds at most
+ * this many: when all of them are younger than an hour, new commands are
+ * refused as "busy" rather than an id forgotten (which would let it run
+ * twice). */
 #define GS_SYNC_CMD_DEDUPE_MS  GS_MS_PER_H
 #define GS_SYNC_CMD_DEDUPE_MAX 256
 #define GS_SYNC_CMD_ID_MAX     64
 #define GS_SYNC_META_CMD_IDS   "sync.cmd_ids"
+/* A boot id as /proc/sys/kernel/random/boot_id gives it, with its NUL. */
+#define GS_SYNC_BOOT_ID_MAX 40
 /* Commands waiting for the loop beyond this are refused (a flood). */
 #define GS_SYNC_CMD_QUEUE_MAX 64
 /* resend: at most this many windows over at most this span. */
@@ -108,10 +113,11 @@ struct gs_sync_reply {
 	char *payload; /* owned */
 };
 
+/* An executed command id; id[0] == '\0' or an age of an hour or more
+ * marks a free entry. */
 struct gs_sync_seen {
 	char id[GS_SYNC_CMD_ID_MAX + 1];
-	int64_t mono_ms;
-	int64_t wall_ms; /* kept in meta across restarts */
+	int64_t mono_ms; /* when it was executed, CLOCK_MONOTONIC */
 };
 
 struct gs_sync {
@@ -179,9 +185,7 @@ struct gs_sync {
 
 	/* Commands. */
 	struct gs_sync_seen seen[GS_SYNC_CMD_DEDUPE_MAX];
-	size_t seen_next;
-	bool seen_dirty; /* not yet saved to meta */
-	int64_t seen_saved_mono_ms;
+	char boot_id[GS_SYNC_BOOT_ID_MAX]; /* "" = unknown */
 
 	uint64_t n_acked, n_published;
 	struct gs_complaint conn_complaint;
@@ -209,10 +213,9 @@ void gs_sync_cmd_reply(struct gs_sync *sync, const cJSON *id, bool ok,
                        const char *error, cJSON *result);
 void gs_sync_flush_replies(struct gs_sync *sync);
 /* The executed command ids of the last hour, in meta "sync.cmd_ids" so
- * that a restart does not forget them. save writes at most once a second
- * unless forced, into the open transaction. */
+ * that a restart does not forget them: each is committed before its
+ * command has any visible effect. load reads them back at creation. */
 void gs_sync_seen_load(struct gs_sync *sync);
-void gs_sync_seen_save(struct gs_sync *sync, bool force);
 
 /* sync_json.c */
 /*

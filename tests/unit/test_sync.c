@@ -18,11 +18,13 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -282,6 +284,183 @@ static const char *last_reply(const struct gs_sync *sync)
 	return sync->replies[sync->n_replies - 1].payload;
 }
 
+/* Empties the reply queue (at most GS_SYNC_REPLY_MAX wait unconnected). */
+static void drop_replies(struct gs_sync *sync)
+{
+	for (size_t i = 0; i < sync->n_replies; i++)
+		free(sync->replies[i].payload);
+	sync->n_replies = 0;
+}
+
+/* Feeds {"id": id, "cmd": "ping"} and returns whether its reply holds
+ * fragment. */
+static bool ping_replies(struct gs_sync *sync, const char *id,
+                         const char *fragment)
+{
+	char json[160];
+	bool found;
+
+	snprintf(json, sizeof(json), "{\"id\":\"%s\",\"cmd\":\"ping\"}", id);
+	drop_replies(sync);
+	feed_command(sync, json);
+	found = strstr(last_reply(sync), fragment) != NULL;
+	if (!found)
+		fprintf(stderr, "reply to %s: %s\n", id, last_reply(sync));
+	drop_replies(sync);
+	return found;
+}
+
+/* The committed value of a meta key, read through a connection of its
+ * own: what a process killed now would find. NULL when absent. */
+static char *committed_meta(const char *db, const char *key)
+{
+	sqlite3 *con = NULL;
+	sqlite3_stmt *st = NULL;
+	char *value = NULL;
+
+	assert_int_equal(sqlite3_open_v2(db, &con, SQLITE_OPEN_READONLY, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(con,
+	                                    "SELECT value FROM meta WHERE "
+	                                    "key = ?",
+	                                    -1, &st, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC),
+	                 SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		value = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(con);
+	return value;
+}
+
+/*
+ * The id table is bounded by refusing, never by forgetting: with 256 ids
+ * younger than an hour, a new command is "busy" and every one of the 256
+ * is still a duplicate. Ids an hour old free their entries (and may run
+ * again).
+ */
+static void test_dedupe_full_table_refuses(void **state)
+{
+	struct fixture *f = *state;
+	struct gs_sync *sync = NULL;
+	char id[32];
+
+	assert_int_equal(
+	    gs_sync_new(&f->cfg, f->store, f->loop, NULL, NULL, &sync), GS_OK);
+	for (int i = 0; i < GS_SYNC_CMD_DEDUPE_MAX; i++) {
+		snprintf(id, sizeof(id), "n-%d", i);
+		assert_true(ping_replies(sync, id, "\"ok\":true"));
+	}
+	assert_true(ping_replies(sync, "one-more", "\"error\":\"busy: "));
+	assert_true(ping_replies(sync, "one-more", "try again in 3600 s"));
+	/* The oldest is not forgotten to make room. */
+	for (int i = 0; i < GS_SYNC_CMD_DEDUPE_MAX; i += 51) {
+		snprintf(id, sizeof(id), "n-%d", i);
+		assert_true(ping_replies(sync, id, "duplicate"));
+	}
+
+	/* An hour later for n-0 and n-1: their entries are free. */
+	for (size_t i = 0; i < GS_SYNC_CMD_DEDUPE_MAX; i++)
+		if (strcmp(sync->seen[i].id, "n-0") == 0 ||
+		    strcmp(sync->seen[i].id, "n-1") == 0)
+			sync->seen[i].mono_ms -= GS_SYNC_CMD_DEDUPE_MS;
+	assert_true(ping_replies(sync, "one-more", "\"ok\":true"));
+	assert_true(ping_replies(sync, "n-0", "\"ok\":true"));
+	assert_true(ping_replies(sync, "n-1", "busy"));
+	assert_true(ping_replies(sync, "one-more", "duplicate"));
+	gs_sync_free(sync);
+}
+
+/*
+ * An executed id is committed before its reply exists: a SIGKILL right
+ * after the command (no tick, no clean stop) cannot let it run again.
+ */
+static void test_dedupe_committed_before_effect(void **state)
+{
+	struct fixture *f = *state;
+	struct gs_sync *sync = NULL;
+	char *meta;
+
+	assert_int_equal(
+	    gs_sync_new(&f->cfg, f->store, f->loop, NULL, NULL, &sync), GS_OK);
+	drop_replies(sync);
+	feed_command(sync, "{\"id\":\"kill-me\",\"cmd\":\"ping\"}");
+	assert_non_null(strstr(last_reply(sync), "\"ok\":true"));
+	meta = committed_meta(f->db, GS_SYNC_META_CMD_IDS);
+	assert_non_null(meta);
+	assert_non_null(strstr(meta, "\"kill-me\""));
+	free(meta);
+	/* Gone without gs_sync_stop(): nothing more is saved. */
+	gs_sync_free(sync);
+
+	assert_int_equal(
+	    gs_sync_new(&f->cfg, f->store, f->loop, NULL, NULL, &sync), GS_OK);
+	assert_true(ping_replies(sync, "kill-me", "duplicate"));
+	gs_sync_free(sync);
+}
+
+static struct gs_sync *new_with_ids(struct fixture *f, const char *meta)
+{
+	struct gs_sync *sync = NULL;
+
+	assert_int_equal(
+	    gs_store_meta_set(f->store, GS_SYNC_META_CMD_IDS, meta), GS_OK);
+	assert_int_equal(gs_store_commit(f->store), GS_OK);
+	assert_int_equal(
+	    gs_sync_new(&f->cfg, f->store, f->loop, NULL, NULL, &sync), GS_OK);
+	return sync;
+}
+
+/*
+ * Ages after a restart: within one boot the monotonic stamp decides, so a
+ * wall clock stepped forward (a Pi's first NTP sync) does not expire an
+ * id early; from another boot the wall clock does, and a clock that went
+ * back keeps an id rather than forget it. The older format (a bare array
+ * of ["id", wall_ms]) is still read.
+ */
+static void test_dedupe_restart_clocks(void **state)
+{
+	struct fixture *f = *state;
+	struct gs_sync *sync = NULL;
+	int64_t wall = gs_clock_realtime_ms(), mono = gs_sync_mono_ms();
+	char boot[GS_SYNC_BOOT_ID_MAX], meta[512];
+
+	assert_int_equal(
+	    gs_sync_new(&f->cfg, f->store, f->loop, NULL, NULL, &sync), GS_OK);
+	snprintf(boot, sizeof(boot), "%s", sync->boot_id);
+	gs_sync_free(sync);
+	assert_true(strlen(boot) > 30);
+
+	/* Same boot: 10 min old by the monotonic clock, 2 h by the wall. */
+	snprintf(meta, sizeof(meta),
+	         "{\"boot\":\"%s\",\"ids\":[[\"b-1\",%" PRId64 ",%" PRId64
+	         "]]}",
+	         boot, wall - 2 * GS_MS_PER_H, mono - 10 * GS_MS_PER_MIN);
+	sync = new_with_ids(f, meta);
+	assert_true(ping_replies(sync, "b-1", "duplicate"));
+	gs_sync_free(sync);
+
+	/* Another boot: the wall clock's 2 h count. */
+	snprintf(meta, sizeof(meta),
+	         "{\"boot\":\"not-this-boot\",\"ids\":[[\"b-2\",%" PRId64
+	         ",%" PRId64 "]]}",
+	         wall - 2 * GS_MS_PER_H, mono - 10 * GS_MS_PER_MIN);
+	sync = new_with_ids(f, meta);
+	assert_true(ping_replies(sync, "b-2", "\"ok\":true"));
+	gs_sync_free(sync);
+
+	/* The old format; a stamp in the future (the clock went back) is
+	 * kept, one 2 h old is not. */
+	snprintf(meta, sizeof(meta),
+	         "[[\"o-1\",%" PRId64 "],[\"o-2\",%" PRId64 "]]",
+	         wall + 10 * GS_MS_PER_MIN, wall - 2 * GS_MS_PER_H);
+	sync = new_with_ids(f, meta);
+	assert_true(ping_replies(sync, "o-1", "duplicate"));
+	assert_true(ping_replies(sync, "o-2", "\"ok\":true"));
+	gs_sync_free(sync);
+}
+
 /* An executed id is remembered across a restart (meta), so the same
  * command is not executed twice within the hour. */
 static void test_dedupe_survives_restart(void **state)
@@ -515,6 +694,12 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_new_refuses, fixture_setup,
 	                                    fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_dedupe_survives_restart,
+	                                    fixture_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_dedupe_full_table_refuses,
+	                                    fixture_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_dedupe_committed_before_effect,
+	                                    fixture_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_dedupe_restart_clocks,
 	                                    fixture_setup, fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_status_event_time,
 	                                    fixture_setup, fixture_teardown),
