@@ -6,6 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 
 golden="$GS_SOURCE_DIR/tests/golden"
+mkdir "$GS_TMP/tmp"
 failed=0
 n=0
 for dir in "$golden"/*/; do
@@ -13,7 +14,8 @@ for dir in "$golden"/*/; do
 	[ -f "$dir/expected.jsonl" ] || continue
 	n=$((n + 1))
 	for run in 1 2; do
-		if ! "$GAPSENSE" replay -c "$dir/gapsense.conf" \
+		# Replay's private database lives under TMPDIR and must go.
+		if ! TMPDIR=$GS_TMP/tmp "$GAPSENSE" replay -c "$dir/gapsense.conf" \
 			"$dir/scenario.csv" --print >"$GS_TMP/$name.$run" \
 			2>"$GS_TMP/$name.$run.err"; then
 			echo "FAIL $name: replay exited non-zero:" >&2
@@ -39,5 +41,7 @@ for dir in "$golden"/*/; do
 done
 
 [ "$n" -gt 0 ] || fail "no golden cases found in $golden"
+left=$(ls -A "$GS_TMP/tmp")
+[ -z "$left" ] || fail "replay left files in its TMPDIR: $left"
 [ "$failed" -eq 0 ] || fail "$failed of $n golden cases failed"
 echo "all $n golden cases pass"
