@@ -6,10 +6,13 @@
 #   deploy/test.sh            everything (what CI runs)
 #   deploy/test.sh --fast     the unit tests only, in the normal build
 #
-# Suites by ctest label: unit (seconds), integration (real mosquitto, the
-# real binary), slow (outage and crash loops), vm (real kernel GPIO under
-# qemu), package (debootstrap, lintian). `ctest --test-dir build -L unit`
-# runs the fast ones alone.
+# Suites by ctest label (tests/CMakeLists.txt): unit (cmocka, seconds in
+# all), integration (real mosquitto, the real binary), slow (the integration
+# tests over ~15 s: the crash, outage, quota and TLS loops; and the package
+# test), vm (real kernel GPIO under qemu), package (debootstrap, lintian, a
+# container boot; skipped, exit 77, unless root). `ctest --test-dir build
+# -L unit` runs the fast ones alone, `-L integration -LE slow` the quick
+# end-to-end ones.
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
