@@ -90,10 +90,11 @@ void gs_sync_cmd_reply(struct gs_sync *sync, const cJSON *id, bool ok,
 	gs_sync_flush_replies(sync);
 }
 
-/* Printable for a log line: control bytes and quotes become '?'. */
+/* Printable for a log line: control bytes and quotes become '?'. in is
+ * valid UTF-8; a sequence the buffer would cut is left out whole. */
 static void gs_sync_sanitize(const char *in, char *out, size_t len)
 {
-	size_t i;
+	size_t i, lead;
 
 	for (i = 0; in && in[i] && i + 1 < len; i++) {
 		unsigned char c = (unsigned char)in[i];
@@ -101,6 +102,11 @@ static void gs_sync_sanitize(const char *in, char *out, size_t len)
 		out[i] = (c < 0x20 || c == 0x7f || c == '"') ? '?' : (char)c;
 	}
 	out[i] = '\0';
+	for (lead = i;
+	     lead > 0 && ((unsigned char)out[lead - 1] & 0xc0) == 0x80; lead--)
+		;
+	if (lead > 0 && gs_sync_utf8_check(out + lead - 1, i - lead + 1) == 0)
+		out[lead - 1] = '\0';
 }
 
 static void gs_sync_refuse(struct gs_sync *sync, const cJSON *id,
@@ -655,6 +661,14 @@ void gs_sync_cmd_handle(struct gs_sync *sync, const struct gs_sync_ev *ev)
 	}
 	if (memchr(ev->text, '\0', ev->len)) {
 		gs_sync_refuse(sync, NULL, "payload contains a NUL byte");
+		return;
+	}
+	/* cJSON takes any byte in a string: without this an invalid id
+	 * would be echoed into the reply and the log. */
+	pos = gs_sync_utf8_check(ev->text, ev->len);
+	if (pos < ev->len) {
+		gs_sync_refuse(sync, NULL,
+		               "payload is not valid UTF-8 (byte %zu)", pos);
 		return;
 	}
 	req = cJSON_ParseWithLengthOpts(ev->text, ev->len, &end, 0);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Payload helpers of the sync module: the exact "historical" rewrite, the
- * status message, and the checks gs_sync_new() makes on its configuration.
+ * status message, UTF-8 validation of commands, and the checks
+ * gs_sync_new() makes on its configuration.
  */
 #include "gateway/err.h"
 #include "gateway/log.h"
@@ -246,6 +247,48 @@ cJSON *gs_sync_status_build(struct gs_sync *sync, const char *state,
 		return NULL;
 	}
 	return st;
+}
+
+/* ---- UTF-8 --------------------------------------------------------------- */
+
+size_t gs_sync_utf8_check(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = p[i];
+		/* The second byte's range excludes overlong forms (after E0,
+		 * F0), surrogates (after ED) and code points above U+10FFFF
+		 * (after F4); the others are plain continuation bytes. */
+		unsigned char lo = 0x80, hi = 0xbf;
+		size_t n;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2;
+			lo = c == 0xe0 ? 0xa0 : lo;
+			hi = c == 0xed ? 0x9f : hi;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3;
+			lo = c == 0xf0 ? 0x90 : lo;
+			hi = c == 0xf4 ? 0x8f : hi;
+		} else {
+			return i; /* a continuation byte, C0, C1 or F5..FF */
+		}
+		if (len - i - 1 < n || p[i + 1] < lo || p[i + 1] > hi)
+			return i;
+		for (size_t k = 2; k <= n; k++)
+			if ((p[i + k] & 0xc0) != 0x80)
+				return i;
+		i += n + 1;
+	}
+	return len;
 }
 
 /* ---- configuration checks ------------------------------------------------ */

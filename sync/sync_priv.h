@@ -231,6 +231,12 @@ char *gs_sync_json_set_historical(const char *json, size_t len,
 /* The status message; state "online" or "offline". NULL on ENOMEM. */
 cJSON *gs_sync_status_build(struct gs_sync *sync, const char *state,
                             const char *reason, bool with_outbox);
+/*
+ * Checks that s[0..len) is well-formed UTF-8 (RFC 3629: no overlong forms,
+ * no surrogates, nothing above U+10FFFF, no sequence cut short). Returns
+ * len, or the offset of the first byte of the first bad sequence.
+ */
+size_t gs_sync_utf8_check(const char *s, size_t len);
 /* True when the URI's host is a loopback name or address. */
 bool gs_sync_uri_is_loopback(const char *uri);
 /* Reads the first line of a password file after checking that it is a

@@ -19,7 +19,7 @@ failures = []
 
 def lines(suffix):
     out = []
-    with open(SUB, errors="replace") as f:
+    with open(SUB, encoding="utf-8", errors="replace") as f:
         for line in f:
             topic, _, payload = line.rstrip("\n").partition(" ")
             if topic == f"{BASE}/{suffix}":
@@ -27,15 +27,29 @@ def lines(suffix):
     return out
 
 
+def raw_replies():
+    """The reply payloads exactly as received, bytes."""
+    out = []
+    with open(SUB, "rb") as f:
+        for line in f:
+            topic, _, payload = line.rstrip(b"\n").partition(b" ")
+            if topic == f"{BASE}/cmd/reply".encode():
+                out.append(payload)
+    return out
+
+
 def send(payload, empty=False):
+    """payload: str (sent as UTF-8) or bytes (sent as they are)."""
     cmd = ["mosquitto_pub", "-h", "127.0.0.1", "-p", PORT, "-q", "1",
            "-t", f"{BASE}/cmd"]
     if empty:
         cmd.append("-n")
     else:
         cmd += ["-s"]
+    if isinstance(payload, str):
+        payload = payload.encode()
     before = len(lines("cmd/reply"))
-    subprocess.run(cmd, input=None if empty else payload.encode(), check=True)
+    subprocess.run(cmd, input=None if empty else payload, check=True)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         replies = lines("cmd/reply")
@@ -78,6 +92,19 @@ def main():
     expect_error("not an object", "[1, 2, 3]", "not a JSON object")
     expect_error("oversized", json.dumps({"id": "big", "cmd": "ping",
                                           "pad": "x" * 5000}), "exceeds")
+    # cJSON takes any byte in a string: the gateway must check UTF-8
+    # itself and never echo the bad bytes (the reply's id is null).
+    for name, bad in [("invalid UTF-8 id", b'{"id": "u-\xff\xfe", "cmd": "ping"}'),
+                      ("overlong UTF-8", b'{"id": "u-\xc0\xaf", "cmd": "ping"}'),
+                      ("UTF-16 surrogate in UTF-8", b'{"id": "u-\xed\xa0\x80", "cmd": "ping"}'),
+                      ("UTF-8 cut short", b'{"id": "u-1", "cmd": "ping", "x": "\xe2\x82"}')]:
+        expect_error(name, bad, "not valid UTF-8")
+        raw = raw_replies()[-1]
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            failures.append(f"{name}: the reply is not UTF-8: {raw!r}")
+    expect_ok("non-ASCII id", '{"id": "café-1", "cmd": "ping"}', "café-1")
     expect_error("missing id", '{"cmd": "ping"}', 'missing "id"')
     expect_error("id of wrong type", '{"id": 5, "cmd": "ping"}', '"id" must be')
     expect_error("id too long", json.dumps({"id": "x" * 65, "cmd": "ping"}),

@@ -102,6 +102,40 @@ static void test_rewrite_refuses(void **state)
 		check_rewrite(bad[i], NULL);
 }
 
+/* ---- UTF-8 --------------------------------------------------------------- */
+
+static void test_utf8_check(void **state)
+{
+	static const struct {
+		const char *s;
+		size_t bad; /* offset of the first bad byte; SIZE_MAX: valid */
+	} cases[] = {
+	    {"", SIZE_MAX},
+	    {"plain ascii", SIZE_MAX},
+	    {"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", SIZE_MAX},
+	    {"\xed\x9f\xbf\xee\x80\x80\xf4\x8f\xbf\xbf", SIZE_MAX},
+	    {"a\xff", 1},            /* never in UTF-8 */
+	    {"ab\x80", 2},           /* a lone continuation byte */
+	    {"\xc0\xaf", 0},         /* overlong '/' */
+	    {"\xe0\x80\xaf", 0},     /* overlong, three bytes */
+	    {"\xf0\x80\x80\xaf", 0}, /* overlong, four bytes */
+	    {"x\xed\xa0\x80", 1},    /* a UTF-16 surrogate */
+	    {"\xf4\x90\x80\x80", 0}, /* above U+10FFFF */
+	    {"\xf5\x80\x80\x80", 0},
+	    {"ok\xe2\x82", 2},    /* cut short at the end */
+	    {"\xe2\x28\xa1", 0},  /* a bad second byte */
+	    {"\xf0\x9f\x98(", 0}, /* a bad last byte */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = strlen(cases[i].s);
+
+		assert_int_equal(gs_sync_utf8_check(cases[i].s, len),
+		                 cases[i].bad == SIZE_MAX ? len : cases[i].bad);
+	}
+}
+
 /* ---- configuration checks ------------------------------------------------ */
 
 static void test_loopback(void **state)
@@ -491,6 +525,37 @@ static void test_dedupe_survives_restart(void **state)
 	gs_sync_free(sync);
 }
 
+/* Invalid UTF-8 is refused before it is parsed, and none of it reaches
+ * the reply; a valid non-ASCII id is echoed as it came. */
+static void test_command_utf8(void **state)
+{
+	struct fixture *f = *state;
+	struct gs_sync *sync = NULL;
+	const char *r;
+
+	assert_int_equal(
+	    gs_sync_new(&f->cfg, f->store, f->loop, NULL, NULL, &sync), GS_OK);
+	drop_replies(sync);
+	feed_command(sync, "{\"id\":\"bad-\xff\xfe\",\"cmd\":\"ping\"}");
+	r = last_reply(sync);
+	assert_string_equal(r, "{\"id\":null,\"ok\":false,\"error\":"
+	                       "\"payload is not valid UTF-8 (byte 11)\"}");
+	drop_replies(sync);
+	feed_command(sync, "{\"id\":\"s-\xed\xa0\x80\",\"cmd\":\"ping\"}");
+	assert_non_null(strstr(last_reply(sync), "\"id\":null"));
+	assert_non_null(strstr(last_reply(sync), "not valid UTF-8"));
+	/* Refused before parsing: the id is not used up. */
+	assert_true(ping_replies(sync, "bad-", "\"ok\":true"));
+
+	drop_replies(sync);
+	feed_command(sync, "{\"id\":\"caf\xc3\xa9\",\"cmd\":\"nope\"}");
+	r = last_reply(sync);
+	assert_non_null(strstr(r, "\"id\":\"caf\xc3\xa9\""));
+	assert_int_equal(gs_sync_utf8_check(r, strlen(r)), strlen(r));
+	assert_true(ping_replies(sync, "caf\xc3\xa9", "\"ok\":true"));
+	gs_sync_free(sync);
+}
+
 static int64_t fixed_now(void *ctx)
 {
 	return *(const int64_t *)ctx;
@@ -689,6 +754,7 @@ int main(void)
 	    cmocka_unit_test(test_rewrite_replaces),
 	    cmocka_unit_test(test_rewrite_appends),
 	    cmocka_unit_test(test_rewrite_refuses),
+	    cmocka_unit_test(test_utf8_check),
 	    cmocka_unit_test(test_loopback),
 	    cmocka_unit_test(test_password_file),
 	    cmocka_unit_test_setup_teardown(test_new_refuses, fixture_setup,
@@ -701,6 +767,8 @@ int main(void)
 	                                    fixture_setup, fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_dedupe_restart_clocks,
 	                                    fixture_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_command_utf8, fixture_setup,
+	                                    fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_status_event_time,
 	                                    fixture_setup, fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_backoff, fixture_setup,
