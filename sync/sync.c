@@ -13,9 +13,10 @@
  * Delivery. A row leaves the outbox only when its PUBACK arrives. What was
  * in flight when a connection ends goes to the retry list and is sent
  * first, in seq order, on the next connection, with the payload it had.
- * Every connection starts a clean session: Paho never resends on its own,
- * so the outbox stays the one source of retransmission; a callback for a
- * send of an earlier connection finds no entry and is ignored.
+ * Every connection starts a clean session that ends with it (MQTT 5:
+ * session expiry 0): Paho never resends on its own, so the outbox stays
+ * the one source of retransmission; a callback for a send of an earlier
+ * connection finds no entry and is ignored.
  *
  * Lanes. A message is historical when it was still undelivered at start,
  * or through an outage longer than GS_SYNC_LIVE_GRACE_MS. Such messages
@@ -489,18 +490,25 @@ static void gs_sync_connect(struct gs_sync *sync)
 	MQTTAsync_connectOptions co5 = MQTTAsync_connectOptions_initializer5;
 	MQTTAsync_willOptions will = MQTTAsync_willOptions_initializer;
 	MQTTAsync_SSLOptions ssl = MQTTAsync_SSLOptions_initializer;
-	MQTTProperties props = MQTTProperties_initializer;
 	const struct gs_config *cfg = &sync->cfg;
 	bool v5 = cfg->mqtt_version == 5;
 	int rc;
 
 	if (v5) {
+		/*
+		 * A new session each time that ends with the connection: no
+		 * session expiry property, which means 0. A session kept
+		 * through an outage would queue commands, but commands are
+		 * request and reply under the cloud's timeout: a queued one
+		 * would run late, after the cloud retried it under a new id,
+		 * possibly beyond the hour of dedupe. Without a session a
+		 * cloud that publishes a command at QoS 1 while we are away
+		 * is told at once (PUBACK 0x10, no matching subscribers). And
+		 * Paho resends in-flight messages itself on a resumed session,
+		 * beside the outbox. So [mqtt] session_expiry is not sent.
+		 */
 		co = co5;
 		co.cleanstart = 1;
-		if (gs_sync_add_int_property(
-		        &props, MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL,
-		        cfg->session_expiry_ms / GS_MS_PER_S) == 0)
-			co.connectProperties = &props;
 	} else {
 		co.cleansession = 1;
 		co.MQTTVersion = MQTTVERSION_3_1_1;
@@ -541,7 +549,6 @@ static void gs_sync_connect(struct gs_sync *sync)
 	pthread_mutex_unlock(&sync->mu);
 	sync->state = GS_SYNC_CONNECTING;
 	rc = MQTTAsync_connect(sync->client, &co);
-	MQTTProperties_free(&props);
 	if (rc != MQTTASYNC_SUCCESS) {
 		gs_complain(&sync->conn_complaint, GS_LOG_WARNING,
 		            "mqtt: cannot start connecting to %s: %s",
