@@ -81,6 +81,10 @@ struct gs_engine {
 	void *ctx;
 
 	bool started, finished, clock_synced;
+	/* The open window's "clock_synced": false once the clock was
+	 * unsynchronised at any time during it (it may hold provisional
+	 * stamps, even if a sync came before its end). */
+	bool win_synced;
 	int64_t now;
 	int64_t win_start, win_end;
 	int64_t next_reset;
@@ -792,7 +796,7 @@ static void window_publish(struct gs_engine *eng, int64_t t)
 	jb_time(&j, root, "window_start", eng->win_start, false);
 	jb_time(&j, root, "window_end", eng->win_end, false);
 	jb_int(&j, root, "window_s", eng->cfg.window_ms / GS_MS_PER_S);
-	jb_bool(&j, root, "clock_synced", eng->clock_synced);
+	jb_bool(&j, root, "clock_synced", eng->win_synced);
 	jb_bool(&j, root, "historical", false);
 
 	o = jb_obj(&j, root, "footfall");
@@ -840,6 +844,7 @@ static void window_open(struct gs_engine *eng, int64_t start)
 {
 	eng->win_start = start;
 	eng->win_end = start + eng->cfg.window_ms;
+	eng->win_synced = eng->clock_synced;
 	due_note(eng, eng->win_end);
 	eng->site_len_max = eng->site_len;
 	for (unsigned i = 0; i < eng->cfg.n_sensors; i++) {
@@ -1218,6 +1223,8 @@ void gs_engine_finish(struct gs_engine *eng, int64_t last_ms)
 void gs_engine_set_clock_synced(struct gs_engine *eng, bool synced)
 {
 	eng->clock_synced = synced;
+	if (!synced)
+		eng->win_synced = false;
 }
 
 int64_t gs_engine_occupancy(const struct gs_engine *eng)
@@ -1334,6 +1341,8 @@ int gs_engine_carry(struct gs_engine *eng, const struct gs_engine *old)
 	/* old->now lies in old's open window, so with the same length this
 	 * opens the very same window. */
 	start(eng, old->now);
+	if (same_window)
+		eng->win_synced = old->win_synced;
 	eng->occupancy = old->occupancy;
 	for (unsigned i = 0; i < eng->cfg.n_sensors; i++) {
 		struct gs_eng_sensor *s = &eng->s[i];

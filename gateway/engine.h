@@ -102,7 +102,8 @@ void gs_engine_finish(struct gs_engine *eng, int64_t last_ms);
  */
 int gs_engine_carry(struct gs_engine *eng, const struct gs_engine *old);
 
-/* Stamped into each window as "clock_synced" (default true). */
+/* Whether events now come with synchronised stamps (default true). A
+ * window says "clock_synced": true only if this held all through it. */
 void gs_engine_set_clock_synced(struct gs_engine *eng, bool synced);
 
 /* Current occupancy and per-sensor fault flags, for the status message. */

@@ -8,6 +8,7 @@
 #include "gateway/loop.h"
 #include "gateway/msg.h"
 #include "gateway/store.h"
+#include "gateway/timeline.h"
 #include "gateway/timeutil.h"
 #include "sensors/backend.h"
 #include "sensors/decode.h"
@@ -80,11 +81,7 @@ struct gateway {
 	int64_t drain_start_mono_ns;
 	int status;
 
-	/* Run mode before the first clock synchronisation (see clock.h). */
-	bool holding;
-	int64_t hold_start_mono_ns;
-	struct gs_edge *held;
-	size_t n_held, cap_held;
+	struct gs_timeline *timeline; /* run mode only */
 
 	uint64_t n_edges, n_events, n_metrics, n_alerts;
 	struct gs_complaint store_complaint;
@@ -208,6 +205,12 @@ static int64_t gw_now(const struct gateway *gw)
 	return gs_clock_now_ms(gw->clock);
 }
 
+/* Before the first clock synchronisation (timeline.h). */
+static bool gw_holding(const struct gateway *gw)
+{
+	return gw->timeline && gs_timeline_holding(gw->timeline);
+}
+
 /*
  * The engine may go as far as the decode stage has settled. In run mode it
  * trails the clock by the grace period, so a window closes only once edges
@@ -228,7 +231,7 @@ static void gw_settle(struct gateway *gw)
 static void gw_advance(struct gateway *gw, int64_t now_ms)
 {
 	/* Held edges wait for the clock: time must not run past them. */
-	if (gw->holding)
+	if (gw_holding(gw))
 		return;
 	gs_decode_advance(gw->decode, now_ms);
 	gw_settle(gw);
@@ -241,7 +244,7 @@ static void gw_arm_tick(struct gateway *gw)
 
 	if (eng != GS_TIME_NONE && eng + gw->cfg->grace_ms < next)
 		next = eng + gw->cfg->grace_ms;
-	if (next == GS_TIME_NONE || gw->holding) {
+	if (next == GS_TIME_NONE || gw_holding(gw)) {
 		gs_timerfd_disarm(gw->tick_fd);
 		return;
 	}
@@ -295,123 +298,60 @@ static void gw_feed(struct gateway *gw, const struct gs_edge *edges, size_t n)
 
 /* ---- the clock (run mode) ------------------------------------------- */
 
-/* One authority for event time: the kernel's monotonic stamp through the
- * clock's offset, so a stamp taken before a sync can be redone after it. */
-static void gw_restamp(const struct gateway *gw, struct gs_edge *edges,
-                       size_t n)
+static void gw_tl_feed(void *ctx, const struct gs_edge *edges, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		edges[i].t_ms =
-		    gs_clock_to_realtime_ms(gw->clock, edges[i].mono_ns);
+	gw_feed(ctx, edges, n);
 }
 
-/* Feeds the held edges, re-stamped with the offset now known. */
-static void gw_release_held(struct gateway *gw, bool synced)
+static void gw_tl_set_synced(void *ctx, bool synced)
 {
-	gw->holding = false;
-	gw_restamp(gw, gw->held, gw->n_held);
+	struct gateway *gw = ctx;
+
 	gs_engine_set_clock_synced(gw->engine, synced);
-	gw_feed(gw, gw->held, gw->n_held);
-	gs_log(GS_LOG_NOTICE,
-	       "%zu edges taken before the clock was synchronised %s",
-	       gw->n_held,
-	       synced ? "re-stamped with the synchronised clock"
-	              : "go on with the unsynchronised clock (clock_synced "
-	                "false)");
-	free(gw->held);
-	gw->held = NULL;
-	gw->n_held = gw->cap_held = 0;
-	gw_advance(gw, gw_now(gw));
-	gw_arm_tick(gw);
 }
 
-static void gw_hold(struct gateway *gw, const struct gs_edge *edges, size_t n)
+/* The clock jumped ahead by a window or more: the pipeline ends its time
+ * line at the last edge, as a replay ends, and starts a new one. */
+static void gw_tl_restart(void *ctx)
 {
-	if (gw->n_held + n > gw->cap_held) {
-		size_t cap = gw->cap_held ? gw->cap_held * 2 : 1024;
-		struct gs_edge *p;
+	struct gateway *gw = ctx;
 
-		while (cap < gw->n_held + n)
-			cap *= 2;
-		if (cap > GS_MAX_HELD_EDGES ||
-		    !(p = realloc(gw->held, cap * sizeof(*p)))) {
-			gs_log(GS_LOG_WARNING, "too many edges to hold for the "
-			                       "clock synchronisation");
-			gw_release_held(gw, false);
-			gw_feed(gw, edges, n);
-			return;
-		}
-		gw->held = p;
-		gw->cap_held = cap;
-	}
-	memcpy(gw->held + gw->n_held, edges, n * sizeof(*edges));
-	gw->n_held += n;
-}
-
-/*
- * A step of the clock while running. Stored data and sequence numbers are
- * untouched whatever the step: seq comes from the store.
- *
- * Backwards: event time must not run back, and a new time line would open
- * windows already published. The decode stage stamps edges older than the
- * last one with the last one's time and the engine ignores advances into
- * its past, so the time line waits for the clock to catch up; the log line
- * says why the open window runs long.
- *
- * Forwards by a window or more (fake-hwclock's saved time to today): the
- * pipeline ends its time line at the last edge, as a replay ends, and
- * starts a new one at the new time instead of inventing days of empty
- * windows.
- */
-static void gw_on_step(struct gateway *gw)
-{
-	int64_t step_ms = gs_clock_last_step_ns(gw->clock) / 1000000;
-	int rc;
-
-	gs_log(GS_LOG_WARNING,
-	       "the system clock was stepped by %+" PRId64 " ms%s", step_ms,
-	       step_ms < 0 ? "; event time stays at the last event until the "
-	                     "clock passes it"
-	                   : "");
-	if (gw->holding || step_ms < gw->cfg->window_ms)
-		return;
 	gs_decode_finish(gw->decode, gw->last_edge_ms);
 	gs_engine_finish(gw->engine, gw->last_edge_ms);
 	gs_decode_free(gw->decode);
 	gs_engine_free(gw->engine);
 	gw->engine = gs_engine_new(gw->cfg, &gw_engine_sink, gw);
 	gw->decode = gs_decode_new(gw->cfg, gw_on_decoded, gw);
-	rc = (gw->engine && gw->decode) ? GS_OK : GS_ENOMEM;
-	if (rc) {
-		gs_log(GS_LOG_ERR,
-		       "cannot restart the pipeline after a clock "
-		       "step: %s",
-		       gs_strerror(rc));
+	if (!gw->engine || !gw->decode) {
+		gs_log(GS_LOG_ERR, "cannot restart the pipeline after a clock "
+		                   "step: out of memory");
 		gw->status = EX_SOFTWARE;
 		gs_loop_stop(gw->loop);
 		return;
 	}
 	gs_engine_set_clock_synced(gw->engine, gs_clock_synced(gw->clock));
 	gw_commit(gw);
-	gw_advance(gw, gw_now(gw));
-	gw_arm_tick(gw);
 }
+
+static const struct gs_timeline_sink gw_timeline_sink = {
+    .feed = gw_tl_feed,
+    .set_synced = gw_tl_set_synced,
+    .restart = gw_tl_restart,
+};
 
 static void gw_clock_changed(struct gateway *gw, unsigned changes)
 {
-	if (changes & GS_CLOCK_STEPPED)
-		gw_on_step(gw);
-	if (changes & GS_CLOCK_SYNCED) {
-		gs_log(GS_LOG_NOTICE, "the system clock is synchronised");
+	if (!changes)
+		return;
+	gs_timeline_clock_changed(gw->timeline, changes);
+	if (changes & GS_CLOCK_SYNCED)
 		gs_timerfd_arm_periodic_ms(gw->clock_poll_fd,
 		                           GS_CLOCK_POLL_SYNCED_MS);
-		if (gw->holding)
-			gw_release_held(gw, true);
-		else
-			gs_engine_set_clock_synced(gw->engine, true);
-	}
-	if (changes && gw->sync)
-		gs_sync_status_changed(gw->sync);
+	if (!gw->engine || !gw->decode)
+		return; /* the restart failed: stopping */
+	gw_advance(gw, gw_now(gw));
+	gw_arm_tick(gw);
+	gs_sync_status_changed(gw->sync);
 }
 
 static void gw_on_clock(void *ctx, int fd, uint32_t events)
@@ -426,20 +366,15 @@ static void gw_on_clock(void *ctx, int fd, uint32_t events)
 static void gw_on_clock_poll(void *ctx, int fd, uint32_t events)
 {
 	struct gateway *gw = ctx;
-	int64_t held_ms;
+	bool held = gw_holding(gw);
 
 	(void)events;
 	gs_timerfd_drain(fd);
 	gw_clock_changed(gw, gs_clock_poll(gw->clock));
-	held_ms =
-	    (gs_clock_mono_ns(gw->clock) - gw->hold_start_mono_ns) / 1000000;
-	if (gw->holding && held_ms >= gw->cfg->unsynced_hold_ms) {
-		gs_log(
-		    GS_LOG_WARNING,
-		    "the system clock is still not synchronised after %" PRId64
-		    " s; publishing with clock_synced false",
-		    held_ms / 1000);
-		gw_release_held(gw, false);
+	gs_timeline_poll(gw->timeline);
+	if (held && !gw_holding(gw)) {
+		gw_advance(gw, gw_now(gw));
+		gw_arm_tick(gw);
 	}
 }
 
@@ -456,7 +391,7 @@ static void gw_on_prune(void *ctx, int fd, uint32_t events)
 
 	(void)events;
 	gs_timerfd_drain(fd);
-	if (gw->clock && gs_clock_synced(gw->clock) && !gw->holding) {
+	if (gw->clock && gs_clock_synced(gw->clock) && !gw_holding(gw)) {
 		rc = gs_store_prune_step(
 		    gw->store, gw_now(gw) - gw->cfg->retention_ms, 0, &more);
 		if (rc)
@@ -492,17 +427,18 @@ static int gw_open_clock(struct gateway *gw)
 	rc = rc ? rc : gs_timerfd_arm_ms(gw->prune_fd, GS_PRUNE_FIRST_MS);
 	if (rc)
 		return rc;
-	gw->holding =
-	    !gs_clock_synced(gw->clock) && gw->cfg->unsynced_hold_ms > 0;
-	gw->hold_start_mono_ns = gs_clock_mono_ns(gw->clock);
-	if (gw->holding)
-		gs_log(GS_LOG_NOTICE,
-		       "the system clock is not synchronised yet: holding "
-		       "events until it is (at most %" PRId64 " s)",
-		       gw->cfg->unsynced_hold_ms / 1000);
+	struct gs_timeline_opts tl_opts = {
+	    .hold_ms = gw->cfg->unsynced_hold_ms,
+	    .max_held = GS_MAX_HELD_EDGES,
+	    .window_ms = gw->cfg->window_ms,
+	};
+	rc = gs_timeline_new(gw->clock, &tl_opts, &gw_timeline_sink, gw,
+	                     &gw->timeline);
+	if (rc)
+		return rc;
 	return gs_timerfd_arm_periodic_ms(
-	    gw->clock_poll_fd,
-	    gw->holding ? GS_CLOCK_POLL_UNSYNCED_MS : GS_CLOCK_POLL_SYNCED_MS);
+	    gw->clock_poll_fd, gw_holding(gw) ? GS_CLOCK_POLL_UNSYNCED_MS
+	                                      : GS_CLOCK_POLL_SYNCED_MS);
 }
 
 static void gw_on_backend(void *ctx, int fd, uint32_t events)
@@ -525,11 +461,7 @@ static void gw_on_backend(void *ctx, int fd, uint32_t events)
 		return;
 	}
 	if (gw->live) {
-		gw_restamp(gw, edges, n);
-		if (gw->holding)
-			gw_hold(gw, edges, n);
-		else
-			gw_feed(gw, edges, n);
+		gs_timeline_edges(gw->timeline, edges, n);
 		gw_advance(gw, gw_now(gw));
 		gw_arm_tick(gw);
 		return;
@@ -1155,7 +1087,7 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 	gw_close_fd(&gw->clock_poll_fd);
 	gw_close_fd(&gw->prune_fd);
 	gs_clock_free(gw->clock);
-	free(gw->held);
+	gs_timeline_free(gw->timeline);
 	gs_store_close(gw->store);
 	gw_close_fd(&gw->sig_fd);
 	gs_loop_free(gw->loop);

@@ -22,49 +22,10 @@
 #define NS_PER_MS INT64_C(1000000)
 #define NS_PER_S  INT64_C(1000000000)
 
-/* A clock whose every reading the test sets. */
-struct fake_clock {
-	int64_t realtime_ns;
-	int64_t monotonic_ns;
-	bool synced;
-	unsigned sync_reads;
-};
-
-static int64_t fake_realtime(void *ctx)
-{
-	return ((struct fake_clock *)ctx)->realtime_ns;
-}
-
-static int64_t fake_monotonic(void *ctx)
-{
-	return ((struct fake_clock *)ctx)->monotonic_ns;
-}
-
-static bool fake_synced(void *ctx)
-{
-	struct fake_clock *f = ctx;
-
-	f->sync_reads++;
-	return f->synced;
-}
-
-static const struct gs_clock_source fake_source = {
-    .now_realtime_ns = fake_realtime,
-    .now_monotonic_ns = fake_monotonic,
-    .is_synced = fake_synced,
-};
-
-/* Both clocks run on together, as time passes. */
-static void fake_advance(struct fake_clock *f, int64_t ns)
-{
-	f->realtime_ns += ns;
-	f->monotonic_ns += ns;
-}
-
 struct fixture {
 	char *dir;
 	char *boot_id_path;
-	struct fake_clock fake;
+	struct gs_fake_clock fake;
 	struct gs_clock_opts opts;
 };
 
@@ -85,7 +46,7 @@ static int setup(void **state)
 	/* Booted 20 s ago at the saved time, not synchronised. */
 	fx->fake.monotonic_ns = 20 * NS_PER_S;
 	fx->fake.realtime_ns = SAVED_T0_MS * NS_PER_MS;
-	fx->opts.source = &fake_source;
+	fx->opts.source = &gs_fake_clock_source;
 	fx->opts.source_ctx = &fx->fake;
 	fx->opts.boot_id_path = fx->boot_id_path;
 	*state = fx;
@@ -130,11 +91,11 @@ static void test_unsynced_then_synced(void **state)
 	assert_int_equal(gs_clock_mono_ns(clk), 20 * NS_PER_S);
 
 	/* Edges at +1 s, +2.5 s and +60.0004 s, stamped provisionally. */
-	fake_advance(&fx->fake, 1 * NS_PER_S);
+	gs_fake_clock_advance(&fx->fake, 1 * NS_PER_S);
 	held_mono[0] = fx->fake.monotonic_ns;
-	fake_advance(&fx->fake, 1500 * NS_PER_MS);
+	gs_fake_clock_advance(&fx->fake, 1500 * NS_PER_MS);
 	held_mono[1] = fx->fake.monotonic_ns;
-	fake_advance(&fx->fake, 57500400 * INT64_C(1000));
+	gs_fake_clock_advance(&fx->fake, 57500400 * INT64_C(1000));
 	held_mono[2] = fx->fake.monotonic_ns;
 	assert_int_equal(gs_clock_to_realtime_ms(clk, held_mono[0]),
 	                 SAVED_T0_MS + 1000);
@@ -155,7 +116,7 @@ static void test_unsynced_then_synced(void **state)
 
 	/* Then the flag: synchronised, no second step. */
 	fx->fake.synced = true;
-	fake_advance(&fx->fake, 200 * NS_PER_MS);
+	gs_fake_clock_advance(&fx->fake, 200 * NS_PER_MS);
 	assert_int_equal(gs_clock_poll(clk), GS_CLOCK_SYNCED);
 	assert_true(gs_clock_synced(clk));
 	assert_int_equal(gs_clock_steps(clk), 1);
@@ -197,7 +158,7 @@ static void test_sync_without_step(void **state)
 	struct gs_clock *clk = new_clock(fx);
 	int64_t offset = gs_clock_offset_ns(clk);
 
-	fake_advance(&fx->fake, 30 * NS_PER_S);
+	gs_fake_clock_advance(&fx->fake, 30 * NS_PER_S);
 	/* NTP slews: realtime and monotonic move alike; 300 us of noise. */
 	fx->fake.realtime_ns += 300 * 1000;
 	fx->fake.synced = true;
@@ -237,7 +198,7 @@ static void test_step_while_synced(void **state)
 	assert_true(gs_clock_synced(clk));
 	assert_int_equal(gs_clock_poll(clk), 0);
 
-	fake_advance(&fx->fake, 10 * NS_PER_S);
+	gs_fake_clock_advance(&fx->fake, 10 * NS_PER_S);
 	before = fx->fake.monotonic_ns;
 	assert_int_equal(gs_clock_to_realtime_ms(clk, before),
 	                 TRUE_T0_MS + 10000);
@@ -249,14 +210,14 @@ static void test_step_while_synced(void **state)
 	                 -2 * GS_MS_PER_H * NS_PER_MS);
 	assert_int_equal(gs_clock_steps(clk), 1);
 
-	fake_advance(&fx->fake, 1 * NS_PER_S);
+	gs_fake_clock_advance(&fx->fake, 1 * NS_PER_S);
 	after = fx->fake.monotonic_ns;
 	assert_int_equal(gs_clock_to_realtime_ms(clk, after),
 	                 TRUE_T0_MS + 11000 - 2 * GS_MS_PER_H);
 
 	/* Losing the server later does not make the offset untrusted. */
 	fx->fake.synced = false;
-	fake_advance(&fx->fake, GS_MS_PER_H * NS_PER_MS);
+	gs_fake_clock_advance(&fx->fake, GS_MS_PER_H * NS_PER_MS);
 	assert_int_equal(gs_clock_poll(clk), 0);
 	assert_true(gs_clock_synced(clk));
 	gs_clock_free(clk);

@@ -469,6 +469,42 @@ static void test_gap_of_windows_and_clock_flag(void **state)
 	fx_free(f);
 }
 
+/* A sync in the middle of a window: that window may hold provisional
+ * stamps and says so; the next one is synchronised. */
+static void test_clock_synced_sticky_per_window(void **state)
+{
+	(void)state;
+	struct fx *f = fx_base(4);
+	int64_t t = t0();
+	cJSON *m;
+
+	gs_engine_set_clock_synced(f->eng, false);
+	ev(f->eng, t + 5 * MIN, S_DOOR, GS_EV_IN, 0, 0);
+	gs_engine_set_clock_synced(f->eng, true);
+	ev(f->eng, t + 10 * MIN, S_DOOR, GS_EV_IN, 0, 0);
+	ev(f->eng, t + 20 * MIN, S_DOOR, GS_EV_IN, 0, 0);
+	/* Unsynchronised again (a released hold) late in the second one. */
+	ev(f->eng, t + 31 * MIN, S_DOOR, GS_EV_IN, 0, 0);
+	gs_engine_set_clock_synced(f->eng, false);
+	gs_engine_set_clock_synced(f->eng, true);
+	gs_engine_finish(f->eng, t + 50 * MIN);
+	assert_int_equal(count_kind(&f->cap, GS_MSG_METRICS), 4);
+	m = nth(&f->cap, GS_MSG_METRICS, 0);
+	assert_false(cJSON_IsTrue(jget(m, "clock_synced")));
+	assert_num(m, "footfall.in", 2);
+	cJSON_Delete(m);
+	m = nth(&f->cap, GS_MSG_METRICS, 1);
+	assert_true(cJSON_IsTrue(jget(m, "clock_synced")));
+	cJSON_Delete(m);
+	m = nth(&f->cap, GS_MSG_METRICS, 2);
+	assert_false(cJSON_IsTrue(jget(m, "clock_synced")));
+	cJSON_Delete(m);
+	m = nth(&f->cap, GS_MSG_METRICS, 3);
+	assert_true(cJSON_IsTrue(jget(m, "clock_synced")));
+	cJSON_Delete(m);
+	fx_free(f);
+}
+
 /* ---- queue -------------------------------------------------------------- */
 
 static void test_abandon_vs_serve_at_max_wait(void **state)
@@ -1517,6 +1553,7 @@ int main(void)
 	    cmocka_unit_test(test_empty_windows_published),
 	    cmocka_unit_test(test_event_on_window_boundary),
 	    cmocka_unit_test(test_gap_of_windows_and_clock_flag),
+	    cmocka_unit_test(test_clock_synced_sticky_per_window),
 	    cmocka_unit_test(test_abandon_vs_serve_at_max_wait),
 	    cmocka_unit_test(test_abandon_window_attribution),
 	    cmocka_unit_test(test_unmatched_serve_and_length),

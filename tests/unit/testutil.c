@@ -67,3 +67,33 @@ const char *gs_test_data(const char *name)
 	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "tests/data", name);
 	return path;
 }
+
+static int64_t gs_fake_realtime(void *ctx)
+{
+	return ((struct gs_fake_clock *)ctx)->realtime_ns;
+}
+
+static int64_t gs_fake_monotonic(void *ctx)
+{
+	return ((struct gs_fake_clock *)ctx)->monotonic_ns;
+}
+
+static bool gs_fake_synced(void *ctx)
+{
+	struct gs_fake_clock *f = ctx;
+
+	f->sync_reads++;
+	return f->synced;
+}
+
+const struct gs_clock_source gs_fake_clock_source = {
+    .now_realtime_ns = gs_fake_realtime,
+    .now_monotonic_ns = gs_fake_monotonic,
+    .is_synced = gs_fake_synced,
+};
+
+void gs_fake_clock_advance(struct gs_fake_clock *f, int64_t ns)
+{
+	f->realtime_ns += ns;
+	f->monotonic_ns += ns;
+}

@@ -3,6 +3,9 @@
 #ifndef GS_TESTUTIL_H
 #define GS_TESTUTIL_H
 
+#include "gateway/clock.h"
+
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,5 +17,16 @@ void gs_test_rmdir(char *dir);
 char *gs_test_write_file(const char *dir, const char *name, const char *text);
 /* Path of a file in tests/data (GS_TEST_DATA). Static buffer. */
 const char *gs_test_data(const char *name);
+
+/* A clock source whose every reading the test sets (gateway/clock.h). */
+struct gs_fake_clock {
+	int64_t realtime_ns;
+	int64_t monotonic_ns;
+	bool synced;
+	unsigned sync_reads; /* is_synced() calls */
+};
+extern const struct gs_clock_source gs_fake_clock_source;
+/* Both clocks run on together, as time passes. */
+void gs_fake_clock_advance(struct gs_fake_clock *f, int64_t ns);
 
 #endif
