@@ -2,7 +2,9 @@
 # The quick start's first command: installs what is needed, builds, starts a
 # private mosquitto on a free loopback port, runs the gateway on a simulated
 # store and prints the metrics as they arrive at the broker. Ends by itself
-# after the simulated hours, or on Ctrl-C.
+# once the simulated hours are published and every message has reached the
+# subscriber (or after a bounded wait that says what is missing), or on
+# Ctrl-C; either way no process and no temporary file is left behind.
 #
 #   deploy/demo.sh [--hours N] [--speed N]
 set -euo pipefail
@@ -12,8 +14,8 @@ hours=4
 speed=720
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--hours) hours=$2; shift 2 ;;
-	--speed) speed=$2; shift 2 ;;
+	--hours) hours=${2:?--hours needs a number}; shift 2 ;;
+	--speed) speed=${2:?--speed needs a number}; shift 2 ;;
 	*) echo "usage: $0 [--hours N] [--speed N]" >&2; exit 64 ;;
 	esac
 done
@@ -22,39 +24,112 @@ done
 build="$src/build"
 cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j"$(nproc)" --target gapsense >/dev/null
+gapsense="$build/gateway/gapsense"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/gapsense-demo.XXXXXX")
 pids=()
 cleanup() {
+	local pid
 	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-	wait 2>/dev/null || true
+	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 	rm -rf "$work"
 }
 trap cleanup EXIT
+# Ctrl-C (or SIGTERM) ends the script and cleanup stops the rest; while the
+# gateway runs, it stops the gateway cleanly instead (below).
 trap 'exit 130' INT TERM
+
+die() {
+	echo "gapsense demo: $*" >&2
+	exit 1
+}
+
+# Polls "$@" every 0.1 s for at most $1 seconds.
+wait_for() {
+	local secs=$1 i
+	shift
+	for ((i = 0; i < secs * 10; i++)); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' \
 	"$port" >"$work/mosquitto.conf"
 mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 100); do
-	(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-	sleep 0.1
-done
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
+wait_for 10 listening ||
+	die "mosquitto does not listen on port $port: $(tail -3 "$work/mosquitto.log")"
 
-sed -e "s|@PORT@|$port|" -e "s|@DB@|$work/gapsense.db|" \
+db="$work/gapsense.db"
+sed -e "s|@PORT@|$port|" -e "s|@DB@|$db|" \
 	"$src/deploy/simulated-store.conf.in" >"$work/gapsense.conf"
 
-# The subscriber: one line per metrics window or alert.
-mosquitto_sub -h 127.0.0.1 -p "$port" -t 'gapsense/v1/#' -v |
-	python3 -u "$src/deploy/demo-subscriber.py" &
+# The subscriber: one line per metrics window, alert or status. mosquitto_sub
+# and the formatter are two processes joined by a FIFO, so that each has a
+# pid of its own to stop. A retained probe published beforehand proves that
+# the subscription is in place before the gateway sends its first message.
+probe=gapsense-demo/ready
+mosquitto_pub -h 127.0.0.1 -p "$port" -q 1 -r -t "$probe" -m ready
+mkfifo "$work/sub.fifo"
+mosquitto_sub -h 127.0.0.1 -p "$port" -q 1 -v -t 'gapsense/v1/#' \
+	-t "$probe" >"$work/sub.fifo" 2>"$work/sub.log" &
 pids+=($!)
-sleep 0.5
+python3 -u "$src/deploy/demo-subscriber.py" --state "$work/sub.state" \
+	--ready-topic "$probe" <"$work/sub.fifo" &
+pids+=($!)
+# sub.state: ready metrics alerts status duplicates
+received() { read -r ready metrics alerts status dups <"$work/sub.state"; }
+sub_ready() { [ -s "$work/sub.state" ] && received && [ "$ready" = 1 ]; }
+wait_for 10 sub_ready ||
+	die "the subscriber did not get the probe: $(tail -3 "$work/sub.log")"
 
-echo "gapsense demo: broker on 127.0.0.1:$port, simulating $hours h of a shop at ${speed}x"
-"$build/gapsense" simulate -c "$work/gapsense.conf" --speed "$speed" \
-	--duration "${hours}h" --start "$(date -u +%Y-%m-%d)T07:00:00Z"
-sleep 1
-windows=$(sqlite3 "$work/gapsense.db" 'SELECT count(*) FROM windows' 2>/dev/null || echo "?")
-echo "gapsense demo: done; $windows windows stored in $work/gapsense.db, all acknowledged by the broker"
+# The simulated shop opens at 08:00 UTC: start there, not on closed hours.
+echo "gapsense demo: broker on 127.0.0.1:$port, simulating $hours h of a shop from 08:00 UTC at ${speed}x"
+t0=$SECONDS
+# simulate returns once the broker has acknowledged every message of the
+# outbox, or with 75 (EX_TEMPFAIL) after its drain timeout (30 s). It runs
+# in the background so that a signal reaches this script's trap at once
+# (bash defers traps while a foreground command runs); the trap asks the
+# gateway to stop, which it does cleanly, and the summary says so.
+interrupted=false
+trap 'interrupted=true; kill -TERM "$gw" 2>/dev/null || true' INT TERM
+"$gapsense" simulate -c "$work/gapsense.conf" --speed "$speed" \
+	--duration "${hours}h" --start "$(date -u +%Y-%m-%d)T08:00:00Z" &
+gw=$!
+pids+=("$gw")
+while :; do
+	rc=0
+	wait "$gw" || rc=$?
+	# Still there: the wait was cut short by the trap, not by its exit.
+	kill -0 "$gw" 2>/dev/null || break
+done
+trap 'exit 130' INT TERM
+
+# Acknowledged by the broker is not yet delivered to the subscriber: wait
+# (boundedly) until it has every seq the store handed out.
+query() { sqlite3 "$db" "$1"; }
+windows=$(query 'SELECT count(*) FROM windows')
+last_seq=$(query "SELECT coalesce((SELECT value FROM meta WHERE key = 'store.seq'), 0)")
+pending=$(query 'SELECT count(*) FROM outbox')
+want_alerts=$((last_seq - windows))
+all_arrived() { received && [ "$metrics" -ge "$windows" ] && [ "$alerts" -ge "$want_alerts" ]; }
+$interrupted || wait_for 10 all_arrived || true
+received
+secs=$((SECONDS - t0))
+
+acked="all acknowledged by the broker"
+[ "$pending" -eq 0 ] || acked="$pending not acknowledged by the broker"
+echo "gapsense demo: $($interrupted && echo "interrupted; ")$windows windows stored," \
+	"$acked; the subscriber received $metrics metrics, $alerts alerts and" \
+	"$status status messages ($dups duplicates) in $secs s"
+$interrupted && exit 130
+if [ "$rc" -ne 0 ]; then
+	die "gapsense simulate exited $rc"
+fi
+if [ "$metrics" -ne "$windows" ] || [ "$alerts" -ne "$want_alerts" ]; then
+	die "expected $windows metrics and $want_alerts alerts at the subscriber"
+fi
