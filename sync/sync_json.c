@@ -10,8 +10,10 @@
 #include "gateway/timeutil.h"
 #include "sync/sync_priv.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -297,6 +299,8 @@ bool gs_sync_uri_is_loopback(const char *uri)
 {
 	const char *host = strstr(uri, "://");
 	char name[GS_PATH_MAX];
+	struct in6_addr a6;
+	struct in_addr a4;
 	size_t n;
 
 	if (!host)
@@ -312,8 +316,15 @@ bool gs_sync_uri_is_loopback(const char *uri)
 		return false;
 	memcpy(name, host, n);
 	name[n] = '\0';
-	return strcasecmp(name, "localhost") == 0 ||
-	       strncmp(name, "127.", 4) == 0 || strcmp(name, "::1") == 0;
+	/* By address, not by prefix: "127.example.net" is a name that may
+	 * resolve anywhere. Names other than localhost are not resolved
+	 * here (no DNS at start), so they get the warning. */
+	if (inet_pton(AF_INET, name, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, name, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		       (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return strcasecmp(name, "localhost") == 0;
 }
 
 int gs_sync_read_password(const char *path, char **out)

@@ -152,6 +152,11 @@ static void test_loopback(void **state)
 	    {"mqtt://10.0.0.5:1883", false},
 	    {"mqtt://broker.example:1883", false},
 	    {"mqtt://localhost.example:1883", false},
+	    {"mqtt://127.evil.example:1883", false},
+	    {"mqtt://127.0.0.1.example:1883", false},
+	    {"mqtt://[::ffff:127.0.0.1]:1883", true},
+	    {"mqtt://[::ffff:10.0.0.1]:1883", false},
+	    {"mqtt://0.0.0.0:1883", false},
 	    {"mqtt://[2001:db8::1]:1883", false},
 	    {"garbage", false},
 	};
@@ -267,6 +272,190 @@ static void test_new_refuses(void **state)
 	gs_sync_free(sync);
 	gs_sync_free(NULL);
 	free(pw);
+}
+
+/* What gs_log() writes between capture_begin() and capture_end(), at
+ * level WARNING and above. */
+struct capture {
+	FILE *file;
+	int saved_fd;
+};
+
+static void capture_begin(struct capture *c)
+{
+	c->file = tmpfile();
+	assert_non_null(c->file);
+	fflush(stderr);
+	c->saved_fd = dup(STDERR_FILENO);
+	assert_true(c->saved_fd >= 0);
+	assert_true(dup2(fileno(c->file), STDERR_FILENO) >= 0);
+	gs_log_set_level(GS_LOG_WARNING);
+}
+
+/* Returns the text (malloc'd). */
+static char *capture_end(struct capture *c)
+{
+	char *text = calloc(1, 16384);
+	size_t n;
+
+	gs_log_set_level(GS_LOG_ERR);
+	fflush(stderr);
+	assert_true(dup2(c->saved_fd, STDERR_FILENO) >= 0);
+	close(c->saved_fd);
+	assert_non_null(text);
+	rewind(c->file);
+	n = fread(text, 1, 16383, c->file);
+	assert_false(ferror(c->file));
+	text[n] = '\0';
+	fclose(c->file);
+	return text;
+}
+
+/* gs_sync_new() with its log captured. Creating connects nowhere: only
+ * gs_sync_start() does. */
+static char *new_logged(struct fixture *f, struct gs_store *store, int *rc,
+                        struct gs_sync **sync)
+{
+	struct capture c;
+
+	capture_begin(&c);
+	*rc = gs_sync_new(&f->cfg, store ? store : f->store, f->loop, NULL,
+	                  NULL, sync);
+	return capture_end(&c);
+}
+
+/* The clear-text warning is logged at start for a broker beyond this
+ * machine, naming the password when there is one, and not for loopback. */
+static void test_plain_warning_logged(void **state)
+{
+	struct fixture *f = *state;
+	char *pw = gs_test_write_file(f->dir, "pw", "x\n");
+	struct gs_sync *sync = NULL;
+	char *log;
+	int rc;
+
+	chmod(pw, 0600);
+	snprintf(f->cfg.broker, sizeof(f->cfg.broker),
+	         "mqtt://broker.example:1883");
+	log = new_logged(f, NULL, &rc, &sync);
+	assert_int_equal(rc, GS_OK);
+	assert_non_null(strstr(log, "warning: mqtt: mqtt://broker.example:1883 "
+	                            "is not encrypted: data travel in clear "
+	                            "text"));
+	free(log);
+	gs_sync_free(sync);
+
+	snprintf(f->cfg.username, sizeof(f->cfg.username), "unit");
+	snprintf(f->cfg.password_file, sizeof(f->cfg.password_file), "%s", pw);
+	snprintf(f->cfg.broker, sizeof(f->cfg.broker),
+	         "tcp://127.evil.example");
+	log = new_logged(f, NULL, &rc, &sync);
+	assert_int_equal(rc, GS_OK);
+	assert_non_null(strstr(log, "data and password travel in clear text"));
+	free(log);
+	gs_sync_free(sync);
+
+	/* Loopback and TLS: no such warning. */
+	snprintf(f->cfg.broker, sizeof(f->cfg.broker), "mqtt://127.0.0.2:1883");
+	log = new_logged(f, NULL, &rc, &sync);
+	assert_int_equal(rc, GS_OK);
+	assert_null(strstr(log, "not encrypted"));
+	free(log);
+	gs_sync_free(sync);
+	snprintf(f->cfg.broker, sizeof(f->cfg.broker),
+	         "mqtts://broker.example:8883");
+	log = new_logged(f, NULL, &rc, &sync);
+	assert_int_equal(rc, GS_OK);
+	assert_null(strstr(log, "not encrypted"));
+	free(log);
+	gs_sync_free(sync);
+	free(pw);
+}
+
+/*
+ * A full disk (the store capped by max_page_count): gs_sync_store_full()
+ * drops the oldest quarter of the undelivered messages, counts and logs
+ * the drops, flags the status for republishing, and new messages fit
+ * again.
+ */
+static void test_store_full_drops_oldest(void **state)
+{
+	struct fixture *f = *state;
+	struct gs_store_opts opts = {.max_bytes = 192 * 1024};
+	struct gs_outbox_stats before, after;
+	struct gs_outbox_msg m;
+	char db[600], topic[GS_PATH_MAX], pad[1501];
+	struct gs_store *store;
+	struct gs_sync *sync = NULL;
+	uint64_t seq = 0, committed = 0;
+	struct capture cap;
+	char *log, *text;
+	int rc = GS_OK;
+	size_t n = 0;
+
+	snprintf(db, sizeof(db), "%s/full.db", f->dir);
+	assert_int_equal(gs_store_open(db, &opts, &store), GS_OK);
+	assert_int_equal(
+	    gs_msg_topic(&f->cfg, GS_MSG_ALERT, topic, sizeof(topic)), GS_OK);
+	memset(pad, 'x', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+	for (int i = 0; i < 1000 && rc == GS_OK; i++) {
+		cJSON *p = cJSON_CreateObject();
+
+		assert_non_null(p);
+		cJSON_AddStringToObject(p, "schema", "gapsense.alert.v1");
+		cJSON_AddStringToObject(p, "pad", pad);
+		rc = gs_store_enqueue(store, GS_MSG_ALERT, topic,
+		                      gs_clock_realtime_ms(), 0, p, &seq);
+		if (rc == GS_OK)
+			rc = gs_store_commit(store);
+		if (rc == GS_OK)
+			committed = seq;
+		cJSON_Delete(p);
+	}
+	assert_int_equal(rc, GS_EFULL);
+	assert_true(committed > 20);
+	assert_int_equal(gs_store_outbox_stats(store, &before), GS_OK);
+	assert_int_equal(before.pending, committed);
+
+	log = new_logged(f, store, &rc, &sync);
+	assert_int_equal(rc, GS_OK);
+	free(log);
+	sync->status_due = false;
+	capture_begin(&cap);
+	gs_sync_store_full(sync);
+	text = capture_end(&cap);
+	assert_non_null(strstr(text, "disk full: dropping the oldest quarter"));
+	free(text);
+
+	assert_int_equal(gs_store_outbox_stats(store, &after), GS_OK);
+	assert_true(after.dropped >= before.pending / 4);
+	assert_true(after.dropped <= before.pending / 4 + 1);
+	assert_int_equal(after.pending, before.pending - after.dropped);
+	assert_true(after.bytes <= before.bytes / 4 * 3);
+	assert_true(sync->status_due); /* outbox.dropped changed */
+	/* The oldest went: the first left is the first not dropped. */
+	assert_int_equal(gs_store_outbox_fetch(store, 0, -1, &m, 1, &n), GS_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(m.seq, after.dropped + 1);
+	gs_outbox_msg_clear(&m);
+
+	/* And the next message fits. */
+	{
+		cJSON *p = cJSON_CreateObject();
+
+		assert_non_null(p);
+		cJSON_AddStringToObject(p, "pad", pad);
+		assert_int_equal(gs_store_enqueue(store, GS_MSG_ALERT, topic,
+		                                  gs_clock_realtime_ms(), 0, p,
+		                                  &seq),
+		                 GS_OK);
+		cJSON_Delete(p);
+	}
+	assert_int_equal(gs_store_commit(store), GS_OK);
+	assert_int_equal(seq, committed + 1);
+	gs_sync_free(sync);
+	gs_store_close(store);
 }
 
 static void test_backoff(void **state)
@@ -773,6 +962,10 @@ int main(void)
 	                                    fixture_setup, fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_backoff, fixture_setup,
 	                                    fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_plain_warning_logged,
+	                                    fixture_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_store_full_drops_oldest,
+	                                    fixture_setup, fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_drain_real_broker,
 	                                    fixture_setup, fixture_teardown),
 	};
