@@ -9,7 +9,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
 secs=${2:-60}
-GAPSENSE=$build/gapsense GS_SOURCE_DIR=$here/.. . "$here/../tests/integration/lib.sh"
+# Exported, not prefixed to `.`: bash keeps such assignments only while the
+# file is sourced, and lib.sh's functions need them later.
+export GAPSENSE=$build/gateway/gapsense GS_SOURCE_DIR=$here/..
+. "$here/../tests/integration/lib.sh"
 
 gs_start_broker
 db=$GS_TMP/gapsense.db

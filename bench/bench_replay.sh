@@ -8,7 +8,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
 customers=${2:-100000}
-GAPSENSE=$build/gapsense GS_SOURCE_DIR=$here/.. . "$here/../tests/integration/lib.sh"
+# Exported, not prefixed to `.`: bash keeps such assignments only while the
+# file is sourced, and lib.sh's functions need them later.
+export GAPSENSE=$build/gateway/gapsense GS_SOURCE_DIR=$here/..
+. "$here/../tests/integration/lib.sh"
 
 gs_start_broker
 gs_write_sim_config "$GS_TMP/gapsense.conf" "$GS_TMP/unused.db"
