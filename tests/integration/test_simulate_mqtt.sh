@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue 2's end-to-end test: the real binary simulates a few hours of a shop
 # and publishes to a real mosquitto; a subscriber must receive every window,
-# in sequence order, with exactly the payload the store holds.
+# in sequence order, with exactly the payload the store holds and with the
+# counts that the store's events give when recounted per window.
 . "$(dirname "$0")/lib.sh"
 
 gs_start_broker
@@ -42,3 +43,8 @@ assert total_in > 0, "a simulated shop with nobody coming in"
 assert all(m["schema"] == "gapsense.metrics.v1" for m in msgs)
 print(f"ok: {len(msgs)} windows, seq {seqs[0]}..{seqs[-1]}, {total_in} customers in")
 PY
+
+# The counts in each message against a recount of the events table.
+python3 "$(dirname "$0")/window_recount.py" --config "$GS_TMP/gapsense.conf" \
+	--db "$db" --received "$GS_TMP/received.jsonl" ||
+	fail "the windows' counts differ from the events the store holds"
