@@ -47,6 +47,9 @@
 #define GS_PRUNE_FIRST_MS  60000
 #define GS_PRUNE_PERIOD_MS (10 * 60000)
 #define GS_PRUNE_GAP_MS    50
+/* A restart rebuilds the engine's state from this much stored history:
+ * a day for occupancy (reset daily) and an hour for a DST change. */
+#define GS_RESTORE_LOOKBACK_MS (25 * 3600000)
 
 struct gateway {
 	const struct gs_gateway_opts *opts;
@@ -82,6 +85,13 @@ struct gateway {
 	int status;
 
 	struct gs_timeline *timeline; /* run mode only */
+
+	/* Start-up: stored events go through the engine again (gw_restore);
+	 * nothing is stored again and no alert raised again. Windows up to
+	 * restored_upto, the last one stored, are never published again. */
+	bool restoring;
+	int64_t restored_upto;
+	int64_t restore_last_window; /* start of the last event's window */
 
 	uint64_t n_edges, n_events, n_metrics, n_alerts;
 	struct gs_complaint store_complaint;
@@ -119,6 +129,8 @@ static void gw_sink_event(void *ctx, const struct gs_event *ev)
 	const struct gs_sensor_cfg *s = &gw->cfg->sensors[ev->sensor];
 	int rc;
 
+	if (gw->restoring)
+		return;
 	gw->n_events++;
 	rc = gs_store_add_event(gw->store, ev, s->name,
 	                        gw_mono_of(gw, ev->t_ms));
@@ -155,6 +167,21 @@ static void gw_sink_publish(void *ctx, enum gs_msg_kind kind, int64_t t_ms,
 	uint64_t seq;
 	int rc;
 
+	/* Published before a restart: not again under a new seq (a clock
+	 * set back by a power cut can reopen such a window). */
+	if (kind == GS_MSG_METRICS && window_start_ms <= gw->restored_upto) {
+		if (!gw->restoring)
+			gs_log(GS_LOG_WARNING,
+			       "a window already published before the restart "
+			       "closed again (the clock is behind): not "
+			       "published twice");
+		goto out;
+	}
+	/* Restoring: alerts were raised before the restart; windows after
+	 * the last event's fall in the time the daemon was down. */
+	if (gw->restoring && (kind != GS_MSG_METRICS ||
+	                      window_start_ms > gw->restore_last_window))
+		goto out;
 	if (kind == GS_MSG_METRICS)
 		gw->n_metrics++;
 	else
@@ -968,6 +995,71 @@ static void gw_remove_tmp_db(struct gateway *gw)
 	gw->tmp_dir = NULL;
 }
 
+static void gw_restore_event(void *ctx, const struct gs_event *stored,
+                             const char *sensor)
+{
+	struct gateway *gw = ctx;
+	struct gs_event ev = *stored;
+
+	/* The engine works out abandonments itself from the joins. */
+	if (ev.kind == GS_EV_ABANDON)
+		return;
+	for (unsigned i = 0; i < gw->cfg->n_sensors; i++) {
+		if (strcmp(gw->cfg->sensors[i].name, sensor) == 0) {
+			ev.sensor = (uint16_t)i;
+			/* A sensor whose type changed gets events it does
+			 * not produce: the engine refuses those. */
+			gs_engine_event(gw->engine, &ev);
+			return;
+		}
+	}
+}
+
+/*
+ * Run mode's start after a stop, a crash or a power cut: the engine's
+ * running state (occupancy since the day's reset, people still queueing,
+ * trailing alert windows and arming, the open window's counts so far) is
+ * rebuilt from the last day of stored events, so a restart within a window
+ * loses no count. What was published before is not published again: no
+ * alert, no window up to the last one stored. The window of the last event
+ * was never published if the daemon stopped while it was open: it goes
+ * out now if the clock has left it. The engine then runs on to the clock,
+ * but the windows of the time the daemon was down are not published: they
+ * would claim that nothing happened.
+ */
+static int gw_restore(struct gateway *gw)
+{
+	int64_t last_ms, now = gw_now(gw);
+	size_t n = 0;
+	int rc;
+
+	rc = gs_store_last_event_ms(gw->store, &last_ms);
+	if (rc)
+		return rc == GS_ENOENT ? GS_OK : rc;
+	rc = gs_store_last_window_ms(gw->store, &gw->restored_upto);
+	if (rc == GS_ENOENT)
+		gw->restored_upto = INT64_MIN;
+	else if (rc)
+		return rc;
+	gw->restoring = true;
+	gw->restore_last_window = gs_floor_to(last_ms, gw->cfg->window_ms);
+	rc = gs_store_events_since(gw->store, last_ms - GS_RESTORE_LOOKBACK_MS,
+	                           gw_restore_event, gw, &n);
+	if (rc == GS_OK) {
+		gs_engine_advance(gw->engine, last_ms > now ? last_ms : now);
+		gw->last_edge_ms = last_ms;
+	}
+	gw->restoring = false;
+	if (rc)
+		return rc;
+	gw_commit(gw);
+	gs_log(GS_LOG_INFO,
+	       "restored the running state from %zu stored events (occupancy "
+	       "%" PRId64 ")",
+	       n, gs_engine_occupancy(gw->engine));
+	return GS_OK;
+}
+
 static int gw_status_for(int rc)
 {
 	switch (rc) {
@@ -1012,6 +1104,7 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 	gw->sig_fd = gw->commit_fd = gw->tick_fd = gw->drain_fd = -1;
 	gw->watchdog_fd = gw->clock_poll_fd = gw->prune_fd = -1;
 	gw->live = opts->mode == GS_MODE_RUN;
+	gw->restored_upto = INT64_MIN;
 	gw->print_out = opts->print ? stdout : NULL;
 
 	gw->cfg = calloc(1, sizeof(*gw->cfg));
@@ -1059,6 +1152,9 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 		goto err_pipeline;
 
 	if (gw->live) {
+		rc = gw_restore(gw);
+		if (rc)
+			goto err_pipeline;
 		gw_advance(gw, gw_now(gw));
 		gw_arm_tick(gw);
 	}

@@ -67,6 +67,23 @@ int gs_store_add_event(struct gs_store *st, const struct gs_event *ev,
                        const char *sensor_name, int64_t mono_ns);
 
 /*
+ * The stored events stamped at or after from_ms, oldest first (insertion
+ * order: time order but for a stamp clamped after a clock step), each with
+ * its sensor's name (ev->sensor is 0: indexes change with the config). For
+ * rebuilding the engine's running state at start-up: the table is walked
+ * back from the newest row, so only its tail is read. *n (may be NULL)
+ * gets the number of events passed to fn.
+ */
+typedef void (*gs_store_event_fn)(void *ctx, const struct gs_event *ev,
+                                  const char *sensor);
+int gs_store_events_since(struct gs_store *st, int64_t from_ms,
+                          gs_store_event_fn fn, void *ctx, size_t *n);
+/* The newest event's time, the newest stored window's start: GS_ENOENT if
+ * there is none. */
+int gs_store_last_event_ms(struct gs_store *st, int64_t *t_ms);
+int gs_store_last_window_ms(struct gs_store *st, int64_t *start_ms);
+
+/*
  * Takes the next seq (persistent, strictly increasing, never reused),
  * stores it in payload's "seq" member, serialises payload and appends it to
  * the outbox; a metrics message is also kept in windows for resend (one

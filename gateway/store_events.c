@@ -303,3 +303,99 @@ int gs_store_prune(struct gs_store *st, int64_t before_ms)
 	}
 	return GS_OK;
 }
+
+/* ---- start-up: the stored tail of the event log ---------------------- */
+
+/* One int64 from a one-row query (a start-up read: prepared on the spot). */
+static int gs_store_query_int64(struct gs_store *st, const char *sql,
+                                int64_t *out, const char *what)
+{
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
+
+	if (rc != SQLITE_OK)
+		return gs_store_read_failed(st, rc, what);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+		*out = sqlite3_column_int64(s, 0);
+		rc = SQLITE_OK;
+	} else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+		rc = SQLITE_NOTFOUND;
+	}
+	sqlite3_finalize(s);
+	if (rc == SQLITE_NOTFOUND)
+		return GS_ENOENT;
+	return rc == SQLITE_OK ? GS_OK : gs_store_read_failed(st, rc, what);
+}
+
+int gs_store_last_event_ms(struct gs_store *st, int64_t *t_ms)
+{
+	return gs_store_query_int64(
+	    st, "SELECT t_ms FROM events ORDER BY id DESC LIMIT 1", t_ms,
+	    "reading the last event");
+}
+
+int gs_store_last_window_ms(struct gs_store *st, int64_t *start_ms)
+{
+	return gs_store_query_int64(st, "SELECT max(start_ms) FROM windows",
+	                            start_ms, "reading the last window");
+}
+
+int gs_store_events_since(struct gs_store *st, int64_t from_ms,
+                          gs_store_event_fn fn, void *ctx, size_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t first = INT64_MAX;
+	size_t count = 0;
+	int rc;
+
+	if (n)
+		*n = 0;
+	/* Back from the newest to the first row older than from_ms. */
+	rc = sqlite3_prepare_v2(st->db,
+	                        "SELECT id, t_ms FROM events ORDER BY id DESC",
+	                        -1, &s, NULL);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (sqlite3_column_int64(s, 1) < from_ms)
+			break;
+		first = sqlite3_column_int64(s, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE && rc != SQLITE_OK)
+		return gs_store_read_failed(st, rc, "finding recent events");
+	if (first == INT64_MAX)
+		return GS_OK;
+	rc = sqlite3_prepare_v2(
+	    st->db,
+	    "SELECT e.t_ms, s.name, e.kind, e.value, e.input, e.flags"
+	    " FROM events e JOIN sensors s ON s.id = e.sensor"
+	    " WHERE e.id >= ?1 ORDER BY e.id",
+	    -1, &s, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(s, 1, first);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct gs_event ev = {
+		    .t_ms = sqlite3_column_int64(s, 0),
+		    .kind = (uint8_t)sqlite3_column_int(s, 2),
+		    .value = (uint8_t)sqlite3_column_int(s, 3),
+		    .input = (uint8_t)sqlite3_column_int(s, 4),
+		    .flags = (uint8_t)sqlite3_column_int(s, 5),
+		};
+		const unsigned char *name = sqlite3_column_text(s, 1);
+
+		if (!name) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		fn(ctx, &ev, (const char *)name);
+		count++;
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(s);
+	if (n)
+		*n = count;
+	if (rc != SQLITE_DONE && rc != SQLITE_OK)
+		return gs_store_read_failed(st, rc, "reading recent events");
+	return GS_OK;
+}

@@ -15,6 +15,7 @@ struct gs_timeline {
 
 	bool holding;
 	int64_t hold_start_mono_ns;
+	int64_t hold_step_ms; /* the clock's steps during the hold */
 	struct gs_edge *held;
 	size_t n_held, cap_held;
 };
@@ -71,6 +72,10 @@ static void gs_timeline_release(struct gs_timeline *tl, bool synced)
 {
 	tl->holding = false;
 	gs_timeline_stamp(tl, tl->held, tl->n_held);
+	/* Booted at a saved time far behind (a power cut, days off): what
+	 * the pipeline holds from before (a restored state) ends there. */
+	if (synced && tl->hold_step_ms >= tl->opts.window_ms)
+		tl->sink.restart(tl->ctx);
 	tl->sink.set_synced(tl->ctx, synced);
 	if (tl->n_held > 0)
 		tl->sink.feed(tl->ctx, tl->held, tl->n_held);
@@ -132,7 +137,9 @@ static void gs_timeline_step(struct gs_timeline *tl)
 	                   : "");
 	/* Held edges are stamped when they are released, with the offset
 	 * then in force. */
-	if (!tl->holding && step_ms >= tl->opts.window_ms)
+	if (tl->holding)
+		tl->hold_step_ms += step_ms;
+	else if (step_ms >= tl->opts.window_ms)
 		tl->sink.restart(tl->ctx);
 }
 

@@ -7,8 +7,11 @@
  *
  *  - Until the clock has been synchronised, edges are held in memory (at
  *    most hold_ms, at most max_held edges). At the sync they are re-stamped
- *    with the true offset and fed on with set_synced(true); if the hold
- *    ends first they go on with the provisional stamps, set_synced(false).
+ *    with the true offset and fed on with set_synced(true), after a
+ *    restart() if the clock stepped ahead by a window or more meanwhile (a
+ *    boot at a saved time long past: what the pipeline restored from
+ *    before ends there); if the hold ends first they go on with the
+ *    provisional stamps, set_synced(false).
  *  - A step backwards changes nothing here: the decode stage never lets
  *    event time run back, so the time line waits for the clock.
  *  - A step forwards by a window or more asks the owner to restart the

@@ -101,4 +101,23 @@ fb = m["feedback"]
 assert fb["responses"] == 3 and fb["counts"]["very_happy"] == 1, fb
 assert m["sensors"]["smiley-exit"]["faults"] == 1, m["sensors"]["smiley-exit"]
 PY
+# --- a crash and a restart mid-window ---------------------------------------
+expect restart "^killed exit: 137$"
+expect restart "^restarted exit: 0$"
+# Occupancy is the day's: two in and one out (and the counter's one in)
+# in the run before, one in before the crash.
+expect restart "restored the running state from [0-9]+ stored events \(occupancy 3\)"
+window=$(section restart | grep -E '^\{"topic": "[^"]*/metrics"' || true)
+[ "$(printf '%s\n' "$window" | grep -c .)" -eq 1 ] || {
+	section restart >&2
+	fail "expected exactly one metrics window after the restart"
+}
+python3 - "$window" <<'PY' || fail "the 09:01 window lost counts across the crash: $window"
+import json, sys
+m = json.loads(sys.argv[1])["payload"]
+assert m["window_start"] == "2026-11-23T09:01:00Z", m["window_start"]
+ent = m["sensors"]["entrance"]
+assert (ent["in"], ent["out"]) == (1, 1), ent
+assert m["footfall"]["occupancy"] == 2, m["footfall"]
+PY
 echo "VM GPIO test passed ($api)"

@@ -1001,6 +1001,83 @@ static void test_windows_range(void **state)
 	assert_int_equal(query_int(f->path, "SELECT count(*) FROM windows"), 6);
 }
 
+struct events_seen {
+	int64_t t[8];
+	uint8_t kind[8];
+	char sensor[8][16];
+	size_t n;
+};
+
+static void event_cb(void *ctx, const struct gs_event *ev, const char *sensor)
+{
+	struct events_seen *e = ctx;
+
+	assert_true(e->n < 8);
+	e->t[e->n] = ev->t_ms;
+	e->kind[e->n] = ev->kind;
+	snprintf(e->sensor[e->n], sizeof(e->sensor[0]), "%s", sensor);
+	e->n++;
+}
+
+/* Start-up reads: the tail of the event log since a time (with sensor
+ * names), the last event's time, the last window's start. */
+static void test_recent_events_and_last_window(void **state)
+{
+	struct fixture *f = *state;
+	struct gs_store *st = open_store(f->path, 0);
+	struct events_seen e = {0};
+	int64_t t = 0;
+	size_t n = 0;
+	struct gs_event ev;
+
+	assert_int_equal(gs_store_last_event_ms(st, &t), GS_ENOENT);
+	assert_int_equal(gs_store_last_window_ms(st, &t), GS_ENOENT);
+	assert_int_equal(gs_store_events_since(st, T0, event_cb, &e, &n),
+	                 GS_OK);
+	assert_int_equal(n, 0);
+
+	for (int i = 0; i < 5; i++) {
+		ev = event_at(T0 + i * MIN,
+		              (uint8_t)(i % 2 ? GS_EV_OUT : GS_EV_IN));
+		assert_int_equal(
+		    gs_store_add_event(st, &ev, i < 3 ? "door" : "till", 0),
+		    GS_OK);
+	}
+	ev = event_at(T0 + 4 * MIN, GS_EV_PRESS);
+	ev.value = 2;
+	ev.flags = GS_EVF_MISUSE;
+	assert_int_equal(gs_store_add_event(st, &ev, "smiley", 0), GS_OK);
+	enqueue(st, GS_MSG_METRICS, T0 + 15 * MIN, T0, 0);
+	enqueue(st, GS_MSG_METRICS, T0 + 30 * MIN, T0 + 15 * MIN, 0);
+	assert_int_equal(gs_store_commit(st), GS_OK);
+
+	assert_int_equal(gs_store_last_event_ms(st, &t), GS_OK);
+	assert_int_equal(t, T0 + 4 * MIN);
+	assert_int_equal(gs_store_last_window_ms(st, &t), GS_OK);
+	assert_int_equal(t, T0 + 15 * MIN);
+
+	assert_int_equal(
+	    gs_store_events_since(st, T0 + 2 * MIN, event_cb, &e, &n), GS_OK);
+	assert_int_equal(n, 4);
+	assert_int_equal(e.n, 4);
+	assert_int_equal(e.t[0], T0 + 2 * MIN);
+	assert_string_equal(e.sensor[0], "door");
+	assert_int_equal(e.kind[0], GS_EV_IN);
+	assert_string_equal(e.sensor[1], "till");
+	assert_int_equal(e.kind[1], GS_EV_OUT);
+	assert_string_equal(e.sensor[3], "smiley");
+	assert_int_equal(e.kind[3], GS_EV_PRESS);
+	assert_int_equal(e.t[3], T0 + 4 * MIN);
+
+	/* Nothing that recent: no call. */
+	e.n = 0;
+	assert_int_equal(
+	    gs_store_events_since(st, T0 + 5 * MIN, event_cb, &e, &n), GS_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(e.n, 0);
+	gs_store_close(st);
+}
+
 static void test_meta(void **state)
 {
 	struct fixture *f = *state;
@@ -1123,6 +1200,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_outbox_quota, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_windows_range, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_recent_events_and_last_window,
+	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
 	};

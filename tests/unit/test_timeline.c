@@ -149,8 +149,9 @@ static void test_held_until_sync_then_restamped(void **state)
 	assert_int_equal(f->fed[1].t_ms, TRUE_T0_MS + 1500);
 	assert_int_equal(f->synced_calls, 1);
 	assert_true(f->synced);
-	/* The sync's step is the hold ending, not a new time line. */
-	assert_int_equal(f->restarts, 0);
+	/* The sync stepped the clock 3h17m ahead: a new time line, before
+	 * the held edges go on. */
+	assert_int_equal(f->restarts, 1);
 
 	/* Later edges go straight on, stamped right. */
 	edge_now(f, 1);
@@ -178,7 +179,8 @@ static void test_hold_ends_unsynced(void **state)
 
 	/* A sync after that: what follows is synchronised (the engine keeps
 	 * the window open at the sync unsynchronised, test_engine). */
-	gs_timeline_clock_changed(f->tl, ntp_sync(f, 5));
+	gs_timeline_clock_changed(f->tl, ntp_sync(f, 20 * GS_MS_PER_MIN));
+	assert_int_equal(f->restarts, 1);
 	assert_int_equal(f->synced_calls, 2);
 	assert_true(f->synced);
 	fx_free(f);
@@ -265,9 +267,13 @@ static void test_step_while_holding(void **state)
 	gs_timeline_clock_changed(f->tl, gs_clock_poll(f->clock));
 	assert_int_equal(f->restarts, 0);
 	assert_true(gs_timeline_holding(f->tl));
+	/* Back by 1h50m before the sync: 10 min ahead in all, less than a
+	 * window: the time line goes on. */
+	f->fake.realtime_ns -= 110 * GS_MS_PER_MIN * NS_PER_MS;
 	gs_timeline_clock_changed(f->tl, ntp_sync(f, 0));
+	assert_int_equal(f->restarts, 0);
 	assert_int_equal(f->n_fed, 1);
-	assert_int_equal(f->fed[0].t_ms, SAVED_T0_MS + 2 * GS_MS_PER_H);
+	assert_int_equal(f->fed[0].t_ms, SAVED_T0_MS + 10 * GS_MS_PER_MIN);
 	fx_free(f);
 }
 

@@ -149,4 +149,27 @@ echo "run exit: $?"
 cat /tmp/run.out
 echo "--- run stderr"
 cat /tmp/run.err
+
+echo "=== restart"
+# A crash mid-window: the daemon restarted on the same database goes on
+# with the counts from before the crash (one in before, one out after).
+date -s "2026-11-23 09:01:47" >/dev/null
+gapsense run -c /tmp/shop.conf --print >/tmp/run2.out 2>/tmp/run2.err &
+rpid=$!
+wait_for /tmp/run2.err "running: gateway"
+person_in
+sleep 0.5 # committed: commit_interval is 100 ms
+kill -KILL $rpid
+wait $rpid
+echo "killed exit: $?"
+gapsense run -c /tmp/shop.conf --print >/tmp/run3.out 2>/tmp/run3.err &
+rpid=$!
+wait_for /tmp/run3.err "running: gateway"
+person_out
+while [ "$(date +%H%M%S)" -lt 090203 ]; do sleep 0.2; done
+kill -TERM $rpid
+wait $rpid
+echo "restarted exit: $?"
+cat /tmp/run2.out /tmp/run3.out
+cat /tmp/run3.err
 echo "=== end"
