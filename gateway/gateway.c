@@ -61,6 +61,8 @@ struct gateway {
 	struct gs_sync *sync;
 	struct gs_backend *backend;
 	struct gs_scenario_writer *recorder;
+	struct gs_edge last_recorded;
+	bool recorded_any;
 	struct gs_clock *clock; /* run mode only */
 	FILE *print_out;
 
@@ -311,6 +313,9 @@ static void gw_feed(struct gateway *gw, const struct gs_edge *edges, size_t n)
 			                   "recording stopped");
 			gs_scenario_writer_close(gw->recorder);
 			gw->recorder = NULL;
+		} else if (gw->recorder) {
+			gw->last_recorded = *e;
+			gw->recorded_any = true;
 		}
 		gs_decode_push(gw->decode, e);
 		gw_settle(gw);
@@ -539,6 +544,19 @@ static void gw_input_done(struct gateway *gw)
 	for (size_t i = 0; i < gw->n_backend_fds; i++)
 		gs_loop_del(gw->loop, gw->backend_fds[i]);
 	gw->n_backend_fds = 0;
+	/* The simulation ran on past its last edge, to the end of --duration:
+	 * the recording ends with the last edge's level repeated at that
+	 * instant, which moves a replay's scenario time as far (clarification
+	 * 1), so the recording replays to the very same messages. */
+	if (gw->recorder && gw->recorded_any &&
+	    gw->last_edge_ms > gw->last_recorded.t_ms) {
+		struct gs_edge end = gw->last_recorded;
+
+		end.t_ms = gw->last_edge_ms;
+		end.mono_ns = end.t_ms * 1000000;
+		if (gs_scenario_writer_add(gw->recorder, &end))
+			gw->status = EX_IOERR;
+	}
 	gs_decode_finish(gw->decode, gw->last_edge_ms);
 	gs_engine_finish(gw->engine, gw->last_edge_ms);
 	gw_commit(gw);
@@ -676,6 +694,11 @@ static int gw_open_backend(struct gateway *gw)
 		for (unsigned i = 0; i < diag->count && i < GS_DIAG_MAX; i++)
 			gs_log(GS_LOG_ERR, "%s", diag->msg[i]);
 		free(diag);
+		/* A chip or line the configuration names is not there: a
+		 * configuration error (exit 78, as in wiring), not a file
+		 * that cannot be read. */
+		if (rc == GS_ENOENT)
+			rc = GS_ECONFIG;
 		break;
 	}
 	if (rc)

@@ -113,7 +113,7 @@ struct gs_sim {
 	struct gs_backend be;
 	const struct gs_config *cfg;
 	struct gs_sim_opts opts;
-	int64_t end_ms; /* start + duration; INT64_MAX for none */
+	int64_t end_ms; /* start + duration - 1; INT64_MAX for none */
 	int fd;         /* timerfd (speed > 0) or eventfd (speed 0) */
 	int64_t mono_start_ns;
 	bool eof;
@@ -1054,9 +1054,12 @@ int gs_sim_backend_new(const struct gs_config *cfg,
 	sim->opts = *opts;
 	sim->fd = -1;
 	sim->free_cust = UINT32_MAX;
+	/* The last instant simulated: the span is [start, start + duration),
+	 * so a run of whole windows ends in its last window, not at the start
+	 * of an empty one after it. */
 	sim->end_ms = opts->duration_ms > 0 &&
 	                      opts->start_ms < INT64_MAX - opts->duration_ms
-	                  ? opts->start_ms + opts->duration_ms
+	                  ? opts->start_ms + opts->duration_ms - 1
 	                  : INT64_MAX;
 	seed = opts->seed;
 	for (int i = 0; i < 4; i++)

@@ -292,7 +292,8 @@ static void test_plausible_day(void **state)
 	/* Arrivals within opening hours (08:00-20:00 UTC). */
 	assert_true(r.first_in >= DAY0 + 8 * GS_MS_PER_H);
 	assert_true(r.last_in <= DAY0 + 20 * GS_MS_PER_H + 60000);
-	assert_int_equal(r.last_horizon, DAY0 + GS_MS_PER_DAY);
+	/* The span is [start, end): it ends at its last millisecond. */
+	assert_int_equal(r.last_horizon, DAY0 + GS_MS_PER_DAY - 1);
 	/* Memory is the shop's content, not the day's. */
 	assert_true(st.pending_peak < 1000);
 	assert_true(st.customers_peak < 300);
@@ -365,15 +366,14 @@ static void test_duration_cuts(void **state)
 		    be->ops->read(be, 0, edges, 64, &n, &horizon, &eof), GS_OK);
 		for (size_t i = 0; i < n; i++) {
 			assert_true(edges[i].t_ms >= o.start_ms);
-			assert_true(edges[i].t_ms <=
-			            o.start_ms + o.duration_ms);
+			assert_true(edges[i].t_ms < o.start_ms + o.duration_ms);
 			last = edges[i].t_ms;
 		}
 		total += n;
 	}
 	assert_true(total > 100);
 	assert_true(last > o.start_ms + o.duration_ms - 5 * GS_MS_PER_MIN);
-	assert_int_equal(horizon, o.start_ms + o.duration_ms);
+	assert_int_equal(horizon, o.start_ms + o.duration_ms - 1);
 	/* Reading after the end: still eof, nothing more. */
 	assert_int_equal(be->ops->read(be, 0, edges, 64, &n, &horizon, &eof),
 	                 GS_OK);
