@@ -246,8 +246,6 @@ static const struct gs_key gs_keys[] = {
 	 .def = "64MiB", .min = 1 * MIB_, .max = 1024.0 * 1024 * MIB_},
 	{GS_SEC_MQTT, "outbox_max_age", GS_KT_DURATION, CFG(outbox_max_age_ms),
 	 .def = "30d", .min = H_, .max = 3650 * D_},
-	{GS_SEC_MQTT, "session_expiry", GS_KT_DURATION, CFG(session_expiry_ms),
-	 .def = "1d", .min = 0, .max = 365 * D_, .flags = GS_KF_SECONDS},
 	{GS_SEC_MQTT, "message_expiry", GS_KT_DURATION, CFG(message_expiry_ms),
 	 .def = "0", .min = 0, .max = 365 * D_, .flags = GS_KF_SECONDS},
 };
@@ -1426,8 +1424,7 @@ static void gs_parser_finish(struct gs_parser *p)
 	struct gs_config *cfg = p->cfg;
 	static const char *const tls_keys[] = {"ca_file", "ca_path",
 	                                       "cert_file", "key_file"};
-	static const char *const v5_keys[] = {"session_expiry",
-	                                      "message_expiry"};
+	static const char *const v5_keys[] = {"message_expiry"};
 
 	for (size_t i = 0; i < GS_N_KEYS; i++) {
 		const struct gs_key *k = &gs_keys[i];

@@ -117,7 +117,6 @@ struct gs_config {
 	int64_t reconnect_max_ms;
 	int64_t outbox_max_bytes;
 	int64_t outbox_max_age_ms;
-	int64_t session_expiry_ms; /* MQTT 5 */
 	int64_t message_expiry_ms; /* MQTT 5; 0 = none */
 
 	unsigned n_sensors;

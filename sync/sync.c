@@ -505,7 +505,7 @@ static void gs_sync_connect(struct gs_sync *sync)
 		 * cloud that publishes a command at QoS 1 while we are away
 		 * is told at once (PUBACK 0x10, no matching subscribers). And
 		 * Paho resends in-flight messages itself on a resumed session,
-		 * beside the outbox. So [mqtt] session_expiry is not sent.
+		 * beside the outbox. So there is no session expiry to set.
 		 */
 		co = co5;
 		co.cleanstart = 1;

@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Issue 5, MQTT 5 sessions: every connection starts clean and its session
-# ends with it (no session expiry), even with [mqtt] session_expiry at its
-# default of a day. So the broker keeps nothing for a gateway that is
-# gone: a command published at QoS 1 while it is away gets PUBACK 0x10
+# ends with it (no session expiry). So the broker keeps nothing for a
+# gateway that is gone: a command published at QoS 1 while it is away gets PUBACK 0x10
 # "no matching subscribers" at once instead of being queued into a
 # session that the next clean start would throw away.
 . "$(dirname "$0")/lib.sh"

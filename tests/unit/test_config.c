@@ -94,7 +94,6 @@ static void assert_defaults_global(const struct gs_config *c)
 	assert_int_equal(c->reconnect_max_ms, 5 * GS_MS_PER_MIN);
 	assert_int_equal(c->outbox_max_bytes, 64 * 1024 * 1024);
 	assert_int_equal(c->outbox_max_age_ms, 30 * GS_MS_PER_DAY);
-	assert_int_equal(c->session_expiry_ms, GS_MS_PER_DAY);
 	assert_int_equal(c->message_expiry_ms, 0);
 }
 
@@ -279,7 +278,6 @@ static void test_full(void **state)
 	assert_int_equal(cfg.reconnect_max_ms, 10 * GS_MS_PER_MIN);
 	assert_int_equal(cfg.outbox_max_bytes, 16 * 1024 * 1024);
 	assert_int_equal(cfg.outbox_max_age_ms, 7 * GS_MS_PER_DAY);
-	assert_int_equal(cfg.session_expiry_ms, 2 * GS_MS_PER_H);
 	assert_int_equal(cfg.message_expiry_ms, GS_MS_PER_DAY);
 
 	assert_int_equal(cfg.n_sensors, 6);
