@@ -2,8 +2,9 @@
 # Issue 5: TLS. Certificates are made here with openssl; mosquitto listens
 # with TLS. The right CA and host name connect; a wrong CA, a certificate
 # for another host name and a missing client certificate (mutual TLS) are
-# refused with a clear log line; a password file others can read stops the
-# gateway before it starts; user name and password from the file work.
+# refused with a clear log line, and so is a broker that offers only TLS
+# 1.1; a password file others can read stops the gateway before it starts;
+# user name and password from the file work.
 . "$(dirname "$0")/lib.sh"
 here=$(dirname "$0")
 pki="$GS_TMP/pki"
@@ -82,6 +83,22 @@ broker server "require_certificate true"
 gw mtls-without-cert "cannot connect|connection to .* lost" "mqtt.ca_file=$pki/test-ca.crt"
 gw mtls ok "mqtt.ca_file=$pki/test-ca.crt" "mqtt.cert_file=$pki/client.crt" \
 	"mqtt.key_file=$pki/client.key"
+
+# A broker that speaks nothing newer than TLS 1.1 is refused. Paho 1.3.12
+# has no minimum-version setting (with OpenSSL >= 1.1 it ignores
+# sslVersion): the floor is OpenSSL 3's, whose default security level
+# refuses TLS 1.0 and 1.1. The control: an old client does get through.
+MQTT_PORT=$(gs_free_port)
+openssl s_server -www -accept "127.0.0.1:$MQTT_PORT" -tls1_1 \
+	-cipher 'DEFAULT:@SECLEVEL=0' -cert "$pki/server.crt" \
+	-key "$pki/server.key" >"$GS_TMP/tls11.log" 2>&1 &
+GS_PIDS+=($!)
+gs_wait_port "$MQTT_PORT"
+old=$(echo | timeout 5 openssl s_client -connect "127.0.0.1:$MQTT_PORT" \
+	-tls1_1 -cipher 'DEFAULT:@SECLEVEL=0' -CAfile "$pki/test-ca.crt" 2>&1 || true)
+grep -Eq "Protocol *: TLSv1.1" <<<"$old" ||
+	fail "the TLS 1.1 server does not speak TLS 1.1: $(tail -3 <<<"$old")"
+gw tls-1.1-only "cannot connect.*TLS" "mqtt.ca_file=$pki/test-ca.crt"
 
 # Credentials: the broker checks a password file of its own.
 mosquitto_passwd -c -b "$GS_TMP/broker.passwd" demo-1 'c0rrect horse' >/dev/null
