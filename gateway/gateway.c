@@ -252,8 +252,12 @@ static void gw_settle(struct gateway *gw)
 
 	if (settled == INT64_MIN)
 		return;
-	if (gw->live && settled > gw_now(gw) - gw->cfg->grace_ms)
-		settled = gw_now(gw) - gw->cfg->grace_ms;
+	if (gw->live) {
+		int64_t closing = gw_now(gw) - gw->cfg->grace_ms;
+
+		if (settled > closing)
+			settled = closing;
+	}
 	gs_engine_advance(gw->engine, settled);
 }
 
@@ -436,8 +440,18 @@ static void gw_on_prune(void *ctx, int fd, uint32_t events)
 	gs_timerfd_arm_ms(fd, more ? GS_PRUNE_GAP_MS : GS_PRUNE_PERIOD_MS);
 }
 
+static struct gs_timeline_opts gw_timeline_opts(const struct gs_config *cfg)
+{
+	return (struct gs_timeline_opts){
+	    .hold_ms = cfg->unsynced_hold_ms,
+	    .max_held = GS_MAX_HELD_EDGES,
+	    .window_ms = cfg->window_ms,
+	};
+}
+
 static int gw_open_clock(struct gateway *gw)
 {
+	const struct gs_timeline_opts tl_opts = gw_timeline_opts(gw->cfg);
 	int rc = gs_clock_new(NULL, &gw->clock);
 
 	if (rc)
@@ -459,11 +473,6 @@ static int gw_open_clock(struct gateway *gw)
 	rc = rc ? rc : gs_timerfd_arm_ms(gw->prune_fd, GS_PRUNE_FIRST_MS);
 	if (rc)
 		return rc;
-	struct gs_timeline_opts tl_opts = {
-	    .hold_ms = gw->cfg->unsynced_hold_ms,
-	    .max_held = GS_MAX_HELD_EDGES,
-	    .window_ms = gw->cfg->window_ms,
-	};
 	rc = gs_timeline_new(gw->clock, &tl_opts, &gw_timeline_sink, gw,
 	                     &gw->timeline);
 	if (rc)
@@ -892,6 +901,11 @@ static int gw_reload(struct gateway *gw)
 			                   "start");
 	}
 	free(old);
+	if (gw->timeline) {
+		struct gs_timeline_opts tl_opts = gw_timeline_opts(gw->cfg);
+
+		gs_timeline_set_opts(gw->timeline, &tl_opts);
+	}
 	gw->commit_events = gw->cfg->commit_events;
 	gs_timerfd_arm_periodic_ms(gw->commit_fd, gw->cfg->commit_interval_ms);
 	gw_commit(gw);

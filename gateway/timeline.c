@@ -44,6 +44,12 @@ int gs_timeline_new(struct gs_clock *clock, const struct gs_timeline_opts *opts,
 	return GS_OK;
 }
 
+void gs_timeline_set_opts(struct gs_timeline *tl,
+                          const struct gs_timeline_opts *opts)
+{
+	tl->opts = *opts;
+}
+
 void gs_timeline_free(struct gs_timeline *tl)
 {
 	if (!tl)

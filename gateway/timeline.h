@@ -54,6 +54,9 @@ struct gs_timeline_opts {
 int gs_timeline_new(struct gs_clock *clock, const struct gs_timeline_opts *opts,
                     const struct gs_timeline_sink *sink, void *ctx,
                     struct gs_timeline **out);
+/* A reloaded configuration's limits; a hold under way keeps its start. */
+void gs_timeline_set_opts(struct gs_timeline *tl,
+                          const struct gs_timeline_opts *opts);
 /* NULL-safe. Held edges are dropped (the caller stops anyway). */
 void gs_timeline_free(struct gs_timeline *tl);
 
