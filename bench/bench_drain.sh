@@ -11,7 +11,10 @@ n=${2:-50000}
 shift $(($# > 2 ? 2 : $#))
 windows=("$@")
 [ ${#windows[@]} -gt 0 ] || windows=(16)
-GAPSENSE=$build/gateway/gapsense GS_SOURCE_DIR=$here/.. . "$here/../tests/integration/lib.sh"
+# Exported, not prefixed to `.`: bash keeps such assignments only while the
+# file is sourced, and lib.sh's functions need them later.
+export GAPSENSE=$build/gateway/gapsense GS_SOURCE_DIR=$here/..
+. "$here/../tests/integration/lib.sh"
 
 gs_start_broker
 "$build/bench/bench_drain" fill "$GS_TMP/fill.db" "$n"
