@@ -97,14 +97,39 @@ struct gateway {
 
 	uint64_t n_edges, n_events, n_metrics, n_alerts;
 	struct gs_complaint store_complaint;
+	int64_t full_mono_ns; /* the last time room was made on a full disk */
 };
 
 /* ---- output: the engine's sink ---------------------------------------- */
+
+/*
+ * The disk (or the file's cap) is full and a group of writes was rolled
+ * back. Room is made as docs/storage.md says, at most once a second (every
+ * write fails alike until then): the oldest quarter of the undelivered
+ * messages goes (counted as dropped in the status message), and one batch
+ * of the history more than a day older than the latest edge, which is never
+ * needed to keep running (a restart rebuilds from the last day).
+ */
+static void gw_store_full(struct gateway *gw)
+{
+	int64_t now_ns = gs_clock_monotonic_ns();
+	bool more;
+
+	if (gw->full_mono_ns && now_ns - gw->full_mono_ns < 1000000000)
+		return;
+	gw->full_mono_ns = now_ns;
+	gs_sync_store_full(gw->sync);
+	if (gs_store_prune_step(gw->store, gw->last_edge_ms - GS_MS_PER_DAY, 0,
+	                        &more) == GS_OK)
+		(void)gs_store_commit(gw->store); /* logged by the store */
+}
 
 static void gw_commit(struct gateway *gw)
 {
 	int rc = gs_store_commit(gw->store);
 
+	if (rc == GS_EFULL)
+		gw_store_full(gw);
 	if (rc)
 		gs_complain(&gw->store_complaint, GS_LOG_ERR,
 		            "store: commit failed: %s; retrying with the next "
@@ -136,6 +161,11 @@ static void gw_sink_event(void *ctx, const struct gs_event *ev)
 	gw->n_events++;
 	rc = gs_store_add_event(gw->store, ev, s->name,
 	                        gw_mono_of(gw, ev->t_ms));
+	if (rc == GS_EFULL) {
+		gw_store_full(gw);
+		rc = gs_store_add_event(gw->store, ev, s->name,
+		                        gw_mono_of(gw, ev->t_ms));
+	}
 	if (rc)
 		gs_complain(&gw->store_complaint, GS_LOG_ERR,
 		            "store: cannot record an event: %s",
@@ -195,6 +225,11 @@ static void gw_sink_publish(void *ctx, enum gs_msg_kind kind, int64_t t_ms,
 	}
 	rc = gs_store_enqueue(gw->store, kind, topic, t_ms, window_start_ms,
 	                      payload, &seq);
+	if (rc == GS_EFULL) {
+		gw_store_full(gw);
+		rc = gs_store_enqueue(gw->store, kind, topic, t_ms,
+		                      window_start_ms, payload, &seq);
+	}
 	if (rc) {
 		gs_complain(&gw->store_complaint, GS_LOG_ERR,
 		            "store: cannot queue a %s message: %s",

@@ -1181,10 +1181,11 @@ void gs_sync_store_full(struct gs_sync *sync)
 		return;
 	/* The disk is full below the quota: make room the same way, oldest
 	 * undelivered first, a quarter of the outbox at a time. */
-	gs_log(GS_LOG_WARNING,
-	       "mqtt: disk full: dropping the oldest quarter of the outbox "
-	       "(%" PRIu64 " messages, %" PRId64 " bytes)",
-	       st.pending, st.bytes);
+	gs_complain(
+	    &sync->store_complaint, GS_LOG_WARNING,
+	    "mqtt: disk full: dropping the oldest quarter of the outbox "
+	    "(%" PRIu64 " messages, %" PRId64 " bytes)",
+	    st.pending, st.bytes);
 	gs_sync_enforce(sync, st.bytes > 4 ? st.bytes / 4 * 3 : 1);
 	sync->enforce_mono_ms = gs_sync_mono_ms();
 }
