@@ -51,10 +51,16 @@
 /* Another process holding the write lock (the sqlite3 shell) may stall the
  * loop this long before the write fails with GS_EBUSY. */
 #define GS_STORE_BUSY_MS 1000
-/* SQLite's page cache, in KiB (its default is 2000): appends touch only
- * the rightmost path of a b-tree, and RSS is a target on a Pi Zero. 512 KiB
- * costs no measurable throughput and saves 1.4 MiB (bench/bench_store.c). */
-#define GS_STORE_CACHE_KIB 512
+/*
+ * SQLite's page cache, in KiB (its default is 2000): appends touch only
+ * the rightmost path of a b-tree, and RSS is a target on a Pi Zero. Live
+ * commits dirty a few pages, a prune step about 70; a replay's commit of
+ * 8192 events dirties about 250 and spills the rest to the WAL early,
+ * which appends rewrite in place. 128 KiB writes the same bytes at the
+ * same throughput as 512 KiB (bench/bench_store, bench/bench_replay.sh)
+ * and keeps 0.4 MiB less resident once the cache has filled.
+ */
+#define GS_STORE_CACHE_KIB 128
 
 /*
  * The schema, in one place. Step i migrates user_version i to i + 1 inside
