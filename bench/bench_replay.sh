@@ -48,9 +48,24 @@ echo "scenario: $(($(grep -vc '^#' "$scenario") - 1)) edges ($scenario)"
 for ((run = 1; run <= runs; run++)); do
 	# Each run gets a fresh temporary database (replay's default).
 	python3 "$here/measure.py" ${GS_SMAPS:+--smaps "$GS_SMAPS-$run"} \
-		"replay run $run" -- \
+		--json "$GS_TMP/run-$run.json" "replay run $run" -- \
 		"$GAPSENSE" replay -c "$conf" "$scenario" \
 		2>"$GS_TMP/replay.log" ||
 		fail "replay exited $?: $(tail -5 "$GS_TMP/replay.log")"
-	grep -o '[0-9]* edges, [0-9]* events.*' "$GS_TMP/replay.log" | tail -1
+	grep -o '[0-9]* edges, [0-9]* events.*' "$GS_TMP/replay.log" |
+		tail -1 | tee "$GS_TMP/run-$run.txt"
 done
+# This machine's speed varies by up to 50% from run to run (a shared VM):
+# the best run is the one to compare, the median says how typical it is.
+python3 - "$GS_TMP" "$runs" <<'PY'
+import json, re, statistics, sys
+tmp, n = sys.argv[1], int(sys.argv[2])
+secs = [float(re.search(r"in ([0-9.]+) s", open(f"{tmp}/run-{i}.txt").read())[1])
+        for i in range(1, n + 1)]
+rss = [json.load(open(f"{tmp}/run-{i}.json"))["peak_rss_kib"] / 1024
+       for i in range(1, n + 1)]
+print(f"{n} runs: first edge to last acknowledgement best {min(secs):.3f} s, "
+      f"median {statistics.median(secs):.3f} s (target 0.31 s); peak RSS "
+      f"median {statistics.median(rss):.2f} MiB, highest {max(rss):.2f} MiB "
+      f"(target 8 MiB)")
+PY

@@ -111,25 +111,30 @@ def smaps_top(smaps, out):
         if "-" in f[0] and ":" not in f[0]:
             lo, hi = (int(x, 16) for x in f[0].split("-"))
             cur = {"name": f[5] if len(f) > 5 else "", "perms": f[1], "lo": lo,
-                   "size": (hi - lo) // 1024, "rss": 0, "dirty": 0}
+                   "size": (hi - lo) // 1024, "rss": 0, "pss": 0, "dirty": 0}
             maps.append(cur)
         elif f[0] == "Rss:":
             cur["rss"] = int(f[1])
+        elif f[0] == "Pss:":
+            cur["pss"] = int(f[1])
         elif f[0] == "Private_Dirty:":
             cur["dirty"] = int(f[1])
     groups = {}
     for m in maps:
         k = classify(m["name"], m["perms"], m["lo"], m["size"])
-        g = groups.setdefault(k, [0, 0])
+        g = groups.setdefault(k, [0, 0, 0])
         g[0] += m["rss"]
-        g[1] += m["dirty"]
-    total = sum(g[0] for g in groups.values())
+        g[1] += m["pss"]
+        g[2] += m["dirty"]
+    total = [sum(g[i] for g in groups.values()) for i in range(3)]
+    # Pss shares each page among the processes that map it: most library
+    # pages are also in other processes (libc in all of them).
     with open(out, "w") as f:
-        f.write(f"{'mapping':44s} {'Rss KiB':>8s} {'dirty':>8s}\n")
-        for k, (rss, dirty) in sorted(groups.items(), key=lambda x: -x[1][0]):
-            if rss:
-                f.write(f"{k:44s} {rss:8d} {dirty:8d}\n")
-        f.write(f"{'total':44s} {total:8d}\n")
+        f.write(f"{'mapping':44s} {'Rss KiB':>8s} {'Pss':>8s} {'dirty':>8s}\n")
+        for k, g in sorted(groups.items(), key=lambda x: -x[1][0]):
+            if g[0]:
+                f.write(f"{k:44s} {g[0]:8d} {g[1]:8d} {g[2]:8d}\n")
+        f.write(f"{'total':44s} {total[0]:8d} {total[1]:8d} {total[2]:8d}\n")
 
 
 def main():
@@ -189,9 +194,11 @@ def main():
             f"cpu {cpu:.3f} s, peak RSS {hwm / 1024:.2f} MiB, "
             f"written {wb / 1024:.0f} KiB")
     print(line)
+    # RssAnon includes the libraries' relocated data (copy-on-write pages
+    # of their files); RssFile is the pages shared with the page cache.
     print(f"  largest RSS sampled {split[0] / 1024:.2f} MiB: anonymous "
-          f"{split[1] / 1024:.2f} MiB, files (code, libraries) "
-          f"{split[2] / 1024:.2f} MiB")
+          f"{split[1] / 1024:.2f} MiB (heap, stacks, relocated library "
+          f"data), file pages {split[2] / 1024:.2f} MiB (code, tables)")
     fig = {"exit": proc.returncode, "wall_s": wall, "cpu_s": cpu,
            "peak_rss_kib": hwm, "write_bytes": wb,
            "sampled_rss_kib": split[0], "anon_kib": split[1],
