@@ -14,10 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GS_MAX_SENSORS 32
+#define GS_MAX_SENSORS      32
 #define GS_SENSOR_MAX_LINES 5
-#define GS_NAME_MAX 48  /* ids, sensor names, line names, with NUL */
-#define GS_PATH_MAX 256 /* paths and URIs, with NUL */
+#define GS_NAME_MAX         48  /* ids, sensor names, line names, with NUL */
+#define GS_PATH_MAX         256 /* paths and URIs, with NUL */
 
 enum gs_sensor_type {
 	GS_SENSOR_BEAM_PAIR, /* lines: A (outside), B (inside) */
@@ -61,11 +61,11 @@ struct gs_sensor_cfg {
 	int64_t debounce_ms; /* 0 = none */
 	int64_t fault_ms;    /* active strictly longer than this = fault */
 
-	int64_t min_break_ms;  /* beam_pair: shorter breaks are noise */
+	int64_t min_break_ms;        /* beam_pair: shorter breaks are noise */
 	enum gs_direction direction; /* pulse with one line */
-	int64_t target_wait_ms; /* queue */
-	int64_t max_wait_ms;    /* queue: unmatched after this = abandoned */
-	int64_t lockout_ms;     /* smiley, staff */
+	int64_t target_wait_ms;      /* queue */
+	int64_t max_wait_ms; /* queue: unmatched after this = abandoned */
+	int64_t lockout_ms;  /* smiley, staff */
 };
 
 struct gs_config {
@@ -75,9 +75,9 @@ struct gs_config {
 	char gateway_id[GS_NAME_MAX];
 	char site[GS_NAME_MAX];
 	char timezone[GS_NAME_MAX]; /* IANA name, e.g. Europe/Berlin */
-	int64_t window_ms;	    /* 1..60 min, divides an hour */
-	int64_t grace_ms;	    /* run: close a window at end + grace */
-	int64_t day_start_ms;	    /* occupancy reset, local time of day */
+	int64_t window_ms;          /* 1..60 min, divides an hour */
+	int64_t grace_ms;           /* run: close a window at end + grace */
+	int64_t day_start_ms;       /* occupancy reset, local time of day */
 	int64_t unsynced_hold_ms;   /* run: hold windows for a clock sync */
 
 	/* [metrics] */
@@ -93,9 +93,9 @@ struct gs_config {
 
 	/* [storage] */
 	char database[GS_PATH_MAX];
-	int64_t retention_ms;	   /* delivered history kept this long */
+	int64_t retention_ms;       /* delivered history kept this long */
 	int64_t commit_interval_ms; /* group commit: at most this old */
-	unsigned commit_events;	   /* group commit: at most this many */
+	unsigned commit_events;     /* group commit: at most this many */
 
 	/* [mqtt] */
 	char broker[GS_PATH_MAX]; /* mqtt://host:port or mqtts://host:port */
@@ -108,11 +108,11 @@ struct gs_config {
 	char cert_file[GS_PATH_MAX];
 	char key_file[GS_PATH_MAX];
 	bool tls_verify_hostname;
-	unsigned mqtt_version;	   /* 4 = 3.1.1, 5 */
+	unsigned mqtt_version; /* 4 = 3.1.1, 5 */
 	int64_t keepalive_ms;
-	unsigned inflight;	   /* QoS 1 messages in flight */
-	double drain_rate;	   /* historical messages per second */
-	int64_t ack_timeout_ms;	   /* no PUBACK this long: reconnect */
+	unsigned inflight;      /* QoS 1 messages in flight */
+	double drain_rate;      /* historical messages per second */
+	int64_t ack_timeout_ms; /* no PUBACK this long: reconnect */
 	int64_t reconnect_min_ms;
 	int64_t reconnect_max_ms;
 	int64_t outbox_max_bytes;
@@ -129,12 +129,12 @@ struct gs_config {
  */
 #define GS_DIAG_MAX 64
 struct gs_diag {
-	unsigned count;	    /* problems found, may exceed GS_DIAG_MAX */
+	unsigned count; /* problems found, may exceed GS_DIAG_MAX */
 	char msg[GS_DIAG_MAX][256];
 };
 
 void gs_diag_add(struct gs_diag *diag, const char *file, int line,
-		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Fills cfg with every default; sensors none. */
 void gs_config_defaults(struct gs_config *cfg);
@@ -145,7 +145,7 @@ void gs_config_defaults(struct gs_config *cfg);
  * cannot be read (also in diag).
  */
 int gs_config_load(const char *path, struct gs_config *cfg,
-		   struct gs_diag *diag);
+                   struct gs_diag *diag);
 
 /* Index of the sensor named name, or -1. */
 int gs_config_find_sensor(const struct gs_config *cfg, const char *name);

@@ -50,7 +50,7 @@ struct gs_engine_sink {
 	 * GS_MSG_METRICS and -1 for alerts.
 	 */
 	void (*publish)(void *ctx, enum gs_msg_kind kind, int64_t t_ms,
-			int64_t window_start_ms, cJSON *payload);
+	                int64_t window_start_ms, cJSON *payload);
 };
 
 /*
@@ -58,7 +58,7 @@ struct gs_engine_sink {
  * cannot be loaded (logged).
  */
 struct gs_engine *gs_engine_new(const struct gs_config *cfg,
-				const struct gs_engine_sink *sink, void *ctx);
+                                const struct gs_engine_sink *sink, void *ctx);
 /* NULL-safe; open windows are discarded unpublished. */
 void gs_engine_free(struct gs_engine *eng);
 
