@@ -61,9 +61,8 @@ struct gateway {
 	struct gs_sync *sync;
 	struct gs_backend *backend;
 	struct gs_scenario_writer *recorder;
-	struct gs_edge last_recorded;
-	bool recorded_any;
-	struct gs_clock *clock; /* run mode only */
+	struct gs_edge last_fed; /* the last edge fed (simulate) */
+	struct gs_clock *clock;  /* run mode only */
 	FILE *print_out;
 
 	int sig_fd;
@@ -104,24 +103,26 @@ struct gateway {
 
 /*
  * The disk (or the file's cap) is full and a group of writes was rolled
- * back. Room is made as docs/storage.md says, at most once a second (every
- * write fails alike until then): the oldest quarter of the undelivered
- * messages goes (counted as dropped in the status message), and one batch
- * of the history more than a day older than the latest edge, which is never
- * needed to keep running (a restart rebuilds from the last day).
+ * back. Returns whether room was made, as docs/storage.md says and as
+ * docs/storage.md says, at most once a second (every write fails alike until
+ * then): the oldest quarter of the undelivered messages goes (counted as
+ * dropped in the status message), and one batch of the history older than what
+ * a restart reads back (gw_restore), which is never needed to keep running.
  */
-static void gw_store_full(struct gateway *gw)
+static bool gw_store_full(struct gateway *gw)
 {
 	int64_t now_ns = gs_clock_monotonic_ns();
 	bool more;
 
 	if (gw->full_mono_ns && now_ns - gw->full_mono_ns < 1000000000)
-		return;
+		return false;
 	gw->full_mono_ns = now_ns;
 	gs_sync_store_full(gw->sync);
-	if (gs_store_prune_step(gw->store, gw->last_edge_ms - GS_MS_PER_DAY, 0,
+	if (gs_store_prune_step(gw->store,
+	                        gw->last_edge_ms - GS_RESTORE_LOOKBACK_MS, 0,
 	                        &more) == GS_OK)
 		(void)gs_store_commit(gw->store); /* logged by the store */
+	return true;
 }
 
 static void gw_commit(struct gateway *gw)
@@ -129,7 +130,7 @@ static void gw_commit(struct gateway *gw)
 	int rc = gs_store_commit(gw->store);
 
 	if (rc == GS_EFULL)
-		gw_store_full(gw);
+		(void)gw_store_full(gw); /* the next group may fit */
 	if (rc)
 		gs_complain(&gw->store_complaint, GS_LOG_ERR,
 		            "store: commit failed: %s; retrying with the next "
@@ -161,11 +162,9 @@ static void gw_sink_event(void *ctx, const struct gs_event *ev)
 	gw->n_events++;
 	rc = gs_store_add_event(gw->store, ev, s->name,
 	                        gw_mono_of(gw, ev->t_ms));
-	if (rc == GS_EFULL) {
-		gw_store_full(gw);
+	if (rc == GS_EFULL && gw_store_full(gw))
 		rc = gs_store_add_event(gw->store, ev, s->name,
 		                        gw_mono_of(gw, ev->t_ms));
-	}
 	if (rc)
 		gs_complain(&gw->store_complaint, GS_LOG_ERR,
 		            "store: cannot record an event: %s",
@@ -225,11 +224,9 @@ static void gw_sink_publish(void *ctx, enum gs_msg_kind kind, int64_t t_ms,
 	}
 	rc = gs_store_enqueue(gw->store, kind, topic, t_ms, window_start_ms,
 	                      payload, &seq);
-	if (rc == GS_EFULL) {
-		gw_store_full(gw);
+	if (rc == GS_EFULL && gw_store_full(gw))
 		rc = gs_store_enqueue(gw->store, kind, topic, t_ms,
 		                      window_start_ms, payload, &seq);
-	}
 	if (rc) {
 		gs_complain(&gw->store_complaint, GS_LOG_ERR,
 		            "store: cannot queue a %s message: %s",
@@ -320,7 +317,7 @@ static void gw_arm_tick(struct gateway *gw)
 	gs_timerfd_arm_ms(gw->tick_fd, next + 1 - gw_now(gw));
 }
 
-static void gw_on_backend(void *ctx, int fd, uint32_t events);
+static void gw_read_backends(struct gateway *gw);
 
 static void gw_on_tick(void *ctx, int fd, uint32_t events)
 {
@@ -331,8 +328,7 @@ static void gw_on_tick(void *ctx, int fd, uint32_t events)
 	/* Edges the kernel stamped before now are taken first (the backend
 	 * reads without blocking), so the decode stage, which goes right up
 	 * to the clock, never runs past an edge still in the kernel's queue. */
-	for (size_t i = 0; i < gw->n_backend_fds; i++)
-		gw_on_backend(gw, gw->backend_fds[i], 0);
+	gw_read_backends(gw);
 	gw_advance(gw, gw_now(gw));
 	gw_arm_tick(gw);
 }
@@ -352,9 +348,6 @@ static void gw_feed(struct gateway *gw, const struct gs_edge *edges, size_t n)
 			                   "recording stopped");
 			gs_scenario_writer_close(gw->recorder);
 			gw->recorder = NULL;
-		} else if (gw->recorder) {
-			gw->last_recorded = *e;
-			gw->recorded_any = true;
 		}
 		gs_decode_push(gw->decode, e);
 		gw_settle(gw);
@@ -364,6 +357,7 @@ static void gw_feed(struct gateway *gw, const struct gs_edge *edges, size_t n)
 			gw->first_edge_mono_ns = gs_clock_monotonic_ns();
 		gw->n_edges += n;
 		gw->last_edge_ms = edges[n - 1].t_ms;
+		gw->last_fed = edges[n - 1];
 	}
 }
 
@@ -386,20 +380,24 @@ static void gw_tl_set_synced(void *ctx, bool synced)
 static void gw_tl_restart(void *ctx)
 {
 	struct gateway *gw = ctx;
+	struct gs_engine *eng = gs_engine_new(gw->cfg, &gw_engine_sink, gw);
+	struct gs_decode *dec = gs_decode_new(gw->cfg, gw_on_decoded, gw);
 
+	if (!eng || !dec) {
+		/* The old time line goes on: windows in between get published
+		 * empty, which beats stopping the unit. */
+		gs_log(GS_LOG_ERR, "cannot restart the pipeline after a clock "
+		                   "step: out of memory; going on");
+		gs_engine_free(eng);
+		gs_decode_free(dec);
+		return;
+	}
 	gs_decode_finish(gw->decode, gw->last_edge_ms);
 	gs_engine_finish(gw->engine, gw->last_edge_ms);
 	gs_decode_free(gw->decode);
 	gs_engine_free(gw->engine);
-	gw->engine = gs_engine_new(gw->cfg, &gw_engine_sink, gw);
-	gw->decode = gs_decode_new(gw->cfg, gw_on_decoded, gw);
-	if (!gw->engine || !gw->decode) {
-		gs_log(GS_LOG_ERR, "cannot restart the pipeline after a clock "
-		                   "step: out of memory");
-		gw->status = EX_SOFTWARE;
-		gs_loop_stop(gw->loop);
-		return;
-	}
+	gw->engine = eng;
+	gw->decode = dec;
 	gs_engine_set_clock_synced(gw->engine, gs_clock_synced(gw->clock));
 	gw_commit(gw);
 }
@@ -418,8 +416,6 @@ static void gw_clock_changed(struct gateway *gw, unsigned changes)
 	if (changes & GS_CLOCK_SYNCED)
 		gs_timerfd_arm_periodic_ms(gw->clock_poll_fd,
 		                           GS_CLOCK_POLL_SYNCED_MS);
-	if (!gw->engine || !gw->decode)
-		return; /* the restart failed: stopping */
 	gw_advance(gw, gw_now(gw));
 	gw_arm_tick(gw);
 	gs_sync_status_changed(gw->sync);
@@ -517,16 +513,15 @@ static int gw_open_clock(struct gateway *gw)
 	                                      : GS_CLOCK_POLL_SYNCED_MS);
 }
 
-static void gw_on_backend(void *ctx, int fd, uint32_t events)
+/* Reads one batch of fd; false on a failed input (the loop then stops). */
+static bool gw_read_backend(struct gateway *gw, int fd)
 {
-	struct gateway *gw = ctx;
 	struct gs_edge edges[GS_EDGE_BATCH];
 	int64_t horizon = GS_TIME_NONE;
 	bool eof = false;
 	size_t n = 0;
 	int rc;
 
-	(void)events;
 	rc = gw->backend->ops->read(gw->backend, fd, edges, GS_EDGE_BATCH, &n,
 	                            &horizon, &eof);
 	if (rc) {
@@ -534,13 +529,11 @@ static void gw_on_backend(void *ctx, int fd, uint32_t events)
 		       gw->backend->ops->name, gs_strerror(rc));
 		gw->status = rc == GS_EPARSE ? EX_DATAERR : EX_IOERR;
 		gs_loop_stop(gw->loop);
-		return;
+		return false;
 	}
 	if (gw->live) {
 		gs_timeline_edges(gw->timeline, edges, n);
-		gw_advance(gw, gw_now(gw));
-		gw_arm_tick(gw);
-		return;
+		return true;
 	}
 	gw_feed(gw, edges, n);
 	if (horizon != GS_TIME_NONE) {
@@ -550,6 +543,26 @@ static void gw_on_backend(void *ctx, int fd, uint32_t events)
 	}
 	if (eof)
 		gw_input_done(gw);
+	return true;
+}
+
+/* Run mode: what the kernel has queued on every line request. */
+static void gw_read_backends(struct gateway *gw)
+{
+	for (size_t i = 0; i < gw->n_backend_fds; i++)
+		if (!gw_read_backend(gw, gw->backend_fds[i]))
+			return;
+}
+
+static void gw_on_backend(void *ctx, int fd, uint32_t events)
+{
+	struct gateway *gw = ctx;
+
+	(void)events;
+	if (gw_read_backend(gw, fd) && gw->live) {
+		gw_advance(gw, gw_now(gw));
+		gw_arm_tick(gw);
+	}
 }
 
 static void gw_on_drain(void *ctx, int fd, uint32_t events)
@@ -592,9 +605,9 @@ static void gw_input_done(struct gateway *gw)
 	 * the recording ends with the last edge's level repeated at that
 	 * instant, which moves a replay's scenario time as far (clarification
 	 * 1), so the recording replays to the very same messages. */
-	if (gw->recorder && gw->recorded_any &&
-	    gw->last_edge_ms > gw->last_recorded.t_ms) {
-		struct gs_edge end = gw->last_recorded;
+	if (gw->recorder && gw->n_edges > 0 &&
+	    gw->last_edge_ms > gw->last_fed.t_ms) {
+		struct gs_edge end = gw->last_fed;
 
 		end.t_ms = gw->last_edge_ms;
 		end.mono_ns = end.t_ms * 1000000;
@@ -882,8 +895,7 @@ static int gw_reload(struct gateway *gw)
 	}
 
 	/* Edges already in the kernel's queue count under the old setup. */
-	for (size_t i = 0; i < gw->n_backend_fds; i++)
-		gw_on_backend(gw, gw->backend_fds[i], 0);
+	gw_read_backends(gw);
 	gw_close_backend(gw);
 	gw->cfg = next;
 	rc = gw_open_backend(gw);
@@ -901,7 +913,8 @@ static int gw_reload(struct gateway *gw)
 
 	/* The old pipeline ends at the reload instant, nothing due later
 	 * raised; with a new window length its open window is published. */
-	now = gw_now(gw);
+	/* While edges are held for the clock, time stays at the last one. */
+	now = gw_holding(gw) ? gw->last_edge_ms : gw_now(gw);
 	gs_decode_finish(gw->decode, now);
 	gw_settle(gw);
 	if (old->window_ms != next->window_ms)
@@ -942,7 +955,10 @@ static int gw_reload(struct gateway *gw)
 		gs_timeline_set_opts(gw->timeline, &tl_opts);
 	}
 	gw->commit_events = gw->cfg->commit_events;
-	gs_timerfd_arm_periodic_ms(gw->commit_fd, gw->cfg->commit_interval_ms);
+	if (gs_timerfd_arm_periodic_ms(gw->commit_fd,
+	                               gw->cfg->commit_interval_ms) != GS_OK)
+		gs_log(GS_LOG_ERR, "reload: cannot re-arm the commit timer: "
+		                   "commits wait for full groups");
 	gw_commit(gw);
 	gw_advance(gw, gw_now(gw));
 	gw_arm_tick(gw);
@@ -1072,19 +1088,16 @@ static void gw_restore_event(void *ctx, const struct gs_event *stored,
 {
 	struct gateway *gw = ctx;
 	struct gs_event ev = *stored;
+	int i = gs_config_find_sensor(gw->cfg, sensor);
 
-	/* The engine works out abandonments itself from the joins. */
-	if (ev.kind == GS_EV_ABANDON)
+	/* Gone from the configuration; or an abandonment, which the engine
+	 * works out itself from the joins. */
+	if (i < 0 || ev.kind == GS_EV_ABANDON)
 		return;
-	for (unsigned i = 0; i < gw->cfg->n_sensors; i++) {
-		if (strcmp(gw->cfg->sensors[i].name, sensor) == 0) {
-			ev.sensor = (uint16_t)i;
-			/* A sensor whose type changed gets events it does
-			 * not produce: the engine refuses those. */
-			gs_engine_event(gw->engine, &ev);
-			return;
-		}
-	}
+	/* A sensor whose type changed gets events it does not produce: the
+	 * engine refuses those. */
+	ev.sensor = (uint16_t)i;
+	gs_engine_event(gw->engine, &ev);
 }
 
 /*
@@ -1118,7 +1131,10 @@ static int gw_restore(struct gateway *gw)
 	rc = gs_store_events_since(gw->store, last_ms - GS_RESTORE_LOOKBACK_MS,
 	                           gw_restore_event, gw, &n);
 	if (rc == GS_OK) {
-		gs_engine_advance(gw->engine, last_ms > now ? last_ms : now);
+		/* Not past edges held for the clock's first sync. */
+		if (gw_holding(gw) || now < last_ms)
+			now = last_ms;
+		gs_engine_advance(gw->engine, now);
 		gw->last_edge_ms = last_ms;
 	}
 	gw->restoring = false;
@@ -1224,9 +1240,21 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 		goto err_pipeline;
 
 	if (gw->live) {
-		rc = gw_restore(gw);
-		if (rc)
-			goto err_pipeline;
+		if (gw_restore(gw) != GS_OK) {
+			/* Counting must go on: from zero, in a fresh engine
+			 * (the stored events stay where they are). */
+			gs_log(GS_LOG_WARNING, "cannot restore the running "
+			                       "state; counting from zero");
+			gs_engine_free(gw->engine);
+			gw->engine =
+			    gs_engine_new(gw->cfg, &gw_engine_sink, gw);
+			if (!gw->engine) {
+				rc = GS_ENOMEM;
+				goto err_pipeline;
+			}
+			gs_engine_set_clock_synced(gw->engine,
+			                           gs_clock_synced(gw->clock));
+		}
 		gw_advance(gw, gw_now(gw));
 		gw_arm_tick(gw);
 	}
@@ -1274,6 +1302,7 @@ err_store:
 	gw_close_fd(&gw->watchdog_fd);
 	gw_close_fd(&gw->clock_poll_fd);
 	gw_close_fd(&gw->prune_fd);
+	gs_timeline_free(gw->timeline);
 	gs_clock_free(gw->clock);
 	gs_store_close(gw->store);
 err_loop:
