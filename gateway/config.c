@@ -19,6 +19,7 @@
  */
 #include "gateway/config.h"
 #include "gateway/err.h"
+#include "gateway/log.h"
 #include "gateway/timeutil.h"
 
 #include <ctype.h>
@@ -946,6 +947,38 @@ static void gs_parser_bad_value(struct gs_parser *p, int line, const char *key,
 		                hint);
 }
 
+/*
+ * Keys of earlier releases that no longer do anything. A file that still
+ * has one loads, with a warning naming the line: an upgrade must not stop
+ * a unit over a setting that has become moot.
+ */
+static const struct gs_retired_key {
+	enum gs_section section;
+	const char *name;
+	const char *why;
+} gs_retired_keys[] = {
+    {GS_SEC_MQTT, "session_expiry",
+     "MQTT 5 sessions end with their connection (docs/mqtt.md)"},
+};
+
+static bool gs_parser_retired_key(struct gs_parser *p, const char *name)
+{
+	for (size_t i = 0;
+	     i < sizeof(gs_retired_keys) / sizeof(gs_retired_keys[0]); i++) {
+		const struct gs_retired_key *r = &gs_retired_keys[i];
+
+		if ((int)r->section == (int)p->section &&
+		    strcmp(r->name, name) == 0) {
+			gs_log(GS_LOG_WARNING,
+			       "%s:%d: %s is no longer used and is ignored: "
+			       "%s; remove it",
+			       p->path, p->lineno, name, r->why);
+			return true;
+		}
+	}
+	return false;
+}
+
 /* The section that does have a key of this name, for a hint. */
 static const char *gs_key_home(const char *name)
 {
@@ -1210,7 +1243,8 @@ static void gs_parser_global_key(struct gs_parser *p, const char *name,
 	size_t i;
 
 	if (!k) {
-		gs_parser_unknown_key(p, name, sec);
+		if (!gs_parser_retired_key(p, name))
+			gs_parser_unknown_key(p, name, sec);
 		return;
 	}
 	i = (size_t)(k - gs_keys);

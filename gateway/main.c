@@ -9,8 +9,8 @@
 #include "gateway/gateway.h"
 #include "gateway/log.h"
 #include "gateway/timeutil.h"
+#include "sync/sync.h"
 
-#include <MQTTAsync.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -346,18 +346,7 @@ static void gs_usage(FILE *out)
  */
 static void gs_process_init(void)
 {
-	/*
-	 * Paho's default is to initialise OpenSSL for the whole process as
-	 * soon as a client is created: load all ciphers and digests, the
-	 * configuration file and the error strings, whether or not the
-	 * broker URL is mqtts://. OpenSSL 1.1 and later initialise
-	 * themselves when a TLS connection is first made, so a plain
-	 * mqtt:// gateway never pays for it.
-	 */
-	MQTTAsync_init_options mqtt_init = MQTTAsync_init_options_initializer;
-
-	mqtt_init.do_openssl_init = 0;
-	MQTTAsync_global_init(&mqtt_init);
+	gs_sync_global_init();
 }
 
 int main(int argc, char **argv)

@@ -1074,7 +1074,14 @@ static void gs_sync_handle(struct gs_sync *sync, const struct gs_sync_ev *ev,
 		sync->subscribed = false;
 		break;
 	case GS_EV_COMMAND:
-		gs_sync_cmd_handle(sync, ev);
+		/* Stopping (shutdown or a reload): a command run now would be
+		 * recorded as done while its work goes with this client. Not
+		 * recorded, it runs when the cloud retries it under its id. */
+		if (sync->stopping)
+			gs_log(GS_LOG_NOTICE, "mqtt: a command arrived while "
+			                      "stopping: not run");
+		else
+			gs_sync_cmd_handle(sync, ev);
 		break;
 	}
 }
@@ -1365,6 +1372,14 @@ static int gs_sync_open_fds(struct gs_sync *sync)
 	         gs_loop_add(sync->loop, sync->tick_fd, gs_sync_on_tick, sync)))
 		return rc;
 	return GS_OK;
+}
+
+void gs_sync_global_init(void)
+{
+	MQTTAsync_init_options init = MQTTAsync_init_options_initializer;
+
+	init.do_openssl_init = 0;
+	MQTTAsync_global_init(&init);
 }
 
 int gs_sync_new(const struct gs_config *cfg, struct gs_store *store,

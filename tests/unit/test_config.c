@@ -617,6 +617,24 @@ static void test_syntax_tolerated(void **state)
 	gs_test_rmdir(dir);
 }
 
+/* A key an earlier release had: the file still loads (with a warning). */
+static void test_retired_key(void **state)
+{
+	char *dir = gs_test_mkdtemp();
+	char *path = gs_test_write_file(dir, "old.conf",
+	                                "[gateway]\nid = gw\nsite = s\n"
+	                                "[mqtt]\nprotocol = 5\n"
+	                                "session_expiry = 1d\n"
+	                                "[sensor \"p\"]\n"
+	                                "type = pulse\nchip = c\nlines = 4\n");
+
+	(void)state;
+	assert_int_equal(load(path), GS_OK);
+	assert_int_equal(cfg.mqtt_version, 5);
+	free(path);
+	gs_test_rmdir(dir);
+}
+
 static void test_long_line(void **state)
 {
 	char *dir = gs_test_mkdtemp();
@@ -755,6 +773,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_errors_fixture, setup),
 	    cmocka_unit_test_setup(test_bad_cases, setup),
 	    cmocka_unit_test_setup(test_syntax_tolerated, setup),
+	    cmocka_unit_test_setup(test_retired_key, setup),
 	    cmocka_unit_test_setup(test_long_line, setup),
 	    cmocka_unit_test_setup(test_too_many_sensors, setup),
 	    cmocka_unit_test_setup(test_diag_overflow, setup),
