@@ -429,8 +429,7 @@ static int gs_store_exec(struct gs_store *st, const char *sql, const char *what)
 }
 
 /* Runs a one-row query and returns its first column as an integer. */
-static int gs_store_query_int(struct gs_store *st, const char *sql,
-                              int64_t *out)
+int gs_store_query_int(struct gs_store *st, const char *sql, int64_t *out)
 {
 	sqlite3_stmt *s;
 	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
@@ -438,6 +437,11 @@ static int gs_store_query_int(struct gs_store *st, const char *sql,
 	if (rc != SQLITE_OK)
 		goto err;
 	rc = sqlite3_step(s);
+	if (rc == SQLITE_DONE ||
+	    (rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_NULL)) {
+		sqlite3_finalize(s);
+		return GS_ENOENT;
+	}
 	if (rc == SQLITE_ROW) {
 		*out = sqlite3_column_int64(s, 0);
 		rc = SQLITE_OK;

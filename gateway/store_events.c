@@ -306,39 +306,16 @@ int gs_store_prune(struct gs_store *st, int64_t before_ms)
 
 /* ---- start-up: the stored tail of the event log ---------------------- */
 
-/* One int64 from a one-row query (a start-up read: prepared on the spot). */
-static int gs_store_query_int64(struct gs_store *st, const char *sql,
-                                int64_t *out, const char *what)
-{
-	sqlite3_stmt *s;
-	int rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL);
-
-	if (rc != SQLITE_OK)
-		return gs_store_read_failed(st, rc, what);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
-		*out = sqlite3_column_int64(s, 0);
-		rc = SQLITE_OK;
-	} else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
-		rc = SQLITE_NOTFOUND;
-	}
-	sqlite3_finalize(s);
-	if (rc == SQLITE_NOTFOUND)
-		return GS_ENOENT;
-	return rc == SQLITE_OK ? GS_OK : gs_store_read_failed(st, rc, what);
-}
-
 int gs_store_last_event_ms(struct gs_store *st, int64_t *t_ms)
 {
-	return gs_store_query_int64(
-	    st, "SELECT t_ms FROM events ORDER BY id DESC LIMIT 1", t_ms,
-	    "reading the last event");
+	return gs_store_query_int(
+	    st, "SELECT t_ms FROM events ORDER BY id DESC LIMIT 1", t_ms);
 }
 
 int gs_store_last_window_ms(struct gs_store *st, int64_t *start_ms)
 {
-	return gs_store_query_int64(st, "SELECT max(start_ms) FROM windows",
-	                            start_ms, "reading the last window");
+	return gs_store_query_int(st, "SELECT max(start_ms) FROM windows",
+	                          start_ms);
 }
 
 int gs_store_events_since(struct gs_store *st, int64_t from_ms,

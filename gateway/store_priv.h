@@ -105,6 +105,9 @@ int gs_store_write_failed(struct gs_store *st, int rc, const char *what);
 /* A read failed: logs and maps; rolls back only if SQLite already ended
  * the transaction, so that the store's state matches the database. */
 int gs_store_read_failed(struct gs_store *st, int rc, const char *what);
+/* The first column of a one-row query, prepared on the spot (start-up and
+ * rare reads): GS_ENOENT when there is no row or it is NULL. */
+int gs_store_query_int(struct gs_store *st, const char *sql, int64_t *out);
 
 /* SQLite result code -> GS_E*. */
 int gs_store_map_err(int rc);
