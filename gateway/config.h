@@ -97,7 +97,10 @@ struct gs_config {
 	int64_t commit_interval_ms; /* group commit: at most this old */
 	unsigned commit_events;     /* group commit: at most this many */
 
-	/* [mqtt] */
+	/* [mqtt], from broker to just before n_sensors: a reload compares
+	 * this range to decide whether the MQTT client must be made anew
+	 * (gateway.c, gw_sync_cfg_same). Keep [mqtt] fields, and only them,
+	 * here. */
 	char broker[GS_PATH_MAX]; /* mqtt://host:port or mqtts://host:port */
 	char client_id[GS_NAME_MAX];
 	char topic_prefix[GS_NAME_MAX];
