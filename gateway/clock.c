@@ -7,7 +7,6 @@
 #include "gateway/log.h"
 #include "gateway/timeutil.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -194,45 +193,17 @@ static int gs_clock_arm(struct gs_clock *clk)
 	return GS_ESYS;
 }
 
-/* A UUID as the kernel writes it: 36 characters of hex and '-'. */
+/* The boot id, with a log line naming the file when it cannot be had. */
 static int gs_clock_read_boot_id(struct gs_clock *clk, const char *path)
 {
-	char buf[64];
-	FILE *f = fopen(path, "re");
-	size_t n;
-	int err;
+	int rc = gs_boot_id_read(path, clk->boot_id);
 
-	if (!f) {
-		err = errno;
-		gs_log(GS_LOG_ERR, "clock: cannot open %s: %s", path,
-		       strerror(err));
-		return err == ENOENT ? GS_ENOENT : GS_EIO;
-	}
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	err = ferror(f) ? errno : 0;
-	fclose(f);
-	if (err) {
+	if (rc == GS_EINVAL)
+		gs_log(GS_LOG_ERR, "clock: %s does not hold a boot id", path);
+	else if (rc)
 		gs_log(GS_LOG_ERR, "clock: cannot read %s: %s", path,
-		       strerror(err));
-		return GS_EIO;
-	}
-	buf[n] = '\0';
-	if (n > 0 && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	if (n != GS_CLOCK_BOOT_ID_LEN - 1)
-		goto err_malformed;
-	for (size_t i = 0; i < n; i++) {
-		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-
-		if (dash ? buf[i] != '-' : !isxdigit((unsigned char)buf[i]))
-			goto err_malformed;
-	}
-	memcpy(clk->boot_id, buf, n + 1);
-	return GS_OK;
-
-err_malformed:
-	gs_log(GS_LOG_ERR, "clock: %s does not hold a boot id", path);
-	return GS_EINVAL;
+		       strerror(errno));
+	return rc;
 }
 
 int gs_clock_new(const struct gs_clock_opts *opts, struct gs_clock **out)

@@ -60,6 +60,8 @@
 #ifndef GS_CLOCK_H
 #define GS_CLOCK_H
 
+#include "gateway/timeutil.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -76,9 +78,9 @@ struct gs_clock_source {
 	bool (*is_synced)(void *ctx); /* the system clock is synchronised */
 };
 
-#define GS_CLOCK_BOOT_ID_PATH  "/proc/sys/kernel/random/boot_id"
+#define GS_CLOCK_BOOT_ID_PATH  GS_BOOT_ID_PATH
 #define GS_CLOCK_TIMESYNC_FLAG "/run/systemd/timesync/synchronized"
-#define GS_CLOCK_BOOT_ID_LEN   37 /* a UUID with its NUL */
+#define GS_CLOCK_BOOT_ID_LEN   GS_BOOT_ID_LEN
 
 struct gs_clock_opts {
 	/* NULL: the system's. Borrowed: must outlive the clock. */

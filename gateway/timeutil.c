@@ -10,6 +10,37 @@
 #include <string.h>
 #include <time.h>
 
+int gs_boot_id_read(const char *path, char out[GS_BOOT_ID_LEN])
+{
+	char buf[64];
+	FILE *f = fopen(path, "re");
+	size_t n;
+	int err;
+
+	if (!f)
+		return errno == ENOENT ? GS_ENOENT : GS_EIO;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	err = ferror(f) ? errno : 0;
+	fclose(f);
+	if (err) {
+		errno = err;
+		return GS_EIO;
+	}
+	buf[n] = '\0';
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	if (n != GS_BOOT_ID_LEN - 1)
+		return GS_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+
+		if (dash ? buf[i] != '-' : !isxdigit((unsigned char)buf[i]))
+			return GS_EINVAL;
+	}
+	memcpy(out, buf, n + 1);
+	return GS_OK;
+}
+
 int64_t gs_clock_realtime_ms(void)
 {
 	struct timespec ts;

@@ -11,14 +11,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GS_MS_PER_S INT64_C(1000)
+#define GS_MS_PER_S   INT64_C(1000)
 #define GS_MS_PER_MIN (60 * GS_MS_PER_S)
-#define GS_MS_PER_H (60 * GS_MS_PER_MIN)
+#define GS_MS_PER_H   (60 * GS_MS_PER_MIN)
 #define GS_MS_PER_DAY (24 * GS_MS_PER_H)
-#define GS_TIME_NONE INT64_MAX /* "no deadline" */
+#define GS_TIME_NONE  INT64_MAX /* "no deadline" */
 
 /* Longest string gs_time_format() writes, with its NUL. */
 #define GS_TIME_STRLEN 32
+
+/* The kernel's id of this boot: a UUID, 36 characters with its NUL. */
+#define GS_BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
+#define GS_BOOT_ID_LEN  37
+
+/*
+ * Reads and checks a boot id from path (GS_BOOT_ID_PATH, or a test's
+ * file). Returns 0, GS_ENOENT or GS_EIO (errno kept), or GS_EINVAL for a
+ * file that does not hold one; logs nothing, callers decide how loud.
+ */
+int gs_boot_id_read(const char *path, char out[GS_BOOT_ID_LEN]);
 
 int64_t gs_clock_realtime_ms(void);
 int64_t gs_clock_monotonic_ns(void);

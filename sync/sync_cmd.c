@@ -249,25 +249,10 @@ static int gs_sync_seen_commit(struct gs_sync *sync, struct gs_sync_seen *slot,
 	return rc;
 }
 
-static void gs_sync_read_boot_id(struct gs_sync *sync)
-{
-	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
-	size_t n;
-
-	sync->boot_id[0] = '\0';
-	if (!f)
-		return; /* ages then come from the wall clock alone */
-	if (!fgets(sync->boot_id, sizeof(sync->boot_id), f))
-		sync->boot_id[0] = '\0';
-	fclose(f);
-	n = strcspn(sync->boot_id, "\n");
-	sync->boot_id[n] = '\0';
-}
-
 void gs_sync_seen_load(struct gs_sync *sync)
 {
 	size_t len = GS_SYNC_CMD_DEDUPE_MAX * (GS_SYNC_CMD_ID_MAX * 6 + 64) +
-	             GS_SYNC_BOOT_ID_MAX + 64;
+	             GS_BOOT_ID_LEN + 64;
 	int64_t now = gs_sync_mono_ms(), wall = gs_clock_realtime_ms();
 	const cJSON *entry, *ids, *boot;
 	char *buf = malloc(len);
@@ -275,7 +260,9 @@ void gs_sync_seen_load(struct gs_sync *sync)
 	cJSON *root;
 	int rc;
 
-	gs_sync_read_boot_id(sync);
+	/* Unreadable: ages then come from the wall clock alone. */
+	if (gs_boot_id_read(GS_BOOT_ID_PATH, sync->boot_id) != GS_OK)
+		sync->boot_id[0] = '\0';
 	if (!buf) {
 		gs_log(GS_LOG_ERR, "mqtt: out of memory reading the executed "
 		                   "command ids; ids of the last hour may run "

@@ -27,8 +27,6 @@
 #define GS_SYNC_CMD_DEDUPE_MAX 256
 #define GS_SYNC_CMD_ID_MAX     64
 #define GS_SYNC_META_CMD_IDS   "sync.cmd_ids"
-/* A boot id as /proc/sys/kernel/random/boot_id gives it, with its NUL. */
-#define GS_SYNC_BOOT_ID_MAX 40
 /* Commands waiting for the loop beyond this are refused (a flood). */
 #define GS_SYNC_CMD_QUEUE_MAX 64
 /* resend: at most this many windows over at most this span. */
@@ -185,7 +183,7 @@ struct gs_sync {
 
 	/* Commands. */
 	struct gs_sync_seen seen[GS_SYNC_CMD_DEDUPE_MAX];
-	char boot_id[GS_SYNC_BOOT_ID_MAX]; /* "" = unknown */
+	char boot_id[GS_BOOT_ID_LEN]; /* "" = unknown */
 
 	uint64_t n_acked, n_published;
 	struct gs_complaint conn_complaint;

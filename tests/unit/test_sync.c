@@ -647,7 +647,7 @@ static void test_dedupe_restart_clocks(void **state)
 	struct fixture *f = *state;
 	struct gs_sync *sync = NULL;
 	int64_t wall = gs_clock_realtime_ms(), mono = gs_sync_mono_ms();
-	char boot[GS_SYNC_BOOT_ID_MAX], meta[512];
+	char boot[GS_BOOT_ID_LEN], meta[512];
 
 	assert_int_equal(
 	    gs_sync_new(&f->cfg, f->store, f->loop, NULL, NULL, &sync), GS_OK);
