@@ -363,6 +363,18 @@ static void gw_feed(struct gateway *gw, const struct gs_edge *edges, size_t n)
 
 /* ---- the clock (run mode) ------------------------------------------- */
 
+/* An engine for cfg that stamps windows with the clock's sync state (run;
+ * replay and simulate have no clock: always synchronised). */
+static struct gs_engine *gw_engine_new(struct gateway *gw,
+                                       const struct gs_config *cfg)
+{
+	struct gs_engine *eng = gs_engine_new(cfg, &gw_engine_sink, gw);
+
+	if (eng && gw->clock)
+		gs_engine_set_clock_synced(eng, gs_clock_synced(gw->clock));
+	return eng;
+}
+
 static void gw_tl_feed(void *ctx, const struct gs_edge *edges, size_t n)
 {
 	gw_feed(ctx, edges, n);
@@ -380,7 +392,7 @@ static void gw_tl_set_synced(void *ctx, bool synced)
 static void gw_tl_restart(void *ctx)
 {
 	struct gateway *gw = ctx;
-	struct gs_engine *eng = gs_engine_new(gw->cfg, &gw_engine_sink, gw);
+	struct gs_engine *eng = gw_engine_new(gw, gw->cfg);
 	struct gs_decode *dec = gs_decode_new(gw->cfg, gw_on_decoded, gw);
 
 	if (!eng || !dec) {
@@ -398,7 +410,6 @@ static void gw_tl_restart(void *ctx)
 	gs_engine_free(gw->engine);
 	gw->engine = eng;
 	gw->decode = dec;
-	gs_engine_set_clock_synced(gw->engine, gs_clock_synced(gw->clock));
 	gw_commit(gw);
 }
 
@@ -786,12 +797,9 @@ static int gw_open_pipeline(struct gateway *gw)
 {
 	int rc;
 
-	gw->engine = gs_engine_new(gw->cfg, &gw_engine_sink, gw);
+	gw->engine = gw_engine_new(gw, gw->cfg);
 	if (!gw->engine)
 		return GS_ECONFIG;
-	if (gw->clock)
-		gs_engine_set_clock_synced(gw->engine,
-		                           gs_clock_synced(gw->clock));
 	gw->decode = gs_decode_new(gw->cfg, gw_on_decoded, gw);
 	if (!gw->decode)
 		return GS_ENOMEM;
@@ -1246,14 +1254,11 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 			gs_log(GS_LOG_WARNING, "cannot restore the running "
 			                       "state; counting from zero");
 			gs_engine_free(gw->engine);
-			gw->engine =
-			    gs_engine_new(gw->cfg, &gw_engine_sink, gw);
+			gw->engine = gw_engine_new(gw, gw->cfg);
 			if (!gw->engine) {
 				rc = GS_ENOMEM;
 				goto err_pipeline;
 			}
-			gs_engine_set_clock_synced(gw->engine,
-			                           gs_clock_synced(gw->clock));
 		}
 		gw_advance(gw, gw_now(gw));
 		gw_arm_tick(gw);

@@ -120,7 +120,7 @@ static bool gs_timeline_hold(struct gs_timeline *tl,
 
 void gs_timeline_edges(struct gs_timeline *tl, struct gs_edge *edges, size_t n)
 {
-	gs_timeline_stamp(tl, edges, n);
+	/* Held edges are stamped when they are released. */
 	if (tl->holding) {
 		if (gs_timeline_hold(tl, edges, n))
 			return;
@@ -128,6 +128,7 @@ void gs_timeline_edges(struct gs_timeline *tl, struct gs_edge *edges, size_t n)
 		                       "synchronisation");
 		gs_timeline_release(tl, false);
 	}
+	gs_timeline_stamp(tl, edges, n);
 	if (n > 0)
 		tl->sink.feed(tl->ctx, edges, n);
 }

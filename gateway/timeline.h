@@ -60,8 +60,8 @@ void gs_timeline_set_opts(struct gs_timeline *tl,
 /* NULL-safe. Held edges are dropped (the caller stops anyway). */
 void gs_timeline_free(struct gs_timeline *tl);
 
-/* Edges read from a backend: stamps t_ms from mono_ns, then holds them or
- * feeds them on. */
+/* Edges read from a backend: holds them, or stamps t_ms from mono_ns and
+ * feeds them on (held edges are stamped at their release). */
 void gs_timeline_edges(struct gs_timeline *tl, struct gs_edge *edges, size_t n);
 
 /* What gs_clock_handle() or gs_clock_poll() reported (GS_CLOCK_* mask). */
