@@ -122,6 +122,21 @@ make_sysroot() {
 			"$sysroot$target")" "$link" ;;
 		esac
 	done < <(find "$sysroot" -type l -print0)
+	# The ELF interpreter is /lib/ld-linux-aarch64.so.1. Trixie's libc6
+	# ships it only under /usr/lib, relying on the merged-/usr /lib link
+	# of base-files, which a sysroot of -dev packages lacks.
+	if [ ! -e "$sysroot/lib/ld-linux-aarch64.so.1" ]; then
+		if [ -e "$sysroot/lib" ] || [ -L "$sysroot/lib" ]; then
+			ln -sfn ../usr/lib/ld-linux-aarch64.so.1 \
+				"$sysroot/lib/ld-linux-aarch64.so.1"
+		else
+			ln -s usr/lib "$sysroot/lib"
+		fi
+	fi
+	[ -e "$sysroot/lib/ld-linux-aarch64.so.1" ] || {
+		echo "cross-arm64: no ld-linux-aarch64.so.1 in the sysroot" >&2
+		exit 1
+	}
 	{
 		echo "$want"
 		for deb in "$aptdir"/cache/archives/*.deb; do
@@ -186,8 +201,8 @@ if $run_tests; then
 	ctest --test-dir "$build/cmake" -L unit --output-on-failure -j"$jobs" ||
 		status=1
 
-	step "the arm64 daemon under qemu-aarch64-static"
-	qemu=(qemu-aarch64-static -L "$sysroot")
+	step "the arm64 daemon under qemu-aarch64"
+	qemu=("$(command -v qemu-aarch64-static || command -v qemu-aarch64)" -L "$sysroot")
 	bin=$build/cmake/gateway/gapsense
 	smoke=$build/smoke
 	rm -rf "$smoke" && mkdir -p "$smoke"

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what gapsense needs from Debian 12 packages, idempotently: one
+# Installs what gapsense needs from Debian 12 (bookworm) or Debian 13
+# (trixie) packages, idempotently: one
 # `apt-get update` and one `apt-get install` for every profile asked for,
 # and neither when nothing is missing. The other installers
 # (install-vm-deps.sh, install-cross-deps.sh, gpiod2-prefix.sh) call this
@@ -14,20 +15,31 @@
 # cross:  the arm64 cross build and the package suites (install-cross-deps.sh).
 # gpiod2: Debian's bookworm-backports suite in apt's sources, for the
 #         libgpiod 2.x build (gpiod2-prefix.sh); nothing is installed from it.
+#         Its archive is the one apt already uses for bookworm (a local
+#         mirror or apt proxy keeps working). On trixie, whose own libgpiod
+#         is 2.x, there is nothing to add.
 # all:    every profile above.
 set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config ca-certificates
 	libpaho-mqtt-dev libssl-dev libgpiod-dev gpiod libsqlite3-dev
 	libinih-dev libcjson-dev libsystemd-dev tzdata)
+# Every program and Python module a test uses (tests/fresh-root proves it:
+# it runs this installer in a bare minbase root, then the tests).
+# systemd: systemd-analyze (test_systemd_unit).
 test_pkgs=(libcmocka-dev mosquitto mosquitto-clients python3
-	python3-jsonschema sqlite3 openssl valgrind procps)
+	python3-jsonschema python3-yaml sqlite3 openssl valgrind procps systemd)
 # qemu boots Debian's stock kernel, busybox makes the initramfs, the headers
 # and source build the gpio-sim module. The kernel image is not installed
 # here: the test fetches its package with `apt-get download`, so no /boot,
 # initramfs or boot loader hook runs on this machine.
+codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 vm_pkgs=(qemu-system-x86 busybox-static cpio xz-utils kmod build-essential
-	linux-headers-amd64 linux-source-6.1)
+	linux-headers-amd64)
+case "$codename" in
+bookworm) vm_pkgs+=(linux-source-6.1) ;;
+*) vm_pkgs+=(linux-source) ;;
+esac
 # Debian's cross toolchain and qemu-user-static (the arm64 unit tests run on
 # this machine); lintian, debootstrap (the package test's Debian 12 root),
 # systemd (systemd-analyze verify/security), systemd-container (the service
@@ -36,7 +48,7 @@ vm_pkgs=(qemu-system-x86 busybox-static cpio xz-utils kmod build-essential
 cross_pkgs=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 	binutils-aarch64-linux-gnu qemu-user-static dpkg-dev file
 	lintian debootstrap systemd systemd-container man-db gzip)
-backports=bookworm-backports
+backports=$codename-backports
 backports_file=/etc/apt/sources.list.d/$backports.sources
 
 want=()
@@ -76,6 +88,8 @@ done
 # suite is harmless. Its lists are fetched by the same update as the rest.
 add_backports=false
 update=false
+# Only bookworm needs backports (its libgpiod is 1.6).
+[ "$codename" = bookworm ] || want_backports=false
 if $want_backports; then
 	# (Captured first: grep -q leaving early would fail a pipe.)
 	targets=$(apt-get indextargets --format '$(RELEASE)' 2>/dev/null || true)
@@ -100,10 +114,20 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 77
 fi
 if $add_backports; then
-	echo "install-deps: adding $backports to apt's sources"
+	# The archive apt fetches $codename's main suite from: a shop's mirror
+	# or apt proxy (http://proxy:3142/debian) stays in use.
+	uri=$(apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(ORIGIN)' \
+		'Created-By: Packages' 2>/dev/null |
+		awk -v s="$codename" '$2 == s && $3 == "Debian" { print $1; exit }')
+	if [ -z "$uri" ]; then
+		echo "install-deps: no Debian $codename archive in apt's sources" \
+			"to take $backports from" >&2
+		exit 1
+	fi
+	echo "install-deps: adding $backports ($uri) to apt's sources"
 	cat >"$backports_file" <<SOURCES
 Types: deb
-URIs: http://deb.debian.org/debian
+URIs: $uri
 Suites: $backports
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg

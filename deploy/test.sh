@@ -41,13 +41,26 @@ if $fast; then
 fi
 
 failed=()
+failed_tests=()
+skipped_tests=()
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+# Runs one suite, keeping its output to name every failed and skipped test
+# (from ctest's result lines) in the final summary.
 run_suite() {
-	local name=$1
+	local name=$1 rc=0 line
 	shift
 	step "$name"
-	if ! "$@"; then
-		failed+=("$name")
-	fi
+	"$@" 2>&1 | tee "$log" || rc=$?
+	[ "$rc" -eq 0 ] || failed+=("$name")
+	while IFS= read -r line; do
+		case "$line" in
+		*'***Skipped'*)
+			skipped_tests+=("$(awk '{ print $4 }' <<<"$line") ($name)") ;;
+		*'***'* | *'Not Run'*)
+			failed_tests+=("$(awk '{ print $4 }' <<<"$line") ($name)") ;;
+		esac
+	done < <(grep -E '^ *[0-9]+/[0-9]+ Test +#[0-9]+: ' "$log" || true)
 }
 
 run_suite "all test suites (libgpiod $(pkg-config --modversion libgpiod))" \
@@ -73,8 +86,17 @@ run_suite "unit and VM tests against libgpiod 2.x" \
 run_suite "arm64 cross build, unit tests under qemu-aarch64" \
 	"$src/deploy/cross-arm64.sh" "$src/build-arm64"
 
+step "summary"
+for t in "${skipped_tests[@]}"; do
+	printf 'skipped: %s\n' "$t"
+done
+for t in "${failed_tests[@]}"; do
+	printf 'FAILED test: %s\n' "$t" >&2
+done
 if [ ${#failed[@]} -gt 0 ]; then
-	printf '\nFAILED suites: %s\n' "${failed[*]}" >&2
+	for t in "${failed[@]}"; do
+		printf 'FAILED suite: %s\n' "$t" >&2
+	done
 	exit 1
 fi
-printf '\nAll suites passed.\n'
+printf 'All suites passed (%d tests skipped).\n' "${#skipped_tests[@]}"

@@ -58,7 +58,9 @@ set(PKG_CONFIG_ARGN
 	"PKG_CONFIG_LIBDIR=${gs_pc_libdir};PKG_CONFIG_SYSROOT_DIR=${gs_pc_sysroot};PKG_CONFIG_PATH=;pkg-config"
 	CACHE STRING "" FORCE)
 
-find_program(GS_QEMU qemu-aarch64-static)
+# bookworm: qemu-user-static's qemu-aarch64-static; trixie's qemu-user
+# ships static emulators named qemu-aarch64.
+find_program(GS_QEMU NAMES qemu-aarch64-static qemu-aarch64)
 if(GS_QEMU)
 	set(CMAKE_CROSSCOMPILING_EMULATOR ${GS_QEMU} -L ${gs_qemu_prefix})
 endif()

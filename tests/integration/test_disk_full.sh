@@ -14,6 +14,12 @@ gs_write_sim_config "$GS_TMP/gapsense.conf" "$disk/gapsense.db"
 # Port 1: nothing listens, the outbox only grows.
 sed -i 's|^broker = .*|broker = mqtt://127.0.0.1:1|' "$GS_TMP/gapsense.conf"
 
+# Containers often refuse a private mount namespace (no CAP_SYS_ADMIN, or
+# "cannot change root filesystem propagation"): that is the environment.
+if ! why=$(unshare -m --propagation private true 2>&1); then
+	echo "skipped: no private mount namespace here: $why"
+	exit 77
+fi
 export GAPSENSE GS_TMP disk
 unshare -m --propagation private bash -euo pipefail -c '
 	mount -t tmpfs -o size=24m tmpfs "$disk" || exit 77

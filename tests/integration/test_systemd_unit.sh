@@ -13,7 +13,7 @@ fail() {
 	exit 1
 }
 command -v systemd-analyze >/dev/null ||
-	fail "systemd-analyze is missing (deploy/install-cross-deps.sh)"
+	fail "systemd-analyze is missing (deploy/install-deps.sh test)"
 
 # verify: the unit as packaged, but ExecStart= names the binary just built
 # (verify checks that it exists) and man finds the man page of the tree.

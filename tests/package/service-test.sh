@@ -21,22 +21,7 @@ fail() {
 	echo "FAIL: $*" >&2
 	exit 1
 }
-mounted=()
-cleanup() {
-	local i
-	for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do
-		umount -l "${mounted[i]}" 2>/dev/null || true
-	done
-	mounted=()
-}
-trap cleanup EXIT
-remove_root() {
-	cleanup
-	if findmnt -rn -o TARGET | grep -q "^$root\(/\|$\)"; then
-		fail "something is still mounted under $root"
-	fi
-	rm -rf "$root"
-}
+. "$here/roots.sh"
 in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 	LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"; }
 # apt in the root, with the .debs cached across runs.
@@ -57,6 +42,18 @@ apt_in_root() {
 
 command -v systemd-nspawn >/dev/null ||
 	fail "systemd-nspawn is missing (deploy/install-cross-deps.sh)"
+# A booted container needs a cgroup hierarchy and namespaces from the host;
+# a build container often has neither ("No medium found"). That is the
+# environment, not the package: say so and skip (77).
+if [ ! -e /sys/fs/cgroup/cgroup.controllers ] &&
+	[ ! -d /sys/fs/cgroup/systemd ]; then
+	echo "skipped: no cgroup hierarchy under /sys/fs/cgroup for systemd-nspawn" >&2
+	exit 77
+fi
+if ! why=$(unshare -m -p -u -i -f true 2>&1); then
+	echo "skipped: cannot create namespaces for systemd-nspawn: $why" >&2
+	exit 77
+fi
 [ -s "$base" ] || fail "no base root $base"
 
 # What the container needs besides the package: systemd as init, a broker,

@@ -18,7 +18,10 @@ set -euo pipefail
 kver=${1:?usage: build-gpio-sim.sh KVER OUTDIR}
 out=${2:?usage: build-gpio-sim.sh KVER OUTDIR}
 headers=/usr/src/linux-headers-$kver
-tarball=/usr/src/linux-source-6.1.tar.xz
+# The kernel source of the headers' major.minor (linux-source-6.1 on
+# bookworm; trixie's kernel ships gpio-sim and run-vm.sh uses that).
+kmaj=$(sed -E 's/^([0-9]+\.[0-9]+).*/\1/' <<<"$kver")
+tarball=/usr/src/linux-source-$kmaj.tar.xz
 
 if [ -f "$out/gpio-sim.ko" ] && [ "$(cat "$out/kver" 2>/dev/null)" = "$kver" ]; then
 	exit 0
@@ -33,9 +36,9 @@ done
 rm -rf "$out"
 mkdir -p "$out/src"
 tar -xJf "$tarball" -C "$out/src" --strip-components=1 \
-	linux-source-6.1/drivers/gpio/gpio-sim.c \
-	linux-source-6.1/drivers/gpio/gpiolib.h \
-	linux-source-6.1/kernel/irq/irq_sim.c
+	"linux-source-$kmaj/drivers/gpio/gpio-sim.c" \
+	"linux-source-$kmaj/drivers/gpio/gpiolib.h" \
+	"linux-source-$kmaj/kernel/irq/irq_sim.c"
 mod=$out/mod
 mkdir -p "$mod"
 # One module of two objects: the object may not share the module's name.

@@ -5,7 +5,8 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
-insmod /lib/modules/configfs.ko
+# configfs is built into newer kernels (no module then).
+[ ! -f /lib/modules/configfs.ko ] || insmod /lib/modules/configfs.ko
 insmod /lib/modules/gpio-sim.ko
 mount -t configfs configfs /sys/kernel/config
 export PATH=/bin:/sbin TMPDIR=/tmp

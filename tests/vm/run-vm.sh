@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Boots Debian's stock 6.1 kernel under qemu (software emulation) with a
+# Boots Debian's stock kernel (6.1 on bookworm, 6.12 on trixie) under qemu (software emulation) with a
 # busybox initramfs holding the gpio-sim module, the given gapsense binary
 # with its shared libraries, and a test script; prints the VM's console.
 #
@@ -40,10 +40,14 @@ kver=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sed 's|.*/linux-header
 kdir=$cache/$kver
 mkdir -p "$kdir"
 
-# Kernel and configfs module from the image package, once per release.
+# Kernel, and the modules it needs that are not built in, from the image
+# package, once per release. configfs is a module in bookworm's 6.1 and
+# built in in trixie's 6.12; gpio-sim is off in 6.1 (built here, see
+# build-gpio-sim.sh) and may be a module of newer kernels (used as is).
+# Modules may be xz- or zstd-compressed: busybox's insmod takes plain ones.
 (
 	flock 9
-	if [ ! -f "$kdir/vmlinuz" ] || [ ! -f "$kdir/configfs.ko" ]; then
+	if [ ! -f "$kdir/vmlinuz" ] || [ ! -f "$kdir/modules.done" ]; then
 		version=$(dpkg-query -W -f='${Version}' "linux-headers-$kver")
 		dl=$(mktemp -d)
 		trap 'rm -rf "$dl"' EXIT
@@ -56,13 +60,26 @@ mkdir -p "$kdir"
 				"update the headers: apt-get update && apt-get install linux-headers-amd64" >&2
 			exit 1
 		fi
-		dpkg-deb --fsys-tarfile "$dl"/linux-image-*.deb |
-			tar -x -C "$dl" "./boot/vmlinuz-$kver" \
-				"./lib/modules/$kver/kernel/fs/configfs/configfs.ko"
-		cp "$dl/lib/modules/$kver/kernel/fs/configfs/configfs.ko" "$kdir/configfs.ko"
-		cp "$dl/boot/vmlinuz-$kver" "$kdir/vmlinuz"
+		mkdir "$dl/x"
+		dpkg-deb --fsys-tarfile "$dl"/linux-image-*.deb | tar -x -C "$dl/x"
+		vmlinuz=$(find "$dl/x" -path "*/boot/vmlinuz-$kver" | head -n 1)
+		[ -n "$vmlinuz" ] || need "linux-image-$kver has no vmlinuz-$kver"
+		rm -f "$kdir"/*.ko
+		for m in fs/configfs/configfs drivers/gpio/gpio-sim; do
+			ko=$(find "$dl/x" -path "*/modules/$kver/kernel/$m.ko*" | head -n 1)
+			case $ko in
+			'') continue ;; # built in, or (gpio-sim) off
+			*.xz) xz -dc "$ko" ;;
+			*.zst) zstd -qdc "$ko" ;;
+			*) cat "$ko" ;;
+			esac >"$kdir/$(basename "$m").ko"
+		done
+		cp "$vmlinuz" "$kdir/vmlinuz"
+		touch "$kdir/modules.done"
 	fi
-	"$here/build-gpio-sim.sh" "$kver" "$kdir/gpio-sim"
+	if [ ! -f "$kdir/gpio-sim.ko" ]; then
+		"$here/build-gpio-sim.sh" "$kver" "$kdir/gpio-sim"
+	fi
 ) 9>"$kdir/.lock"
 
 # The initramfs: busybox, the modules, gapsense with what ldd finds.
@@ -74,7 +91,13 @@ cp "$busybox" "$root/bin/busybox"
 for applet in $("$busybox" --list); do
 	[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
 done
-cp "$kdir/configfs.ko" "$kdir/gpio-sim/gpio-sim.ko" "$root/lib/modules/"
+# init.sh loads these in this order when present.
+[ ! -f "$kdir/configfs.ko" ] || cp "$kdir/configfs.ko" "$root/lib/modules/"
+if [ -f "$kdir/gpio-sim.ko" ]; then
+	cp "$kdir/gpio-sim.ko" "$root/lib/modules/"
+else
+	cp "$kdir/gpio-sim/gpio-sim.ko" "$root/lib/modules/"
+fi
 cp "$gapsense" "$root/bin/gapsense"
 ldd "$gapsense" | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }' |
 	while read -r lib; do
