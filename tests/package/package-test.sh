@@ -23,7 +23,8 @@
 set -euo pipefail
 
 src=$(cd "$(dirname "$0")/../.." && pwd)
-suite=bookworm
+# The package built here depends on this machine's release's libraries.
+suite=$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")
 given_deb=""
 while [ $# -gt 0 ]; do
 	case "$1" in
