@@ -19,6 +19,7 @@
  */
 #include "gateway/config.h"
 #include "gateway/err.h"
+#include "gateway/input.h"
 #include "gateway/log.h"
 #include "gateway/timeutil.h"
 
@@ -31,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------------ */
 /* Diagnostics                                                         */
@@ -62,6 +64,7 @@ void gs_diag_add(struct gs_diag *diag, const char *file, int line,
 		vsnprintf(buf + n, len - (size_t)n, fmt, ap);
 		va_end(ap);
 	}
+	gs_input_escape_inplace(buf, len); /* quoted values are input */
 	diag->count++;
 }
 
@@ -1556,7 +1559,8 @@ int gs_config_load(const char *path, struct gs_config *cfg,
 {
 	struct gs_diag scratch;
 	struct gs_parser *p;
-	int ret, rc;
+	const char *why = NULL;
+	int ret, rc, fd;
 
 	if (!diag)
 		diag = &scratch;
@@ -1577,11 +1581,16 @@ int gs_config_load(const char *path, struct gs_config *cfg,
 	p->path = path;
 	p->cfg = cfg;
 	p->diag = diag;
-	p->file = fopen(path, "re");
+	fd = gs_input_open(path, &why); /* a regular file, or refused */
+	p->file = fd >= 0 ? fdopen(fd, "r") : NULL;
 	if (!p->file) {
 		int err = errno;
 
-		gs_diag_add(diag, path, 0, "cannot open: %s", strerror(err));
+		if (fd >= 0) {
+			why = strerror(err);
+			close(fd);
+		}
+		gs_diag_add(diag, path, 0, "cannot open: %s", why);
 		rc = (err == ENOENT || err == ENOTDIR) ? GS_ENOENT : GS_EIO;
 		goto err_free;
 	}

@@ -7,6 +7,7 @@
 #include "gateway/config.h"
 #include "gateway/err.h"
 #include "gateway/gateway.h"
+#include "gateway/input.h"
 #include "gateway/log.h"
 #include "gateway/timeutil.h"
 #include "sync/sync.h"
@@ -114,9 +115,23 @@ static const char *gs_option_name(int val)
 	return "?";
 }
 
+/* An argument quoted back in a message, escaped (gateway/input.h). */
+struct gs_quoted {
+	char s[256];
+};
+
+static const char *gs_quote(struct gs_quoted *q, const char *arg)
+{
+	gs_input_escape(q->s, sizeof(q->s), arg, strlen(arg));
+	return q->s;
+}
+
 static int gs_bad_value(const char *opt, const char *value, const char *want)
 {
-	fprintf(stderr, "gapsense: --%s '%s': %s\n", opt, value, want);
+	struct gs_quoted q;
+
+	fprintf(stderr, "gapsense: --%s '%s': %s\n", opt, gs_quote(&q, value),
+	        want);
 	return EX_USAGE;
 }
 
@@ -229,8 +244,10 @@ static int gs_parse_daemon_args(int argc, char **argv, const char *usage,
 		}
 		o->scenario_path = argv[optind];
 	} else if (optind != argc) {
+		struct gs_quoted q;
+
 		fprintf(stderr, "gapsense: unexpected argument '%s'\n%s",
-		        argv[optind], usage);
+		        gs_quote(&q, argv[optind]), usage);
 		return EX_USAGE;
 	}
 	if (!o->config_path) {
@@ -351,6 +368,8 @@ static void gs_process_init(void)
 
 int main(int argc, char **argv)
 {
+	struct gs_quoted q;
+
 	gs_log_init_from_env();
 	gs_process_init();
 	if (argc < 2) {
@@ -372,7 +391,8 @@ int main(int argc, char **argv)
 		if (strcmp(argv[1], gs_commands[i].name) == 0)
 			return gs_commands[i].fn(argc - 1, argv + 1);
 	}
-	fprintf(stderr, "gapsense: unknown command '%s'\n", argv[1]);
+	fprintf(stderr, "gapsense: unknown command '%s'\n",
+	        gs_quote(&q, argv[1]));
 	gs_usage(stderr);
 	return EX_USAGE;
 }

@@ -217,9 +217,18 @@ static int gs_sync_on_message(void *ctx, char *topic, int topic_len,
 
 	(void)topic_len;
 	pthread_mutex_lock(&sync->mu);
-	full = sync->q_commands >= GS_SYNC_CMD_QUEUE_MAX;
-	if (full)
-		sync->q_cmd_dropped++;
+	/* Retained: the broker keeps it and hands it over again on every
+	 * subscription (the flag is set on that delivery in 3.1.1 and 5
+	 * alike), so it would run again at each reconnect once its id has
+	 * expired. A command is never retained: ignored (docs/mqtt.md). */
+	if (msg->retained) {
+		sync->q_cmd_retained++;
+		full = true;
+	} else {
+		full = sync->q_commands >= GS_SYNC_CMD_QUEUE_MAX;
+		if (full)
+			sync->q_cmd_dropped++;
+	}
 	pthread_mutex_unlock(&sync->mu);
 	if (!full) {
 		ev = gs_sync_ev_new(GS_EV_COMMAND, 0, 0,
@@ -382,8 +391,7 @@ static void gs_sync_reply_requeue(struct gs_sync *sync, char *payload)
 		sync->replies[0].payload = payload;
 		sync->n_replies++;
 	} else {
-		gs_log(GS_LOG_WARNING, "mqtt: too many replies waiting; one "
-		                       "reply dropped");
+		sync->flood_replies++; /* reported by the tick */
 		free(payload);
 	}
 }
@@ -565,6 +573,9 @@ static void gs_sync_subscribe(struct gs_sync *sync)
 	if (sync->cfg.mqtt_version == 5) {
 		ro.onSuccess5 = gs_sync_on_subscribed5;
 		ro.onFailure5 = gs_sync_on_subscribe_failed5;
+		/* MQTT 5 keeps the retain flag on live deliveries too: a
+		 * retained command is then never run (gs_sync_on_message). */
+		ro.subscribeOptions.retainAsPublished = 1;
 	} else {
 		ro.onSuccess = gs_sync_on_subscribed;
 		ro.onFailure = gs_sync_on_subscribe_failed;
@@ -1091,7 +1102,7 @@ static void gs_sync_handle(struct gs_sync *sync, const struct gs_sync_ev *ev,
 static void gs_sync_process(struct gs_sync *sync)
 {
 	struct gs_sync_ev *ev, *next;
-	unsigned cmd_dropped;
+	unsigned cmd_dropped, cmd_retained;
 	bool overflow, acked = false;
 
 	pthread_mutex_lock(&sync->mu);
@@ -1102,6 +1113,8 @@ static void gs_sync_process(struct gs_sync *sync)
 	sync->q_overflow = false;
 	cmd_dropped = sync->q_cmd_dropped;
 	sync->q_cmd_dropped = 0;
+	cmd_retained = sync->q_cmd_retained;
+	sync->q_cmd_retained = 0;
 	pthread_mutex_unlock(&sync->mu);
 
 	for (; ev; ev = next) {
@@ -1109,11 +1122,9 @@ static void gs_sync_process(struct gs_sync *sync)
 		gs_sync_handle(sync, ev, &acked);
 		free(ev);
 	}
-	if (cmd_dropped)
-		gs_complain(&sync->cmd_complaint, GS_LOG_WARNING,
-		            "mqtt: %u command(s) ignored: more than %d "
-		            "waiting",
-		            cmd_dropped, GS_SYNC_CMD_QUEUE_MAX);
+	sync->flood_ignored += cmd_dropped;
+	sync->flood_retained += cmd_retained;
+	gs_sync_cmd_flood_report(sync, false);
 	if (overflow && sync->state == GS_SYNC_CONNECTED) {
 		/* A record was lost: some outcome is unknown. Start over so
 		 * that nothing waits for an acknowledgement never seen. */
@@ -1204,6 +1215,7 @@ static void gs_sync_on_tick(void *ctx, int fd, uint32_t events)
 
 	(void)events;
 	gs_timerfd_drain(fd);
+	gs_sync_cmd_flood_report(sync, false);
 	if (now - sync->enforce_mono_ms >= GS_SYNC_ENFORCE_PERIOD_MS) {
 		sync->enforce_mono_ms = now;
 		gs_sync_enforce(sync, sync->cfg.outbox_max_bytes);
@@ -1515,6 +1527,7 @@ void gs_sync_stop(struct gs_sync *sync, int64_t timeout_ms)
 		return;
 	deadline = gs_sync_mono_ms() + timeout_ms;
 	sync->stopping = true;
+	gs_sync_cmd_flood_report(sync, true);
 	gs_timerfd_disarm(sync->tick_fd);
 	gs_timerfd_disarm(sync->pump_fd);
 	gs_timerfd_disarm(sync->reconnect_fd);
