@@ -1514,6 +1514,11 @@ static void gs_parser_finish(struct gs_parser *p)
 		                line ? line : gs_parser_line_of(p, "key_file"),
 		                "cert_file and key_file must be set together");
 	}
+	cfg->file_line.password_file = gs_parser_line_of(p, "password_file");
+	cfg->file_line.ca_file = gs_parser_line_of(p, "ca_file");
+	cfg->file_line.ca_path = gs_parser_line_of(p, "ca_path");
+	cfg->file_line.cert_file = gs_parser_line_of(p, "cert_file");
+	cfg->file_line.key_file = gs_parser_line_of(p, "key_file");
 	if (cfg->mqtt_version != 5) {
 		for (size_t i = 0; i < sizeof(v5_keys) / sizeof(*v5_keys);
 		     i++) {
@@ -1615,6 +1620,11 @@ int gs_config_load(const char *path, struct gs_config *cfg,
 	gs_parser_sort(p);
 
 	rc = p->errors ? GS_ECONFIG : GS_OK;
+	if (rc == GS_OK && cfg->n_sensors == 0)
+		gs_log(GS_LOG_WARNING,
+		       "%s: no [sensor \"NAME\"] section: the gateway will "
+		       "run but count nothing",
+		       path);
 err_close:
 	fclose(p->file);
 err_free:

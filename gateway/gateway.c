@@ -1169,6 +1169,8 @@ static int gw_status_for(int rc)
 		return EX_DATAERR;
 	case GS_EBUSY:
 		return EX_TEMPFAIL;
+	case GS_EGPIO: /* no GPIO chip at all */
+		return EX_UNAVAILABLE;
 	default:
 		return EX_SOFTWARE;
 	}

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const char *gs_input_kind(mode_t mode)
+const char *gs_input_kind(mode_t mode)
 {
 	if (S_ISDIR(mode))
 		return "not a regular file (a directory)";

@@ -13,6 +13,7 @@
 #define GS_INPUT_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /*
  * Opens PATH read-only (O_CLOEXEC), refusing at once anything but a
@@ -23,6 +24,10 @@
  * (a character device)" and the like.
  */
 int gs_input_open(const char *path, const char **why);
+
+/* "not a regular file (a directory)" and the like, for a file of MODE
+ * that is not regular (also used by gateway/config_files.c). */
+const char *gs_input_kind(mode_t mode);
 
 /*
  * Copies the N bytes of IN to OUT (SIZE bytes, NUL-terminated, truncated

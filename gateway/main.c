@@ -5,6 +5,7 @@
  */
 #include "gateway/cmd_wiring.h"
 #include "gateway/config.h"
+#include "gateway/config_files.h"
 #include "gateway/err.h"
 #include "gateway/gateway.h"
 #include "gateway/input.h"
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #define GS_DEFAULT_CONFIG "/etc/gapsense/gapsense.conf"
 
@@ -38,9 +40,16 @@ static const char gs_usage_run[] =
     "  -v, --verbose      debug logging\n";
 
 static const char gs_usage_check[] =
-    "usage: gapsense check-config FILE\n"
-    "Validates FILE. Exits 0, or prints every problem as FILE:LINE: "
-    "message\nand exits 78.\n";
+    "usage: gapsense check-config [--user NAME] FILE\n"
+    "Validates FILE and the files it names (password, certificates) as "
+    "`run` will:\nthey must exist, belong to root or the service user, "
+    "not be writable by\nothers (secrets: no access for others) and be "
+    "readable by the service user.\nExits 0, or prints every problem as "
+    "FILE:LINE: message and exits 78.\n"
+    "      --user NAME   the user the service runs as (default, as "
+    "root: " GS_SERVICE_USER
+    ";\n                    otherwise the user running "
+    "check-config)\n";
 
 static const char gs_usage_simulate[] =
     "usage: gapsense simulate -c FILE [options]\n"
@@ -295,21 +304,78 @@ static int gs_cmd_replay(int argc, char **argv)
 	return gs_daemon(GS_MODE_REPLAY, gs_usage_replay, argc, argv);
 }
 
+static void gs_diag_print(const char *path, const struct gs_diag *diag)
+{
+	for (unsigned i = 0; i < diag->count && i < GS_DIAG_MAX; i++)
+		fprintf(stderr, "%s\n", diag->msg[i]);
+	if (diag->count > GS_DIAG_MAX)
+		fprintf(stderr, "%s: ... and %u more problems\n", path,
+		        diag->count - GS_DIAG_MAX);
+}
+
+/*
+ * The user whose view of the files check-config takes: --user NAME; as
+ * root, the packaged service user (or root itself when there is none,
+ * saying so); otherwise whoever runs it.
+ */
+static int gs_check_user(const char *name, struct gs_file_user *u)
+{
+	struct gs_quoted q;
+
+	if (name) {
+		if (gs_file_user_lookup(name, u) == GS_OK)
+			return 0;
+		fprintf(stderr, "gapsense: --user '%s': no such user\n",
+		        gs_quote(&q, name));
+		return EX_USAGE;
+	}
+	if (geteuid() == 0 && gs_file_user_lookup(GS_SERVICE_USER, u) == GS_OK)
+		return 0;
+	gs_file_user_self(u);
+	if (geteuid() == 0)
+		gs_log(GS_LOG_WARNING,
+		       "there is no user '" GS_SERVICE_USER
+		       "' (the package makes it): files are checked as %s; "
+		       "--user NAME checks them for another user",
+		       u->name);
+	return 0;
+}
+
 static int gs_cmd_check_config(int argc, char **argv)
 {
+	static const struct option opts[] = {
+	    {"user", required_argument, NULL, 'u'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *user = NULL, *path;
+	struct gs_file_user u;
 	struct gs_config *cfg;
 	struct gs_diag *diag;
-	int rc;
+	int c, rc;
 
-	if (argc == 2 &&
-	    (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-		fputs(gs_usage_check, stdout);
-		return 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u':
+			user = optarg;
+			break;
+		case 'h':
+			fputs(gs_usage_check, stdout);
+			return 0;
+		default:
+			fputs(gs_usage_check, stderr);
+			return EX_USAGE;
+		}
 	}
-	if (argc != 2) {
+	if (optind != argc - 1) {
 		fputs(gs_usage_check, stderr);
 		return EX_USAGE;
 	}
+	path = argv[optind];
+	rc = gs_check_user(user, &u);
+	if (rc)
+		return rc;
 	cfg = malloc(sizeof(*cfg));
 	diag = calloc(1, sizeof(*diag));
 	if (!cfg || !diag) {
@@ -317,20 +383,23 @@ static int gs_cmd_check_config(int argc, char **argv)
 		free(diag);
 		return EX_OSERR;
 	}
-	rc = gs_config_load(argv[1], cfg, diag);
-	for (unsigned i = 0; i < diag->count && i < GS_DIAG_MAX; i++)
-		fprintf(stderr, "%s\n", diag->msg[i]);
-	if (diag->count > GS_DIAG_MAX)
-		fprintf(stderr, "%s: ... and %u more problems\n", argv[1],
-		        diag->count - GS_DIAG_MAX);
+	rc = gs_config_load(path, cfg, diag);
+	/* The files it names, by the policy `run` applies (one module). */
 	if (rc == GS_OK)
-		printf("%s: OK (gateway %s, site %s, %u sensors)\n", argv[1],
-		       cfg->gateway_id, cfg->site, cfg->n_sensors);
+		rc = gs_config_files_check(cfg, &u, diag);
+	gs_diag_print(path, diag);
+	if (rc == GS_OK)
+		printf("%s: OK (gateway %s, site %s, %u sensors; files "
+		       "checked for user %s)\n",
+		       path, cfg->gateway_id, cfg->site, cfg->n_sensors,
+		       u.name);
 	free(cfg);
 	free(diag);
 	if (rc == GS_OK)
 		return 0;
-	return rc == GS_ENOENT ? EX_NOINPUT : EX_CONFIG;
+	if (rc == GS_ENOENT)
+		return EX_NOINPUT;
+	return rc == GS_ECONFIG ? EX_CONFIG : EX_OSERR;
 }
 
 static const struct gs_command gs_commands[] = {

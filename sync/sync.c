@@ -25,6 +25,7 @@
  * which goes first and is never rate-limited, so a fresh alert waits for
  * at most one acknowledgement however long the backlog.
  */
+#include "gateway/config_files.h"
 #include "gateway/err.h"
 #include "gateway/log.h"
 #include "gateway/msg.h"
@@ -1254,14 +1255,22 @@ static void gs_sync_on_tick(void *ctx, int fd, uint32_t events)
 /* ---- interface
  * --------------------------------------------------------------- */
 
-static int gs_sync_check_file(const char *key, const char *path)
+/* The files the configuration names, under the one policy that
+ * check-config applies too (gateway/config_files.h), as this process. */
+static int gs_sync_check_files(const struct gs_config *cfg)
 {
-	if (!path[0])
-		return GS_OK;
-	if (access(path, R_OK) == 0)
-		return GS_OK;
-	gs_log(GS_LOG_ERR, "mqtt: %s %s: %s", key, path, strerror(errno));
-	return errno == ENOENT ? GS_ENOENT : GS_EPERM;
+	struct gs_diag *diag = calloc(1, sizeof(*diag));
+	struct gs_file_user self;
+	int rc;
+
+	if (!diag)
+		return GS_ENOMEM;
+	gs_file_user_self(&self);
+	rc = gs_config_files_check(cfg, &self, diag);
+	for (unsigned i = 0; i < diag->count && i < GS_DIAG_MAX; i++)
+		gs_log(GS_LOG_ERR, "%s", diag->msg[i]);
+	free(diag);
+	return rc;
 }
 
 static bool gs_sync_uri_is_tls(const char *uri)
@@ -1285,10 +1294,8 @@ static int gs_sync_check_config(struct gs_sync *sync)
 	if (sync->tls && !cfg->tls_verify_hostname)
 		gs_log(GS_LOG_WARNING, "mqtt: tls_verify_hostname is off: any "
 		                       "certificate of the CA is accepted");
-	if ((rc = gs_sync_check_file("ca_file", cfg->ca_file)) ||
-	    (rc = gs_sync_check_file("ca_path", cfg->ca_path)) ||
-	    (rc = gs_sync_check_file("cert_file", cfg->cert_file)) ||
-	    (rc = gs_sync_check_file("key_file", cfg->key_file)))
+	rc = gs_sync_check_files(cfg);
+	if (rc)
 		return rc;
 	if (cfg->password_file[0]) {
 		if (!cfg->username[0] && cfg->mqtt_version != 5) {

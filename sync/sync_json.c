@@ -331,7 +331,6 @@ bool gs_sync_uri_is_loopback(const char *uri)
 int gs_sync_read_password(const char *path, char **out)
 {
 	char buf[1024];
-	struct stat st;
 	const char *why;
 	ssize_t n;
 	size_t len;
@@ -345,26 +344,7 @@ int gs_sync_read_password(const char *path, char **out)
 		gs_log(GS_LOG_ERR, "mqtt: password_file %s: %s", path, why);
 		return e == ENOENT ? GS_ENOENT : GS_EPERM;
 	}
-	if (fstat(fd, &st) < 0) {
-		gs_log(GS_LOG_ERR, "mqtt: password_file %s: %s", path,
-		       strerror(errno));
-		close(fd);
-		return GS_EIO;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		gs_log(GS_LOG_ERR, "mqtt: password_file %s: not a regular file",
-		       path);
-		close(fd);
-		return GS_EPERM;
-	}
-	if (st.st_mode & 007) {
-		gs_log(GS_LOG_ERR,
-		       "mqtt: password_file %s is accessible to other users "
-		       "(mode %04o); refusing to start: chmod o-rwx %s",
-		       path, (unsigned)(st.st_mode & 07777), path);
-		close(fd);
-		return GS_EPERM;
-	}
+	/* Ownership and mode: gs_config_files_check(), before. */
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n < 0) {
