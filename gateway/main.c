@@ -399,7 +399,7 @@ static int gs_cmd_check_config(int argc, char **argv)
 		return 0;
 	if (rc == GS_ENOENT)
 		return EX_NOINPUT;
-	return rc == GS_ECONFIG ? EX_CONFIG : EX_OSERR;
+	return rc == GS_ENOMEM || rc == GS_ESYS ? EX_OSERR : EX_CONFIG;
 }
 
 static const struct gs_command gs_commands[] = {
