@@ -109,7 +109,7 @@ t0=$SECONDS
 # gateway to stop, which it does cleanly, and the summary says so.
 interrupted=false
 trap 'interrupted=true; kill -TERM "$gw" 2>/dev/null || true' INT TERM
-"$gapsense" simulate -c "$work/gapsense.conf" --speed "$speed" \
+"$gapsense" simulate -c "$work/gapsense.conf" --db "$db" --speed "$speed" \
 	--duration "${hours}h" --start "$(date -u +%Y-%m-%d)T$from:00Z" --seed "$seed" &
 gw=$!
 pids+=("$gw")
