@@ -27,7 +27,7 @@ test_pkgs=(libcmocka-dev mosquitto mosquitto-clients python3
 # here: the test fetches its package with `apt-get download`, so no /boot,
 # initramfs or boot loader hook runs on this machine.
 vm_pkgs=(qemu-system-x86 busybox-static cpio xz-utils kmod build-essential
-	linux-headers-amd64 linux-source-6.1)
+	linux-headers-amd64 linux-source-6.1 e2fsprogs)
 # Debian's cross toolchain and qemu-user-static (the arm64 unit tests run on
 # this machine); lintian, debootstrap (the package test's Debian 12 root),
 # systemd (systemd-analyze verify/security), systemd-container (the service

@@ -9,7 +9,8 @@
 # Suites by ctest label (tests/CMakeLists.txt): unit (cmocka, seconds in
 # all), integration (real mosquitto, the real binary), slow (the integration
 # tests over ~15 s: the crash, outage, quota and TLS loops; and the package
-# test), vm (real kernel GPIO under qemu), package (debootstrap, lintian, a
+# test; and the VM power-cut test), vm (real kernel GPIO and power cuts under
+# qemu), package (debootstrap, lintian, a
 # container boot; skipped, exit 77, unless root). `ctest --test-dir build
 # -L unit` runs the fast ones alone, `-L integration -LE slow` the quick
 # end-to-end ones.
@@ -68,7 +69,8 @@ cmake -S "$src" -B "$src/build-gpiod2" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	-DGS_WERROR=ON -DGS_GPIOD_PREFIX="$prefix" >/dev/null
 cmake --build "$src/build-gpiod2" -j"$jobs"
 run_suite "unit and VM tests against libgpiod 2.x" \
-	ctest --test-dir "$src/build-gpiod2" -L 'unit|vm' --output-on-failure -j"$jobs"
+	ctest --test-dir "$src/build-gpiod2" -L 'unit|vm' -LE slow \
+	--output-on-failure -j"$jobs" # the power cut does not depend on libgpiod
 
 run_suite "arm64 cross build, unit tests under qemu-aarch64" \
 	"$src/deploy/cross-arm64.sh" "$src/build-arm64"

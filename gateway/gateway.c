@@ -77,7 +77,7 @@ struct gateway {
 	size_t n_backend_fds;
 
 	char db_path[GS_PATH_MAX];
-	char *tmp_dir; /* replay's private database directory */
+	char *tmp_dir; /* private database directory (not run) */
 	unsigned commit_events;
 	bool live; /* wall-clock driven (run) */
 	bool input_done;
@@ -1097,19 +1097,25 @@ static void gw_close_fd(int *fd)
 	*fd = -1;
 }
 
-/* Replay never touches a unit's database unless told to: it gets a fresh
- * one in a private directory, removed at exit. */
+/* Only `run` publishing for real uses the configuration's database: a
+ * simulation, a replay or a --print run never touches a unit's state (nor
+ * needs its directory) unless told to with --db. They get a fresh store in
+ * a private directory, removed at exit unless it still holds messages the
+ * broker did not take (gw_keep_undelivered). */
 static int gw_choose_db(struct gateway *gw)
 {
 	const char *tmp = getenv("TMPDIR");
+	const char *what = gw->opts->mode == GS_MODE_REPLAY     ? "replay"
+	                   : gw->opts->mode == GS_MODE_SIMULATE ? "simulate"
+	                                                        : "print";
 	int n;
 
 	if (gw->opts->db_path) {
 		n = snprintf(gw->db_path, sizeof(gw->db_path), "%s",
 		             gw->opts->db_path);
-	} else if (gw->opts->mode == GS_MODE_REPLAY) {
-		if (asprintf(&gw->tmp_dir, "%s/gapsense-replay-XXXXXX",
-		             tmp ? tmp : "/tmp") < 0)
+	} else if (gw->opts->mode != GS_MODE_RUN || gw->opts->print) {
+		if (asprintf(&gw->tmp_dir, "%s/gapsense-%s-XXXXXX",
+		             tmp && *tmp ? tmp : "/tmp", what) < 0)
 			return GS_ENOMEM;
 		if (!mkdtemp(gw->tmp_dir)) {
 			gs_log(GS_LOG_ERR, "mkdtemp %s: %s", gw->tmp_dir,
@@ -1118,13 +1124,44 @@ static int gw_choose_db(struct gateway *gw)
 			gw->tmp_dir = NULL;
 			return GS_EIO;
 		}
-		n = snprintf(gw->db_path, sizeof(gw->db_path), "%s/replay.db",
-		             gw->tmp_dir);
+		n = snprintf(gw->db_path, sizeof(gw->db_path), "%s/%s.db",
+		             gw->tmp_dir, what);
 	} else {
 		n = snprintf(gw->db_path, sizeof(gw->db_path), "%s",
 		             gw->cfg->database);
 	}
 	return (n < 0 || (size_t)n >= sizeof(gw->db_path)) ? GS_EINVAL : GS_OK;
+}
+
+/*
+ * simulate and replay end with every message acknowledged, or fail: a
+ * stop (timeout, SIGTERM) that leaves messages undelivered is not success,
+ * and the store that holds them is kept and named, never deleted.
+ */
+static void gw_keep_undelivered(struct gateway *gw)
+{
+	struct gs_outbox_stats st = {0};
+
+	if (gw->live || gw->opts->print)
+		return;
+	if (gs_store_outbox_stats(gw->store, &st) != GS_OK || st.pending == 0)
+		return;
+	if (!gw->status) {
+		gs_log(GS_LOG_ERR,
+		       "stopped with %" PRIu64 " messages the broker has not "
+		       "acknowledged; they stay in the outbox of %s",
+		       st.pending, gw->db_path);
+		gw->status = EX_TEMPFAIL;
+	}
+	if (gw->tmp_dir) {
+		gs_log(GS_LOG_NOTICE,
+		       "kept %s with the undelivered messages (remove it when "
+		       "done; --db FILE chooses the place, --drain-timeout "
+		       "the wait)",
+		       gw->db_path);
+		free(gw->tmp_dir);
+		gw->tmp_dir = NULL;
+	}
 }
 
 static void gw_remove_tmp_db(struct gateway *gw)
@@ -1222,6 +1259,8 @@ static int gw_status_for(int rc)
 		return EX_DATAERR;
 	case GS_EBUSY:
 		return EX_TEMPFAIL;
+	case GS_EGPIO: /* no GPIO chip at all */
+		return EX_UNAVAILABLE;
 	default:
 		return EX_SOFTWARE;
 	}
@@ -1332,8 +1371,9 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 		fflush(gw->print_out);
 	gw_report(gw);
 	gw_commit(gw);
-	status = gw->status;
 	gw_close_pipeline(gw);
+	gw_keep_undelivered(gw);
+	status = gw->status;
 	gs_scenario_writer_close(gw->recorder);
 	gw_close_fd(&gw->commit_fd);
 	gw_close_fd(&gw->tick_fd);

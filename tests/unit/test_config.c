@@ -729,7 +729,8 @@ static void test_unreadable(void **state)
 
 	assert_int_equal(gs_config_load(dir, &cfg, &diag), GS_EIO);
 	assert_int_equal(diag.count, 1);
-	snprintf(want, sizeof(want), "%s: cannot read: Is a directory", dir);
+	snprintf(want, sizeof(want),
+	         "%s: cannot open: not a regular file (a directory)", dir);
 	assert_string_equal(diag.msg[0], want);
 
 	/* A NULL diag is allowed. */

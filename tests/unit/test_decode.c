@@ -594,6 +594,47 @@ static void test_button_lockout(void **state)
 	gs_decode_free(dec);
 }
 
+/* Clarification 7: inclusive, no exception for 0. */
+static void test_button_lockout_zero(void **state)
+{
+	struct gs_decode *dec;
+
+	(void)state;
+	cfg.sensors[SMILEY].lockout_ms = 0;
+	dec = new_dec();
+	/* Two buttons in the same millisecond: the second is misuse. */
+	E(dec, 1000, SMILEY, 0, 1);
+	E(dec, 1000, SMILEY, 1, 1);
+	E(dec, 1100, SMILEY, 0, 0);
+	E(dec, 1100, SMILEY, 1, 0);
+	/* One millisecond later is beyond a lockout of 0. */
+	E(dec, 1200, SMILEY, 2, 1);
+	E(dec, 1201, SMILEY, 3, 1);
+	expect(1000, SMILEY, GS_EV_PRESS, 0, 0, 0);
+	expect(1000, SMILEY, GS_EV_PRESS, 1, 0, GS_EVF_MISUSE);
+	expect(1200, SMILEY, GS_EV_PRESS, 2, 0, 0);
+	expect(1201, SMILEY, GS_EV_PRESS, 3, 0, 0);
+	expect_none();
+	gs_decode_free(dec);
+}
+
+static void test_button_lockout_exact(void **state)
+{
+	struct gs_decode *dec;
+
+	(void)state;
+	cfg.sensors[SMILEY].lockout_ms = 500;
+	dec = new_dec();
+	E(dec, 0, SMILEY, 0, 1);
+	E(dec, 500, SMILEY, 1, 1);  /* exactly the lockout: misuse */
+	E(dec, 1001, SMILEY, 2, 1); /* 501 ms after: counts */
+	expect(0, SMILEY, GS_EV_PRESS, 0, 0, 0);
+	expect(500, SMILEY, GS_EV_PRESS, 1, 0, GS_EVF_MISUSE);
+	expect(1001, SMILEY, GS_EV_PRESS, 2, 0, 0);
+	expect_none();
+	gs_decode_free(dec);
+}
+
 static void test_button_held_and_two_at_once(void **state)
 {
 	struct gs_decode *dec = new_dec();
@@ -872,6 +913,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_queue_join_serve, setup),
 	    cmocka_unit_test_setup(test_pulse, setup),
 	    cmocka_unit_test_setup(test_button_lockout, setup),
+	    cmocka_unit_test_setup(test_button_lockout_zero, setup),
+	    cmocka_unit_test_setup(test_button_lockout_exact, setup),
 	    cmocka_unit_test_setup(test_button_held_and_two_at_once, setup),
 	    cmocka_unit_test_setup(test_button_debounce, setup),
 	    cmocka_unit_test_setup(test_debounce_settles, setup),
