@@ -19,6 +19,7 @@
  */
 #include "gateway/config.h"
 #include "gateway/err.h"
+#include "gateway/input.h"
 #include "gateway/log.h"
 #include "gateway/timeutil.h"
 
@@ -31,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------------ */
 /* Diagnostics                                                         */
@@ -62,6 +64,7 @@ void gs_diag_add(struct gs_diag *diag, const char *file, int line,
 		vsnprintf(buf + n, len - (size_t)n, fmt, ap);
 		va_end(ap);
 	}
+	gs_input_escape_inplace(buf, len); /* quoted values are input */
 	diag->count++;
 }
 
@@ -1511,6 +1514,11 @@ static void gs_parser_finish(struct gs_parser *p)
 		                line ? line : gs_parser_line_of(p, "key_file"),
 		                "cert_file and key_file must be set together");
 	}
+	cfg->file_line.password_file = gs_parser_line_of(p, "password_file");
+	cfg->file_line.ca_file = gs_parser_line_of(p, "ca_file");
+	cfg->file_line.ca_path = gs_parser_line_of(p, "ca_path");
+	cfg->file_line.cert_file = gs_parser_line_of(p, "cert_file");
+	cfg->file_line.key_file = gs_parser_line_of(p, "key_file");
 	if (cfg->mqtt_version != 5) {
 		for (size_t i = 0; i < sizeof(v5_keys) / sizeof(*v5_keys);
 		     i++) {
@@ -1556,7 +1564,8 @@ int gs_config_load(const char *path, struct gs_config *cfg,
 {
 	struct gs_diag scratch;
 	struct gs_parser *p;
-	int ret, rc;
+	const char *why = NULL;
+	int ret, rc, fd;
 
 	if (!diag)
 		diag = &scratch;
@@ -1577,11 +1586,16 @@ int gs_config_load(const char *path, struct gs_config *cfg,
 	p->path = path;
 	p->cfg = cfg;
 	p->diag = diag;
-	p->file = fopen(path, "re");
+	fd = gs_input_open(path, &why); /* a regular file, or refused */
+	p->file = fd >= 0 ? fdopen(fd, "r") : NULL;
 	if (!p->file) {
 		int err = errno;
 
-		gs_diag_add(diag, path, 0, "cannot open: %s", strerror(err));
+		if (fd >= 0) {
+			why = strerror(err);
+			close(fd);
+		}
+		gs_diag_add(diag, path, 0, "cannot open: %s", why);
 		rc = (err == ENOENT || err == ENOTDIR) ? GS_ENOENT : GS_EIO;
 		goto err_free;
 	}
@@ -1606,6 +1620,11 @@ int gs_config_load(const char *path, struct gs_config *cfg,
 	gs_parser_sort(p);
 
 	rc = p->errors ? GS_ECONFIG : GS_OK;
+	if (rc == GS_OK && cfg->n_sensors == 0)
+		gs_log(GS_LOG_WARNING,
+		       "%s: no [sensor \"NAME\"] section: the gateway will "
+		       "run but count nothing",
+		       path);
 err_close:
 	fclose(p->file);
 err_free:

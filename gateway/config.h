@@ -124,6 +124,12 @@ struct gs_config {
 
 	unsigned n_sensors;
 	struct gs_sensor_cfg sensors[GS_MAX_SENSORS];
+
+	/* Lines of the keys that name files (0: not set), for messages of
+	 * gs_config_files_check() (gateway/config_files.h). */
+	struct {
+		int password_file, ca_file, ca_path, cert_file, key_file;
+	} file_line;
 };
 
 /*

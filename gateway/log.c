@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "gateway/log.h"
+#include "gateway/input.h"
 #include "gateway/timeutil.h"
 
 #include <stdarg.h>
@@ -40,6 +41,9 @@ static void gs_vlog(int level, const char *fmt, va_list ap)
 	if (level > gs_log_level)
 		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
+	/* Messages quote input (ids, names, values): nothing raw reaches
+	 * the terminal or the journal. */
+	gs_input_escape_inplace(line, sizeof(line));
 	/* One fprintf per line so concurrent writers never interleave. */
 	if (gs_log_prefix)
 		fprintf(stderr, "<%d>%s\n", level, line);

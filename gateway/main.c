@@ -5,8 +5,10 @@
  */
 #include "gateway/cmd_wiring.h"
 #include "gateway/config.h"
+#include "gateway/config_files.h"
 #include "gateway/err.h"
 #include "gateway/gateway.h"
+#include "gateway/input.h"
 #include "gateway/log.h"
 #include "gateway/timeutil.h"
 #include "sync/sync.h"
@@ -17,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #define GS_DEFAULT_CONFIG "/etc/gapsense/gapsense.conf"
 
@@ -33,13 +36,20 @@ static const char gs_usage_run[] =
     "  -c, --config FILE  configuration file\n"
     "      --db FILE      database instead of [storage] database\n"
     "      --print        publish nothing; print each message as a JSON "
-    "line\n"
+    "line\n                     (in a temporary database unless --db)\n"
     "  -v, --verbose      debug logging\n";
 
 static const char gs_usage_check[] =
-    "usage: gapsense check-config FILE\n"
-    "Validates FILE. Exits 0, or prints every problem as FILE:LINE: "
-    "message\nand exits 78.\n";
+    "usage: gapsense check-config [--user NAME] FILE\n"
+    "Validates FILE and the files it names (password, certificates) as "
+    "`run` will:\nthey must exist, belong to root or the service user, "
+    "not be writable by\nothers (secrets: no access for others) and be "
+    "readable by the service user.\nExits 0, or prints every problem as "
+    "FILE:LINE: message and exits 78.\n"
+    "      --user NAME   the user the service runs as (default, as "
+    "root: " GS_SERVICE_USER
+    ";\n                    otherwise the user running "
+    "check-config)\n";
 
 static const char gs_usage_simulate[] =
     "usage: gapsense simulate -c FILE [options]\n"
@@ -55,11 +65,11 @@ static const char gs_usage_simulate[] =
     "      --seed N            random seed (default 1)\n"
     "      --customers N       customers per day (default 2000)\n"
     "      --record FILE       also write the edges as a scenario file\n"
-    "      --db FILE           database instead of [storage] database\n"
+    "      --db FILE           database (default: a fresh temporary one)\n"
     "      --print             publish nothing; print each message as a "
     "JSON line\n"
     "      --drain-timeout D   give up waiting for the broker after D "
-    "(default 30s)\n"
+    "(default 30s; 0: wait)\n"
     "  -v, --verbose           debug logging\n";
 
 static const char gs_usage_replay[] =
@@ -71,7 +81,7 @@ static const char gs_usage_replay[] =
     "      --print             publish nothing; print each message as a "
     "JSON line\n"
     "      --drain-timeout D   give up waiting for the broker after D "
-    "(default 0: wait)\n"
+    "(default 30s; 0: wait)\n"
     "  -v, --verbose           debug logging\n";
 
 static const char gs_usage_wiring[] =
@@ -114,9 +124,23 @@ static const char *gs_option_name(int val)
 	return "?";
 }
 
+/* An argument quoted back in a message, escaped (gateway/input.h). */
+struct gs_quoted {
+	char s[256];
+};
+
+static const char *gs_quote(struct gs_quoted *q, const char *arg)
+{
+	gs_input_escape(q->s, sizeof(q->s), arg, strlen(arg));
+	return q->s;
+}
+
 static int gs_bad_value(const char *opt, const char *value, const char *want)
 {
-	fprintf(stderr, "gapsense: --%s '%s': %s\n", opt, value, want);
+	struct gs_quoted q;
+
+	fprintf(stderr, "gapsense: --%s '%s': %s\n", opt, gs_quote(&q, value),
+	        want);
 	return EX_USAGE;
 }
 
@@ -229,8 +253,10 @@ static int gs_parse_daemon_args(int argc, char **argv, const char *usage,
 		}
 		o->scenario_path = argv[optind];
 	} else if (optind != argc) {
+		struct gs_quoted q;
+
 		fprintf(stderr, "gapsense: unexpected argument '%s'\n%s",
-		        argv[optind], usage);
+		        gs_quote(&q, argv[optind]), usage);
 		return EX_USAGE;
 	}
 	if (!o->config_path) {
@@ -250,7 +276,7 @@ static int gs_daemon(enum gs_mode mode, const char *usage, int argc,
 	struct gs_gateway_opts o = {
 	    .mode = mode,
 	    .sim = {.seed = 1, .speed = 60, .duration_ms = GS_MS_PER_H},
-	    .drain_timeout_ms = mode == GS_MODE_SIMULATE ? 30 * GS_MS_PER_S : 0,
+	    .drain_timeout_ms = 30 * GS_MS_PER_S,
 	};
 	int rc = gs_parse_daemon_args(argc, argv, usage, &o);
 
@@ -278,21 +304,78 @@ static int gs_cmd_replay(int argc, char **argv)
 	return gs_daemon(GS_MODE_REPLAY, gs_usage_replay, argc, argv);
 }
 
+static void gs_diag_print(const char *path, const struct gs_diag *diag)
+{
+	for (unsigned i = 0; i < diag->count && i < GS_DIAG_MAX; i++)
+		fprintf(stderr, "%s\n", diag->msg[i]);
+	if (diag->count > GS_DIAG_MAX)
+		fprintf(stderr, "%s: ... and %u more problems\n", path,
+		        diag->count - GS_DIAG_MAX);
+}
+
+/*
+ * The user whose view of the files check-config takes: --user NAME; as
+ * root, the packaged service user (or root itself when there is none,
+ * saying so); otherwise whoever runs it.
+ */
+static int gs_check_user(const char *name, struct gs_file_user *u)
+{
+	struct gs_quoted q;
+
+	if (name) {
+		if (gs_file_user_lookup(name, u) == GS_OK)
+			return 0;
+		fprintf(stderr, "gapsense: --user '%s': no such user\n",
+		        gs_quote(&q, name));
+		return EX_USAGE;
+	}
+	if (geteuid() == 0 && gs_file_user_lookup(GS_SERVICE_USER, u) == GS_OK)
+		return 0;
+	gs_file_user_self(u);
+	if (geteuid() == 0)
+		gs_log(GS_LOG_WARNING,
+		       "there is no user '" GS_SERVICE_USER
+		       "' (the package makes it): files are checked as %s; "
+		       "--user NAME checks them for another user",
+		       u->name);
+	return 0;
+}
+
 static int gs_cmd_check_config(int argc, char **argv)
 {
+	static const struct option opts[] = {
+	    {"user", required_argument, NULL, 'u'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *user = NULL, *path;
+	struct gs_file_user u;
 	struct gs_config *cfg;
 	struct gs_diag *diag;
-	int rc;
+	int c, rc;
 
-	if (argc == 2 &&
-	    (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-		fputs(gs_usage_check, stdout);
-		return 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u':
+			user = optarg;
+			break;
+		case 'h':
+			fputs(gs_usage_check, stdout);
+			return 0;
+		default:
+			fputs(gs_usage_check, stderr);
+			return EX_USAGE;
+		}
 	}
-	if (argc != 2) {
+	if (optind != argc - 1) {
 		fputs(gs_usage_check, stderr);
 		return EX_USAGE;
 	}
+	path = argv[optind];
+	rc = gs_check_user(user, &u);
+	if (rc)
+		return rc;
 	cfg = malloc(sizeof(*cfg));
 	diag = calloc(1, sizeof(*diag));
 	if (!cfg || !diag) {
@@ -300,20 +383,23 @@ static int gs_cmd_check_config(int argc, char **argv)
 		free(diag);
 		return EX_OSERR;
 	}
-	rc = gs_config_load(argv[1], cfg, diag);
-	for (unsigned i = 0; i < diag->count && i < GS_DIAG_MAX; i++)
-		fprintf(stderr, "%s\n", diag->msg[i]);
-	if (diag->count > GS_DIAG_MAX)
-		fprintf(stderr, "%s: ... and %u more problems\n", argv[1],
-		        diag->count - GS_DIAG_MAX);
+	rc = gs_config_load(path, cfg, diag);
+	/* The files it names, by the policy `run` applies (one module). */
 	if (rc == GS_OK)
-		printf("%s: OK (gateway %s, site %s, %u sensors)\n", argv[1],
-		       cfg->gateway_id, cfg->site, cfg->n_sensors);
+		rc = gs_config_files_check(cfg, &u, diag);
+	gs_diag_print(path, diag);
+	if (rc == GS_OK)
+		printf("%s: OK (gateway %s, site %s, %u sensors; files "
+		       "checked for user %s)\n",
+		       path, cfg->gateway_id, cfg->site, cfg->n_sensors,
+		       u.name);
 	free(cfg);
 	free(diag);
 	if (rc == GS_OK)
 		return 0;
-	return rc == GS_ENOENT ? EX_NOINPUT : EX_CONFIG;
+	if (rc == GS_ENOENT)
+		return EX_NOINPUT;
+	return rc == GS_ENOMEM || rc == GS_ESYS ? EX_OSERR : EX_CONFIG;
 }
 
 static const struct gs_command gs_commands[] = {
@@ -351,6 +437,8 @@ static void gs_process_init(void)
 
 int main(int argc, char **argv)
 {
+	struct gs_quoted q;
+
 	gs_log_init_from_env();
 	gs_process_init();
 	if (argc < 2) {
@@ -372,7 +460,8 @@ int main(int argc, char **argv)
 		if (strcmp(argv[1], gs_commands[i].name) == 0)
 			return gs_commands[i].fn(argc - 1, argv + 1);
 	}
-	fprintf(stderr, "gapsense: unknown command '%s'\n", argv[1]);
+	fprintf(stderr, "gapsense: unknown command '%s'\n",
+	        gs_quote(&q, argv[1]));
 	gs_usage(stderr);
 	return EX_USAGE;
 }

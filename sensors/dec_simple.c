@@ -63,7 +63,9 @@ const struct gs_dec_ops gs_dec_queue_ops = {
  * button and whether or not that press was itself misuse (clarification 7
  * says "of its previous press"): a child hammering the buttons every second
  * is flagged on every press after the first, not on every other one. It is
- * inclusive: a press exactly lockout_ms after the previous one is misuse.
+ * inclusive: a press exactly lockout_ms after the previous one is misuse,
+ * with no exception for 0: lockout = 0 still flags a second press in the
+ * same millisecond (two buttons at once cannot both be a customer's vote).
  * Misuse is flagged, never dropped; the metrics decide what it counts for.
  */
 static void gs_button_change(struct gs_dec_sensor *s, unsigned input,
@@ -76,8 +78,7 @@ static void gs_button_change(struct gs_dec_sensor *s, unsigned input,
 	(void)new_mask;
 	if (!active)
 		return;
-	if (s->has_press && s->cfg->lockout_ms > 0 &&
-	    t_ms - s->last_press_ms <= s->cfg->lockout_ms)
+	if (s->has_press && t_ms - s->last_press_ms <= s->cfg->lockout_ms)
 		flags |= GS_EVF_MISUSE;
 	s->has_press = true;
 	s->last_press_ms = t_ms;

@@ -628,10 +628,14 @@ static int gs_gpio_chip_get(struct gs_gpio *g, unsigned i, struct gs_diag *diag,
 			gs_gpio_report_denied(diag, g->cfg, i, denied);
 			*err = GS_EPERM;
 		} else if (e == ENOENT || e == ENODEV || e == ENOTTY) {
-			gs_gpio_diag_chip_missing(
-			    diag, g->cfg, i, list,
-			    gs_gpio_list_chips(g, list, GS_GPIO_LIST_MAX));
-			*err = GS_ENOENT;
+			size_t n_list =
+			    gs_gpio_list_chips(g, list, GS_GPIO_LIST_MAX);
+
+			gs_gpio_diag_chip_missing(diag, g->cfg, i, list,
+			                          n_list);
+			/* No chip at all is this machine's lack (no GPIO
+			 * driver), not a configuration error. */
+			*err = n_list ? GS_ENOENT : GS_EGPIO;
 		} else {
 			GS_SENSOR_DIAG(diag, g->cfg, i,
 			               "cannot open chip '%s': %s", spec,

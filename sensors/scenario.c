@@ -11,6 +11,7 @@
  */
 #include "sensors/scenario.h"
 #include "gateway/err.h"
+#include "gateway/input.h"
 #include "gateway/log.h"
 #include "gateway/timeutil.h"
 
@@ -28,6 +29,11 @@
 #define GS_SCN_LINE_MAX 255 /* characters, without the newline */
 #define GS_SCN_MAP      512 /* > 2x GS_MAX_SENSORS * GS_SENSOR_MAX_LINES */
 #define GS_SCN_HEADER   "time,chip,line,value"
+/* The longest time between two edges (docs/scenario.md). The engine
+ * publishes every window of a gap, empty or not: a year (a typo in the
+ * date) is 35,000 windows of 15 minutes, about half a gigabyte written to
+ * the card the daemon shares; a week is 672 of them (about 9 MB). */
+#define GS_SCN_GAP_MAX_MS (7 * GS_MS_PER_DAY)
 
 struct gs_scn_slot {
 	bool used;
@@ -311,13 +317,17 @@ gs_scn_fail(struct gs_scenario *sc, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	n = snprintf(sc->error, sizeof(sc->error), "%s:%u: ", sc->path,
-	             sc->lineno);
+	/* Line 0: the file has no line to point at (it is empty). */
+	n = sc->lineno
+	        ? snprintf(sc->error, sizeof(sc->error), "%s:%u: ", sc->path,
+	                   sc->lineno)
+	        : snprintf(sc->error, sizeof(sc->error), "%s: ", sc->path);
 	if (n < 0 || (size_t)n >= sizeof(sc->error))
 		n = 0;
 	va_start(ap, fmt);
 	vsnprintf(sc->error + n, sizeof(sc->error) - (size_t)n, fmt, ap);
 	va_end(ap);
+	gs_input_escape_inplace(sc->error, sizeof(sc->error));
 	gs_log(GS_LOG_ERR, "%s", sc->error);
 	sc->failed = GS_EPARSE;
 	return GS_EPARSE;
@@ -469,6 +479,20 @@ static int gs_scn_parse_edge(struct gs_scenario *sc, const char *line,
 		                   "previous edge at %s)",
 		                   a, b);
 	}
+	if (sc->have_last && t - sc->last_ms > GS_SCN_GAP_MAX_MS) {
+		char a[GS_TIME_STRLEN], b[GS_TIME_STRLEN];
+
+		gs_time_format(sc->last_ms, true, a);
+		gs_time_format(t, true, b);
+		return gs_scn_fail(sc,
+		                   "time jumps %" PRId64 " days forward (from "
+		                   "the previous edge at %s to %s); a scenario "
+		                   "may skip at most %" PRId64
+		                   " days (a typo in "
+		                   "the date? a longer pause is two files)",
+		                   (t - sc->last_ms) / GS_MS_PER_DAY, a, b,
+		                   GS_SCN_GAP_MAX_MS / GS_MS_PER_DAY);
+	}
 	sen = &sc->cfg->sensors[slot->sensor];
 	level = f[3][0] == '1';
 	sc->last_ms = t;
@@ -519,6 +543,9 @@ static int gs_scn_read_header(struct gs_scenario *sc)
 	}
 	if (rc < 0)
 		return -rc;
+	if (sc->lineno == 0)
+		return gs_scn_fail(sc, "the file is empty (a scenario starts "
+		                       "with the header " GS_SCN_HEADER ")");
 	return gs_scn_fail(sc, "missing header " GS_SCN_HEADER
 	                       " (the file has no data)");
 }
@@ -627,16 +654,21 @@ int gs_scenario_backend_new(const struct gs_config *cfg, const char *path,
 		sc->file_fd = STDIN_FILENO;
 		snprintf(sc->path, sizeof(sc->path), "(stdin)");
 	} else {
-		sc->file_fd = open(path, O_RDONLY | O_CLOEXEC);
+		const char *why;
+
+		/* A regular file: /dev/zero or a FIFO is refused at once. */
+		sc->file_fd = gs_input_open(path, &why);
 		sc->own_fd = true;
 		if (sc->file_fd < 0) {
 			int e = errno;
 
 			snprintf(sc->error, sizeof(sc->error), "%s: %s", path,
-			         strerror(e));
+			         why);
+			gs_input_escape_inplace(sc->error, sizeof(sc->error));
 			gs_log(GS_LOG_ERR, "%s", sc->error);
 			rc = e == ENOENT   ? GS_ENOENT
 			     : e == EACCES ? GS_EPERM
+			     : e == EINVAL ? GS_EPARSE /* not a regular file */
 			                   : GS_EIO;
 			goto err_open;
 		}

@@ -25,6 +25,7 @@
  * which goes first and is never rate-limited, so a fresh alert waits for
  * at most one acknowledgement however long the backlog.
  */
+#include "gateway/config_files.h"
 #include "gateway/err.h"
 #include "gateway/log.h"
 #include "gateway/msg.h"
@@ -217,9 +218,18 @@ static int gs_sync_on_message(void *ctx, char *topic, int topic_len,
 
 	(void)topic_len;
 	pthread_mutex_lock(&sync->mu);
-	full = sync->q_commands >= GS_SYNC_CMD_QUEUE_MAX;
-	if (full)
-		sync->q_cmd_dropped++;
+	/* Retained: the broker keeps it and hands it over again on every
+	 * subscription (the flag is set on that delivery in 3.1.1 and 5
+	 * alike), so it would run again at each reconnect once its id has
+	 * expired. A command is never retained: ignored (docs/mqtt.md). */
+	if (msg->retained) {
+		sync->q_cmd_retained++;
+		full = true;
+	} else {
+		full = sync->q_commands >= GS_SYNC_CMD_QUEUE_MAX;
+		if (full)
+			sync->q_cmd_dropped++;
+	}
 	pthread_mutex_unlock(&sync->mu);
 	if (!full) {
 		ev = gs_sync_ev_new(GS_EV_COMMAND, 0, 0,
@@ -382,8 +392,7 @@ static void gs_sync_reply_requeue(struct gs_sync *sync, char *payload)
 		sync->replies[0].payload = payload;
 		sync->n_replies++;
 	} else {
-		gs_log(GS_LOG_WARNING, "mqtt: too many replies waiting; one "
-		                       "reply dropped");
+		sync->flood_replies++; /* reported by the tick */
 		free(payload);
 	}
 }
@@ -565,6 +574,9 @@ static void gs_sync_subscribe(struct gs_sync *sync)
 	if (sync->cfg.mqtt_version == 5) {
 		ro.onSuccess5 = gs_sync_on_subscribed5;
 		ro.onFailure5 = gs_sync_on_subscribe_failed5;
+		/* MQTT 5 keeps the retain flag on live deliveries too: a
+		 * retained command is then never run (gs_sync_on_message). */
+		ro.subscribeOptions.retainAsPublished = 1;
 	} else {
 		ro.onSuccess = gs_sync_on_subscribed;
 		ro.onFailure = gs_sync_on_subscribe_failed;
@@ -684,9 +696,14 @@ static int gs_sync_send(struct gs_sync *sync, enum gs_sync_pub_type type,
 int gs_sync_publish_extra(struct gs_sync *sync, enum gs_sync_pub_type type,
                           uint64_t seq, char *payload)
 {
+	/* A resend is a stored window or daily rollup, which the store
+	 * wrote with its schema first. */
+	static const char daily[] = "{\"schema\":\"gapsense.daily.v1\"";
 	const char *topic = type == GS_PUB_STATUS  ? sync->topic_status
 	                    : type == GS_PUB_REPLY ? sync->topic_reply
-	                                           : sync->topic_metrics;
+	                    : strncmp(payload, daily, sizeof(daily) - 1) == 0
+	                        ? sync->topic_daily
+	                        : sync->topic_metrics;
 
 	if (sync->state != GS_SYNC_CONNECTED)
 		return GS_EIO;
@@ -1091,7 +1108,7 @@ static void gs_sync_handle(struct gs_sync *sync, const struct gs_sync_ev *ev,
 static void gs_sync_process(struct gs_sync *sync)
 {
 	struct gs_sync_ev *ev, *next;
-	unsigned cmd_dropped;
+	unsigned cmd_dropped, cmd_retained;
 	bool overflow, acked = false;
 
 	pthread_mutex_lock(&sync->mu);
@@ -1102,6 +1119,8 @@ static void gs_sync_process(struct gs_sync *sync)
 	sync->q_overflow = false;
 	cmd_dropped = sync->q_cmd_dropped;
 	sync->q_cmd_dropped = 0;
+	cmd_retained = sync->q_cmd_retained;
+	sync->q_cmd_retained = 0;
 	pthread_mutex_unlock(&sync->mu);
 
 	for (; ev; ev = next) {
@@ -1109,11 +1128,9 @@ static void gs_sync_process(struct gs_sync *sync)
 		gs_sync_handle(sync, ev, &acked);
 		free(ev);
 	}
-	if (cmd_dropped)
-		gs_complain(&sync->cmd_complaint, GS_LOG_WARNING,
-		            "mqtt: %u command(s) ignored: more than %d "
-		            "waiting",
-		            cmd_dropped, GS_SYNC_CMD_QUEUE_MAX);
+	sync->flood_ignored += cmd_dropped;
+	sync->flood_retained += cmd_retained;
+	gs_sync_cmd_flood_report(sync, false);
 	if (overflow && sync->state == GS_SYNC_CONNECTED) {
 		/* A record was lost: some outcome is unknown. Start over so
 		 * that nothing waits for an acknowledgement never seen. */
@@ -1204,6 +1221,7 @@ static void gs_sync_on_tick(void *ctx, int fd, uint32_t events)
 
 	(void)events;
 	gs_timerfd_drain(fd);
+	gs_sync_cmd_flood_report(sync, false);
 	if (now - sync->enforce_mono_ms >= GS_SYNC_ENFORCE_PERIOD_MS) {
 		sync->enforce_mono_ms = now;
 		gs_sync_enforce(sync, sync->cfg.outbox_max_bytes);
@@ -1242,14 +1260,22 @@ static void gs_sync_on_tick(void *ctx, int fd, uint32_t events)
 /* ---- interface
  * --------------------------------------------------------------- */
 
-static int gs_sync_check_file(const char *key, const char *path)
+/* The files the configuration names, under the one policy that
+ * check-config applies too (gateway/config_files.h), as this process. */
+static int gs_sync_check_files(const struct gs_config *cfg)
 {
-	if (!path[0])
-		return GS_OK;
-	if (access(path, R_OK) == 0)
-		return GS_OK;
-	gs_log(GS_LOG_ERR, "mqtt: %s %s: %s", key, path, strerror(errno));
-	return errno == ENOENT ? GS_ENOENT : GS_EPERM;
+	struct gs_diag *diag = calloc(1, sizeof(*diag));
+	struct gs_file_user self;
+	int rc;
+
+	if (!diag)
+		return GS_ENOMEM;
+	gs_file_user_self(&self);
+	rc = gs_config_files_check(cfg, &self, diag);
+	for (unsigned i = 0; i < diag->count && i < GS_DIAG_MAX; i++)
+		gs_log(GS_LOG_ERR, "%s", diag->msg[i]);
+	free(diag);
+	return rc;
 }
 
 static bool gs_sync_uri_is_tls(const char *uri)
@@ -1273,10 +1299,8 @@ static int gs_sync_check_config(struct gs_sync *sync)
 	if (sync->tls && !cfg->tls_verify_hostname)
 		gs_log(GS_LOG_WARNING, "mqtt: tls_verify_hostname is off: any "
 		                       "certificate of the CA is accepted");
-	if ((rc = gs_sync_check_file("ca_file", cfg->ca_file)) ||
-	    (rc = gs_sync_check_file("ca_path", cfg->ca_path)) ||
-	    (rc = gs_sync_check_file("cert_file", cfg->cert_file)) ||
-	    (rc = gs_sync_check_file("key_file", cfg->key_file)))
+	rc = gs_sync_check_files(cfg);
+	if (rc)
 		return rc;
 	if (cfg->password_file[0]) {
 		if (!cfg->username[0] && cfg->mqtt_version != 5) {
@@ -1305,7 +1329,9 @@ static int gs_sync_topics(struct gs_sync *sync)
 	    gs_msg_topic(cfg, GS_MSG_REPLY, sync->topic_reply,
 	                 sizeof(sync->topic_reply)) ||
 	    gs_msg_topic(cfg, GS_MSG_METRICS, sync->topic_metrics,
-	                 sizeof(sync->topic_metrics))) {
+	                 sizeof(sync->topic_metrics)) ||
+	    gs_msg_topic(cfg, GS_MSG_DAILY, sync->topic_daily,
+	                 sizeof(sync->topic_daily))) {
 		gs_log(GS_LOG_ERR, "mqtt: topic prefix, site and id are too "
 		                   "long for a topic");
 		return GS_ECONFIG;
@@ -1515,6 +1541,7 @@ void gs_sync_stop(struct gs_sync *sync, int64_t timeout_ms)
 		return;
 	deadline = gs_sync_mono_ms() + timeout_ms;
 	sync->stopping = true;
+	gs_sync_cmd_flood_report(sync, true);
 	gs_timerfd_disarm(sync->tick_fd);
 	gs_timerfd_disarm(sync->pump_fd);
 	gs_timerfd_disarm(sync->reconnect_fd);

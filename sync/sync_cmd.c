@@ -5,7 +5,9 @@
  * are validated on the loop thread: size, JSON, the "id", the command, its
  * fields and their types. Anything wrong gets an error reply and a log
  * line; nothing from a command reaches a shell or a file path. An id that
- * was executed within the last hour is not executed again.
+ * was executed within the last hour is not executed again. A command runs
+ * only when its reply has a place to wait in; otherwise it is refused
+ * before it runs.
  */
 #include "gateway/err.h"
 #include "gateway/log.h"
@@ -22,8 +24,8 @@
 /* What a command's check prepares for its run. */
 struct gs_sync_cmd_args {
 	int64_t from, to;
-	struct gs_sync_resend *items; /* resend: the windows, owned */
-	size_t n;
+	struct gs_sync_resend *items; /* resend: windows, dailies; owned */
+	size_t n, n_daily;
 	struct gs_sync_resend *queue; /* resend: room for queue + items */
 };
 
@@ -78,11 +80,11 @@ void gs_sync_cmd_reply(struct gs_sync *sync, const cJSON *id, bool ok,
 		return;
 	}
 	if (sync->n_replies == GS_SYNC_REPLY_MAX) {
-		gs_log(GS_LOG_WARNING,
-		       "mqtt: %d replies already wait for the "
-		       "broker; this one is dropped",
-		       GS_SYNC_REPLY_MAX);
+		/* Only a refusal gets here (a command that runs has its
+		 * place): counted, logged by gs_sync_cmd_flood_report. */
+		sync->flood_replies++;
 		cJSON_free(json);
+		gs_sync_cmd_flood_report(sync, false);
 		return;
 	}
 	/* cJSON_free is free() here: cJSON uses the default allocator. */
@@ -107,6 +109,36 @@ static void gs_sync_sanitize(const char *in, char *out, size_t len)
 		;
 	if (lead > 0 && gs_sync_utf8_check(out + lead - 1, i - lead + 1) == 0)
 		out[lead - 1] = '\0';
+}
+
+void gs_sync_cmd_flood_report(struct gs_sync *sync, bool force)
+{
+	int64_t now = gs_sync_mono_ms();
+
+	if (!sync->flood_ignored && !sync->flood_retained &&
+	    !sync->flood_replies)
+		return;
+	if (!force && sync->flood_logged_mono_ms &&
+	    now - sync->flood_logged_mono_ms < GS_SYNC_FLOOD_LOG_MS)
+		return;
+	sync->flood_logged_mono_ms = now;
+	if (sync->flood_ignored)
+		gs_log(GS_LOG_WARNING,
+		       "mqtt: %u command(s) ignored (not run, no reply): more "
+		       "than %d waiting for the event loop",
+		       sync->flood_ignored, GS_SYNC_CMD_QUEUE_MAX);
+	if (sync->flood_retained)
+		gs_log(GS_LOG_WARNING,
+		       "mqtt: %u retained message(s) on %s ignored (not run, "
+		       "no reply): commands must not be retained; clear it "
+		       "with an empty retained message",
+		       sync->flood_retained, sync->topic_cmd);
+	if (sync->flood_replies)
+		gs_log(GS_LOG_WARNING,
+		       "mqtt: %u refusal(s) not sent: %d replies already wait "
+		       "for the broker (the commands did not run)",
+		       sync->flood_replies, GS_SYNC_REPLY_MAX);
+	sync->flood_ignored = sync->flood_retained = sync->flood_replies = 0;
 }
 
 static void gs_sync_refuse(struct gs_sync *sync, const cJSON *id,
@@ -360,7 +392,7 @@ static void gs_sync_cmd_status(struct gs_sync *sync, const cJSON *id,
 
 struct gs_sync_collect {
 	struct gs_sync_resend *items;
-	size_t n;
+	size_t n, n_daily;
 	bool failed;
 };
 
@@ -371,7 +403,7 @@ static void gs_sync_collect_window(void *ctx, uint64_t seq,
 	char *copy;
 
 	(void)window_start_ms;
-	if (c->failed || c->n >= GS_SYNC_RESEND_MAX)
+	if (c->failed || c->n >= GS_SYNC_RESEND_MAX + GS_SYNC_RESEND_DAYS)
 		return;
 	copy = gs_sync_json_set_historical(payload, strlen(payload), NULL);
 	if (!copy) {
@@ -434,7 +466,8 @@ static bool gs_sync_cmd_resend_check(struct gs_sync *sync, const cJSON *req,
 		return false;
 	}
 	/* Count first (one more than allowed tells "too many"). */
-	c.items = calloc(GS_SYNC_RESEND_MAX, sizeof(*c.items));
+	c.items =
+	    calloc(GS_SYNC_RESEND_MAX + GS_SYNC_RESEND_DAYS, sizeof(*c.items));
 	if (!c.items) {
 		gs_sync_refuse(sync, id, "resend: out of memory");
 		return false;
@@ -442,8 +475,18 @@ static bool gs_sync_cmd_resend_check(struct gs_sync *sync, const cJSON *req,
 	rc = gs_store_windows_range(sync->store, args->from, args->to,
 	                            GS_SYNC_RESEND_MAX + 1,
 	                            gs_sync_collect_window, &c, &n);
+	/* Then the daily rollups of the days starting in the range (at most
+	 * 31: the span's limit). */
+	if (rc == GS_OK && n <= GS_SYNC_RESEND_MAX) {
+		size_t windows = c.n;
+
+		rc = gs_store_dailies_range(sync->store, args->from, args->to,
+		                            gs_sync_collect_window, &c, NULL);
+		c.n_daily = c.n - windows;
+	}
 	args->items = c.items;
 	args->n = c.n;
+	args->n_daily = c.n_daily;
 	if (rc || c.failed) {
 		gs_sync_refuse(sync, id,
 		               "resend: cannot read the stored windows: %s",
@@ -486,11 +529,15 @@ static void gs_sync_cmd_resend(struct gs_sync *sync, const cJSON *id,
 
 	res = cJSON_CreateObject();
 	if (res) {
-		gs_json_add_int(res, "windows", (int64_t)args->n);
+		gs_json_add_int(res, "windows",
+		                (int64_t)(args->n - args->n_daily));
+		gs_json_add_int(res, "dailies", (int64_t)args->n_daily);
 		gs_json_add_time(res, "from", args->from, false);
 		gs_json_add_time(res, "to", args->to, false);
 	}
-	gs_log(GS_LOG_INFO, "mqtt: resending %zu window(s)", args->n);
+	gs_log(GS_LOG_INFO,
+	       "mqtt: resending %zu window(s) and %zu daily rollup(s)",
+	       args->n - args->n_daily, args->n_daily);
 	/* The payloads belong to the queue now. */
 	free(args->items);
 	memset(args, 0, sizeof(*args));
@@ -570,6 +617,14 @@ static void gs_sync_cmd_run(struct gs_sync *sync, const cJSON *req)
 		               GS_SYNC_CMD_ID_MAX);
 		return;
 	}
+	/* Before anything runs: its reply must have a place. */
+	if (sync->n_replies >= GS_SYNC_REPLY_MAX - GS_SYNC_REPLY_SPARE) {
+		gs_sync_refuse(sync, id,
+		               "busy: %zu replies wait for the broker; not "
+		               "executed, try again in a few seconds",
+		               sync->n_replies);
+		return;
+	}
 	if (!cmd) {
 		gs_sync_refuse(sync, id, "missing \"cmd\"");
 		return;
@@ -630,6 +685,32 @@ static void gs_sync_cmd_run(struct gs_sync *sync, const cJSON *req)
 	gs_sync_cmd_args_clear(&args);
 }
 
+/*
+ * Where the first "\u0000" escape inside a JSON string is, or len. cJSON
+ * decodes it into a NUL that ends the C string: "a\u0000b" would be taken
+ * as "a", past every check on the characters of an id.
+ */
+static size_t gs_sync_json_nul_escape(const char *text, size_t len)
+{
+	bool in_string = false;
+
+	for (size_t i = 0; i < len; i++) {
+		if (!in_string) {
+			in_string = text[i] == '"';
+			continue;
+		}
+		if (text[i] == '"') {
+			in_string = false;
+		} else if (text[i] == '\\' && i + 1 < len) {
+			if (text[i + 1] == 'u' && i + 5 < len &&
+			    memcmp(text + i + 2, "0000", 4) == 0)
+				return i;
+			i++; /* the escaped character */
+		}
+	}
+	return len;
+}
+
 void gs_sync_cmd_handle(struct gs_sync *sync, const struct gs_sync_ev *ev)
 {
 	const char *end = NULL;
@@ -656,6 +737,15 @@ void gs_sync_cmd_handle(struct gs_sync *sync, const struct gs_sync_ev *ev)
 	if (pos < ev->len) {
 		gs_sync_refuse(sync, NULL,
 		               "payload is not valid UTF-8 (byte %zu)", pos);
+		return;
+	}
+	pos = gs_sync_json_nul_escape(ev->text, ev->len);
+	if (pos < ev->len) {
+		gs_sync_refuse(sync, NULL,
+		               "\\u0000 at byte %zu: \"id\" must be a string "
+		               "of 1 to %d printable characters, and no string "
+		               "may hold a NUL",
+		               pos, GS_SYNC_CMD_ID_MAX);
 		return;
 	}
 	req = cJSON_ParseWithLengthOpts(ev->text, ev->len, &end, 0);

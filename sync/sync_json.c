@@ -5,6 +5,7 @@
  * gs_sync_new() makes on its configuration.
  */
 #include "gateway/err.h"
+#include "gateway/input.h"
 #include "gateway/log.h"
 #include "gateway/msg.h"
 #include "gateway/timeutil.h"
@@ -330,38 +331,20 @@ bool gs_sync_uri_is_loopback(const char *uri)
 int gs_sync_read_password(const char *path, char **out)
 {
 	char buf[1024];
-	struct stat st;
+	const char *why;
 	ssize_t n;
 	size_t len;
 	int fd;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = gs_input_open(path, &why); /* a regular file, or refused */
 	if (fd < 0) {
-		gs_log(GS_LOG_ERR, "mqtt: password_file %s: %s", path,
-		       strerror(errno));
-		return errno == ENOENT ? GS_ENOENT : GS_EPERM;
+		int e = errno;
+
+		gs_log(GS_LOG_ERR, "mqtt: password_file %s: %s", path, why);
+		return e == ENOENT ? GS_ENOENT : GS_EPERM;
 	}
-	if (fstat(fd, &st) < 0) {
-		gs_log(GS_LOG_ERR, "mqtt: password_file %s: %s", path,
-		       strerror(errno));
-		close(fd);
-		return GS_EIO;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		gs_log(GS_LOG_ERR, "mqtt: password_file %s: not a regular file",
-		       path);
-		close(fd);
-		return GS_EPERM;
-	}
-	if (st.st_mode & 007) {
-		gs_log(GS_LOG_ERR,
-		       "mqtt: password_file %s is accessible to other users "
-		       "(mode %04o); refusing to start: chmod o-rwx %s",
-		       path, (unsigned)(st.st_mode & 07777), path);
-		close(fd);
-		return GS_EPERM;
-	}
+	/* Ownership and mode: gs_config_files_check(), before. */
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n < 0) {

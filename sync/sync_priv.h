@@ -29,11 +29,19 @@
 #define GS_SYNC_META_CMD_IDS   "sync.cmd_ids"
 /* Commands waiting for the loop beyond this are refused (a flood). */
 #define GS_SYNC_CMD_QUEUE_MAX 64
-/* resend: at most this many windows over at most this span. */
+/* resend: at most this many windows over at most this span, and the
+ * daily rollups of the days in it (at most 32). */
 #define GS_SYNC_RESEND_MAX     1000
 #define GS_SYNC_RESEND_SPAN_MS (31 * GS_MS_PER_DAY)
-/* Replies waiting for a connection; more are dropped with a log line. */
-#define GS_SYNC_REPLY_MAX 32
+#define GS_SYNC_RESEND_DAYS    32
+/* Replies waiting for the broker. A command runs only while fewer than
+ * GS_SYNC_REPLY_MAX - GS_SYNC_REPLY_SPARE wait, so that its reply has a
+ * place; the spare places take refusals ("busy"). What still finds no
+ * place is counted and logged (gs_sync_cmd_flood_report). */
+#define GS_SYNC_REPLY_MAX   32
+#define GS_SYNC_REPLY_SPARE 8
+/* A flood of commands is reported at most this often, with its counts. */
+#define GS_SYNC_FLOOD_LOG_MS (10 * GS_MS_PER_S)
 /* An outage shorter than this does not make its messages historical. */
 #define GS_SYNC_LIVE_GRACE_MS (10 * GS_MS_PER_S)
 /* Unchanged status is not republished more often than this. */
@@ -132,6 +140,7 @@ struct gs_sync {
 	char topic_cmd[GS_PATH_MAX];
 	char topic_reply[GS_PATH_MAX];
 	char topic_metrics[GS_PATH_MAX];
+	char topic_daily[GS_PATH_MAX];
 	char *will_payload;
 
 	/* Handed over from Paho's threads: guarded by mu. */
@@ -139,7 +148,8 @@ struct gs_sync {
 	struct gs_sync_ev *q_head, *q_tail;
 	unsigned q_commands; /* GS_EV_COMMAND records queued */
 	unsigned q_cmd_dropped;
-	bool q_overflow; /* a record could not be allocated */
+	unsigned q_cmd_retained; /* retained commands ignored */
+	bool q_overflow;         /* a record could not be allocated */
 	char tls_error[256];
 
 	int ev_fd;        /* eventfd Paho's threads write */
@@ -184,6 +194,10 @@ struct gs_sync {
 	/* Commands. */
 	struct gs_sync_seen seen[GS_SYNC_CMD_DEDUPE_MAX];
 	char boot_id[GS_BOOT_ID_LEN]; /* "" = unknown */
+	/* Not yet reported: commands ignored (queue full, retained),
+	 * replies that found no place. */
+	unsigned flood_ignored, flood_retained, flood_replies;
+	int64_t flood_logged_mono_ms;
 
 	uint64_t n_acked, n_published;
 	struct gs_complaint conn_complaint;
@@ -210,6 +224,9 @@ void gs_sync_cmd_handle(struct gs_sync *sync, const struct gs_sync_ev *ev);
 void gs_sync_cmd_reply(struct gs_sync *sync, const cJSON *id, bool ok,
                        const char *error, cJSON *result);
 void gs_sync_flush_replies(struct gs_sync *sync);
+/* Logs what a flood of commands cost since the last report, at most
+ * every GS_SYNC_FLOOD_LOG_MS (FORCE: now, e.g. when stopping). */
+void gs_sync_cmd_flood_report(struct gs_sync *sync, bool force);
 /* The executed command ids of the last hour, in meta "sync.cmd_ids" so
  * that a restart does not forget them: each is committed before its
  * command has any visible effect. load reads them back at creation. */

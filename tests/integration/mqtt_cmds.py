@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 """Sends commands to a running gateway one at a time and checks each reply.
 
-    mqtt_cmds.py PORT BASE_TOPIC SUB_FILE DB
+    mqtt_cmds.py PORT BASE_TOPIC SUB_FILE DB BURST_FILE
 
 BASE_TOPIC is {prefix}/{site}/{gateway}; SUB_FILE the "topic payload" lines
 a subscriber to BASE_TOPIC/# writes. Every malformed input of issue 5 must
-get an error reply (and nothing else); valid ones must succeed, once.
+get an error reply (and nothing else); valid ones must succeed, once. A
+retained command is never run. In a burst of 300 pings every command that
+ran (its id is in the database) got its "ok" reply, the others a "busy"
+refusal or nothing; BURST_FILE gets "ok refused unanswered" for the shell,
+which checks the unanswered against the gateway's log.
 """
 import json
 import sqlite3
@@ -13,7 +17,7 @@ import subprocess
 import sys
 import time
 
-PORT, BASE, SUB, DB = sys.argv[1:5]
+PORT, BASE, SUB, DB, BURST = sys.argv[1:6]
 failures = []
 
 
@@ -84,6 +88,72 @@ def expect_ok(name, payload, rid):
     return r
 
 
+def retained_is_ignored():
+    """The shell retained "kept-1" before the gateway subscribed: the
+    broker delivered it, flagged retained, at the subscription, as it would
+    at every reconnect. It never runs."""
+    got = [r for r in lines("cmd/reply") if '"kept-1"' in r]
+    # Clear it, so that nothing else ever gets it.
+    subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", PORT, "-q", "1",
+                    "-t", f"{BASE}/cmd", "-r", "-n"], check=True)
+    ok = not got
+    print(f"{'ok  ' if ok else 'FAIL'} retained command ignored: {got}")
+    if not ok:
+        failures.append(f"a retained command was answered: {got}")
+
+
+def executed_ids():
+    con = sqlite3.connect(DB)
+    row = con.execute("SELECT value FROM meta WHERE key = 'sync.cmd_ids'").fetchone()
+    con.close()
+    if not row:
+        return set()
+    v = json.loads(row[0])
+    ids = v["ids"] if isinstance(v, dict) else v
+    return {e[0] for e in ids}
+
+
+def burst(n=300):
+    """n valid pings at once: none runs without its reply."""
+    before = len(lines("cmd/reply"))
+    body = "".join(json.dumps({"id": f"burst-{i}", "cmd": "ping"}) + "\n"
+                   for i in range(n))
+    subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", PORT, "-q", "1",
+                    "-t", f"{BASE}/cmd", "-l"], input=body.encode(), check=True)
+    # Replies settle: nothing new for a second.
+    last, deadline = -1, time.monotonic() + 30
+    while time.monotonic() < deadline:
+        cur = len(lines("cmd/reply"))
+        if cur == last:
+            break
+        last = cur
+        time.sleep(1)
+    replies = {}
+    for p in lines("cmd/reply")[before:]:
+        r = json.loads(p)
+        if isinstance(r.get("id"), str) and r["id"].startswith("burst-"):
+            if r["id"] in replies:
+                failures.append(f"burst: two replies for {r['id']}")
+            replies[r["id"]] = r
+    ok = {i for i, r in replies.items() if r.get("ok") is True}
+    refused = {i for i, r in replies.items()
+               if r.get("ok") is False and r.get("error", "").startswith("busy")}
+    other = set(replies) - ok - refused
+    ran = {i for i in executed_ids() if i.startswith("burst-")}
+    unanswered = n - len(replies)
+    print(f"burst of {n} pings: {len(ok)} ran and were answered, {len(refused)} "
+          f"refused as busy, {unanswered} unanswered; {len(ran)} ids recorded as run")
+    if other:
+        failures.append(f"burst: unexpected replies {[replies[i] for i in sorted(other)][:3]}")
+    if ran != ok:
+        failures.append(f"burst: ran without an ok reply: {sorted(ran - ok)[:5]}, "
+                        f"ok but not recorded: {sorted(ok - ran)[:5]}")
+    if not ok:
+        failures.append("burst: no ping ran at all")
+    with open(BURST, "w") as f:
+        f.write(f"{len(ok)} {len(refused)} {unanswered}\n")
+
+
 def main():
     expect_error("malformed JSON", '{"id": "a", "cmd": ', "malformed JSON")
     expect_error("not JSON at all", "reboot now", "malformed JSON")
@@ -132,6 +202,14 @@ def main():
                  '{"id": "r5", "cmd": "resend", "from": "2026-01-01T00:00:00Z", "to": "2026-03-01T00:00:00Z"}',
                  "31 days", "r5")
 
+    # cJSON ends the string at the NUL: "a\u0000b" must not pass as "a".
+    expect_error("NUL inside the id", '{"id": "a\\u0000b", "cmd": "ping"}',
+                 "printable")
+    expect_error("NUL inside the command", '{"id": "n1", "cmd": "ping\\u0000x"}',
+                 "NUL")
+    expect_ok("escaped backslash then u0000 is no NUL",
+              '{"id": "b\\\\u0000", "cmd": "ping"}', "b\\u0000")
+
     r = expect_ok("ping", '{"id": "p1", "cmd": "ping"}', "p1")
     if r and not isinstance(r.get("result", {}).get("seq"), int):
         failures.append(f"ping result: {r}")
@@ -170,6 +248,8 @@ def main():
             print(f"ok   resend republished seqs {want} with historical: true")
         expect_error("resend, same id", json.dumps({"id": "rs1", "cmd": "resend",
                      "from": iso(frm), "to": iso(to)}), "duplicate", "rs1")
+    retained_is_ignored()
+    burst()
     if failures:
         for f in failures:
             print("FAIL:", f, file=sys.stderr)

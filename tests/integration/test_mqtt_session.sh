@@ -20,7 +20,7 @@ mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -t "$base/status" \
 	>>"$GS_TMP/received.txt" 2>"$GS_TMP/sub.log" &
 GS_PIDS+=($!)
 
-"$GAPSENSE" simulate -c "$GS_TMP/gapsense.conf" --speed 60 --duration 3h \
+"$GAPSENSE" simulate -c "$GS_TMP/gapsense.conf" --db "$db" --speed 60 --duration 3h \
 	--start 2026-11-23T08:00:00Z --seed 5 2>"$GS_TMP/gapsense.log" &
 gw=$!
 GS_PIDS+=("$gw")
@@ -45,6 +45,28 @@ grep -q "as gapsense-demo-1 (p5, c1," "$GS_TMP/mosquitto-$MQTT_PORT.log" ||
 rc=$(puback online-1)
 [ "$rc" = 0 ] || fail "PUBACK while the gateway is subscribed: RC $rc, want 0"
 
+# MQTT 5 subscribes with "retain as published": a command published with
+# retain is never run, not even live (docs/mqtt.md).
+mosquitto_pub -V 5 -q 1 -h 127.0.0.1 -p "$MQTT_PORT" -t "$base/cmd" -r \
+	-m '{"id":"kept-5","cmd":"ping"}'
+mosquitto_pub -V 5 -q 1 -h 127.0.0.1 -p "$MQTT_PORT" -t "$base/cmd" \
+	-m '{"id":"after-5","cmd":"ping"}'
+for _ in $(seq 1 50); do
+	grep -q '"id":"after-5"' "$GS_TMP/received.txt" && break
+	sleep 0.1
+done
+mosquitto_pub -V 5 -q 1 -h 127.0.0.1 -p "$MQTT_PORT" -t "$base/cmd" -r -n
+grep -q '"id":"after-5","ok":true' "$GS_TMP/received.txt" ||
+	fail "no reply to the ping after the retained one"
+! grep -q '"id":"kept-5"' "$GS_TMP/received.txt" ||
+	fail "a retained command ran (MQTT 5, published live)"
+for _ in $(seq 1 30); do
+	grep -q "1 retained message(s) on $base/cmd ignored" "$GS_TMP/gapsense.log" && break
+	sleep 0.1
+done
+grep -q "1 retained message(s) on $base/cmd ignored" "$GS_TMP/gapsense.log" ||
+	fail "the ignored retained command was not logged"
+
 # Gone without a word: the broker publishes the will, and keeps no session.
 kill -KILL "$gw"
 wait "$gw" 2>/dev/null || true
@@ -57,4 +79,4 @@ grep -q '"reason":"connection lost"' "$GS_TMP/received.txt" ||
 rc=$(puback offline-1)
 [ "$rc" = 16 ] ||
 	fail "PUBACK while the gateway is away: RC $rc, want 16 (no matching subscribers): the broker kept its session"
-echo "ok: clean start, no session kept: a command to an absent gateway gets PUBACK 0x10"
+echo "ok: clean start, no session kept: a command to an absent gateway gets PUBACK 0x10; a retained command is ignored"

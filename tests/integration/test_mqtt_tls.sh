@@ -123,7 +123,7 @@ python3 "$here/mqtt_conf.py" "$GS_SOURCE_DIR/deploy/simulated-store.conf.in" \
 timeout 10 "$GAPSENSE" simulate -c "$GS_TMP/open.conf" --speed 0 --duration 5m \
 	2>"$GS_TMP/open.log" || rc=$?
 [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] || fail "started with a world-readable password file (exit $rc)"
-grep -q "accessible to other users" "$GS_TMP/open.log" ||
+grep -q "open to other users" "$GS_TMP/open.log" ||
 	fail "no clear error for the password file: $(cat "$GS_TMP/open.log")"
-echo "ok   world-readable password file: exit $rc: $(grep -m1 'accessible' "$GS_TMP/open.log")"
+echo "ok   world-readable password file: exit $rc: $(grep -m1 'open to other users' "$GS_TMP/open.log")"
 echo "ok: TLS"

@@ -167,7 +167,7 @@ static void test_example(void **state)
 	assert_int_equal(s->type, GS_SENSOR_BEAM_PAIR);
 	assert_int_equal(s->config_line,
 	                 header_line(example_path(), "entrance"));
-	assert_string_equal(s->chip, "gpiochip0");
+	assert_string_equal(s->chip, "pinctrl-rp1");
 	assert_int_equal(s->n_lines, 2);
 	assert_string_equal(s->lines[0], "GPIO17");
 	assert_string_equal(s->lines[1], "GPIO27");
@@ -183,7 +183,7 @@ static void test_example(void **state)
 	assert_int_equal(s->type, GS_SENSOR_QUEUE);
 	assert_int_equal(s->config_line,
 	                 header_line(example_path(), "till-queue"));
-	assert_string_equal(s->chip, "gpiochip0");
+	assert_string_equal(s->chip, "pinctrl-rp1");
 	assert_int_equal(s->n_lines, 2);
 	assert_string_equal(s->lines[0], "GPIO22");
 	assert_string_equal(s->lines[1], "GPIO23");
@@ -729,7 +729,8 @@ static void test_unreadable(void **state)
 
 	assert_int_equal(gs_config_load(dir, &cfg, &diag), GS_EIO);
 	assert_int_equal(diag.count, 1);
-	snprintf(want, sizeof(want), "%s: cannot read: Is a directory", dir);
+	snprintf(want, sizeof(want),
+	         "%s: cannot open: not a regular file (a directory)", dir);
 	assert_string_equal(diag.msg[0], want);
 
 	/* A NULL diag is allowed. */

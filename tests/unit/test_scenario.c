@@ -284,6 +284,20 @@ static void test_errors(void **state)
 	             HDR OK1 OK1 "2026-11-23T09:00:00.250Z,gpiochip0,GPIO17,1,"
 	                         "x\n",
 	             4, "expected 4 fields (time,chip,line,value), found 5");
+	/* A gap of more than 7 days (a typo in the year) is refused: it
+	 * would publish every window of it. Exactly 7 days is fine. */
+	expect_error("gap.csv",
+	             HDR OK1 "2026-11-30T09:00:00.250Z,gpiochip0,GPIO17,1\n"
+	                     "2027-11-30T09:00:00.250Z,gpiochip0,GPIO17,0\n",
+	             4,
+	             "time jumps 365 days forward (from the previous edge at "
+	             "2026-11-30T09:00:00.250Z to 2027-11-30T09:00:00.250Z); a "
+	             "scenario may skip at most 7 days (a typo in the date? a "
+	             "longer pause is two files)");
+	/* Control bytes from the file are quoted escaped. */
+	expect_error("esc.csv",
+	             HDR "2026-11-23T09:00:00.250Z,gpio\x1b]0;x\x07,GPIO17,1\n",
+	             2, "unknown line GPIO17 on chip gpio\\x1b]0;x\\x07");
 	memset(longline, 'x', sizeof(longline) - 1);
 	longline[sizeof(longline) - 1] = '\0';
 	{
@@ -351,6 +365,15 @@ static void test_header_errors(void **state)
 	         "file has no data)",
 	         dir);
 	assert_non_null(strstr(log, want));
+
+	/* No line at all: no line 0 either. */
+	assert_int_equal(new_captured("void.csv", "", log, sizeof(log)),
+	                 GS_EPARSE);
+	snprintf(want, sizeof(want),
+	         "%s/void.csv: the file is empty (a scenario starts with the "
+	         "header time,chip,line,value)",
+	         dir);
+	assert_non_null(strstr(log, want));
 }
 
 static void test_open_errors(void **state)
@@ -361,6 +384,12 @@ static void test_open_errors(void **state)
 	(void)state;
 	snprintf(path, sizeof(path), "%s/missing.csv", dir);
 	assert_int_equal(gs_scenario_backend_new(&cfg, path, &be), GS_ENOENT);
+	assert_null(be);
+	/* Not a regular file: refused at once, never read for ever. */
+	assert_int_equal(gs_scenario_backend_new(&cfg, "/dev/zero", &be),
+	                 GS_EPARSE);
+	assert_null(be);
+	assert_int_equal(gs_scenario_backend_new(&cfg, dir, &be), GS_EPARSE);
 	assert_null(be);
 	snprintf(path, sizeof(path), "%s/no/such/dir/out.csv", dir);
 	assert_null(gs_scenario_writer_open(&cfg, path));

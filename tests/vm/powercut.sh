@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# Cuts the power of a VM that records to a virtio disk, again and again.
+#
+#   tests/vm/powercut.sh GAPSENSE OUTDIR
+#
+# Boots Debian's stock kernel under qemu (the kernel that run-vm.sh
+# caches) with a busybox initramfs, the gapsense binary, sqlite3 and the
+# virtio/ext4 modules. The disk is a raw ext4 image in OUTDIR. Each boot
+# (powercut-init.sh) reports on the database the previous cut left and
+# starts `gapsense simulate` on it; this script kills qemu with SIGKILL at a
+# random moment while it records: the guest's page cache, with whatever
+# SQLite had not synced, is gone, as in a power cut. After GS_POWERCUT_CUTS
+# (default 12) cuts, a last boot reports and lets a short run end. Consoles
+# go to OUTDIR/console.K; the host test (tests/integration/
+# test_vm_powercut.sh) judges them.
+#
+# The disk is opened with cache=directsync,aio=native: O_DIRECT|O_DSYNC on
+# the image, so every write the guest completed is on the host's disk and
+# nothing else is (no host page cache holding writes the guest never
+# flushed, as cache=writeback or unsafe would: those survive a SIGKILL of
+# qemu, which would make the cut kinder than a real one). The guest sees a
+# write-through disk, like an SD card after its flush.
+#
+# Exits 77 with a reason when the VM cannot be made or booted here.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+gapsense=${1:?usage: powercut.sh GAPSENSE OUTDIR}
+out=${2:?usage: powercut.sh GAPSENSE OUTDIR}
+cuts=${GS_POWERCUT_CUTS:-12}
+cache=${GS_VM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/gapsense/vm}
+mkdir -p "$out"
+
+skip() {
+	echo "powercut: SKIP: $*" >&2
+	exit 77
+}
+for tool in qemu-system-x86_64 busybox cpio apt-get dpkg-deb mkfs.ext4 sqlite3; do
+	command -v "$tool" >/dev/null || skip "$tool missing (deploy/install-vm-deps.sh)"
+done
+busybox=$(command -v busybox)
+if ldd "$busybox" >/dev/null 2>&1; then
+	skip "$busybox is not static: install busybox-static"
+fi
+kver=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sed 's|.*/linux-headers-||' |
+	sort -V | tail -n1)
+[ -n "$kver" ] || skip "no linux-headers-*-amd64 to choose the kernel (deploy/install-vm-deps.sh)"
+kdir=$cache/$kver
+mods="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
+	virtio_blk crc16 crc32c_generic mbcache jbd2 ext4"
+mkdir -p "$kdir/blk"
+
+# The kernel and the block/ext4 modules from the image package, once per
+# release (run-vm.sh keeps the kernel in the same place, under the same lock).
+(
+	flock 9
+	missing=
+	for m in $mods; do [ -f "$kdir/blk/$m.ko" ] || missing=1; done
+	[ -f "$kdir/vmlinuz" ] || missing=1
+	if [ -n "$missing" ]; then
+		version=$(dpkg-query -W -f='${Version}' "linux-headers-$kver")
+		dl=$(mktemp -d)
+		trap 'rm -rf "$dl"' EXIT
+		echo "powercut: fetching linux-image-$kver $version" >&2
+		(cd "$dl" && apt-get download -qq -o APT::Sandbox::User=root \
+			"linux-image-$kver=$version" >&2) ||
+			exit 77
+		dpkg-deb --fsys-tarfile "$dl"/linux-image-*.deb | tar -x -C "$dl" \
+			--wildcards "./boot/vmlinuz-$kver" "./lib/modules/$kver/kernel/*.ko"
+		for m in $mods; do
+			find "$dl/lib/modules/$kver/kernel" -name "$m.ko" -exec cp {} "$kdir/blk/" \;
+			[ -f "$kdir/blk/$m.ko" ] || exit 1
+		done
+		[ -f "$kdir/vmlinuz" ] || cp "$dl/boot/vmlinuz-$kver" "$kdir/vmlinuz"
+	fi
+) 9>"$kdir/.lock" || {
+	rc=$?
+	[ $rc -eq 77 ] && skip "cannot fetch linux-image-$kver (offline, or gone from the archive)"
+	echo "powercut: cannot extract the kernel modules" >&2
+	exit 1
+}
+
+# The initramfs: busybox, the modules, gapsense and sqlite3 with their
+# libraries.
+root=$(mktemp -d)
+trap 'rm -rf "$root" "$root.cpio.gz"' EXIT
+chmod 755 "$root"
+mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,data,mnt,lib/modules,etc}
+cp "$busybox" "$root/bin/busybox"
+for applet in $("$busybox" --list); do
+	[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
+done
+for m in $mods; do cp "$kdir/blk/$m.ko" "$root/lib/modules/"; done
+cp "$gapsense" "$root/bin/gapsense"
+cp "$(command -v sqlite3)" "$root/bin/sqlite3"
+for bin in "$gapsense" "$(command -v sqlite3)"; do
+	ldd "$bin" | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }'
+done | sort -u | while read -r lib; do
+	case $lib in
+	/lib/* | /lib64/* | /usr/lib/*) dest=$lib ;;
+	*) dest=/lib/x86_64-linux-gnu/$(basename "$lib") ;;
+	esac
+	mkdir -p "$root$(dirname "$dest")"
+	cp -L "$lib" "$root$dest"
+done
+if [ ! -e "$root/lib64/ld-linux-x86-64.so.2" ]; then
+	mkdir -p "$root/lib64"
+	cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
+fi
+mkdir -p "$root/usr/share/zoneinfo"
+cp -L /usr/share/zoneinfo/UTC "$root/usr/share/zoneinfo/UTC"
+echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
+echo "root:x:0:" >"$root/etc/group"
+cp "$here/powercut-init.sh" "$root/init"
+cp "$here/powercut.conf" "$root/data/"
+chmod +x "$root/init"
+(cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$root.cpio.gz"
+
+disk=$out/disk.img
+rm -f "$disk"
+truncate -s 64M "$disk"
+mkfs.ext4 -q -F "$disk"
+
+# boot K LAST: starts qemu in the background (sets $qpid).
+boot() {
+	rm -f "$out/console.$1"
+	qemu-system-x86_64 -machine q35,accel=tcg -m 384M -smp 1 \
+		-display none -monitor none -no-reboot -nodefaults \
+		-serial "file:$out/console.$1" \
+		-drive "file=$disk,format=raw,if=virtio,cache=directsync,aio=native" \
+		-kernel "$kdir/vmlinuz" -initrd "$root.cpio.gz" \
+		-append "console=ttyS0 panic=-1 quiet loglevel=3 rdinit=/init gs.cycle=$1 gs.last=$2" \
+		</dev/null >"$out/qemu.$1.log" 2>&1 &
+	qpid=$!
+}
+# seen K PATTERN SECONDS: waits until console K has a line matching PATTERN.
+seen() {
+	local i
+	for ((i = 0; i < $3 * 10; i++)); do
+		grep -qa -- "$2" "$out/console.$1" 2>/dev/null && return 0
+		kill -0 "$qpid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
+RANDOM=${GS_POWERCUT_SEED:-$$}
+for ((k = 0; k < cuts; k++)); do
+	boot "$k" 0
+	if ! seen "$k" "simulating:" 180; then
+		kill -9 "$qpid" 2>/dev/null || true
+		wait "$qpid" 2>/dev/null || true
+		if [ "$k" -eq 0 ] && ! grep -qa "=== check" "$out/console.0" 2>/dev/null; then
+			cat "$out/qemu.0.log" >&2 || true
+			skip "the VM does not boot here (see the qemu log above)"
+		fi
+		echo "powercut: boot $k did not start the daemon" >&2
+		tail -n 40 "$out/console.$k" >&2 || true
+		exit 1
+	fi
+	# The cut: 1 to 15 s after the daemon said it started (a message,
+	# a synced commit, leaves every 6 s).
+	ms=$((1000 + RANDOM % 14001))
+	sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
+	kill -9 "$qpid"
+	wait "$qpid" 2>/dev/null || true
+	echo "powercut: cut $k after $ms ms" >&2
+done
+boot "$cuts" 1
+if ! seen "$cuts" "VM-EXIT:" 300; then
+	kill -9 "$qpid" 2>/dev/null || true
+	echo "powercut: the last boot did not end" >&2
+	tail -n 40 "$out/console.$cuts" >&2 || true
+	exit 1
+fi
+wait "$qpid" 2>/dev/null || true
