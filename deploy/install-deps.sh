@@ -35,15 +35,11 @@ test_pkgs=(libcmocka-dev mosquitto mosquitto-clients python3
 # initramfs or boot loader hook runs on this machine.
 codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
 vm_pkgs=(qemu-system-x86 busybox-static cpio xz-utils kmod build-essential
-<<<<<<< HEAD
-	linux-headers-amd64)
+	linux-headers-amd64 e2fsprogs)
 case "$codename" in
 bookworm) vm_pkgs+=(linux-source-6.1) ;;
 *) vm_pkgs+=(linux-source) ;;
 esac
-=======
-	linux-headers-amd64 linux-source-6.1 e2fsprogs)
->>>>>>> main
 # Debian's cross toolchain and qemu-user-static (the arm64 unit tests run on
 # this machine); lintian, debootstrap (the package test's Debian 12 root),
 # systemd (systemd-analyze verify/security), systemd-container (the service
