@@ -366,7 +366,9 @@ new=$(comm -13 "$work/before.list" "$work/after.list" |
 usr_merged() { sed -E 's#^\./#/#; s#^/(bin|sbin|lib|lib32|lib64|libx32)/#/usr/\1/#'; }
 cat "$root"/var/lib/dpkg/info/*.list | usr_merged | sort -u >"$work/owned.list"
 new_unowned=$(while IFS= read -r path; do
-	[ -n "$path" ] && [ ! -d "$root/$path" ] && printf '%s\n' "$path"
+	if [ -n "$path" ] && [ ! -d "$root/$path" ]; then
+		printf '%s\n' "$path"
+	fi
 done <<<"$new" | usr_merged | sort -u | comm -23 - "$work/owned.list" |
 	paste -sd' ')
 [ -z "$new_unowned" ] || fail "purge left files no package owns: $new_unowned"
