@@ -3,6 +3,7 @@
  * gapsense: the command line. Each subcommand parses its own options and
  * hands a filled-in struct to the part of the daemon that does the work.
  */
+#include "gateway/cmd_report.h"
 #include "gateway/cmd_wiring.h"
 #include "gateway/config.h"
 #include "gateway/config_files.h"
@@ -410,6 +411,7 @@ static const struct gs_command gs_commands[] = {
     {"simulate", gs_cmd_simulate, gs_usage_simulate},
     {"replay", gs_cmd_replay, gs_usage_replay},
     {"wiring", gs_cmd_wiring, gs_usage_wiring},
+    {"report", gs_cmd_report, gs_report_usage},
 };
 
 static void gs_usage(FILE *out)
@@ -421,7 +423,8 @@ static void gs_usage(FILE *out)
 	      "  check-config  validate a configuration file\n"
 	      "  simulate      the daemon on a simulated store\n"
 	      "  replay        the pipeline on a recorded scenario\n"
-	      "  wiring        live view of every sensor, for installers\n\n"
+	      "  wiring        live view of every sensor, for installers\n"
+	      "  report        a day's report as one HTML page\n\n"
 	      "  gapsense COMMAND --help   options of a command\n"
 	      "  gapsense --version        the version\n",
 	      out);
