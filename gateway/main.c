@@ -400,6 +400,8 @@ static int gs_cmd_check_config(int argc, char **argv)
 		return 0;
 	if (rc == GS_ENOENT)
 		return EX_NOINPUT;
+	if (rc == GS_EPERM) /* --user of another user, without root */
+		return EX_NOPERM;
 	return rc == GS_ENOMEM || rc == GS_ESYS ? EX_OSERR : EX_CONFIG;
 }
 
