@@ -159,7 +159,7 @@ query() { sqlite3 "$db" "$1"; }
 windows=$(query 'SELECT count(*) FROM windows')
 last_seq=$(query "SELECT coalesce((SELECT value FROM meta WHERE key = 'store.seq'), 0)")
 pending=$(query 'SELECT count(*) FROM outbox')
-want_alerts=$((last_seq - windows))
+want_alerts=$(query 'SELECT count(*) FROM alerts')
 all_arrived() { received && [ "$metrics" -ge "$windows" ] && [ "$alerts" -ge "$want_alerts" ]; }
 $interrupted || wait_for 10 all_arrived || true
 received
