@@ -9,6 +9,7 @@
 
 #define GS_COMPLAIN_FIRST_MS (60 * 1000)
 #define GS_COMPLAIN_MAX_MS   (24 * 3600 * 1000)
+#define GS_COMPLAIN_CLEAR_MS (10 * 1000)
 
 static int gs_log_level = GS_LOG_INFO;
 static bool gs_log_prefix;
@@ -66,6 +67,7 @@ void gs_complain(struct gs_complaint *c, int level, const char *fmt, ...)
 	int64_t now = gs_clock_monotonic_ns() / 1000000;
 	va_list ap;
 
+	c->seen_ms = now;
 	if (c->interval_ms > 0 && now - c->last_ms < c->interval_ms) {
 		c->suppressed++;
 		return;
@@ -90,7 +92,9 @@ void gs_complain_release(struct gs_complaint *c, int level, const char *fmt,
 {
 	va_list ap;
 
-	if (c->interval_ms == 0)
+	if (c->interval_ms == 0 ||
+	    gs_clock_monotonic_ns() / 1000000 - c->seen_ms <
+	        GS_COMPLAIN_CLEAR_MS)
 		return;
 	c->interval_ms = 0;
 	c->suppressed = 0;

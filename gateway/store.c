@@ -291,11 +291,13 @@ static void gs_store_settle_wal(struct gs_store *st)
 
 	if (rc == SQLITE_OK && done == log_frames) {
 		st->settle_wal = false;
-		gs_log(GS_LOG_NOTICE, "store %s: WAL checkpointed (%d frames)",
-		       st->path, done);
+		gs_complain_release(&st->ckpt, GS_LOG_NOTICE,
+		                    "store %s: WAL checkpointed (%d frames)",
+		                    st->path, done);
 	} else if (rc != SQLITE_OK) {
-		gs_log(GS_LOG_WARNING, "store %s: checkpoint: %s", st->path,
-		       sqlite3_errmsg(st->db));
+		gs_complain(&st->ckpt, GS_LOG_WARNING,
+		            "store %s: checkpoint: %s", st->path,
+		            sqlite3_errmsg(st->db));
 	}
 }
 
@@ -639,15 +641,19 @@ int gs_store_open(const char *path, const struct gs_store_opts *opts,
 		gs_log(GS_LOG_ERR, "store: no database path given");
 		return GS_EINVAL;
 	}
+	bool shm_ok;
+
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return GS_ENOMEM;
+	st->shm_fd = -1;
 	st->path = strdup(path);
 	if (!st->path || asprintf(&st->reserve_path, "%s-reserve", path) < 0) {
 		st->reserve_path = NULL;
 		rc = GS_ENOMEM;
 		goto err_free;
 	}
+	shm_ok = gs_store_room_before_open(st);
 	rc = sqlite3_open_v2(path, &st->db,
 	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	                         SQLITE_OPEN_NOMUTEX,
@@ -661,6 +667,9 @@ int gs_store_open(const char *path, const struct gs_store_opts *opts,
 	rc = sqlite3_extended_result_codes(st->db, 1);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_busy_timeout(st->db, GS_STORE_BUSY_MS);
+	if (rc == SQLITE_OK && !shm_ok)
+		rc = sqlite3_exec(st->db, "PRAGMA locking_mode=EXCLUSIVE", NULL,
+		                  NULL, NULL);
 	if (rc != SQLITE_OK) {
 		gs_log(GS_LOG_ERR, "store %s: %s", path,
 		       sqlite3_errmsg(st->db));
@@ -668,6 +677,8 @@ int gs_store_open(const char *path, const struct gs_store_opts *opts,
 		goto err_close;
 	}
 	rc = gs_store_set_pragmas(st, opts);
+	if (rc == GS_OK && shm_ok)
+		gs_store_room_shm(st);
 	if (rc == GS_OK)
 		rc = gs_store_migrate(st);
 	if (rc == GS_OK)
@@ -684,6 +695,8 @@ err_close:
 	for (size_t i = 0; i < GS_SQL_COUNT_; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
+	if (st->shm_fd >= 0)
+		close(st->shm_fd);
 err_free:
 	free(st->reserve_path);
 	free(st->path);
@@ -708,6 +721,8 @@ void gs_store_close(struct gs_store *st)
 	if (rc != SQLITE_OK)
 		gs_log(GS_LOG_ERR, "store %s: close: %s", st->path,
 		       sqlite3_errstr(rc));
+	if (st->shm_fd >= 0)
+		close(st->shm_fd);
 	free(st->reserve_path);
 	free(st->path);
 	free(st);
@@ -715,8 +730,8 @@ void gs_store_close(struct gs_store *st)
 
 int gs_store_remove(const char *path)
 {
-	static const char *const suffixes[] = {"", "-wal", "-shm", "-journal",
-	                                       "-reserve"};
+	static const char *const suffixes[] = {
+	    "", "-wal", "-shm", "-journal", "-probe", "-reserve"};
 	char name[PATH_MAX];
 	int rc = GS_OK;
 
