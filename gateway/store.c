@@ -383,6 +383,7 @@ int gs_store_commit(struct gs_store *st)
 	st->in_txn = false;
 	st->uncommitted = 0;
 	st->committed_seq = st->last_seq;
+	st->commits++;
 	if (st->txn_durable) {
 		st->txn_durable = false;
 		rc = sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL", NULL,
@@ -408,6 +409,11 @@ int gs_store_end_if_idle(struct gs_store *st)
 unsigned gs_store_uncommitted(const struct gs_store *st)
 {
 	return st ? st->uncommitted : 0;
+}
+
+uint64_t gs_store_commits(const struct gs_store *st)
+{
+	return st ? st->commits : 0;
 }
 
 uint64_t gs_store_last_seq(const struct gs_store *st)

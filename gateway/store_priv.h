@@ -71,6 +71,7 @@ struct gs_store {
 	unsigned uncommitted;
 	uint64_t last_seq;      /* handed out, maybe not committed yet */
 	uint64_t committed_seq; /* durable: the outbox never shows more */
+	uint64_t commits;       /* transactions committed since open */
 
 	char boot_id[GS_STORE_BOOT_MAX]; /* "" = not set */
 	int64_t boot_row;                /* boots.id, 0 = not resolved yet */
