@@ -9,6 +9,7 @@
 #include "gateway/loss.h"
 #include "gateway/loop.h"
 #include "gateway/msg.h"
+#include "gateway/status.h"
 #include "gateway/store.h"
 #include "gateway/timeline.h"
 #include "gateway/timeutil.h"
@@ -104,6 +105,8 @@ struct gateway {
 	int64_t full_mono_ns; /* the last time room was made on a full disk */
 	struct gs_keep *keep; /* messages not stored yet */
 	struct gs_losses *losses; /* what could not be kept, declared */
+	struct gs_status *state;  /* STATUS= and `gapsense status` */
+	int state_fd;
 };
 
 /* ---- output: the engine's sink ---------------------------------------- */
@@ -811,6 +814,30 @@ static int64_t gw_event_now(void *ctx)
 	return gw->live ? gw_now(gw) : gw->last_edge_ms;
 }
 
+/* Once a second: STATUS= and the status file, when they change. */
+static void gw_on_state(void *ctx, int fd, uint32_t events)
+{
+	static const char *const modes[] = {"run", "simulate", "replay"};
+	struct gateway *gw = ctx;
+	cJSON *status = cJSON_CreateObject();
+	struct gs_status_input in = {
+	    .mode = modes[gw->opts->mode],
+	    .connected = gs_sync_connected(gw->sync),
+	    .kept = gs_keep_count(gw->keep),
+	    .now_ms = gw_event_now(gw),
+	    .status = status,
+	};
+
+	(void)events;
+	if (fd >= 0)
+		gs_timerfd_drain(fd);
+	if (!status)
+		return;
+	gw_fill_status(gw, status);
+	gs_status_update(gw->state, &in, gw->store);
+	cJSON_Delete(status);
+}
+
 static const struct gs_sync_hooks gw_sync_hooks = {
     .fill_status = gw_fill_status,
     .now_ms = gw_event_now,
@@ -1294,6 +1321,8 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 	gw->opts = opts;
 	gw->sig_fd = gw->commit_fd = gw->tick_fd = gw->drain_fd = -1;
 	gw->watchdog_fd = gw->clock_poll_fd = gw->prune_fd = -1;
+	gw->state_fd = -1;
+	gw->store_complaint.clear_ms = 10000; /* as the store's own */
 	gw->live = opts->mode == GS_MODE_RUN;
 	gw->restored_upto = INT64_MIN;
 	gw->print_out = opts->print ? stdout : NULL;
@@ -1331,6 +1360,14 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 	if (gs_losses_load(gw->losses, gw->store) != GS_OK)
 		gs_log(GS_LOG_WARNING,
 		       "cannot read the losses declared so far");
+	gw->state = gs_status_new(gw->db_path);
+	gw->state_fd = gs_timerfd_new();
+	if (!gw->state || gw->state_fd < 0 ||
+	    gs_loop_add(gw->loop, gw->state_fd, gw_on_state, gw) != GS_OK ||
+	    gs_timerfd_arm_periodic_ms(gw->state_fd, 1000) != GS_OK) {
+		rc = GS_ESYS;
+		goto err_store;
+	}
 	rc = gw_open_timers(gw);
 	if (rc)
 		goto err_store;
@@ -1375,6 +1412,7 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 	       gw->cfg->gateway_id, gw->cfg->site, gw->cfg->n_sensors,
 	       gw->db_path);
 	sd_notify(0, "READY=1");
+	gw_on_state(gw, -1, 0);
 	rc = gs_loop_run(gw->loop);
 	if (rc && !gw->status)
 		gw->status = EX_OSERR;
@@ -1398,6 +1436,8 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 	gw_close_fd(&gw->prune_fd);
 	gs_clock_free(gw->clock);
 	gs_timeline_free(gw->timeline);
+	gw_close_fd(&gw->state_fd);
+	gs_status_free(gw->state);
 	gs_store_close(gw->store);
 	gs_keep_free(gw->keep);
 	gs_losses_free(gw->losses);
@@ -1420,6 +1460,8 @@ err_store:
 	gw_close_fd(&gw->prune_fd);
 	gs_timeline_free(gw->timeline);
 	gs_clock_free(gw->clock);
+	gw_close_fd(&gw->state_fd);
+	gs_status_free(gw->state);
 	gs_store_close(gw->store);
 	gs_keep_free(gw->keep);
 	gs_losses_free(gw->losses);

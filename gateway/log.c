@@ -9,7 +9,6 @@
 
 #define GS_COMPLAIN_FIRST_MS (60 * 1000)
 #define GS_COMPLAIN_MAX_MS   (24 * 3600 * 1000)
-#define GS_COMPLAIN_CLEAR_MS (10 * 1000)
 
 static int gs_log_level = GS_LOG_INFO;
 static bool gs_log_prefix;
@@ -93,8 +92,7 @@ void gs_complain_release(struct gs_complaint *c, int level, const char *fmt,
 	va_list ap;
 
 	if (c->interval_ms == 0 ||
-	    gs_clock_monotonic_ns() / 1000000 - c->seen_ms <
-	        GS_COMPLAIN_CLEAR_MS)
+	    gs_clock_monotonic_ns() / 1000000 - c->seen_ms < c->clear_ms)
 		return;
 	c->interval_ms = 0;
 	c->suppressed = 0;

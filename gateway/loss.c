@@ -138,16 +138,10 @@ void gs_losses_to_json(const struct gs_losses *l, cJSON *obj)
 	}
 }
 
-int gs_losses_load(struct gs_losses *l, struct gs_store *st)
+void gs_losses_parse(struct gs_losses *l, const char *text)
 {
-	char buf[GS_LOSS_META_MAX];
-	const char *p = buf;
-	int rc = gs_store_meta_get(st, GS_LOSS_META, buf, sizeof(buf));
+	const char *p = text;
 
-	if (rc == GS_ENOENT)
-		return GS_OK;
-	if (rc)
-		return rc;
 	/* "kind count from to;" repeated: our own format, from our own
 	 * writes; a malformed tail is ignored. */
 	while (*p) {
@@ -155,6 +149,7 @@ int gs_losses_load(struct gs_losses *l, struct gs_store *st)
 		uint64_t n;
 		int64_t from, to;
 		int used = 0;
+		struct gs_loss *s;
 
 		if (sscanf(p, "%15s %" SCNu64 " %" SCNd64 " %" SCNd64 ";%n",
 		           kind, &n, &from, &to, &used) != 4 ||
@@ -163,17 +158,25 @@ int gs_losses_load(struct gs_losses *l, struct gs_store *st)
 		p += used;
 		while (*p == ' ')
 			p++;
-		{
-			struct gs_loss *s = gs_losses_slot(l, kind);
-
-			if (s) {
-				s->count += n;
-				s->from_ms =
-				    from < s->from_ms ? from : s->from_ms;
-				s->to_ms = to > s->to_ms ? to : s->to_ms;
-			}
+		s = gs_losses_slot(l, kind);
+		if (s) {
+			s->count += n;
+			s->from_ms = from < s->from_ms ? from : s->from_ms;
+			s->to_ms = to > s->to_ms ? to : s->to_ms;
 		}
 	}
+}
+
+int gs_losses_load(struct gs_losses *l, struct gs_store *st)
+{
+	char buf[GS_LOSS_META_MAX];
+	int rc = gs_store_meta_get(st, GS_LOSS_META, buf, sizeof(buf));
+
+	if (rc == GS_ENOENT)
+		return GS_OK;
+	if (rc)
+		return rc;
+	gs_losses_parse(l, buf);
 	return GS_OK;
 }
 

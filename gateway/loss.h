@@ -45,6 +45,8 @@ uint64_t gs_losses_total(const struct gs_losses *l);
  * was lost (nothing otherwise: messages stay as they were). */
 void gs_losses_to_json(const struct gs_losses *l, cJSON *obj);
 
+/* Adds the losses a saved text (meta gateway.losses) holds. */
+void gs_losses_parse(struct gs_losses *l, const char *text);
 /* meta gateway.losses: load at start; save joins the open transaction
  * when something changed since the last save that committed. */
 int gs_losses_load(struct gs_losses *l, struct gs_store *st);

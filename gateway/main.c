@@ -3,6 +3,7 @@
  * gapsense: the command line. Each subcommand parses its own options and
  * hands a filled-in struct to the part of the daemon that does the work.
  */
+#include "gateway/cmd_status.h"
 #include "gateway/cmd_wiring.h"
 #include "gateway/config.h"
 #include "gateway/config_files.h"
@@ -408,6 +409,7 @@ static const struct gs_command gs_commands[] = {
     {"simulate", gs_cmd_simulate, gs_usage_simulate},
     {"replay", gs_cmd_replay, gs_usage_replay},
     {"wiring", gs_cmd_wiring, gs_usage_wiring},
+    {"status", gs_cmd_status, NULL},
 };
 
 static void gs_usage(FILE *out)
@@ -419,7 +421,8 @@ static void gs_usage(FILE *out)
 	      "  check-config  validate a configuration file\n"
 	      "  simulate      the daemon on a simulated store\n"
 	      "  replay        the pipeline on a recorded scenario\n"
-	      "  wiring        live view of every sensor, for installers\n\n"
+	      "  wiring        live view of every sensor, for installers\n"
+	      "  status        the unit's state (read-only)\n\n"
 	      "  gapsense COMMAND --help   options of a command\n"
 	      "  gapsense --version        the version\n",
 	      out);

@@ -51,6 +51,8 @@
 /* Another process holding the write lock (the sqlite3 shell) may stall the
  * loop this long before the write fails with GS_EBUSY. */
 #define GS_STORE_BUSY_MS 1000
+/* A full disk's complaints are released after this long without one. */
+#define GS_STORE_CLEAR_MS 10000
 /*
  * SQLite's page cache, in KiB (its default is 2000): appends touch only
  * the rightmost path of a b-tree, and RSS is a target on a Pi Zero. Live
@@ -653,6 +655,10 @@ int gs_store_open(const char *path, const struct gs_store_opts *opts,
 	if (!st)
 		return GS_ENOMEM;
 	st->shm_fd = -1;
+	/* A full disk lets a commit through now and then: "writing again"
+	 * once it has stayed that way. */
+	st->complaint.clear_ms = GS_STORE_CLEAR_MS;
+	st->ckpt.clear_ms = GS_STORE_CLEAR_MS;
 	st->path = strdup(path);
 	if (!st->path || asprintf(&st->reserve_path, "%s-reserve", path) < 0) {
 		st->reserve_path = NULL;
