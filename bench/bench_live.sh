@@ -53,7 +53,7 @@ phase() {
 	grep -q "127.0.0.1:$MQTT_PORT" "$conf" || fail "no broker line in $conf"
 	python3 "$here/measure.py" --warmup 10 --json "$GS_TMP/$speed.json" \
 		${GS_SMAPS:+--smaps "$GS_SMAPS-$speed"} "$label" -- \
-		"$GAPSENSE" simulate -c "$conf" --speed "$speed" \
+		"$GAPSENSE" simulate -c "$conf" --db "$db" --speed "$speed" \
 		--duration "$((secs * speed))s" --start 2026-11-23T12:00:00Z \
 		--customers "$customers" --seed 3 2>"$GS_TMP/$speed.log" ||
 		fail "simulate exited $?: $(tail -5 "$GS_TMP/$speed.log")"

@@ -44,7 +44,7 @@ sleep 0.5
 virtual=$(((2 * hour + outage) * speed))
 echo "simulating ${virtual} s of shop time at speed $speed; broker down" \
 	"for $outage s ($((outage * speed / 60)) min of shop time) after $hour s"
-"$GAPSENSE" simulate -c "$GS_TMP/gapsense.conf" --speed "$speed" \
+"$GAPSENSE" simulate -c "$GS_TMP/gapsense.conf" --db "$db" --speed "$speed" \
 	--duration "${virtual}s" --start 2026-11-23T08:00:00Z --seed 11 \
 	--drain-timeout 300s 2>"$GS_TMP/gapsense.log" &
 gw=$!

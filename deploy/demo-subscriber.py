@@ -1,50 +1,117 @@
 #!/usr/bin/env python3
-"""Formats `mosquitto_sub -v` output of gapsense topics, one line a message.
+"""Shows gapsense's messages (`mosquitto_sub -v` output) to a shop owner:
+a legend, then one line per metrics window and one plain sentence per
+alert, in the shop's local time.
 
-    mosquitto_sub -v ... | demo-subscriber.py [--state FILE] [--ready-topic T]
+    mosquitto_sub -v ... | demo-subscriber.py [--state FILE]
+        [--ready-topic T] [--timezone ZONE] [--window MIN] [--target-wait S]
 
 With --state, FILE is rewritten (atomically) after every message with what
 has arrived so far, as one line "ready METRICS ALERTS STATUS DUPLICATES":
 ready is 1 once the retained message on --ready-topic came in (proof that
 the subscription is in place), METRICS and ALERTS count distinct seqs,
-DUPLICATES the QoS 1 redeliveries of a seq already seen (not printed).
+STATUS the gateway's status messages (online/offline: not data, so not
+counted with the windows), DUPLICATES the QoS 1 redeliveries of a seq
+already seen (not printed).
 """
 import argparse
 import json
 import os
 import sys
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+VERDICT = {
+    "aligned_good": "fast, and customers are happy",
+    "aligned_bad": "slow, and customers are unhappy",
+    "perception_lag": "fast, but customers are unhappy",
+    "goodwill": "slow, but customers are happy",
+}
 
 
-def fmt(v, unit=""):
-    return "-" if v is None else f"{v}{unit}"
+def legend(zone, window, target):
+    t = f"{target // 60} min" if target % 60 == 0 else f"{target} s"
+    print(f"""One line per {window}-minute window, in the shop's local time ({zone}):
+  in / out   people who came in and went out through the door
+  occ        people in the shop at the end of the window (occupancy)
+  served     customers served at the till; wait: their average wait
+  SL         service level: share of them served within {t} (the target)
+  index      how customers feel, from their smiley presses: 0 = all very
+             unhappy, 100 = all very happy (n: how many pressed)
+  staff      how the staff think customers feel, on the same scale
+  verdict    the till's speed against how customers feel about it
+  -          not enough data in that window to say (e.g. fewer than 5
+             presses, or nobody waited at the till)
+Alerts appear as they happen, marked with !!.
+""")
+    print(f"{'window':<11} {'in':>3} {'out':>3} {'occ':>3} | {'served':>6}"
+          f" {'wait':>7} {'SL':>5} | {'index':>5} {'n':>3} {'staff':>5}"
+          f" | verdict")
 
 
-def show(kind, topic, m):
-    if kind == "metrics":
-        q, f, g = m["queue"], m["feedback"], m["gap"]
-        print(f"#{m['seq']:<4} {m['window_start'][11:16]}-{m['window_end'][11:16]}"
-              f"  in {m['footfall']['in']:>3} out {m['footfall']['out']:>3}"
-              f" occ {m['footfall']['occupancy']:>3}"
-              f" | queue served {q['served']:>3} wait avg {fmt(q['wait_avg_s'], 's'):>7}"
-              f" SL {fmt(q['service_level_pct'], '%'):>6}"
-              f" | feedback {f['responses']:>3} index {fmt(f['index']):>5}"
-              f" staff {fmt(m['staff']['index']):>5}"
-              f" | {fmt(g['quadrant'])}")
-    elif kind == "alerts":
-        print(f"#{m['seq']:<4} ALERT {m['time']} {m['type']} {m['sensor']} "
-              f"{json.dumps(m.get('details', {}))}")
-    elif kind == "status":
-        print(f"      status: {m.get('state')} (outbox pending "
-              f"{m.get('outbox', {}).get('pending')})")
-    else:
-        print(f"{topic}: {json.dumps(m)[:120]}")
+class Shop:
+    def __init__(self, zone):
+        self.tz = ZoneInfo(zone)
+
+    def local(self, iso, seconds=False):
+        t = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+        return t.astimezone(self.tz).strftime("%H:%M:%S" if seconds else "%H:%M")
+
+
+def num(v, fmt="{:.0f}", unit=""):
+    return "-" if v is None else fmt.format(v) + unit
+
+
+def duration(s):
+    if s is None:
+        return "-"
+    s = int(round(s))
+    return f"{s // 60}m{s % 60:02d}s" if s >= 60 else f"{s}s"
+
+
+def show_metrics(shop, m):
+    q, f, g, ft = m["queue"], m["feedback"], m["gap"], m["footfall"]
+    verdict = VERDICT.get(g.get("quadrant"), "-")
+    print(f"{shop.local(m['window_start'])}-{shop.local(m['window_end'])}"
+          f" {ft['in']:>3} {ft['out']:>3} {ft['occupancy']:>3}"
+          f" | {q['served']:>6} {duration(q['wait_avg_s']):>7}"
+          f" {num(q['service_level_pct'], unit='%'):>5}"
+          f" | {num(f['index']):>5} {f['responses']:>3}"
+          f" {num(m['staff']['index']):>5}"
+          f" | {verdict}")
+
+
+def alert_text(shop, m):
+    d, s = m.get("details", {}), m["sensor"]
+    kind = m["type"]
+    if kind == "discontent_burst":
+        return (f"{s}: customers are unhappy right now: {d['negative']} of the"
+                f" last {d['presses']} presses were unhappy"
+                f" ({d['negative_pct']:.0f}%) within"
+                f" {duration(d['window_s'])}")
+    if kind == "queue_wait_high":
+        return (f"{s}: the queue is too slow: customers waited"
+                f" {duration(d['wait_avg_s'])} on average (longest"
+                f" {duration(d['wait_max_s'])}), the target is"
+                f" {duration(d['target_wait_s'])}")
+    if kind == "sensor_fault":
+        return (f"{s}: sensor fault: {d['role']} (line {d['line']}) has been"
+                f" active since {shop.local(d['active_since'], True)};"
+                " check it is not blocked or unplugged")
+    if kind == "sensor_recovered":
+        return f"{s}: the sensor works again ({d['role']}, line {d['line']})"
+    return f"{s}: {kind}"
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--state")
     ap.add_argument("--ready-topic")
+    ap.add_argument("--timezone", default="UTC")
+    ap.add_argument("--window", type=int, default=15)
+    ap.add_argument("--target-wait", type=int, default=180)
     a = ap.parse_args()
+    shop = Shop(a.timezone)
 
     ready = False
     seqs = {"metrics": set(), "alerts": set()}
@@ -60,6 +127,7 @@ def main():
         os.replace(tmp, a.state)
 
     save()
+    legend(a.timezone, a.window, a.target_wait)
     for line in sys.stdin:
         topic, _, payload = line.rstrip("\n").partition(" ")
         if topic == a.ready_topic:
@@ -69,18 +137,25 @@ def main():
         try:
             m = json.loads(payload)
         except ValueError:
-            print(f"{topic}: {payload[:120]}")
             continue
         kind = topic.rsplit("/", 1)[-1]
-        if kind in seqs and isinstance(m, dict) and "seq" in m:
+        if not isinstance(m, dict):
+            continue
+        if kind in seqs and "seq" in m:
             if m["seq"] in seqs[kind]:
                 dups += 1
                 save()
                 continue
             seqs[kind].add(m["seq"])
+        if kind == "metrics":
+            show_metrics(shop, m)
+        elif kind == "alerts":
+            print(f"  !! {shop.local(m['time'], True)}  {alert_text(shop, m)}")
         elif kind == "status":
             n_status += 1
-        show(kind, topic, m)
+            state = m.get("state")
+            print(f"  (the gateway is {state}"
+                  f"{': ' + m['reason'] if m.get('reason') else ''})")
         save()
 
 

@@ -20,17 +20,39 @@ from=15:00
 # A day (the same whatever the date) with all the demo is about: two
 # discontent bursts, a queue alert, and every quadrant.
 seed=10
+usage="usage: $0 [--hours N] [--speed N] [--from HH:MM] [--seed N]
+Runs the gateway on a simulated shop for N hours (default $hours) of shop
+time from HH:MM UTC (default $from), N times faster than real time (default
+$speed), and shows what a cloud service receives, as a shop owner would read
+it. --seed N picks another simulated day (default $seed)."
+bad() {
+	echo "$0: $*" >&2
+	echo "$usage" >&2
+	exit 64
+}
+# Every argument is checked here, before anything is installed or built.
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--hours) hours=${2:?--hours needs a number}; shift 2 ;;
-	--speed) speed=${2:?--speed needs a number}; shift 2 ;;
-	--from) from=${2:?--from needs a time of day, HH:MM}; shift 2 ;;
-	--seed) seed=${2:?--seed needs a number}; shift 2 ;;
-	*) echo "usage: $0 [--hours N] [--speed N] [--from HH:MM] [--seed N]" >&2; exit 64 ;;
+	-h | --help) echo "$usage"; exit 0 ;;
+	--hours | --speed | --from | --seed)
+		[ $# -ge 2 ] || bad "$1 needs a value"
+		case "$1" in
+		--hours) hours=$2 ;;
+		--speed) speed=$2 ;;
+		--from) from=$2 ;;
+		--seed) seed=$2 ;;
+		esac
+		shift 2 ;;
+	*) bad "unknown argument '$1'" ;;
 	esac
 done
+[[ $hours =~ ^[0-9]+$ ]] && [ "$hours" -ge 1 ] && [ "$hours" -le 24 ] ||
+	bad "--hours $hours: expected a whole number of hours, 1 to 24"
+[[ $speed =~ ^[0-9]+$ ]] && [ "$speed" -ge 1 ] ||
+	bad "--speed $speed: expected a whole number, 1 or more (times real time)"
+[[ $seed =~ ^[0-9]+$ ]] || bad "--seed $seed: expected a whole number"
 [[ $from =~ ^([01][0-9]|2[0-3]):[0-5][0-9]$ ]] ||
-	{ echo "$0: --from $from: expected a time of day, HH:MM (UTC)" >&2; exit 64; }
+	bad "--from $from: expected a time of day, HH:MM (UTC)"
 
 "$src/deploy/install-deps.sh" build test
 build="$src/build"
@@ -80,6 +102,14 @@ db="$work/gapsense.db"
 sed -e "s|@PORT@|$port|" -e "s|@DB@|$db|" \
 	"$src/deploy/simulated-store.conf.in" >"$work/gapsense.conf"
 
+# The gateway's own log goes to a file, so that it does not cut through
+# the table; it outlives the demo for a look afterwards.
+log=${TMPDIR:-/tmp}/gapsense-demo.log
+echo "gapsense demo: a simulated shop, $hours h from $from UTC at ${speed}x real time."
+echo "The gateway publishes to a private broker (127.0.0.1:$port); below is what a"
+echo "subscriber receives. The gateway's own log goes to $log."
+echo
+
 # The subscriber: one line per metrics window, alert or status. mosquitto_sub
 # and the formatter are two processes joined by a FIFO, so that each has a
 # pid of its own to stop. A retained probe published beforehand proves that
@@ -90,8 +120,10 @@ mkfifo "$work/sub.fifo"
 mosquitto_sub -h 127.0.0.1 -p "$port" -q 1 -v -t 'gapsense/v1/#' \
 	-t "$probe" >"$work/sub.fifo" 2>"$work/sub.log" &
 pids+=($!)
+tz=$(sed -n 's/^timezone = //p' "$work/gapsense.conf")
 python3 -u "$src/deploy/demo-subscriber.py" --state "$work/sub.state" \
-	--ready-topic "$probe" <"$work/sub.fifo" &
+	--ready-topic "$probe" --timezone "$tz" --window 15 --target-wait 180 \
+	<"$work/sub.fifo" &
 pids+=($!)
 # sub.state: ready metrics alerts status duplicates
 received() { read -r ready metrics alerts status dups <"$work/sub.state"; }
@@ -100,7 +132,6 @@ wait_for 10 sub_ready ||
 	die "the subscriber did not get the probe: $(tail -3 "$work/sub.log")"
 
 # The simulated shop is open 08:00-20:00 UTC (docs/scenario.md).
-echo "gapsense demo: broker on 127.0.0.1:$port, simulating $hours h of a shop from $from UTC at ${speed}x"
 t0=$SECONDS
 # simulate returns once the broker has acknowledged every message of the
 # outbox, or with 75 (EX_TEMPFAIL) after its drain timeout (30 s). It runs
@@ -109,8 +140,9 @@ t0=$SECONDS
 # gateway to stop, which it does cleanly, and the summary says so.
 interrupted=false
 trap 'interrupted=true; kill -TERM "$gw" 2>/dev/null || true' INT TERM
-"$gapsense" simulate -c "$work/gapsense.conf" --speed "$speed" \
-	--duration "${hours}h" --start "$(date -u +%Y-%m-%d)T$from:00Z" --seed "$seed" &
+"$gapsense" simulate -c "$work/gapsense.conf" --db "$db" --speed "$speed" \
+	--duration "${hours}h" --start "$(date -u +%Y-%m-%d)T$from:00Z" --seed "$seed" \
+	2>"$log" &
 gw=$!
 pids+=("$gw")
 while :; do
@@ -133,15 +165,21 @@ $interrupted || wait_for 10 all_arrived || true
 received
 secs=$((SECONDS - t0))
 
-acked="all acknowledged by the broker"
-[ "$pending" -eq 0 ] || acked="$pending not acknowledged by the broker"
-echo "gapsense demo: $($interrupted && echo "interrupted; ")$windows windows stored," \
-	"$acked; the subscriber received $metrics metrics, $alerts alerts and" \
-	"$status status messages ($dups duplicates) in $secs s"
+alerts_word=$([ "$want_alerts" -eq 1 ] && echo alert || echo alerts)
+echo
+if $interrupted; then
+	echo "gapsense demo: interrupted after $secs s."
+fi
+echo "gapsense demo: the gateway stored $windows windows and $want_alerts $alerts_word;" \
+	"$([ "$pending" -eq 0 ] && echo "the broker acknowledged all of them" ||
+		echo "$pending of them are still waiting for the broker")."
+echo "gapsense demo: the subscriber received $metrics windows and $alerts $alerts_word" \
+	"(and $status status messages, which are not data) in $secs s." \
+	"The gateway's log: $log"
 $interrupted && exit 130
 if [ "$rc" -ne 0 ]; then
-	die "gapsense simulate exited $rc"
+	die "gapsense simulate exited $rc: $(tail -3 "$log")"
 fi
 if [ "$metrics" -ne "$windows" ] || [ "$alerts" -ne "$want_alerts" ]; then
-	die "expected $windows metrics and $want_alerts alerts at the subscriber"
+	die "expected $windows windows and $want_alerts alerts at the subscriber"
 fi

@@ -53,6 +53,9 @@ struct gs_wiring {
 	int sig_fd, tick_fd, end_fd, be_fd;
 	int status;
 	uint64_t edges;
+	uint64_t bounces; /* edges the debounce ignored, not shown */
+	/* Each line's level as last shown: the decoders' debounced level. */
+	bool shown[GS_MAX_SENSORS][GS_SENSOR_MAX_LINES];
 	uint64_t totals[GS_MAX_SENSORS][GS_EV_KIND_COUNT_];
 	int64_t queued[GS_MAX_SENSORS]; /* queue: joined minus served */
 };
@@ -203,12 +206,42 @@ static void gs_wiring_on_event(void *ctx, const struct gs_event *ev)
 
 /* ---- loop -------------------------------------------------------------- */
 
+static void gs_wiring_show_level(struct gs_wiring *w, unsigned i, unsigned j,
+                                 bool level, int64_t t_ms)
+{
+	const struct gs_sensor_cfg *sc = &w->cfg->sensors[i];
+	char stamp[16], what[64];
+
+	gs_stamp(t_ms, stamp);
+	gs_input_name(sc, j, what, sizeof(what));
+	printf("%s  %s: %s %s\n", stamp, sc->name, what,
+	       gs_level_word(sc, level));
+	w->shown[i][j] = level;
+}
+
+/* A debounce period that ended with the line at another level changes it
+ * then, with no edge of its own: shown here. */
+static void gs_wiring_show_settled(struct gs_wiring *w)
+{
+	for (unsigned i = 0; i < w->cfg->n_sensors; i++) {
+		for (unsigned j = 0; j < w->cfg->sensors[i].n_lines; j++) {
+			int64_t since;
+			bool level =
+			    gs_decode_line_debounced(w->dec, i, j, &since);
+
+			if (level != w->shown[i][j])
+				gs_wiring_show_level(w, i, j, level, since);
+		}
+	}
+}
+
 static void gs_wiring_advance(struct gs_wiring *w)
 {
 	int64_t now = gs_clock_realtime_ms() - GS_WIRING_LAG_MS;
 	int64_t next;
 
 	gs_decode_advance(w->dec, now);
+	gs_wiring_show_settled(w);
 	next = gs_decode_next_deadline(w->dec);
 	if (next == GS_TIME_NONE)
 		gs_timerfd_disarm(w->tick_fd);
@@ -216,6 +249,12 @@ static void gs_wiring_advance(struct gs_wiring *w)
 		gs_timerfd_arm_ms(w->tick_fd, next + 1 - now);
 }
 
+/*
+ * Each edge is shown only if the decoders act on it: with debounce set, a
+ * contact bounce is ignored here as it is by `run` (libgpiod 2.x debounces
+ * in the kernel already; with 1.6 the decode stage does it), so one press
+ * shows as one press.
+ */
 static void gs_wiring_on_edges(void *ctx, int fd, uint32_t events)
 {
 	struct gs_wiring *w = ctx;
@@ -236,15 +275,16 @@ static void gs_wiring_on_edges(void *ctx, int fd, uint32_t events)
 		return;
 	}
 	for (size_t k = 0; k < n; k++) {
-		const struct gs_sensor_cfg *sc =
-		    &w->cfg->sensors[edges[k].sensor];
-		char stamp[16], what[64];
+		const struct gs_edge *e = &edges[k];
+		bool counts = gs_decode_edge_counts(w->dec, e);
 
-		gs_stamp(edges[k].t_ms, stamp);
-		gs_input_name(sc, edges[k].input, what, sizeof(what));
-		printf("%s  %s: %s %s\n", stamp, sc->name, what,
-		       gs_level_word(sc, edges[k].active));
-		gs_decode_push(w->dec, &edges[k]);
+		gs_wiring_show_settled(w);
+		if (counts)
+			gs_wiring_show_level(w, e->sensor, e->input,
+			                     e->active != 0, e->t_ms);
+		else
+			w->bounces++;
+		gs_decode_push(w->dec, e);
 	}
 	w->edges += n;
 	gs_wiring_advance(w);
@@ -281,7 +321,12 @@ static void gs_wiring_on_signal(void *ctx, int fd, uint32_t events)
 
 static void gs_wiring_summary(const struct gs_wiring *w)
 {
-	printf("stopped after %llu edges\n", (unsigned long long)w->edges);
+	printf("stopped after %llu edges", (unsigned long long)w->edges);
+	if (w->bounces)
+		printf(" (%llu of them contact bounces or repeats, ignored as "
+		       "`run` ignores them)",
+		       (unsigned long long)w->bounces);
+	printf("\n");
 	for (unsigned i = 0; i < w->cfg->n_sensors; i++) {
 		const uint64_t *t = w->totals[i];
 

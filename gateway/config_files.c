@@ -302,6 +302,20 @@ int gs_config_files_check(const struct gs_config *cfg,
 	int rc;
 
 	gs_file_group_name(u, group, sizeof(group));
+	/* The configuration itself, which the service reads first (checked
+	 * only for another user: this process has just read it). */
+	if (!u->self) {
+		const char *conf = cfg->path;
+		enum gs_file_kind pub = GS_FILE_PUBLIC;
+		int err = 0;
+
+		rc = gs_file_open_as(u, &conf, &pub, 1, &err);
+		if (rc == GS_OK && err)
+			gs_diag_add(diag, cfg->path, 0,
+			            "user %s cannot read this file: %s (for "
+			            "example: chmod 0644 %s)",
+			            u->name, strerror(err), cfg->path);
+	}
 	for (size_t i = 0; i < GS_N_FILE_KEYS; i++) {
 		const char *path = gs_file_path(cfg, i);
 		const char *key = gs_file_keys[i].key;

@@ -18,6 +18,7 @@
  * value, when the message is built.
  */
 #include "gateway/engine.h"
+#include "gateway/daily.h"
 #include "gateway/err.h"
 #include "gateway/log.h"
 #include "gateway/timeutil.h"
@@ -29,8 +30,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define GS_MAX_BUTTONS 5
-#define GS_TIME_LIMIT  (INT64_C(1) << 60) /* ms: 36 million years */
+#define GS_TIME_LIMIT (INT64_C(1) << 60) /* ms: 36 million years */
 
 /* A growable FIFO of (time, value) pairs: trailing windows, queue entries. */
 struct gs_ring_item {
@@ -88,6 +88,11 @@ struct gs_engine {
 	int64_t now;
 	int64_t win_start, win_end;
 	int64_t next_reset;
+	/* The day being rolled up (gateway/daily.h) and the reset ending
+	 * it: its rollup goes out when the window reaching that reset
+	 * closes. */
+	struct gs_day *day;
+	int64_t day_end;
 	/* No deadline is due before this instant (a lower bound, exact after
 	 * each run_until): most events skip the deadline scan. */
 	int64_t due_floor;
@@ -235,14 +240,7 @@ static bool frac_ge(struct gs_frac a, double x)
  */
 static double frac_dec(struct gs_frac f)
 {
-	int64_t p, q, tenths;
-
-	if (frac_null(f))
-		return NAN;
-	p = f.num * 10;
-	q = f.den;
-	tenths = p >= 0 ? (2 * p + q) / (2 * q) : -((-2 * p + q) / (2 * q));
-	return (double)tenths / 10.0;
+	return gs_ratio_dec(f.num, f.den);
 }
 
 /* ms as seconds with one decimal. */
@@ -259,18 +257,9 @@ static const char *const gs_type_names[GS_SENSOR_TYPE_COUNT_] = {
     [GS_SENSOR_STAFF] = "staff",
 };
 
-/* Button names by terminal size (index: buttons - 3), most negative first. */
-static const char *const gs_button_names[3][GS_MAX_BUTTONS] = {
-    {"unhappy", "neutral", "happy"},
-    {"very_unhappy", "unhappy", "happy", "very_happy"},
-    {"very_unhappy", "unhappy", "neutral", "happy", "very_happy"},
-};
-
 static const char *button_name(unsigned n_buttons, unsigned b)
 {
-	if (n_buttons < 3 || n_buttons > GS_MAX_BUTTONS || b >= n_buttons)
-		return "unknown";
-	return gs_button_names[n_buttons - 3][b];
+	return gs_button_name(n_buttons, b);
 }
 
 /* What a line does, for alert details. */
@@ -380,6 +369,10 @@ static void publish(struct gs_engine *eng, enum gs_msg_kind kind, int64_t t,
 		            gs_msg_kind_suffix(kind));
 		return;
 	}
+	if (kind == GS_MSG_ALERT)
+		gs_day_add_alert(eng->day, cJSON_GetStringValue(
+		                               cJSON_GetObjectItemCaseSensitive(
+		                                   root, "type")));
 	eng->sink.publish(eng->ctx, kind, t, window_start, root);
 }
 
@@ -785,6 +778,25 @@ static void window_publish(struct gs_engine *eng, int64_t t)
 	               : gs_null;
 	st_index = st_resp >= 1 ? frac(st_sum12, 12 * st_resp) : gs_null;
 	actual = eng->n_queue ? frac(100 * site_w.ok, site_w.n) : gs_null;
+	struct gs_day_window dw = {.clock_synced = eng->win_synced,
+	                           .in = in,
+	                           .out = out,
+	                           .joined = joined,
+	                           .served = served,
+	                           .abandoned = abandoned,
+	                           .len_max = eng->site_len_max,
+	                           .waits = eng->scratch.v,
+	                           .n_waits = eng->scratch.len,
+	                           .waits_ok = site_ok,
+	                           .responses = responses,
+	                           .misuse = misuse,
+	                           .sum12 = sum12,
+	                           .st_responses = st_resp,
+	                           .st_sum12 = st_sum12,
+	                           .quadrant = quadrant(eng, fb_index, actual)};
+	memcpy(dw.counts, counts, sizeof(counts));
+	if (gs_day_add_window(eng->day, &dw))
+		j.fail = true;
 
 	root = cJSON_CreateObject();
 	if (!root)
@@ -837,6 +849,21 @@ static void window_publish(struct gs_engine *eng, int64_t t)
 		add_sensor(eng, &j, sensors, &eng->s[i], &qw[i]);
 
 	publish(eng, GS_MSG_METRICS, t, eng->win_start, root, &j);
+}
+
+/* The day's rollup, once the window reaching its end has closed at t. */
+static void day_close(struct gs_engine *eng, int64_t t)
+{
+	struct jb j = {false};
+	int64_t start = gs_day_start(eng->day);
+	cJSON *root;
+
+	if (eng->win_end < eng->day_end)
+		return;
+	root = gs_day_build(eng->day, &eng->cfg, eng->day_end);
+	gs_day_restart(eng->day, eng->day_end, false);
+	eng->day_end = next_reset_after(eng, eng->day_end);
+	publish(eng, GS_MSG_DAILY, t, start, root, &j);
 }
 
 /* Starts the window at start with the carried state. */
@@ -954,6 +981,7 @@ static void run_deadline(struct gs_engine *eng, const struct deadline *d)
 	switch (d->kind) {
 	case DL_WINDOW:
 		window_publish(eng, d->t);
+		day_close(eng, d->t);
 		window_open(eng, d->t);
 		break;
 	case DL_RESET:
@@ -1009,6 +1037,13 @@ static void start(struct gs_engine *eng, int64_t t)
 	window_open(eng, gs_floor_to(t, eng->cfg.window_ms));
 	eng->next_reset = next_reset_after(eng, t);
 	due_note(eng, eng->next_reset);
+	/* The day began at the last reset at or before t (days are 23 to
+	 * 25 hours long); partial unless t is that very instant. */
+	int64_t day = next_reset_after(eng, t - 26 * GS_MS_PER_H);
+	while (next_reset_after(eng, day) <= t)
+		day = next_reset_after(eng, day);
+	gs_day_restart(eng->day, day, day != t);
+	eng->day_end = eng->next_reset;
 }
 
 /* Far outside any real event time: "no time yet" (INT64_MIN from a decode
@@ -1157,6 +1192,7 @@ void gs_engine_event(struct gs_engine *eng, const struct gs_event *ev)
 	case GS_EV_IN:
 		s->in++;
 		eng->occupancy++;
+		gs_day_note_occupancy(eng->day, eng->occupancy);
 		break;
 	case GS_EV_OUT:
 		s->out++;
@@ -1344,6 +1380,8 @@ int gs_engine_carry(struct gs_engine *eng, const struct gs_engine *old)
 	if (same_window)
 		eng->win_synced = old->win_synced;
 	eng->occupancy = old->occupancy;
+	if (gs_day_copy(eng->day, old->day))
+		return GS_ENOMEM;
 	for (unsigned i = 0; i < eng->cfg.n_sensors; i++) {
 		struct gs_eng_sensor *s = &eng->s[i];
 
@@ -1422,6 +1460,11 @@ struct gs_engine *gs_engine_new(const struct gs_config *cfg,
 	if (!eng)
 		return NULL;
 	eng->cfg = *cfg;
+	eng->day = gs_day_new(0, true);
+	if (!eng->day) {
+		free(eng);
+		return NULL;
+	}
 	tz_use(eng->cfg.timezone);
 	eng->sink = *sink;
 	eng->ctx = ctx;
@@ -1468,5 +1511,6 @@ void gs_engine_free(struct gs_engine *eng)
 		free(eng->s[i].waits.v);
 	}
 	free(eng->scratch.v);
+	gs_day_free(eng->day);
 	free(eng);
 }

@@ -2,6 +2,7 @@
 #include "gateway/gateway.h"
 #include "gateway/clock.h"
 #include "gateway/config.h"
+#include "gateway/daily.h"
 #include "gateway/engine.h"
 #include "gateway/err.h"
 #include "gateway/keep.h"
@@ -82,7 +83,7 @@ struct gateway {
 	size_t n_backend_fds;
 
 	char db_path[GS_PATH_MAX];
-	char *tmp_dir; /* replay's private database directory */
+	char *tmp_dir; /* private database directory (not run) */
 	unsigned commit_events;
 	bool live; /* wall-clock driven (run) */
 	bool input_done;
@@ -99,6 +100,7 @@ struct gateway {
 	bool restoring;
 	int64_t restored_upto;
 	int64_t restore_last_window; /* start of the last event's window */
+	int64_t restored_daily_upto; /* the last daily rollup stored */
 
 	uint64_t n_edges, n_events, n_metrics, n_alerts;
 	struct gs_complaint store_complaint;
@@ -283,6 +285,46 @@ static void gw_declare_lost(void *ctx, const struct gs_kept *msg)
 	gs_sync_status_changed(gw->sync);
 }
 
+static void gw_trend_add(void *ctx, uint64_t seq, int64_t start_ms,
+                         const char *payload)
+{
+	(void)seq;
+	(void)start_ms;
+	(void)gs_trend_add_text(ctx, payload); /* not a rollup: left out */
+}
+
+/*
+ * A daily rollup gets its trend from the rollups stored before it
+ * (docs/metrics.md, "The trend"). Returns false if it must not go out: its
+ * day was published before a restart, or the trend cannot be made.
+ */
+static bool gw_daily_prepare(struct gateway *gw, int64_t day_start,
+                             cJSON *payload)
+{
+	struct gs_trend *tr;
+	cJSON *trend = NULL;
+	int rc;
+
+	if (day_start <= gw->restored_daily_upto)
+		return false;
+	tr = gs_trend_new(day_start);
+	if (!tr)
+		return false;
+	rc = gs_store_dailies_range(
+	    gw->store, day_start - (GS_TREND_DAYS + 1) * GS_MS_PER_DAY,
+	    day_start, gw_trend_add, tr, NULL);
+	if (rc == GS_OK && gs_trend_add(tr, payload) == GS_OK)
+		trend = gs_trend_build(tr);
+	gs_trend_free(tr);
+	if (!trend ||
+	    !cJSON_ReplaceItemInObjectCaseSensitive(payload, "trend", trend)) {
+		cJSON_Delete(trend);
+		gs_log(GS_LOG_ERR, "cannot make the trend of a daily rollup");
+		return false;
+	}
+	return true;
+}
+
 static void gw_sink_publish(void *ctx, enum gs_msg_kind kind, int64_t t_ms,
                             int64_t window_start_ms, cJSON *payload)
 {
@@ -301,13 +343,19 @@ static void gw_sink_publish(void *ctx, enum gs_msg_kind kind, int64_t t_ms,
 		goto out;
 	}
 	/* Restoring: alerts were raised before the restart; windows after
-	 * the last event's fall in the time the daemon was down. */
-	if (gw->restoring && (kind != GS_MSG_METRICS ||
-	                      window_start_ms > gw->restore_last_window))
+	 * the last event's fall in the time the daemon was down. A day's
+	 * rollup goes out unless it went out before the restart. */
+	if (kind == GS_MSG_DAILY) {
+		if (!gw_daily_prepare(gw, window_start_ms, payload))
+			goto out;
+	} else if (gw->restoring &&
+	           (kind != GS_MSG_METRICS ||
+	            window_start_ms > gw->restore_last_window)) {
 		goto out;
+	}
 	if (kind == GS_MSG_METRICS)
 		gw->n_metrics++;
-	else
+	else if (kind == GS_MSG_ALERT)
 		gw->n_alerts++;
 	if (gs_msg_topic(gw->cfg, kind, topic, sizeof(topic))) {
 		gs_log(GS_LOG_ERR, "topic too long for %s",
@@ -1169,19 +1217,25 @@ static void gw_close_fd(int *fd)
 	*fd = -1;
 }
 
-/* Replay never touches a unit's database unless told to: it gets a fresh
- * one in a private directory, removed at exit. */
+/* Only `run` publishing for real uses the configuration's database: a
+ * simulation, a replay or a --print run never touches a unit's state (nor
+ * needs its directory) unless told to with --db. They get a fresh store in
+ * a private directory, removed at exit unless it still holds messages the
+ * broker did not take (gw_keep_undelivered). */
 static int gw_choose_db(struct gateway *gw)
 {
 	const char *tmp = getenv("TMPDIR");
+	const char *what = gw->opts->mode == GS_MODE_REPLAY     ? "replay"
+	                   : gw->opts->mode == GS_MODE_SIMULATE ? "simulate"
+	                                                        : "print";
 	int n;
 
 	if (gw->opts->db_path) {
 		n = snprintf(gw->db_path, sizeof(gw->db_path), "%s",
 		             gw->opts->db_path);
-	} else if (gw->opts->mode == GS_MODE_REPLAY) {
-		if (asprintf(&gw->tmp_dir, "%s/gapsense-replay-XXXXXX",
-		             tmp ? tmp : "/tmp") < 0)
+	} else if (gw->opts->mode != GS_MODE_RUN || gw->opts->print) {
+		if (asprintf(&gw->tmp_dir, "%s/gapsense-%s-XXXXXX",
+		             tmp && *tmp ? tmp : "/tmp", what) < 0)
 			return GS_ENOMEM;
 		if (!mkdtemp(gw->tmp_dir)) {
 			gs_log(GS_LOG_ERR, "mkdtemp %s: %s", gw->tmp_dir,
@@ -1190,13 +1244,44 @@ static int gw_choose_db(struct gateway *gw)
 			gw->tmp_dir = NULL;
 			return GS_EIO;
 		}
-		n = snprintf(gw->db_path, sizeof(gw->db_path), "%s/replay.db",
-		             gw->tmp_dir);
+		n = snprintf(gw->db_path, sizeof(gw->db_path), "%s/%s.db",
+		             gw->tmp_dir, what);
 	} else {
 		n = snprintf(gw->db_path, sizeof(gw->db_path), "%s",
 		             gw->cfg->database);
 	}
 	return (n < 0 || (size_t)n >= sizeof(gw->db_path)) ? GS_EINVAL : GS_OK;
+}
+
+/*
+ * simulate and replay end with every message acknowledged, or fail: a
+ * stop (timeout, SIGTERM) that leaves messages undelivered is not success,
+ * and the store that holds them is kept and named, never deleted.
+ */
+static void gw_keep_undelivered(struct gateway *gw)
+{
+	struct gs_outbox_stats st = {0};
+
+	if (gw->live || gw->opts->print)
+		return;
+	if (gs_store_outbox_stats(gw->store, &st) != GS_OK || st.pending == 0)
+		return;
+	if (!gw->status) {
+		gs_log(GS_LOG_ERR,
+		       "stopped with %" PRIu64 " messages the broker has not "
+		       "acknowledged; they stay in the outbox of %s",
+		       st.pending, gw->db_path);
+		gw->status = EX_TEMPFAIL;
+	}
+	if (gw->tmp_dir) {
+		gs_log(GS_LOG_NOTICE,
+		       "kept %s with the undelivered messages (remove it when "
+		       "done; --db FILE chooses the place, --drain-timeout "
+		       "the wait)",
+		       gw->db_path);
+		free(gw->tmp_dir);
+		gw->tmp_dir = NULL;
+	}
 }
 
 static void gw_remove_tmp_db(struct gateway *gw)
@@ -1252,6 +1337,11 @@ static int gw_restore(struct gateway *gw)
 	rc = gs_store_last_window_ms(gw->store, &gw->restored_upto);
 	if (rc == GS_ENOENT)
 		gw->restored_upto = INT64_MIN;
+	else if (rc)
+		return rc;
+	rc = gs_store_last_daily_ms(gw->store, &gw->restored_daily_upto);
+	if (rc == GS_ENOENT)
+		gw->restored_daily_upto = INT64_MIN;
 	else if (rc)
 		return rc;
 	gw->restoring = true;
@@ -1325,6 +1415,7 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 	gw->store_complaint.clear_ms = 10000; /* as the store's own */
 	gw->live = opts->mode == GS_MODE_RUN;
 	gw->restored_upto = INT64_MIN;
+	gw->restored_daily_upto = INT64_MIN;
 	gw->print_out = opts->print ? stdout : NULL;
 
 	gw->cfg = calloc(1, sizeof(*gw->cfg));
@@ -1425,8 +1516,9 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 		gs_keep_drain(gw->keep, gw_declare_lost, gw);
 		(void)gw_commit_now(gw); /* the declaration, if it fits */
 	}
-	status = gw->status;
 	gw_close_pipeline(gw);
+	gw_keep_undelivered(gw);
+	status = gw->status;
 	gs_scenario_writer_close(gw->recorder);
 	gw_close_fd(&gw->commit_fd);
 	gw_close_fd(&gw->tick_fd);

@@ -37,7 +37,7 @@ static const char gs_usage_run[] =
     "  -c, --config FILE  configuration file\n"
     "      --db FILE      database instead of [storage] database\n"
     "      --print        publish nothing; print each message as a JSON "
-    "line\n"
+    "line\n                     (in a temporary database unless --db)\n"
     "  -v, --verbose      debug logging\n";
 
 static const char gs_usage_check[] =
@@ -66,11 +66,11 @@ static const char gs_usage_simulate[] =
     "      --seed N            random seed (default 1)\n"
     "      --customers N       customers per day (default 2000)\n"
     "      --record FILE       also write the edges as a scenario file\n"
-    "      --db FILE           database instead of [storage] database\n"
+    "      --db FILE           database (default: a fresh temporary one)\n"
     "      --print             publish nothing; print each message as a "
     "JSON line\n"
     "      --drain-timeout D   give up waiting for the broker after D "
-    "(default 30s)\n"
+    "(default 30s; 0: wait)\n"
     "  -v, --verbose           debug logging\n";
 
 static const char gs_usage_replay[] =
@@ -82,7 +82,7 @@ static const char gs_usage_replay[] =
     "      --print             publish nothing; print each message as a "
     "JSON line\n"
     "      --drain-timeout D   give up waiting for the broker after D "
-    "(default 0: wait)\n"
+    "(default 30s; 0: wait)\n"
     "  -v, --verbose           debug logging\n";
 
 static const char gs_usage_wiring[] =
@@ -277,7 +277,7 @@ static int gs_daemon(enum gs_mode mode, const char *usage, int argc,
 	struct gs_gateway_opts o = {
 	    .mode = mode,
 	    .sim = {.seed = 1, .speed = 60, .duration_ms = GS_MS_PER_H},
-	    .drain_timeout_ms = mode == GS_MODE_SIMULATE ? 30 * GS_MS_PER_S : 0,
+	    .drain_timeout_ms = 30 * GS_MS_PER_S,
 	};
 	int rc = gs_parse_daemon_args(argc, argv, usage, &o);
 

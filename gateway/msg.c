@@ -8,10 +8,9 @@
 #include <stdio.h>
 
 static const char *const gs_msg_suffixes[GS_MSG_KIND_COUNT_] = {
-    [GS_MSG_METRICS] = "metrics",
-    [GS_MSG_ALERT] = "alerts",
-    [GS_MSG_STATUS] = "status",
-    [GS_MSG_REPLY] = "cmd/reply",
+    [GS_MSG_METRICS] = "metrics", [GS_MSG_ALERT] = "alerts",
+    [GS_MSG_STATUS] = "status",   [GS_MSG_REPLY] = "cmd/reply",
+    [GS_MSG_DAILY] = "daily",
 };
 
 const char *gs_msg_kind_suffix(enum gs_msg_kind kind)
@@ -27,6 +26,36 @@ int gs_msg_topic(const struct gs_config *cfg, enum gs_msg_kind kind, char *buf,
 	                 cfg->gateway_id, gs_msg_kind_suffix(kind));
 
 	return (n < 0 || (size_t)n >= len) ? GS_EINVAL : GS_OK;
+}
+
+double gs_ratio_dec(int64_t num, int64_t den)
+{
+	int64_t p, q, tenths;
+
+	if (den == 0)
+		return NAN;
+	if (den < 0) {
+		num = -num;
+		den = -den;
+	}
+	p = num * 10;
+	q = den;
+	tenths = p >= 0 ? (2 * p + q) / (2 * q) : -((-2 * p + q) / (2 * q));
+	return (double)tenths / 10.0;
+}
+
+/* Button names by terminal size (index: buttons - 3), most negative first. */
+static const char *const gs_button_names[3][GS_MAX_BUTTONS] = {
+    {"unhappy", "neutral", "happy"},
+    {"very_unhappy", "unhappy", "happy", "very_happy"},
+    {"very_unhappy", "unhappy", "neutral", "happy", "very_happy"},
+};
+
+const char *gs_button_name(unsigned n_buttons, unsigned b)
+{
+	if (n_buttons < 3 || n_buttons > GS_MAX_BUTTONS || b >= n_buttons)
+		return "unknown";
+	return gs_button_names[n_buttons - 3][b];
 }
 
 cJSON *gs_json_add_decimal(cJSON *obj, const char *name, double value)

@@ -12,11 +12,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Buttons of the largest smiley or staff terminal. */
+#define GS_MAX_BUTTONS 5
+
 enum gs_msg_kind {
 	GS_MSG_METRICS, /* {prefix}/{site}/{gateway}/metrics, outbox */
 	GS_MSG_ALERT,	/* .../alerts, outbox */
 	GS_MSG_STATUS,	/* .../status, retained, not in the outbox */
 	GS_MSG_REPLY,	/* .../cmd/reply, not in the outbox */
+	GS_MSG_DAILY,	/* .../daily, outbox (the daily rollup) */
 	GS_MSG_KIND_COUNT_
 };
 
@@ -40,6 +44,15 @@ cJSON *gs_json_add_int(cJSON *obj, const char *name, int64_t value);
 cJSON *gs_json_add_time(cJSON *obj, const char *name, int64_t ms,
 			bool millis);
 
+/*
+ * num / den rounded half away from zero to one decimal on the exact
+ * fraction (docs/metrics.md, "Numbers"), as a double that
+ * gs_json_add_decimal() prints unchanged; NAN when den is 0.
+ */
+double gs_ratio_dec(int64_t num, int64_t den);
+/* Button key of button b (0 = most negative) on an n-button terminal;
+ * "unknown" outside 3-5 buttons. */
+const char *gs_button_name(unsigned n_buttons, unsigned b);
 /* Compact serialisation; caller frees with cJSON_free(). NULL on ENOMEM. */
 char *gs_json_print(const cJSON *obj);
 

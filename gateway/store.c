@@ -105,6 +105,10 @@ static const char *const gs_store_migrations[] = {
     " topic, payload FROM outbox ORDER BY seq;"
     "DROP TABLE outbox;"
     "ALTER TABLE outbox_v2 RENAME TO outbox;",
+
+    /* v3: the daily rollups (issue 13), kept for the trend and resend. */
+    "CREATE TABLE dailies(start_ms INTEGER PRIMARY KEY,"
+    " seq INTEGER NOT NULL, payload TEXT NOT NULL);",
 };
 
 #define GS_STORE_SCHEMA_VERSION                                                \
@@ -137,6 +141,16 @@ static const char *const gs_store_sql[GS_SQL_COUNT_] = {
     [GS_SQL_WINDOW_RANGE] = "SELECT seq, start_ms, payload FROM windows"
                             " WHERE start_ms >= ?1 AND start_ms < ?2"
                             " ORDER BY start_ms LIMIT ?3",
+    [GS_SQL_DAILY_ADD] = "INSERT OR REPLACE INTO dailies(start_ms, seq,"
+                         " payload) VALUES(?1, ?2, ?3)",
+    /* The trend needs GS_DAILY_KEEP_DAYS of rollups, whatever the
+     * retention: 29 days before the newest. */
+    [GS_SQL_DAILY_RANGE] = "SELECT seq, start_ms, payload FROM dailies"
+                           " WHERE start_ms >= ?1 AND start_ms < ?2"
+                           " ORDER BY start_ms LIMIT ?3",
+    [GS_SQL_DAILY_PRUNE] = "DELETE FROM dailies WHERE start_ms < min(?1,"
+                           " (SELECT max(start_ms) FROM dailies)"
+                           " - 2505600000)",
     [GS_SQL_WINDOW_PRUNE] = "DELETE FROM windows WHERE start_ms IN"
                             " (SELECT start_ms FROM windows"
                             " WHERE start_ms < ?1 ORDER BY start_ms"

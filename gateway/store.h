@@ -89,7 +89,8 @@ int gs_store_last_window_ms(struct gs_store *st, int64_t *start_ms);
 /*
  * Takes the next seq (persistent, strictly increasing, never reused),
  * stores it in payload's "seq" member, serialises payload and appends it to
- * the outbox; a metrics message is also kept in windows for resend (one
+ * the outbox; a metrics message is also kept in windows for resend, a
+ * daily rollup in dailies, by day start (one
  * per window start: a window published again replaces the stored copy).
  * The transaction it joins commits with the WAL fsynced. Returns 0 or
  * GS_E*; *seq_out may be NULL.
@@ -154,8 +155,20 @@ int gs_store_windows_range(struct gs_store *st, int64_t from_ms, int64_t to_ms,
                            size_t *n);
 
 /*
- * Deletes events and windows older than before_ms, in batches of a few
- * thousand rows, each committed (with any pending writes) before the next.
+ * Calls fn for each stored daily rollup whose day starts in [from_ms,
+ * to_ms), oldest first; *n (may be NULL) the
+ * number. payload is valid during the call only; fn must not call the
+ * store. gs_store_last_daily_ms: the newest one's day start, GS_ENOENT if
+ * there is none.
+ */
+int gs_store_dailies_range(struct gs_store *st, int64_t from_ms, int64_t to_ms,
+                           gs_store_window_fn fn, void *ctx, size_t *n);
+int gs_store_last_daily_ms(struct gs_store *st, int64_t *start_ms);
+/*
+ * Deletes events and windows older than before_ms (daily rollups only
+ * when also more than 29 days older than the newest: the trend's), in batches
+ * of a few thousand rows, each committed (with any pending writes) before the
+ * next.
  */
 int gs_store_prune(struct gs_store *st, int64_t before_ms);
 /*

@@ -276,8 +276,14 @@ int gs_store_prune_step(struct gs_store *st, int64_t before_ms,
 	if (rc == GS_OK)
 		rc = gs_store_prune_windows(st, before_ms, max_rows, &n_win,
 		                            &more_win);
+	if (rc == GS_OK &&
+	    ((rc = sqlite3_bind_int64(st->stmt[GS_SQL_DAILY_PRUNE], 1,
+	                              before_ms)) != SQLITE_OK ||
+	     (rc = gs_store_run(st->stmt[GS_SQL_DAILY_PRUNE])) != SQLITE_OK))
+		rc = gs_store_write_failed(st, rc, "pruning daily rollups");
 	if (rc != GS_OK)
 		return rc;
+	n_win += (unsigned)sqlite3_changes(st->db);
 	st->uncommitted += n_ev + n_win;
 	*more = more_ev || more_win;
 	return gs_store_end_if_idle(st);
@@ -315,6 +321,12 @@ int gs_store_last_event_ms(struct gs_store *st, int64_t *t_ms)
 int gs_store_last_window_ms(struct gs_store *st, int64_t *start_ms)
 {
 	return gs_store_query_int(st, "SELECT max(start_ms) FROM windows",
+	                          start_ms);
+}
+
+int gs_store_last_daily_ms(struct gs_store *st, int64_t *start_ms)
+{
+	return gs_store_query_int(st, "SELECT max(start_ms) FROM dailies",
 	                          start_ms);
 }
 

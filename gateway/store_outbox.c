@@ -86,8 +86,9 @@ int gs_store_enqueue(struct gs_store *st, enum gs_msg_kind kind,
 		rc = gs_store_write_failed(st, rc, "adding to the outbox");
 		goto out;
 	}
-	if (kind == GS_MSG_METRICS) {
-		s = st->stmt[GS_SQL_WINDOW_ADD];
+	if (kind == GS_MSG_METRICS || kind == GS_MSG_DAILY) {
+		s = st->stmt[kind == GS_MSG_METRICS ? GS_SQL_WINDOW_ADD
+		                                    : GS_SQL_DAILY_ADD];
 		if ((rc = sqlite3_bind_int64(s, 1, window_start_ms)) !=
 		        SQLITE_OK ||
 		    (rc = sqlite3_bind_int64(s, 2, (int64_t)seq)) !=
@@ -379,9 +380,11 @@ int gs_store_outbox_enforce(struct gs_store *st, int64_t max_bytes,
 	return GS_OK;
 }
 
-int gs_store_windows_range(struct gs_store *st, int64_t from_ms, int64_t to_ms,
-                           size_t max, gs_store_window_fn fn, void *ctx,
-                           size_t *n)
+/* Rows (seq, start_ms, payload) of the range statement stmt. */
+static int gs_store_range(struct gs_store *st, enum gs_sql stmt,
+                          int64_t from_ms, int64_t to_ms, size_t max,
+                          gs_store_window_fn fn, void *ctx, size_t *n,
+                          const char *what)
 {
 	sqlite3_stmt *s;
 	size_t i = 0;
@@ -393,13 +396,13 @@ int gs_store_windows_range(struct gs_store *st, int64_t from_ms, int64_t to_ms,
 		return GS_EINVAL;
 	if (max == 0 || from_ms >= to_ms)
 		return GS_OK;
-	s = st->stmt[GS_SQL_WINDOW_RANGE];
+	s = st->stmt[stmt];
 	if ((rc = sqlite3_bind_int64(s, 1, from_ms)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_int64(s, 2, to_ms)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_int64(
 	         s, 3, max > INT64_MAX ? INT64_MAX : (int64_t)max)) !=
 	        SQLITE_OK)
-		return gs_store_read_failed(st, rc, "reading windows");
+		return gs_store_read_failed(st, rc, what);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const unsigned char *payload = sqlite3_column_text(s, 2);
 
@@ -413,8 +416,23 @@ int gs_store_windows_range(struct gs_store *st, int64_t from_ms, int64_t to_ms,
 	}
 	(void)sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
-		return gs_store_read_failed(st, rc, "reading windows");
+		return gs_store_read_failed(st, rc, what);
 	if (n)
 		*n = i;
 	return GS_OK;
+}
+
+int gs_store_windows_range(struct gs_store *st, int64_t from_ms, int64_t to_ms,
+                           size_t max, gs_store_window_fn fn, void *ctx,
+                           size_t *n)
+{
+	return gs_store_range(st, GS_SQL_WINDOW_RANGE, from_ms, to_ms, max, fn,
+	                      ctx, n, "reading windows");
+}
+
+int gs_store_dailies_range(struct gs_store *st, int64_t from_ms, int64_t to_ms,
+                           gs_store_window_fn fn, void *ctx, size_t *n)
+{
+	return gs_store_range(st, GS_SQL_DAILY_RANGE, from_ms, to_ms, SIZE_MAX,
+	                      fn, ctx, n, "reading daily rollups");
 }

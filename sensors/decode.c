@@ -382,6 +382,15 @@ static void gs_decode_set_now(struct gs_decode *dec, int64_t now_ms)
 	dec->started = true;
 }
 
+/* A change at t within the debounce period of the line's last accepted
+ * change: a bounce, looked at again when the period is over. */
+static bool gs_line_bounces(const struct gs_sensor_cfg *sc,
+                            const struct gs_dec_line *l, int64_t t)
+{
+	return sc->debounce_ms > 0 && l->has_change &&
+	       t - l->last_change_ms < sc->debounce_ms;
+}
+
 /*
  * One change of a line's raw level at t (dec->now_ms), through debounce and
  * the beam-pair noise lookahead into the FIFO or straight to the decoders.
@@ -397,8 +406,7 @@ static void gs_decode_raw(struct gs_decode *dec, unsigned line, bool active,
 		l->phys = active;
 	if (l->raw == active)
 		return; /* a repeated level is not a change */
-	if (!settle && sc->debounce_ms > 0 && l->has_change &&
-	    t - l->last_change_ms < sc->debounce_ms) {
+	if (!settle && gs_line_bounces(sc, l, t)) {
 		if (!l->settling) { /* bounce: look again when it is over */
 			l->settling = true;
 			dec->settle[dec->n_settle++] = (uint16_t)line;
@@ -546,6 +554,36 @@ int64_t gs_decode_next_deadline(const struct gs_decode *dec)
 		break;
 	}
 	return settle_t < next ? settle_t : next;
+}
+
+bool gs_decode_edge_counts(struct gs_decode *dec, const struct gs_edge *edge)
+{
+	const struct gs_sensor_cfg *sc;
+	const struct gs_dec_line *l;
+
+	if (edge->sensor >= dec->cfg.n_sensors ||
+	    edge->input >= dec->cfg.sensors[edge->sensor].n_lines)
+		return false;
+	gs_decode_time(dec, edge->t_ms);
+	sc = &dec->cfg.sensors[edge->sensor];
+	l = &dec->lines[(unsigned)edge->sensor * GS_SENSOR_MAX_LINES +
+	                edge->input];
+	return l->raw != (edge->active != 0) &&
+	       !gs_line_bounces(sc, l, dec->now_ms);
+}
+
+bool gs_decode_line_debounced(const struct gs_decode *dec, unsigned sensor,
+                              unsigned input, int64_t *since_ms)
+{
+	const struct gs_dec_line *l;
+
+	if (sensor >= dec->cfg.n_sensors ||
+	    input >= dec->cfg.sensors[sensor].n_lines)
+		return false;
+	l = &dec->lines[sensor * GS_SENSOR_MAX_LINES + input];
+	if (since_ms)
+		*since_ms = l->has_change ? l->last_change_ms : GS_TIME_NONE;
+	return l->raw;
 }
 
 bool gs_decode_line_active(const struct gs_decode *dec, unsigned sensor,

@@ -38,7 +38,7 @@ typedef void (*gs_event_fn)(void *ctx, const struct gs_event *ev);
  * emit(ctx, ev). Returns NULL on allocation failure.
  */
 struct gs_decode *gs_decode_new(const struct gs_config *cfg, gs_event_fn emit,
-				void *ctx);
+                                void *ctx);
 /* NULL-safe. Events still held back are discarded. */
 void gs_decode_free(struct gs_decode *dec);
 
@@ -80,9 +80,24 @@ uint64_t gs_decode_forced(const struct gs_decode *dec);
  * GS_TIME_NONE. The live loop arms a timer for it. */
 int64_t gs_decode_next_deadline(const struct gs_decode *dec);
 
+/*
+ * For the wiring view, which shows the edges the decoders act on, not the
+ * contact bounces they ignore. gs_decode_edge_counts() first moves time to
+ * the edge (as gs_decode_push() would: debounce periods that ended settle,
+ * events may be emitted), then tells whether the edge will change the
+ * line's debounced level: false for a repeated level or a bounce within
+ * debounce_ms of the last accepted change. Push the edge afterwards.
+ */
+bool gs_decode_edge_counts(struct gs_decode *dec, const struct gs_edge *edge);
+/* The line's level after debounce (before the beam-pair noise lookahead)
+ * and, in *since_ms (may be NULL), when it last changed (GS_TIME_NONE if
+ * never): a settled bounce changes it at the end of its period. */
+bool gs_decode_line_debounced(const struct gs_decode *dec, unsigned sensor,
+                              unsigned input, int64_t *since_ms);
+
 /* Live state for the wiring view and the status message. */
 bool gs_decode_line_active(const struct gs_decode *dec, unsigned sensor,
-			   unsigned input);
+                           unsigned input);
 bool gs_decode_sensor_faulted(const struct gs_decode *dec, unsigned sensor);
 
 #endif

@@ -696,9 +696,14 @@ static int gs_sync_send(struct gs_sync *sync, enum gs_sync_pub_type type,
 int gs_sync_publish_extra(struct gs_sync *sync, enum gs_sync_pub_type type,
                           uint64_t seq, char *payload)
 {
+	/* A resend is a stored window or daily rollup, which the store
+	 * wrote with its schema first. */
+	static const char daily[] = "{\"schema\":\"gapsense.daily.v1\"";
 	const char *topic = type == GS_PUB_STATUS  ? sync->topic_status
 	                    : type == GS_PUB_REPLY ? sync->topic_reply
-	                                           : sync->topic_metrics;
+	                    : strncmp(payload, daily, sizeof(daily) - 1) == 0
+	                        ? sync->topic_daily
+	                        : sync->topic_metrics;
 
 	if (sync->state != GS_SYNC_CONNECTED)
 		return GS_EIO;
@@ -1324,7 +1329,9 @@ static int gs_sync_topics(struct gs_sync *sync)
 	    gs_msg_topic(cfg, GS_MSG_REPLY, sync->topic_reply,
 	                 sizeof(sync->topic_reply)) ||
 	    gs_msg_topic(cfg, GS_MSG_METRICS, sync->topic_metrics,
-	                 sizeof(sync->topic_metrics))) {
+	                 sizeof(sync->topic_metrics)) ||
+	    gs_msg_topic(cfg, GS_MSG_DAILY, sync->topic_daily,
+	                 sizeof(sync->topic_daily))) {
 		gs_log(GS_LOG_ERR, "mqtt: topic prefix, site and id are too "
 		                   "long for a topic");
 		return GS_ECONFIG;

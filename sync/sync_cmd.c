@@ -24,8 +24,8 @@
 /* What a command's check prepares for its run. */
 struct gs_sync_cmd_args {
 	int64_t from, to;
-	struct gs_sync_resend *items; /* resend: the windows, owned */
-	size_t n;
+	struct gs_sync_resend *items; /* resend: windows, dailies; owned */
+	size_t n, n_daily;
 	struct gs_sync_resend *queue; /* resend: room for queue + items */
 };
 
@@ -392,7 +392,7 @@ static void gs_sync_cmd_status(struct gs_sync *sync, const cJSON *id,
 
 struct gs_sync_collect {
 	struct gs_sync_resend *items;
-	size_t n;
+	size_t n, n_daily;
 	bool failed;
 };
 
@@ -403,7 +403,7 @@ static void gs_sync_collect_window(void *ctx, uint64_t seq,
 	char *copy;
 
 	(void)window_start_ms;
-	if (c->failed || c->n >= GS_SYNC_RESEND_MAX)
+	if (c->failed || c->n >= GS_SYNC_RESEND_MAX + GS_SYNC_RESEND_DAYS)
 		return;
 	copy = gs_sync_json_set_historical(payload, strlen(payload), NULL);
 	if (!copy) {
@@ -466,7 +466,8 @@ static bool gs_sync_cmd_resend_check(struct gs_sync *sync, const cJSON *req,
 		return false;
 	}
 	/* Count first (one more than allowed tells "too many"). */
-	c.items = calloc(GS_SYNC_RESEND_MAX, sizeof(*c.items));
+	c.items =
+	    calloc(GS_SYNC_RESEND_MAX + GS_SYNC_RESEND_DAYS, sizeof(*c.items));
 	if (!c.items) {
 		gs_sync_refuse(sync, id, "resend: out of memory");
 		return false;
@@ -474,8 +475,18 @@ static bool gs_sync_cmd_resend_check(struct gs_sync *sync, const cJSON *req,
 	rc = gs_store_windows_range(sync->store, args->from, args->to,
 	                            GS_SYNC_RESEND_MAX + 1,
 	                            gs_sync_collect_window, &c, &n);
+	/* Then the daily rollups of the days starting in the range (at most
+	 * 31: the span's limit). */
+	if (rc == GS_OK && n <= GS_SYNC_RESEND_MAX) {
+		size_t windows = c.n;
+
+		rc = gs_store_dailies_range(sync->store, args->from, args->to,
+		                            gs_sync_collect_window, &c, NULL);
+		c.n_daily = c.n - windows;
+	}
 	args->items = c.items;
 	args->n = c.n;
+	args->n_daily = c.n_daily;
 	if (rc || c.failed) {
 		gs_sync_refuse(sync, id,
 		               "resend: cannot read the stored windows: %s",
@@ -518,11 +529,15 @@ static void gs_sync_cmd_resend(struct gs_sync *sync, const cJSON *id,
 
 	res = cJSON_CreateObject();
 	if (res) {
-		gs_json_add_int(res, "windows", (int64_t)args->n);
+		gs_json_add_int(res, "windows",
+		                (int64_t)(args->n - args->n_daily));
+		gs_json_add_int(res, "dailies", (int64_t)args->n_daily);
 		gs_json_add_time(res, "from", args->from, false);
 		gs_json_add_time(res, "to", args->to, false);
 	}
-	gs_log(GS_LOG_INFO, "mqtt: resending %zu window(s)", args->n);
+	gs_log(GS_LOG_INFO,
+	       "mqtt: resending %zu window(s) and %zu daily rollup(s)",
+	       args->n - args->n_daily, args->n_daily);
 	/* The payloads belong to the queue now. */
 	free(args->items);
 	memset(args, 0, sizeof(*args));

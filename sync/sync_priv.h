@@ -29,9 +29,11 @@
 #define GS_SYNC_META_CMD_IDS   "sync.cmd_ids"
 /* Commands waiting for the loop beyond this are refused (a flood). */
 #define GS_SYNC_CMD_QUEUE_MAX 64
-/* resend: at most this many windows over at most this span. */
+/* resend: at most this many windows over at most this span, and the
+ * daily rollups of the days in it (at most 32). */
 #define GS_SYNC_RESEND_MAX     1000
 #define GS_SYNC_RESEND_SPAN_MS (31 * GS_MS_PER_DAY)
+#define GS_SYNC_RESEND_DAYS    32
 /* Replies waiting for the broker. A command runs only while fewer than
  * GS_SYNC_REPLY_MAX - GS_SYNC_REPLY_SPARE wait, so that its reply has a
  * place; the spare places take refusals ("busy"). What still finds no
@@ -138,6 +140,7 @@ struct gs_sync {
 	char topic_cmd[GS_PATH_MAX];
 	char topic_reply[GS_PATH_MAX];
 	char topic_metrics[GS_PATH_MAX];
+	char topic_daily[GS_PATH_MAX];
 	char *will_payload;
 
 	/* Handed over from Paho's threads: guarded by mu. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""compare.py EXPECTED ACTUAL: compares the metrics and alerts messages of
+"""compare.py EXPECTED ACTUAL: compares the metrics, alerts and daily messages of
 `gapsense replay --print` output with a golden file, semantically: the
 envelope's whitespace does not matter, but message order, key order and
 every value does, numbers as written ("50.0" is not "50"). Other topics
@@ -9,6 +9,10 @@ exit status 1 if any."""
 
 import json
 import sys
+
+
+class Obj(list):
+    """A JSON object: its (key, value) pairs in order (arrays stay lists)."""
 
 
 def literal(s):
@@ -23,13 +27,13 @@ def load(path):
             if not line:
                 continue
             try:
-                obj = json.loads(line, object_pairs_hook=list,
+                obj = json.loads(line, object_pairs_hook=Obj,
                                  parse_float=literal, parse_int=literal)
             except ValueError as e:
                 sys.exit("%s:%d: not JSON: %s" % (path, n, e))
             top = dict(obj)
             topic = top.get("topic", "")
-            if topic.endswith("/metrics") or topic.endswith("/alerts"):
+            if topic.endswith(("/metrics", "/alerts", "/daily")):
                 msgs.append((n, topic, top.get("payload")))
     return msgs
 
@@ -37,13 +41,13 @@ def load(path):
 def show(v):
     if isinstance(v, tuple):
         return v[1]
-    if isinstance(v, list):
+    if isinstance(v, Obj):
         return "{" + ",".join("%s:%s" % (k, show(x)) for k, x in v) + "}"
     return json.dumps(v)
 
 
 def diff(exp, act, path, out):
-    if isinstance(exp, list) and isinstance(act, list):
+    if isinstance(exp, Obj) and isinstance(act, Obj):
         ek = [k for k, _ in exp]
         ak = [k for k, _ in act]
         if ek != ak:
@@ -53,14 +57,21 @@ def diff(exp, act, path, out):
             if k in ad:
                 diff(v, ad[k], path + "." + k, out)
         return
+    if type(exp) is list and type(act) is list:
+        if len(exp) != len(act):
+            out.append("%s: %d items, expected %d" % (path, len(act),
+                                                      len(exp)))
+        for i, (e, a) in enumerate(zip(exp, act)):
+            diff(e, a, "%s[%d]" % (path, i), out)
+        return
     if exp != act:
         out.append("%s: %s, expected %s" % (path, show(act), show(exp)))
 
 
 def describe(msg):
     d = dict(msg[2]) if isinstance(msg[2], list) else {}
-    what = d.get("window_start") or d.get("time")
-    kind = d.get("type") or "window"
+    what = d.get("window_start") or d.get("time") or d.get("day")
+    kind = d.get("type") or ("day" if "day" in d else "window")
     return "%s %s" % (kind, what)
 
 

@@ -54,8 +54,9 @@ BUTTONS4 = ["very_unhappy", "unhappy", "happy", "very_happy"]
 
 class Case:
     def __init__(self, name, title, sensors=FULL_SITE, day_start="04:00",
-                 active_low=False, max_wait="30m"):
+                 active_low=False, max_wait="30m", window=15):
         self.name = name
+        self.window = window  # minutes
         self.title = title
         self.sensors = sensors
         self.day_start = day_start
@@ -73,7 +74,7 @@ class Case:
             "id = till-1",
             "site = store-042",
             "timezone = Europe/Berlin",
-            "window = 15m",
+            "window = %dm" % self.window,
             "day_start = %s" % self.day_start,
             "",
             "[metrics]",
@@ -172,8 +173,8 @@ class Case:
             "schema": "gapsense.metrics.v1", "site": "store-042",
             "gateway": "till-1", "seq": 0,
             "window_start": iso(s, False),
-            "window_end": iso(s + 15 * 60000, False),
-            "window_s": 900, "clock_synced": True, "historical": False,
+            "window_end": iso(s + self.window * 60000, False),
+            "window_s": self.window * 60, "clock_synced": True, "historical": False,
             "footfall": {"in": footfall[0], "out": footfall[1],
                          "occupancy": footfall[2]},
             "queue": {"joined": 0, "served": 0, "abandoned": 0,
@@ -183,14 +184,7 @@ class Case:
                       "target_wait_s": D("180.0") if "queue" in has
                       else None,
                       "service_level_pct": None},
-            "feedback": {"responses": 0, "misuse": 0,
-                         "counts": ({k: 0 for k in BUTTONS4}
-                                    if "smiley" in has else {}),
-                         "index": None, "response_rate_pct": None},
-            "staff": {"responses": 0, "index": None},
-            "gap": {"perceived": None, "actual": None,
-                    "perceived_minus_actual": None,
-                    "staff_minus_customer": None, "quadrant": None},
+            **perception_blocks(has),
             "sensors": {},
         }
         for name, typ, lines in self.sensors:
@@ -217,11 +211,86 @@ class Case:
             merge(m["sensors"][name], over)
         self.messages.append(("metrics", m))
 
+    def daily(self, day, start, end, partial=False, footfall=(0, 0, 0),
+              queue=None, feedback=None, staff=None, gap=None, windows=None,
+              alerts=None, trend=None):
+        """A gapsense.daily.v1 rollup; footfall is (in, out,
+        occupancy_max); windows the quadrant counts, "none" the rest."""
+        has = {typ for _, typ, _ in self.sensors}
+        s, e = ms(start), ms(end)
+        m = {
+            "schema": "gapsense.daily.v1", "site": "store-042",
+            "gateway": "till-1", "seq": 0, "day": day,
+            "day_start": iso(s, False), "day_end": iso(e, False),
+            "day_s": (e - s) // 1000, "partial": partial,
+            "clock_synced": True, "historical": False,
+            "footfall": {"in": footfall[0], "out": footfall[1],
+                         "occupancy_max": footfall[2]},
+            "queue": {"joined": 0, "served": 0, "abandoned": 0,
+                      "length_max": 0, "waits": 0, "wait_avg_s": None,
+                      "wait_p50_s": None, "wait_p90_s": None,
+                      "wait_max_s": None, "service_level_pct": None},
+            **perception_blocks(has),
+            "windows": {"total": 0, "aligned_good": 0, "aligned_bad": 0,
+                        "perception_lag": 0, "goodwill": 0, "none": 0},
+            "alerts": {"raised": 0, "discontent_burst": 0,
+                       "queue_wait_high": 0, "sensor_fault": 0,
+                       "sensor_recovered": 0, "acknowledged": 0,
+                       "ack_p50_s": None, "ack_max_s": None},
+            "trend": trend,
+        }
+        for key, over in (("queue", queue), ("feedback", feedback),
+                          ("staff", staff), ("gap", gap),
+                          ("windows", windows), ("alerts", alerts)):
+            if over:
+                merge(m[key], over)
+        m["windows"]["total"] = (e - s) // (self.window * 60000) \
+            if m["windows"]["total"] == 0 else m["windows"]["total"]
+        m["windows"]["none"] = m["windows"]["total"] - sum(
+            v for k, v in m["windows"].items() if k not in ("total", "none"))
+        self.messages.append(("daily", m))
+
     def alert(self, t, typ, sensor, details):
         self.messages.append(("alerts", {
             "schema": "gapsense.alert.v1", "site": "store-042",
             "gateway": "till-1", "seq": 0, "time": iso(ms(t)),
             "type": typ, "sensor": sensor, "details": details}))
+
+
+def period(days, p_avg=None, p_change=None, p_dir=None, a_avg=None,
+           a_change=None, a_dir=None, lag=0, goodwill=0):
+    """One trend period (last_7, last_28), hand-computed, as written."""
+    dec = (lambda v: D(v) if v is not None else None)
+    return {"days": days, "perceived_avg": dec(p_avg),
+            "perceived_change": dec(p_change), "perceived_direction": p_dir,
+            "actual_avg": dec(a_avg), "actual_change": dec(a_change),
+            "actual_direction": a_dir, "perception_lag_days": lag,
+            "goodwill_days": goodwill}
+
+
+def trend(days, last_7, last_28=None, streak=(None, 0, None), finding=None):
+    """days: (day, perceived, actual, quadrant) oldest first."""
+    dec = (lambda v: D(v) if v is not None else None)
+    return {"days": [{"day": d, "perceived": dec(p), "actual": dec(a),
+                      "quadrant": q} for d, p, a, q in days],
+            "last_7": last_7, "last_28": last_28 or last_7,
+            "streak": {"quadrant": streak[0], "days": streak[1],
+                       "since": streak[2]},
+            "finding": finding}
+
+
+def perception_blocks(has):
+    """feedback, staff and gap of a message with nothing in them."""
+    return {
+        "feedback": {"responses": 0, "misuse": 0,
+                     "counts": ({k: 0 for k in BUTTONS4}
+                                if "smiley" in has else {}),
+                     "index": None, "response_rate_pct": None},
+        "staff": {"responses": 0, "index": None},
+        "gap": {"perceived": None, "actual": None,
+                "perceived_minus_actual": None,
+                "staff_minus_customer": None, "quadrant": None},
+    }
 
 
 class D(str):
@@ -250,6 +319,8 @@ def dumps(v):
         return str(v)
     if isinstance(v, str):
         return json.dumps(v)
+    if isinstance(v, list):
+        return "[" + ",".join(dumps(x) for x in v) + "]"
     if isinstance(v, dict):
         return "{" + ",".join(json.dumps(k) + ":" + dumps(x)
                               for k, x in v.items()) + "}"
@@ -591,6 +662,14 @@ def day_boundary():
     c.metrics("2026-11-24T02:45:00Z", (3, 1, 2),
               feedback={"response_rate_pct": D("0.0")},
               sensors={"entrance": {"in": 3, "out": 1}})
+    # The window ending at the reset closes the day of 2026-11-23 (Berlin;
+    # 03:00Z to 03:00Z): its rollup comes next. Partial: observed from
+    # 02:45Z only, one window; occupancy peaked at 3 (02:54); no smiley,
+    # no queue: every ratio null but the response rate (0 of 3 in).
+    c.daily("2026-11-23", "2026-11-23T03:00:00Z", "2026-11-24T03:00:00Z",
+            partial=True, footfall=(3, 1, 3),
+            feedback={"response_rate_pct": D("0.0")}, windows={"total": 1},
+            trend=trend([("2026-11-23", None, None, None)], period(1)))
     # 03:00: reset to 0, in 1, out 0 (floor), out 0, in 1.
     c.metrics("2026-11-24T03:00:00Z", (2, 2, 1),
               feedback={"response_rate_pct": D("0.0")},
@@ -612,6 +691,12 @@ def dst_spring():
     c.metrics("2026-03-29T01:15:00Z", (2, 0, 2),
               feedback={"response_rate_pct": D("0.0")},
               sensors={"entrance": {"in": 2}})
+    # The day of 2026-03-28 ran from 02:30 CET (01:30Z) to the reset: 24 h
+    # (the short day is the next one). Partial, one window, peak 2.
+    c.daily("2026-03-28", "2026-03-28T01:30:00Z", "2026-03-29T01:30:00Z",
+            partial=True, footfall=(2, 0, 2),
+            feedback={"response_rate_pct": D("0.0")}, windows={"total": 1},
+            trend=trend([("2026-03-28", None, None, None)], period(1)))
     # Reset at 01:30Z, then one in.
     c.metrics("2026-03-29T01:30:00Z", (1, 0, 1),
               feedback={"response_rate_pct": D("0.0")},
@@ -636,6 +721,12 @@ def dst_autumn():
     rate = {"response_rate_pct": D("0.0")}
     c.metrics("2026-10-25T00:15:00Z", (2, 0, 2), feedback=rate,
               sensors={"entrance": {"in": 2}})
+    # The day of 2026-10-24: 02:30 CEST (00:30Z) to the first 02:30 of the
+    # 25th (00:30Z): 24 h. Partial, one window, peak 2.
+    c.daily("2026-10-24", "2026-10-24T00:30:00Z", "2026-10-25T00:30:00Z",
+            partial=True, footfall=(2, 0, 2), feedback=rate,
+            windows={"total": 1},
+            trend=trend([("2026-10-24", None, None, None)], period(1)))
     c.metrics("2026-10-25T00:30:00Z", (1, 0, 1), feedback=rate,
               sensors={"entrance": {"in": 1}})
     c.metrics("2026-10-25T00:45:00Z", (0, 0, 1))
@@ -715,9 +806,119 @@ def faults_and_walkout():
     return c
 
 
+def three_days():
+    c = Case("three-days", "three trading days, the first across the autumn "
+             "change (25 hours): daily rollups and the perception-lag trend",
+             window=60)
+    c.comments = [
+        "day_start 04:00 Berlin, 60-minute windows. 2026-10-24 02:00Z (04:00"
+        " CEST) to 2026-10-27 03:00Z (04:00 CET); Berlin falls back at"
+        " 01:00Z on the 25th, so the day of the 24th is 25 hours.",
+        "Each day at 10:00-11:00Z: 4 in, 2 queue waits of 120 and 180 s,"
+        " 5 smiley presses, 1 staff press (happy), 4 out."]
+    c.touch("2026-10-24T02:00:00.000Z")  # exactly at day_start: complete
+    presses = {
+        # day: the five smiley buttons pressed (0 = very_unhappy)
+        "2026-10-24": [0, 1, 1, 2, 2],  # 0+33.3+33.3+66.7+66.7 = 200/5 = 40
+        "2026-10-25": [1, 1, 2, 2, 3],  # 66.7+133.3+100 = 300/5 = 60
+        "2026-10-26": [1, 2, 2, 2, 2],  # 33.3+266.7 = 300/5 = 60
+    }
+    for day, buttons in presses.items():
+        h = day + "T10:"
+        for m in ("01", "02", "03", "04"):
+            c.cross_in(h + m + ":00.000Z")
+        c.join(h + "05:00.000Z")
+        c.join(h + "06:00.000Z")
+        c.serve(h + "07:00.000Z")  # wait 120 s
+        c.serve(h + "09:00.000Z")  # wait 180 s: still within 3m
+        for i, b in enumerate(buttons):
+            c.press(h + "1%d:00.000Z" % i, b)
+        c.press(h + "20:00.000Z", 2, sensor=STAFF)
+        for m in ("40", "41", "42", "43"):
+            c.cross_out(h + m + ":00.000Z")
+    c.touch("2026-10-27T03:00:00.000Z")
+
+    def busy(start, counts, index, p_minus_a, s_minus_c):
+        # 4 in, 4 out (occupancy back to 0); waits 120 and 180: mean 150,
+        # p50 rank 1 = 120, p90 rank 2 = 180, max 180, both within 180 s:
+        # 100 %; 5 responses of 4 in: 125 %; staff happy: 66.7.
+        q = waits("150.0", "120.0", "180.0", "180.0", "100.0")
+        c.metrics(start, (4, 4, 0),
+                  queue={"joined": 2, "served": 2, "length_max": 2, **q},
+                  feedback={"responses": 5, "counts": counts,
+                            "index": D(index),
+                            "response_rate_pct": D("125.0")},
+                  staff={"responses": 1, "index": D("66.7")},
+                  gap={"perceived": D(index), "actual": D("100.0"),
+                       "perceived_minus_actual": D(p_minus_a),
+                       "staff_minus_customer": D(s_minus_c),
+                       "quadrant": "perception_lag"},
+                  sensors={"entrance": {"in": 4, "out": 4},
+                           "till-queue": {"joined": 2, "served": 2,
+                                          "length_max": 2, "waits": 2, **q},
+                           "smiley-exit": {"responses": 5, "counts": counts,
+                                           "index": D(index)},
+                           "staff": {"responses": 1,
+                                     "counts": {"happy": 1},
+                                     "index": D("66.7")}})
+
+    def day(d, start, end, counts, index, p_minus_a, s_minus_c, tr):
+        q = waits("150.0", "120.0", "180.0", "180.0", "100.0", n=2)
+        c.daily(d, start, end, footfall=(4, 4, 4),
+                queue={"joined": 2, "served": 2, "length_max": 2, **q},
+                feedback={"responses": 5, "counts": counts,
+                          "index": D(index), "response_rate_pct": D("125.0")},
+                staff={"responses": 1, "index": D("66.7")},
+                gap={"perceived": D(index), "actual": D("100.0"),
+                     "perceived_minus_actual": D(p_minus_a),
+                     "staff_minus_customer": D(s_minus_c),
+                     "quadrant": "perception_lag"},
+                windows={"perception_lag": 1}, trend=tr)
+
+    def hours(first, n):
+        for k in range(n):
+            c.metrics(iso(ms(first) + k * 3600000, False))
+
+    # Per day: (date, day start, day end, hours before 10:00Z, counts,
+    # perceived, perceived - actual, staff - customer, the trend's
+    # 7/28-day period). Actual is 100.0 every day: change 0.0, flat.
+    days = [
+        # 04:00 CEST (02:00Z) to 04:00 CET on the 25th (03:00Z): 25 h, 25
+        # windows. Perceived 40.0, actual 100.0: -60.0; staff 66.67 - 40 =
+        # 26.7. One day: no change, no direction.
+        ("2026-10-24", "2026-10-24T02:00:00Z", "2026-10-25T03:00:00Z", 8,
+         {"very_unhappy": 1, "unhappy": 2, "happy": 2}, "40.0", "-60.0",
+         "26.7", period(1, "40.0", None, None, "100.0", None, None, 1)),
+        # 03:00Z to 03:00Z, 24 windows. Perceived 60.0: -40.0; staff 66.67
+        # - 60 = 6.7. Two days: mean 50.0; newer half (60) minus older half
+        # (40) = 20.0 >= 5: up.
+        ("2026-10-25", "2026-10-25T03:00:00Z", "2026-10-26T03:00:00Z", 7,
+         {"unhappy": 2, "happy": 2, "very_happy": 1}, "60.0", "-40.0", "6.7",
+         period(2, "50.0", "20.0", "up", "100.0", "0.0", "flat", 2)),
+        # Three days: mean 160/3 = 53.3; halves of one day: 60 - 40 = 20.0.
+        # The third perception-lag day in a row: the finding.
+        ("2026-10-26", "2026-10-26T03:00:00Z", "2026-10-27T03:00:00Z", 7,
+         {"unhappy": 1, "happy": 4}, "60.0", "-40.0", "6.7",
+         period(3, "53.3", "20.0", "up", "100.0", "0.0", "flat", 3)),
+    ]
+    seen = []
+    for date, start, end, before, counts, perc, p_a, s_c, per in days:
+        hours(start, before)
+        busy(date + "T10:00:00Z", counts, perc, p_a, s_c)
+        hours(date + "T11:00:00Z", 16)
+        seen.append((date, perc, "100.0", "perception_lag"))
+        n = len(seen)
+        day(date, start, end, counts, perc, p_a, s_c,
+            trend(list(seen), per, streak=("perception_lag", n, seen[0][0]),
+                  finding="perception_lag" if n >= 3 else None))
+    # The replay ends at 03:00Z: the window it opened is closed as is.
+    hours("2026-10-27T03:00:00Z", 1)
+    return c
+
+
 CASES = [quiet_hour, rush, perception_lag, goodwill, misuse_mashing,
          turn_back, day_boundary, dst_spring, dst_autumn,
-         faults_and_walkout]
+         faults_and_walkout, three_days]
 
 if __name__ == "__main__":
     for make in CASES:

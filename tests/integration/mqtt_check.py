@@ -50,7 +50,7 @@ def load(path, stamped=False):
                     continue
             topic, _, payload = line.partition(" ")
             kind = topic.rsplit("/", 1)[-1]
-            if kind not in ("metrics", "alerts"):
+            if kind not in ("metrics", "alerts", "daily"):
                 continue
             try:
                 msgs.append((kind, json.loads(payload), t))

@@ -9,6 +9,11 @@ channel's schema, and each of these must have been seen at least once:
 metrics, an online status, both kinds of offline status (shutdown and the
 will), a successful and a failed reply. The cmd schema is checked against
 commands the gateway accepts and ones it refuses.
+
+    mqtt_schema.py ASYNCAPI --print FILE...
+
+validates every metrics, alerts and daily message in `gapsense replay
+--print` output files (test_golden.sh: the golden cases' daily rollups).
 """
 import json
 import sys
@@ -18,8 +23,7 @@ import jsonschema
 import yaml
 
 
-def main():
-    spec_path, received, base = sys.argv[1:4]
+def load_validators(spec_path):
     spec = yaml.safe_load(open(spec_path))
     schemas = spec["components"]["schemas"]
     # RefResolver is what Debian 12's jsonschema (4.10) offers; newer
@@ -32,7 +36,37 @@ def main():
         jsonschema.Draft7Validator.check_schema(schema)
         return jsonschema.Draft7Validator(schema, resolver=resolver)
 
+    return validator
+
+
+def check_printed(validator, paths):
+    """Replay --print output: {"topic": ..., "payload": {...}} lines."""
+    by_kind = {"metrics": validator("metrics"), "alerts": validator("alert"),
+               "daily": validator("daily")}
+    errors, seen = [], {}
+    for path in paths:
+        for n, line in enumerate(open(path), 1):
+            msg = json.loads(line)
+            kind = msg["topic"].rsplit("/", 1)[-1]
+            if kind not in by_kind:
+                continue
+            seen[kind] = seen.get(kind, 0) + 1
+            for e in by_kind[kind].iter_errors(msg["payload"]):
+                errors.append(f"{path}:{n}: {kind}: {e.message} at "
+                              f"{list(e.absolute_path)}")
+    print("validated:", ", ".join(f"{k}: {v}" for k, v in sorted(seen.items())))
+    for e in errors[:20]:
+        print("FAIL:", e, file=sys.stderr)
+    return 1 if errors or not seen else 0
+
+
+def main():
+    if len(sys.argv) > 2 and sys.argv[2] == "--print":
+        sys.exit(check_printed(load_validators(sys.argv[1]), sys.argv[3:]))
+    spec_path, received, base = sys.argv[1:4]
+    validator = load_validators(spec_path)
     by_suffix = {"metrics": validator("metrics"), "alerts": validator("alert"),
+                 "daily": validator("daily"),
                  "status": validator("status"), "cmd/reply": validator("reply")}
     seen = {}
     errors = []

@@ -108,6 +108,14 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1 && command -v setpriv >/dev
 	verdict as-nobody 0 "" nobody
 	chown "4242:$ng" "$d/pw" # a third user's, although nobody can read it
 	verdict as-nobody 78 "is owned by uid 4242: it must belong to root or to nobody" nobody
+	# The configuration itself must be readable by the service user.
+	chmod 600 "$d/as-nobody.conf"
+	rc=0
+	"$GAPSENSE" check-config --user nobody "$d/as-nobody.conf" >"$GS_TMP/conf600" 2>&1 || rc=$?
+	[ "$rc" -eq 78 ] && grep -q "user nobody cannot read this file" "$GS_TMP/conf600" ||
+		fail "a config nobody cannot read passes for nobody (exit $rc): $(cat "$GS_TMP/conf600")"
+	echo "ok   config unreadable by the service user: $(grep -m1 'cannot read this file' "$GS_TMP/conf600")"
+	chmod 644 "$d/as-nobody.conf"
 	# Without --user, root checks for the packaged user (or says there
 	# is none and checks as root).
 	out=$("$GAPSENSE" check-config "$d/as-nobody.conf" 2>&1) || true

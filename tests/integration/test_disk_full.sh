@@ -19,7 +19,7 @@ unshare -m --propagation private bash -euo pipefail -c '
 	mount -t tmpfs -o size=24m tmpfs "$disk" || exit 77
 	run() { # START DURATION LOG
 		local rc=0
-		"$GAPSENSE" simulate -c "$GS_TMP/gapsense.conf" --speed 0 \
+		"$GAPSENSE" simulate -c "$GS_TMP/gapsense.conf" --db "$disk/gapsense.db" --speed 0 \
 			--duration "$2" --start "$1" --seed 3 --drain-timeout 1s \
 			>/dev/null 2>"$GS_TMP/$3" || rc=$?
 		echo "$rc" >"$GS_TMP/$3.rc"

@@ -44,7 +44,7 @@ sim() { # STEP DB PORT DURATION (background)
 		"$GS_SOURCE_DIR/deploy/simulated-store.conf.in" >"$GS_TMP/$1-$bs.conf"
 	"$GAPSENSE" simulate -c "$GS_TMP/$1-$bs.conf" --speed 1200 \
 		--duration "$4" --start 2026-11-23T08:00:00Z --seed 5 \
-		--drain-timeout 3s 2>"$GS_TMP/$1-$bs.log" &
+		--db "$2" --drain-timeout 3s 2>"$GS_TMP/$1-$bs.log" &
 	SIM=$!
 }
 ended() { # STEP: the exit status of $SIM

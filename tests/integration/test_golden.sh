@@ -41,6 +41,12 @@ for dir in "$golden"/*/; do
 done
 
 [ "$n" -gt 0 ] || fail "no golden cases found in $golden"
+# Every printed message, daily rollups included, against docs/asyncapi.yaml.
+python3 "$GS_SOURCE_DIR/tests/integration/mqtt_schema.py" \
+	"$GS_SOURCE_DIR/docs/asyncapi.yaml" --print "$GS_TMP"/*.1 ||
+	fail "a golden replay printed a message docs/asyncapi.yaml refuses"
+grep -q '"gapsense.daily.v1"' "$GS_TMP"/*.1 ||
+	fail "no golden case printed a daily rollup"
 left=$(ls -A "$GS_TMP/tmp")
 [ -z "$left" ] || fail "replay left files in its TMPDIR: $left"
 [ "$failed" -eq 0 ] || fail "$failed of $n golden cases failed"

@@ -21,7 +21,7 @@ mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -t "$base/cmd" -r \
 	-m '{"id": "kept-1", "cmd": "ping"}'
 
 # One virtual minute (one window) per second, for longer than the test.
-"$GAPSENSE" simulate -c "$GS_TMP/gapsense.conf" --speed 60 --duration 3h \
+"$GAPSENSE" simulate -c "$GS_TMP/gapsense.conf" --db "$db" --speed 60 --duration 3h \
 	--start 2026-11-23T08:00:00Z --seed 3 2>"$GS_TMP/gapsense.log" &
 gw=$!
 GS_PIDS+=("$gw")

@@ -27,7 +27,7 @@ start=$(($(date -u +%s) / 86400 * 86400 + 8 * 3600))
 for i in $(seq 1 "$kills"); do
 	# Each run simulates its own day: windows never collide in the store.
 	day=$(date -u -d "@$((start + i * 86400))" +%Y-%m-%dT%H:%M:%SZ)
-	"$GAPSENSE" simulate -c "$GS_TMP/gapsense.conf" --speed 3000 \
+	"$GAPSENSE" simulate -c "$GS_TMP/gapsense.conf" --db "$db" --speed 3000 \
 		--duration 12h --start "$day" --seed "$i" \
 		2>>"$GS_TMP/gapsense.log" &
 	gw=$!
@@ -42,7 +42,7 @@ echo "killed the gateway $kills times"
 
 # A last run that ends by itself once the broker acknowledged everything.
 day=$(date -u -d "@$((start + (kills + 1) * 86400))" +%Y-%m-%dT%H:%M:%SZ)
-"$GAPSENSE" simulate -c "$GS_TMP/gapsense.conf" --speed 0 --duration 1h \
+"$GAPSENSE" simulate -c "$GS_TMP/gapsense.conf" --db "$db" --speed 0 --duration 1h \
 	--start "$day" --seed 999 --drain-timeout 60s 2>>"$GS_TMP/gapsense.log" ||
 	fail "the last run exited $?: $(tail -5 "$GS_TMP/gapsense.log")"
 

@@ -24,7 +24,7 @@ mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -c -i gs-outage-sub -q 1 \
 GS_PIDS+=($!)
 sleep 0.5
 
-"$GAPSENSE" simulate -c "$GS_TMP/gapsense.conf" --speed 300 --duration 2h \
+"$GAPSENSE" simulate -c "$GS_TMP/gapsense.conf" --db "$db" --speed 300 --duration 2h \
 	--start 2026-11-23T08:00:00Z --seed 11 --drain-timeout 90s \
 	2>"$GS_TMP/gapsense.log" &
 gw=$!

@@ -18,7 +18,7 @@ later=$(date -u -d "$today + 4 days" +%Y-%m-%dT%H:%M:%SZ)
 # Three days of one-minute windows (~6 MB of messages) while the broker is
 # away; the quota is enforced every 10 s, so wait that long for the broker.
 rc=0
-"$GAPSENSE" simulate -c "$GS_TMP/gapsense.conf" --speed 0 --duration 3d \
+"$GAPSENSE" simulate -c "$GS_TMP/gapsense.conf" --db "$db" --speed 0 --duration 3d \
 	--start "$today" --seed 5 --drain-timeout 15s 2>"$GS_TMP/run1.log" || rc=$?
 [ "$rc" -eq 75 ] || fail "expected exit 75 (broker never came), got $rc: $(tail -3 "$GS_TMP/run1.log")"
 grep -q "outbox quota: dropped" "$GS_TMP/run1.log" || fail "no quota drop logged"
@@ -38,7 +38,7 @@ mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -c -i gs-quota-sub -q 1 \
 	-t 'gapsense/v1/#' -v >>"$GS_TMP/received.txt" 2>"$GS_TMP/sub.log" &
 GS_PIDS+=($!)
 sleep 0.3
-"$GAPSENSE" simulate -c "$GS_TMP/gapsense.conf" --speed 0 --duration 1h \
+"$GAPSENSE" simulate -c "$GS_TMP/gapsense.conf" --db "$db" --speed 0 --duration 1h \
 	--start "$later" --seed 6 --drain-timeout 60s 2>"$GS_TMP/run2.log" ||
 	fail "second run exited $?: $(tail -3 "$GS_TMP/run2.log")"
 

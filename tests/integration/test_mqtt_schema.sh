@@ -18,7 +18,7 @@ sleep 0.3
 
 pub() { mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -t "$base/cmd" -m "$1"; }
 
-"$GAPSENSE" simulate -c "$GS_TMP/gapsense.conf" --speed 1200 --duration 4h \
+"$GAPSENSE" simulate -c "$GS_TMP/gapsense.conf" --db "$db" --speed 1200 --duration 4h \
 	--start 2026-11-23T10:00:00Z --customers 4000 --seed 8 \
 	2>"$GS_TMP/gapsense.log" &
 gw=$!

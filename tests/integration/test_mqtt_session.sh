@@ -20,7 +20,7 @@ mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -t "$base/status" \
 	>>"$GS_TMP/received.txt" 2>"$GS_TMP/sub.log" &
 GS_PIDS+=($!)
 
-"$GAPSENSE" simulate -c "$GS_TMP/gapsense.conf" --speed 60 --duration 3h \
+"$GAPSENSE" simulate -c "$GS_TMP/gapsense.conf" --db "$db" --speed 60 --duration 3h \
 	--start 2026-11-23T08:00:00Z --seed 5 2>"$GS_TMP/gapsense.log" &
 gw=$!
 GS_PIDS+=("$gw")

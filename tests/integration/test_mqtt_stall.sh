@@ -15,7 +15,7 @@ python3 "$here/mqtt_conf.py" "$GS_SOURCE_DIR/deploy/simulated-store.conf.in" \
 	mqtt.reconnect_min=100ms mqtt.reconnect_max=1s
 
 rc=0
-"$GAPSENSE" simulate -c "$GS_TMP/gapsense.conf" --speed 0 --duration 2h \
+"$GAPSENSE" simulate -c "$GS_TMP/gapsense.conf" --db "$db" --speed 0 --duration 2h \
 	--start 2026-11-23T08:00:00Z --drain-timeout 8s 2>"$GS_TMP/gapsense.log" || rc=$?
 [ "$rc" -eq 75 ] || fail "expected exit 75 (nothing acknowledged), got $rc"
 grep -q "no acknowledgement for .* dropping the connection" "$GS_TMP/gapsense.log" ||

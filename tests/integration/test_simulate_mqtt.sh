@@ -15,7 +15,7 @@ topic="gapsense/v1/sim-store/demo-1/metrics"
 mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -c -i gs-it-sub -q 1 -t "$topic" \
 	-W 1 >/dev/null 2>&1 || true
 
-"$GAPSENSE" simulate -c "$GS_TMP/gapsense.conf" --speed 0 --duration 3h \
+"$GAPSENSE" simulate -c "$GS_TMP/gapsense.conf" --db "$db" --speed 0 --duration 3h \
 	--start 2026-11-23T08:00:00Z --seed 7 2>"$GS_TMP/gapsense.log" ||
 	fail "simulate exited $?: $(tail -5 "$GS_TMP/gapsense.log")"
 

@@ -32,7 +32,7 @@ GS_PIDS+=($!)
 for _ in $(seq 100); do [ -S "$GS_TMP/notify.sock" ] && break; sleep 0.05; done
 
 # A year-old simulated day: ages must be in event time, not 365 days.
-NOTIFY_SOCKET=$GS_TMP/notify.sock "$GAPSENSE" simulate -c "$GS_TMP/gapsense.conf" \
+NOTIFY_SOCKET=$GS_TMP/notify.sock "$GAPSENSE" simulate -c "$GS_TMP/gapsense.conf" --db "$db" \
 	--speed 600 --duration 2h --start 2025-11-23T08:00:00Z --seed 4 \
 	2>"$GS_TMP/sim.log" &
 sim=$!

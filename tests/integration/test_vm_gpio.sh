@@ -2,9 +2,11 @@
 # The libgpiod backend against the real kernel GPIO character device:
 # Debian's stock kernel under qemu with the gpio-sim driver (built as a
 # module at test time: tests/vm/), the real gapsense binary inside the VM.
-# It drives people in and out, a turn-back, queue beams, button presses, a
-# held button and a counter pulse, and checks what `gapsense wiring` and
-# `gapsense run --print` make of them. ctest label: vm.
+# It drives every sensor type (people in and out and a turn-back at the
+# beam pair, a queue entry and till, smiley presses (one that bounces, one
+# held), a staff terminal and a counter pulse) and checks what `gapsense
+# wiring` and `gapsense run --print` make of them, on the libgpiod the
+# build uses (deploy/test.sh runs it for 1.6 and 2.x). ctest label: vm.
 source "$(dirname "$0")/lib.sh"
 
 vm=$GS_SOURCE_DIR/tests/vm
@@ -58,6 +60,13 @@ expect wiring "till-queue: joined the queue \(in the queue now: 1\)$"
 expect wiring "till-queue: joined the queue \(in the queue now: 2\)$"
 expect wiring "till-queue: served at the till \(in the queue now: 1\)$"
 expect wiring "smiley-exit: happy \(button 3\)$"
+# Its press bounced (four changes within 30 ms): shown once, as `run`
+# counts it, whichever libgpiod debounces.
+expect wiring "smiley-exit: button 3 \(happy\) pressed$"
+expect wiring "smiley-exit: button 3 \(happy\) released$"
+expect wiring "staff: button 1 \(unhappy\) pressed$"
+expect wiring "staff: unhappy \(button 1\)$"
+expect wiring "^  staff: .* 1 presses, 0 faults$"
 expect wiring "smiley-exit: very happy \(button 4\)$"
 # Pressed 0.25 s after button 4: inside the 500 ms lockout.
 expect wiring "smiley-exit: very unhappy \(button 1\) within the lockout"
@@ -99,7 +108,16 @@ assert (ent["in"], ent["out"]) == (2, 1), ent
 assert (m["footfall"]["in"], m["footfall"]["out"]) == (3, 1), m["footfall"]
 fb = m["feedback"]
 assert fb["responses"] == 3 and fb["counts"]["very_happy"] == 1, fb
-assert m["sensors"]["smiley-exit"]["faults"] == 1, m["sensors"]["smiley-exit"]
+sm = m["sensors"]["smiley-exit"]
+assert sm["faults"] == 1, sm
+# BTN4's press bounced: still one press, no misuse (debounce).
+assert sm["misuse"] == 0, sm
+q = m["sensors"]["till-queue"]
+assert (q["joined"], q["served"], q["waits"]) == (1, 1, 1), q
+assert m["queue"]["served"] == 1, m["queue"]
+st = m["staff"]
+assert st["responses"] == 1 and st["index"] == 100.0, st
+assert m["sensors"]["staff"]["responses"] == 1, m["sensors"]["staff"]
 PY
 # --- a crash and a restart mid-window ---------------------------------------
 expect restart "^killed exit: 137$"

@@ -33,7 +33,7 @@ mkdir -p /etc/systemd/system/gapsense.service.d
 cat >/etc/systemd/system/gapsense.service.d/test.conf <<'EOF'
 [Service]
 ExecStart=
-ExecStart=/usr/bin/gapsense simulate --config /etc/gapsense/gapsense.conf --speed 60 --duration 30d --start 2026-11-23T08:00:00Z
+ExecStart=/usr/bin/gapsense simulate --config /etc/gapsense/gapsense.conf --db /var/lib/gapsense/gapsense.db --speed 60 --duration 30d --start 2026-11-23T08:00:00Z
 WatchdogSec=2s
 RestartSec=1s
 EOF

@@ -167,7 +167,7 @@ static void test_example(void **state)
 	assert_int_equal(s->type, GS_SENSOR_BEAM_PAIR);
 	assert_int_equal(s->config_line,
 	                 header_line(example_path(), "entrance"));
-	assert_string_equal(s->chip, "gpiochip0");
+	assert_string_equal(s->chip, "pinctrl-rp1");
 	assert_int_equal(s->n_lines, 2);
 	assert_string_equal(s->lines[0], "GPIO17");
 	assert_string_equal(s->lines[1], "GPIO27");
@@ -183,7 +183,7 @@ static void test_example(void **state)
 	assert_int_equal(s->type, GS_SENSOR_QUEUE);
 	assert_int_equal(s->config_line,
 	                 header_line(example_path(), "till-queue"));
-	assert_string_equal(s->chip, "gpiochip0");
+	assert_string_equal(s->chip, "pinctrl-rp1");
 	assert_int_equal(s->n_lines, 2);
 	assert_string_equal(s->lines[0], "GPIO22");
 	assert_string_equal(s->lines[1], "GPIO23");

@@ -81,12 +81,16 @@ struct files {
 static int files_setup(void **state)
 {
 	struct files *f = calloc(1, sizeof(*f));
+	char *conf;
 
 	assert_non_null(f);
 	f->dir = gs_test_mkdtemp();
 	assert_int_equal(chmod(f->dir, 0755), 0);
 	gs_config_defaults(&f->cfg);
-	snprintf(f->cfg.path, sizeof(f->cfg.path), "%s/gapsense.conf", f->dir);
+	conf = gs_test_write_file(f->dir, "gapsense.conf", "# read first\n");
+	assert_int_equal(chmod(conf, 0644), 0);
+	snprintf(f->cfg.path, sizeof(f->cfg.path), "%s", conf);
+	free(conf);
 	snprintf(f->cfg.broker, sizeof(f->cfg.broker), "mqtts://h:8883");
 	gs_file_user_self(&f->self);
 	*state = f;
@@ -183,6 +187,10 @@ static void test_readable_by_service_user(void **state)
 	assert_int_equal(chown(pw, nobody.uid, nobody.gid), 0);
 	assert_int_equal(chmod(pw, 0600), 0);
 	assert_int_equal(check(f, &nobody), GS_OK);
+	/* The configuration itself must be readable too. */
+	assert_int_equal(chmod(f->cfg.path, 0600), 0);
+	assert_int_equal(check(f, &nobody), GS_ECONFIG);
+	assert_true(diag_has(f, "user nobody cannot read this file"));
 	free(pw);
 }
 

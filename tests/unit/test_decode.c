@@ -684,6 +684,53 @@ static void test_button_debounce(void **state)
 	gs_decode_free(dec);
 }
 
+/* The wiring view shows an edge only if it counts: one bouncing press is
+ * one press and one release, a settled bounce a change of its own. */
+static bool counts(struct gs_decode *dec, int64_t t, unsigned input, int active)
+{
+	struct gs_edge e = {.t_ms = t,
+	                    .mono_ns = t * 1000000,
+	                    .sensor = SMILEY,
+	                    .input = (uint8_t)input,
+	                    .active = (uint8_t)active};
+	bool c = gs_decode_edge_counts(dec, &e);
+
+	gs_decode_push(dec, &e);
+	return c;
+}
+
+static void test_edge_counts_debounce(void **state)
+{
+	struct gs_decode *dec;
+	int64_t since;
+
+	(void)state;
+	cfg.sensors[SMILEY].debounce_ms = 20;
+	dec = new_dec();
+	assert_true(counts(dec, 1000, 2, 1));
+	assert_false(counts(dec, 1002, 2, 0)); /* bounces */
+	assert_false(counts(dec, 1004, 2, 1));
+	assert_false(counts(dec, 1004, 2, 1)); /* a repeat */
+	assert_true(gs_decode_line_debounced(dec, SMILEY, 2, &since));
+	assert_int_equal(since, 1000);
+	assert_true(counts(dec, 1200, 2, 0)); /* the release */
+	/* A tap released within debounce: the release settles at 1320. */
+	assert_true(counts(dec, 1300, 2, 1));
+	assert_false(counts(dec, 1305, 2, 0));
+	gs_decode_advance(dec, 1400);
+	assert_false(gs_decode_line_debounced(dec, SMILEY, 2, &since));
+	assert_int_equal(since, 1320);
+	/* The debounce is the sensor's: every line of it has it. */
+	assert_true(counts(dec, 1500, 0, 1));
+	assert_false(counts(dec, 1501, 0, 0));
+	/* One press each (input 0: events carry the button as value). */
+	expect(1000, SMILEY, GS_EV_PRESS, 2, 0, 0);
+	expect(1300, SMILEY, GS_EV_PRESS, 2, 0, GS_EVF_MISUSE);
+	expect(1500, SMILEY, GS_EV_PRESS, 0, 0, GS_EVF_MISUSE);
+	expect_none();
+	gs_decode_free(dec);
+}
+
 static void test_debounce_settles(void **state)
 {
 	struct gs_decode *dec;
@@ -917,6 +964,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_button_lockout_exact, setup),
 	    cmocka_unit_test_setup(test_button_held_and_two_at_once, setup),
 	    cmocka_unit_test_setup(test_button_debounce, setup),
+	    cmocka_unit_test_setup(test_edge_counts_debounce, setup),
 	    cmocka_unit_test_setup(test_debounce_settles, setup),
 	    cmocka_unit_test_setup(test_start_idle_and_repeats, setup),
 	    cmocka_unit_test_setup(test_clamp_old_edges, setup),

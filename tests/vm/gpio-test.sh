@@ -10,7 +10,7 @@ mkdir $cfs $cfs/bank0
 echo gapsense-sim >$cfs/bank0/label
 echo 12 >$cfs/bank0/num_lines
 i=0
-for name in DOOR_A DOOR_B Q_IN Q_OUT BTN1 BTN2 BTN3 BTN4 COUNT; do
+for name in DOOR_A DOOR_B Q_IN Q_OUT BTN1 BTN2 BTN3 BTN4 COUNT STAFF1 STAFF2 STAFF3; do
 	mkdir $cfs/bank0/line$i
 	echo $name >$cfs/bank0/line$i/name
 	i=$((i + 1))
@@ -25,6 +25,7 @@ sed -e "s|@CHIP_NAME@|$chip|" -e "s|@CHIP_PATH@|/dev/$chip|" \
 # Offsets of the lines above. Active-low lines (beams, buttons) are
 # active when pulled down; the counter output is active-high.
 A=0 B=1 QIN=2 QOUT=3 BTN1=4 BTN2=5 BTN3=6 BTN4=7 COUNT=8
+STAFF1=9 STAFF3=11
 on() { echo pull-down >$sim/sim_gpio$1/pull; }
 off() { echo pull-up >$sim/sim_gpio$1/pull; }
 pulse_count() {
@@ -33,6 +34,14 @@ pulse_count() {
 	echo pull-down >$sim/sim_gpio$COUNT/pull
 }
 press() { on $1; sleep ${2:-0.15}; off $1; }
+# A press whose contact bounces: four changes within a few ms (well inside
+# the smiley's 30 ms debounce), then held down.
+bouncy_press() {
+	on $1; off $1; on $1; off $1; on $1
+	sleep 0.15
+	off $1
+}
+queue_visit() { on $QIN; sleep 0.1; off $QIN; sleep 0.3; on $QOUT; sleep 0.1; off $QOUT; }
 person_in() {
 	on $A; sleep 0.1; on $B; sleep 0.1; off $A; sleep 0.1; off $B
 }
@@ -67,10 +76,11 @@ person_out; sleep 0.3
 turn_back; sleep 0.3
 on $QIN; sleep 0.1; off $QIN; sleep 0.3
 on $QOUT; sleep 0.1; off $QOUT; sleep 0.3
-press $BTN3; sleep 0.6
+bouncy_press $BTN3; sleep 0.6
 press $BTN4; sleep 0.1
 press $BTN1
 pulse_count
+press $STAFF1
 sleep 0.6
 # Held past fault_after (1s): the fault comes from the view's timer, not
 # from an edge.
@@ -105,10 +115,10 @@ echo "as pi in group gpio exit: $?"
 chmod 600 /dev/$chip
 
 echo "=== run"
-# Some 16 s before a window boundary (the daemon starts and the sequence
+# Some 22 s before a window boundary (the daemon starts and the sequence
 # runs within them, even on a loaded machine): the window closes in the test.
-date -s "2026-11-23 09:00:44" >/dev/null
-gapsense run -c /tmp/shop.conf --print >/tmp/run.out 2>/tmp/run.err &
+date -s "2026-11-23 09:00:38" >/dev/null
+gapsense run -c /tmp/shop.conf --db /tmp/gapsense.db --print >/tmp/run.out 2>/tmp/run.err &
 rpid=$!
 wait_for /tmp/run.err "running: gateway"
 echo "--- wiring while the daemon runs"
@@ -135,7 +145,11 @@ sleep 0.2
 cp /tmp/shop.conf.orig /tmp/shop.conf
 person_out; sleep 0.3
 turn_back; sleep 0.3
-press $BTN4; sleep 0.7
+# Every sensor type through the daemon: the queue and the staff terminal
+# too (the smiley's press of BTN4 bounces: debounce).
+queue_visit; sleep 0.3
+press $STAFF3; sleep 0.1
+bouncy_press $BTN4; sleep 0.7
 press $BTN2; sleep 0.7
 # Held longer than fault_after: a fault, then recovery on release.
 press $BTN1 1.8
@@ -154,7 +168,7 @@ echo "=== restart"
 # A crash mid-window: the daemon restarted on the same database goes on
 # with the counts from before the crash (one in before, one out after).
 date -s "2026-11-23 09:01:47" >/dev/null
-gapsense run -c /tmp/shop.conf --print >/tmp/run2.out 2>/tmp/run2.err &
+gapsense run -c /tmp/shop.conf --db /tmp/gapsense.db --print >/tmp/run2.out 2>/tmp/run2.err &
 rpid=$!
 wait_for /tmp/run2.err "running: gateway"
 person_in
@@ -162,7 +176,7 @@ sleep 0.5 # committed: commit_interval is 100 ms
 kill -KILL $rpid
 wait $rpid
 echo "killed exit: $?"
-gapsense run -c /tmp/shop.conf --print >/tmp/run3.out 2>/tmp/run3.err &
+gapsense run -c /tmp/shop.conf --db /tmp/gapsense.db --print >/tmp/run3.out 2>/tmp/run3.err &
 rpid=$!
 wait_for /tmp/run3.err "running: gateway"
 person_out

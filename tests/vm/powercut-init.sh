@@ -56,7 +56,7 @@ day=$((cycle + 1))
 [ $day -lt 10 ] && day=0$day
 if [ "$last" = 1 ]; then
 	# The daemon starts on what the last cut left and runs to its end.
-	gapsense simulate -c /data/powercut.conf --print --speed 0 \
+	gapsense simulate -c /data/powercut.conf --db /mnt/gapsense.db --print --speed 0 \
 		--customers 20000 --start 2026-11-${day}T17:00:00Z --duration 10m \
 		>/tmp/last.out 2>&1
 	rc=$?
@@ -73,7 +73,7 @@ echo "LAUNCH $up"
 	echo "HB $up"
 	sleep 0.1
 done) &
-gapsense simulate -c /data/powercut.conf --print --speed 10 \
+gapsense simulate -c /data/powercut.conf --db /mnt/gapsense.db --print --speed 10 \
 	--customers 20000 --start 2026-11-${day}T17:00:00Z --duration 2h 2>&1
 echo "PC-ERROR: the daemon ended before the power cut: $?"
 bye 1

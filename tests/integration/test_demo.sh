@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Issue 9 §7: the demo speaks to a shop owner. deploy/demo.sh --help exits
+# 0 and bad arguments are refused (64) before anything is installed or
+# built; the subscriber prints a legend, windows in the shop's local time,
+# alerts as plain sentences (no JSON), and counts status messages apart
+# from the data.
+. "$(dirname "$0")/lib.sh"
+demo=$GS_SOURCE_DIR/deploy/demo.sh
+"$demo" --help >"$GS_TMP/help" || fail "demo.sh --help exits $?"
+grep -q "^usage: " "$GS_TMP/help" || fail "demo.sh --help prints no usage"
+for args in "--hours x" "--hours 0" "--speed -3" "--seed 1.5" "--from 25:00" "--bogus" "--hours"; do
+	rc=0
+	# shellcheck disable=SC2086
+	timeout 10 "$demo" $args >"$GS_TMP/bad" 2>&1 || rc=$?
+	[ "$rc" -eq 64 ] || fail "demo.sh $args: exit $rc, not 64: $(head -3 "$GS_TMP/bad")"
+	! grep -qi "cmake\|apt\|install" "$GS_TMP/bad" || fail "demo.sh $args built something first"
+done
+echo "ok   demo.sh --help exits 0; 7 kinds of bad arguments exit 64 before any build"
+
+base=gapsense/v1/sim-store/demo-1
+{
+	echo "gapsense-demo/ready ready"
+	echo "$base/status {\"schema\":\"gapsense.status.v1\",\"state\":\"online\"}"
+	echo "$base/metrics {\"seq\":1,\"window_start\":\"2026-11-23T15:00:00.000Z\",\"window_end\":\"2026-11-23T15:15:00.000Z\",\"footfall\":{\"in\":33,\"out\":9,\"occupancy\":24},\"queue\":{\"served\":9,\"wait_avg_s\":95.0,\"service_level_pct\":100.0},\"feedback\":{\"responses\":2,\"index\":null},\"staff\":{\"index\":66.7},\"gap\":{\"quadrant\":null}}"
+	echo "$base/metrics {\"seq\":1,\"window_start\":\"2026-11-23T15:00:00.000Z\",\"window_end\":\"2026-11-23T15:15:00.000Z\",\"footfall\":{\"in\":33,\"out\":9,\"occupancy\":24},\"queue\":{\"served\":9,\"wait_avg_s\":95.0,\"service_level_pct\":100.0},\"feedback\":{\"responses\":2,\"index\":null},\"staff\":{\"index\":66.7},\"gap\":{\"quadrant\":null}}"
+	echo "$base/alerts {\"seq\":2,\"time\":\"2026-11-23T18:04:56.120Z\",\"type\":\"discontent_burst\",\"sensor\":\"smiley-exit\",\"details\":{\"negative\":5,\"presses\":7,\"negative_pct\":71.4,\"first_press\":\"2026-11-23T17:55:00.000Z\",\"window_s\":600,\"burst_min\":5,\"burst_share_pct\":50}}"
+	echo "$base/alerts {\"seq\":3,\"time\":\"2026-11-23T18:10:00.000Z\",\"type\":\"sensor_fault\",\"sensor\":\"entrance\",\"details\":{\"line\":\"GPIO17\",\"role\":\"beam A\",\"active_since\":\"2026-11-23T18:09:00.000Z\"}}"
+	echo "$base/status {\"schema\":\"gapsense.status.v1\",\"state\":\"offline\",\"reason\":\"shutdown\"}"
+} | python3 "$GS_SOURCE_DIR/deploy/demo-subscriber.py" --state "$GS_TMP/state" \
+	--ready-topic gapsense-demo/ready --timezone Europe/Berlin >"$GS_TMP/out"
+for word in "occ " "SL " "index " "staff " "  -  "; do
+	grep -q "^  *${word# }" "$GS_TMP/out" || grep -q "^ *$word" "$GS_TMP/out" ||
+		fail "the legend does not explain '$word': $(head -12 "$GS_TMP/out")"
+done
+grep -q "^16:00-16:15  33   9  24 |      9   1m35s  100% |     -   2    67 | -$" "$GS_TMP/out" ||
+	fail "the window is not in local time with '-' for no data: $(grep -- '-16:15' "$GS_TMP/out")"
+grep -q "!! 19:04:56  smiley-exit: customers are unhappy right now: 5 of the last 7 presses were unhappy (71%) within 10m00s" "$GS_TMP/out" ||
+	fail "the burst is not a plain sentence: $(grep '!!' "$GS_TMP/out")"
+grep -q "!! 19:10:00  entrance: sensor fault: beam A (line GPIO17) has been active since 19:09:00" "$GS_TMP/out" ||
+	fail "the fault is not a plain sentence: $(grep '!!' "$GS_TMP/out")"
+! grep -q '[{}]' "$GS_TMP/out" || fail "raw JSON in the output: $(grep '[{}]' "$GS_TMP/out")"
+[ "$(cat "$GS_TMP/state")" = "1 1 2 2 1" ] ||
+	fail "counts (ready metrics alerts status duplicates): $(cat "$GS_TMP/state"), not 1 1 2 2 1"
+echo "ok   subscriber: legend, local time, plain alerts, status counted apart"
+echo "ok: demo"
