@@ -183,3 +183,11 @@ fi
 if [ "$metrics" -ne "$windows" ] || [ "$alerts" -ne "$want_alerts" ]; then
 	die "expected $windows windows and $want_alerts alerts at the subscriber"
 fi
+# The day on one page, from the gateway's own store (gapsense report): it
+# outlives the demo, like the log.
+report=${TMPDIR:-/tmp}/gapsense-demo-report.html
+if "$gapsense" report -c "$work/gapsense.conf" -o "$report" 2>>"$log"; then
+	echo "gapsense demo: the day's report, one page to open in a browser: $report"
+else
+	echo "gapsense demo: the day report failed; see $log" >&2
+fi

@@ -20,8 +20,9 @@ set -euo pipefail
 build_pkgs=(build-essential cmake pkg-config ca-certificates
 	libpaho-mqtt-dev libssl-dev libgpiod-dev gpiod libsqlite3-dev
 	libinih-dev libcjson-dev libsystemd-dev tzdata)
+# chromium renders `gapsense report` to a PNG (tests/integration/test_report.sh).
 test_pkgs=(libcmocka-dev mosquitto mosquitto-clients python3
-	python3-jsonschema sqlite3 openssl valgrind procps)
+	python3-jsonschema sqlite3 openssl valgrind procps chromium)
 # qemu boots Debian's stock kernel, busybox makes the initramfs, the headers
 # and source build the gpio-sim module. The kernel image is not installed
 # here: the test fetches its package with `apt-get download`, so no /boot,

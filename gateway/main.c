@@ -4,6 +4,7 @@
  * hands a filled-in struct to the part of the daemon that does the work.
  */
 #include "gateway/cmd_status.h"
+#include "gateway/cmd_report.h"
 #include "gateway/cmd_wiring.h"
 #include "gateway/config.h"
 #include "gateway/config_files.h"
@@ -400,6 +401,8 @@ static int gs_cmd_check_config(int argc, char **argv)
 		return 0;
 	if (rc == GS_ENOENT)
 		return EX_NOINPUT;
+	if (rc == GS_EPERM) /* --user of another user, without root */
+		return EX_NOPERM;
 	return rc == GS_ENOMEM || rc == GS_ESYS ? EX_OSERR : EX_CONFIG;
 }
 
@@ -410,6 +413,7 @@ static const struct gs_command gs_commands[] = {
     {"replay", gs_cmd_replay, gs_usage_replay},
     {"wiring", gs_cmd_wiring, gs_usage_wiring},
     {"status", gs_cmd_status, NULL},
+    {"report", gs_cmd_report, gs_report_usage},
 };
 
 static void gs_usage(FILE *out)
@@ -422,7 +426,8 @@ static void gs_usage(FILE *out)
 	      "  simulate      the daemon on a simulated store\n"
 	      "  replay        the pipeline on a recorded scenario\n"
 	      "  wiring        live view of every sensor, for installers\n"
-	      "  status        the unit's state (read-only)\n\n"
+	      "  status        the unit's state (read-only)\n"
+	      "  report        a day's report as one HTML page\n\n"
 	      "  gapsense COMMAND --help   options of a command\n"
 	      "  gapsense --version        the version\n",
 	      out);

@@ -109,6 +109,11 @@ static const char *const gs_store_migrations[] = {
     /* v3: the daily rollups (issue 13), kept for the trend and resend. */
     "CREATE TABLE dailies(start_ms INTEGER PRIMARY KEY,"
     " seq INTEGER NOT NULL, payload TEXT NOT NULL);",
+
+    /* v4: every alert as published, for the day report (issue 13). */
+    "CREATE TABLE alerts(seq INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL,"
+    " payload TEXT NOT NULL);"
+    "CREATE INDEX alerts_t ON alerts(t_ms);",
 };
 
 #define GS_STORE_SCHEMA_VERSION                                                \
@@ -145,6 +150,9 @@ static const char *const gs_store_sql[GS_SQL_COUNT_] = {
                          " payload) VALUES(?1, ?2, ?3)",
     /* The trend needs GS_DAILY_KEEP_DAYS of rollups, whatever the
      * retention: 29 days before the newest. */
+    [GS_SQL_ALERT_ADD] = "INSERT INTO alerts(seq, t_ms, payload)"
+                         " VALUES(?2, ?1, ?3)",
+    [GS_SQL_ALERT_PRUNE] = "DELETE FROM alerts WHERE t_ms < ?1",
     [GS_SQL_DAILY_RANGE] = "SELECT seq, start_ms, payload FROM dailies"
                            " WHERE start_ms >= ?1 AND start_ms < ?2"
                            " ORDER BY start_ms LIMIT ?3",
