@@ -35,6 +35,15 @@ fi
 grep -q "Perception lag" "$html" && fail "no finding is due on the 24th (1 day)"
 grep -q "day(s) in a row of perception_lag" "$html" || fail "no streak in the trend"
 
+# The 25th had a blocked door beam: both alerts on the time grid (two
+# charts) and in the table.
+"$GAPSENSE" report --db "$db" --day 2026-10-25 -o "$GS_TMP/d25.html" 2>/dev/null ||
+	fail "report of the 25th failed"
+marks=$(grep -o "<g class='al'>" "$GS_TMP/d25.html" | wc -l)
+[ "$marks" -eq 4 ] || fail "$marks alert marks on the 25th, expected 2 alerts x 2 charts"
+grep -q "<td>2026-10-25 21:01:00</td><td>sensor_fault</td><td>entrance</td>" \
+	"$GS_TMP/d25.html" || fail "the fault is not in the alert table (local time)"
+
 # A range: the three days, with the finding of the third.
 "$GAPSENSE" report --db "$db" --from 2026-10-24T02:00:00Z \
 	--to 2026-10-27T03:00:00Z -o "$GS_TMP/range.html" 2>/dev/null ||
