@@ -3,6 +3,7 @@
  * gapsense: the command line. Each subcommand parses its own options and
  * hands a filled-in struct to the part of the daemon that does the work.
  */
+#include "gateway/cmd_status.h"
 #include "gateway/cmd_report.h"
 #include "gateway/cmd_wiring.h"
 #include "gateway/config.h"
@@ -411,6 +412,7 @@ static const struct gs_command gs_commands[] = {
     {"simulate", gs_cmd_simulate, gs_usage_simulate},
     {"replay", gs_cmd_replay, gs_usage_replay},
     {"wiring", gs_cmd_wiring, gs_usage_wiring},
+    {"status", gs_cmd_status, NULL},
     {"report", gs_cmd_report, gs_report_usage},
 };
 
@@ -424,6 +426,7 @@ static void gs_usage(FILE *out)
 	      "  simulate      the daemon on a simulated store\n"
 	      "  replay        the pipeline on a recorded scenario\n"
 	      "  wiring        live view of every sensor, for installers\n"
+	      "  status        the unit's state (read-only)\n"
 	      "  report        a day's report as one HTML page\n\n"
 	      "  gapsense COMMAND --help   options of a command\n"
 	      "  gapsense --version        the version\n",

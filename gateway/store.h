@@ -55,6 +55,9 @@ int gs_store_remove(const char *path);
  * error logged and returned (GS_EFULL for a full disk); the store stays
  * usable. */
 int gs_store_commit(struct gs_store *st);
+/* Transactions committed since open: tells a caller whether the writes it
+ * made were committed before a later failure rolled back the rest. */
+uint64_t gs_store_commits(const struct gs_store *st);
 /* Writes not yet committed (rows added, changed or deleted). */
 unsigned gs_store_uncommitted(const struct gs_store *st);
 
