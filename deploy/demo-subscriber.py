@@ -81,6 +81,26 @@ def show_metrics(shop, m):
           f" | {verdict}")
 
 
+FINDING = {
+    "perception_lag": "the queue has been fast for days, but customers have"
+                      " not noticed yet",
+    "goodwill": "customers have stayed kind for days while the queue was"
+                " slow",
+}
+
+
+def daily_text(m):
+    """The daily rollup (gapsense.daily.v1) as one sentence."""
+    g, f, t = m["gap"], m["footfall"], m.get("trend") or {}
+    text = (f"the day {m['day']} ended: {f['in']} came in, service level"
+            f" {num(g['actual'], unit='%')}, customers' index"
+            f" {num(g['perceived'])}: {VERDICT.get(g['quadrant'], '-')}")
+    streak = t.get("streak") or {}
+    if t.get("finding"):
+        text += f"; {streak['days']} days in a row: {FINDING[t['finding']]}"
+    return text
+
+
 def alert_text(shop, m):
     d, s = m.get("details", {}), m["sensor"]
     kind = m["type"]
@@ -151,6 +171,8 @@ def main():
             show_metrics(shop, m)
         elif kind == "alerts":
             print(f"  !! {shop.local(m['time'], True)}  {alert_text(shop, m)}")
+        elif kind == "daily":
+            print(f"  == {daily_text(m)}")
         elif kind == "status":
             n_status += 1
             state = m.get("state")

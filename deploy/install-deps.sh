@@ -24,11 +24,13 @@ set -euo pipefail
 build_pkgs=(build-essential cmake pkg-config ca-certificates
 	libpaho-mqtt-dev libssl-dev libgpiod-dev gpiod libsqlite3-dev
 	libinih-dev libcjson-dev libsystemd-dev tzdata)
-# Every program and Python module a test uses (tests/fresh-root proves it:
-# it runs this installer in a bare minbase root, then the tests).
-# systemd: systemd-analyze (test_systemd_unit).
+# Every program and Python module a test uses (tests/package/fresh-root-test.sh
+# proves it: it runs this installer in a bare minbase root, then the tests).
+# systemd: systemd-analyze (test_systemd_unit). chromium renders
+# `gapsense report` to a PNG (tests/integration/test_report.sh).
 test_pkgs=(libcmocka-dev mosquitto mosquitto-clients python3
-	python3-jsonschema python3-yaml sqlite3 openssl valgrind procps systemd)
+	python3-jsonschema python3-yaml sqlite3 openssl valgrind procps systemd
+	chromium)
 # qemu boots Debian's stock kernel, busybox makes the initramfs, the headers
 # and source build the gpio-sim module. The kernel image is not installed
 # here: the test fetches its package with `apt-get download`, so no /boot,

@@ -348,9 +348,10 @@ int gs_config_files_check(const struct gs_config *cfg,
 	if (rc == GS_EPERM) {
 		gs_diag_add(diag, cfg->path, 0,
 		            "cannot check the files as user %s: only root "
-		            "can take another user's identity",
+		            "can take another user's identity (run "
+		            "check-config with sudo)",
 		            u->name);
-		return GS_ECONFIG;
+		return GS_EPERM;
 	}
 	if (rc)
 		return rc;

@@ -65,7 +65,8 @@ const char *gs_file_policy(const struct stat *st, enum gs_file_kind kind,
  * (a user other than this process's is checked by a child process that
  * takes that user's identity: this needs root). Each problem goes to DIAG
  * as "CONFIG:LINE: key: PATH: problem". Returns GS_OK or GS_ECONFIG (also
- * for a missing file: the configuration names it), GS_ENOMEM, GS_ESYS.
+ * for a missing file: the configuration names it), GS_EPERM when U is
+ * another user and this process cannot become it (not root), GS_ESYS.
  */
 int gs_config_files_check(const struct gs_config *cfg,
                           const struct gs_file_user *u, struct gs_diag *diag);

@@ -5,9 +5,12 @@
 #include "gateway/daily.h"
 #include "gateway/engine.h"
 #include "gateway/err.h"
+#include "gateway/keep.h"
 #include "gateway/log.h"
+#include "gateway/loss.h"
 #include "gateway/loop.h"
 #include "gateway/msg.h"
+#include "gateway/status.h"
 #include "gateway/store.h"
 #include "gateway/timeline.h"
 #include "gateway/timeutil.h"
@@ -51,6 +54,9 @@
 /* A restart rebuilds the engine's state from this much stored history:
  * a day for occupancy (reset daily) and an hour for a DST change. */
 #define GS_RESTORE_LOOKBACK_MS (25 * 3600000)
+/* Messages kept in memory while they cannot be stored (a full disk): four
+ * hours of one-minute windows and their alerts, about 300 KiB. */
+#define GS_KEEP_MAX 256
 
 struct gateway {
 	const struct gs_gateway_opts *opts;
@@ -99,16 +105,20 @@ struct gateway {
 	uint64_t n_edges, n_events, n_metrics, n_alerts;
 	struct gs_complaint store_complaint;
 	int64_t full_mono_ns; /* the last time room was made on a full disk */
+	struct gs_keep *keep; /* messages not stored yet */
+	struct gs_losses *losses; /* what could not be kept, declared */
+	struct gs_status *state;  /* STATUS= and `gapsense status` */
+	int state_fd;
 };
 
 /* ---- output: the engine's sink ---------------------------------------- */
 
 /*
  * The disk (or the file's cap) is full and a group of writes was rolled
- * back. Returns whether room was made, as docs/storage.md says and as
- * docs/storage.md says, at most once a second (every write fails alike until
- * then): the oldest quarter of the undelivered messages goes (counted as
- * dropped in the status message), and one batch of the history older than what
+ * back. Returns whether room was made, as docs/storage.md says, at most
+ * once a second (every write fails alike until then): with the broker away
+ * the oldest quarter of the undelivered messages goes (counted as dropped
+ * in the status message), and one batch of the history older than what
  * a restart reads back (gw_restore), which is never needed to keep running.
  */
 static bool gw_store_full(struct gateway *gw)
@@ -119,7 +129,10 @@ static bool gw_store_full(struct gateway *gw)
 	if (gw->full_mono_ns && now_ns - gw->full_mono_ns < 1000000000)
 		return false;
 	gw->full_mono_ns = now_ns;
-	gs_sync_store_full(gw->sync);
+	/* Connected, the outbox drains by itself: nothing it could still
+	 * send is dropped; messages wait in memory meanwhile. */
+	if (!gs_sync_connected(gw->sync))
+		gs_sync_store_full(gw->sync);
 	if (gs_store_prune_step(gw->store,
 	                        gw->last_edge_ms - GS_RESTORE_LOOKBACK_MS, 0,
 	                        &more) == GS_OK)
@@ -127,20 +140,43 @@ static bool gw_store_full(struct gateway *gw)
 	return true;
 }
 
-static void gw_commit(struct gateway *gw)
+/* A write failed and the store rolled its transaction back: the events
+ * in it that no earlier commit saved are lost (declared). Call it before
+ * anything else commits. */
+static void gw_rolled_back(struct gateway *gw)
 {
-	int rc = gs_store_commit(gw->store);
+	gs_losses_rolled_back(gw->losses, gs_store_commits(gw->store));
+}
 
-	if (rc == GS_EFULL)
-		(void)gw_store_full(gw); /* the next group may fit */
-	if (rc)
+static int gw_commit_now(struct gateway *gw)
+{
+	int rc;
+
+	(void)gs_losses_save(gw->losses, gw->store); /* joins the group */
+	rc = gs_store_commit(gw->store);
+	if (rc) {
+		gw_rolled_back(gw);
+		if (rc == GS_EFULL)
+			(void)gw_store_full(gw); /* the next group may fit */
 		gs_complain(&gw->store_complaint, GS_LOG_ERR,
-		            "store: commit failed: %s; retrying with the next "
-		            "group",
+		            "store: commit failed: %s; the group's events are "
+		            "lost (declared), its messages kept in memory",
 		            gs_strerror(rc));
-	else
+	} else {
+		gs_losses_saved(gw->losses);
 		gs_complain_release(&gw->store_complaint, GS_LOG_NOTICE,
 		                    "store: commits succeed again");
+	}
+	return rc;
+}
+
+static int gw_store_kept(void *ctx, const struct gs_kept *msg);
+
+/* Commits; once that works, the messages kept in memory are stored. */
+static void gw_commit(struct gateway *gw)
+{
+	if (gw_commit_now(gw) == GS_OK && gs_keep_count(gw->keep) > 0)
+		(void)gs_keep_flush(gw->keep, gw_store_kept, gw);
 }
 
 /* The monotonic stamp of an event time. Decoders carry only event time;
@@ -164,13 +200,20 @@ static void gw_sink_event(void *ctx, const struct gs_event *ev)
 	gw->n_events++;
 	rc = gs_store_add_event(gw->store, ev, s->name,
 	                        gw_mono_of(gw, ev->t_ms));
+	if (rc)
+		gw_rolled_back(gw);
 	if (rc == GS_EFULL && gw_store_full(gw))
 		rc = gs_store_add_event(gw->store, ev, s->name,
 		                        gw_mono_of(gw, ev->t_ms));
-	if (rc)
+	if (rc) {
+		gs_losses_add(gw->losses, "events", 1, ev->t_ms, ev->t_ms);
 		gs_complain(&gw->store_complaint, GS_LOG_ERR,
 		            "store: cannot record an event: %s",
 		            gs_strerror(rc));
+	} else {
+		gs_losses_event_pending(gw->losses, gs_store_commits(gw->store),
+		                        ev->t_ms);
+	}
 	if (gs_store_uncommitted(gw->store) >= gw->commit_events)
 		gw_commit(gw);
 	if ((ev->kind == GS_EV_FAULT || ev->kind == GS_EV_RECOVERED) &&
@@ -190,6 +233,56 @@ static void gw_print_message(struct gateway *gw, const char *topic,
 	fprintf(gw->print_out, "{\"topic\": \"%s\", \"payload\": %s}\n", topic,
 	        json);
 	cJSON_free(json);
+}
+
+/* Stores a message and commits it (durable before it leaves), then prints
+ * or announces it; on failure nothing is stored and the caller keeps it. */
+static int gw_store_msg(struct gateway *gw, enum gs_msg_kind kind,
+                        const char *topic, int64_t t_ms,
+                        int64_t window_start_ms, cJSON *payload)
+{
+	int rc = gs_store_enqueue(gw->store, kind, topic, t_ms, window_start_ms,
+	                          payload, NULL);
+
+	if (rc)
+		gw_rolled_back(gw);
+	if (rc == GS_EFULL && gw_store_full(gw)) {
+		rc = gs_store_enqueue(gw->store, kind, topic, t_ms,
+		                      window_start_ms, payload, NULL);
+		if (rc)
+			gw_rolled_back(gw);
+	}
+	if (rc == GS_OK)
+		rc = gw_commit_now(gw);
+	if (rc) {
+		gs_complain(&gw->store_complaint, GS_LOG_ERR,
+		            "store: cannot queue a %s message: %s; kept in "
+		            "memory until it can be stored",
+		            gs_msg_kind_suffix(kind), gs_strerror(rc));
+		return rc;
+	}
+	if (gw->print_out)
+		gw_print_message(gw, topic, payload);
+	else if (gw->sync)
+		gs_sync_notify(gw->sync);
+	return GS_OK;
+}
+
+static int gw_store_kept(void *ctx, const struct gs_kept *msg)
+{
+	return gw_store_msg(ctx, msg->kind, msg->topic, msg->t_ms,
+	                    msg->window_start_ms, msg->payload);
+}
+
+/* A computed message that could not be kept: declared. */
+static void gw_declare_lost(void *ctx, const struct gs_kept *msg)
+{
+	struct gateway *gw = ctx;
+	int64_t t =
+	    msg->kind == GS_MSG_METRICS ? msg->window_start_ms : msg->t_ms;
+
+	gs_losses_add(gw->losses, gs_msg_kind_suffix(msg->kind), 1, t, t);
+	gs_sync_status_changed(gw->sync);
 }
 
 static void gw_trend_add(void *ctx, uint64_t seq, int64_t start_ms,
@@ -237,8 +330,7 @@ static void gw_sink_publish(void *ctx, enum gs_msg_kind kind, int64_t t_ms,
 {
 	struct gateway *gw = ctx;
 	char topic[GS_PATH_MAX];
-	uint64_t seq;
-	int rc;
+	struct gs_kept lost;
 
 	/* Published before a restart: not again under a new seq (a clock
 	 * set back by a power cut can reopen such a window). */
@@ -270,24 +362,17 @@ static void gw_sink_publish(void *ctx, enum gs_msg_kind kind, int64_t t_ms,
 		       gs_msg_kind_suffix(kind));
 		goto out;
 	}
-	rc = gs_store_enqueue(gw->store, kind, topic, t_ms, window_start_ms,
-	                      payload, &seq);
-	if (rc == GS_EFULL && gw_store_full(gw))
-		rc = gs_store_enqueue(gw->store, kind, topic, t_ms,
-		                      window_start_ms, payload, &seq);
-	if (rc) {
-		gs_complain(&gw->store_complaint, GS_LOG_ERR,
-		            "store: cannot queue a %s message: %s",
-		            gs_msg_kind_suffix(kind), gs_strerror(rc));
+	/* Behind messages already kept, a message waits its turn. */
+	if (gs_keep_count(gw->keep) == 0 &&
+	    gw_store_msg(gw, kind, topic, t_ms, window_start_ms, payload) ==
+	        GS_OK)
 		goto out;
-	}
-	/* Durable before it leaves: a seq is never published twice with
-	 * different content, whatever happens next. */
-	gw_commit(gw);
-	if (gw->print_out)
-		gw_print_message(gw, topic, payload);
-	else if (gw->sync)
-		gs_sync_notify(gw->sync);
+	if (gs_keep_push(gw->keep, kind, topic, t_ms, window_start_ms, payload,
+	                 &lost))
+		gw_declare_lost(gw, &lost);
+	if (gs_keep_count(gw->keep) > 1)
+		(void)gs_keep_flush(gw->keep, gw_store_kept, gw);
+	return;
 out:
 	cJSON_Delete(payload);
 }
@@ -729,7 +814,7 @@ static void gw_on_commit(void *ctx, int fd, uint32_t events)
 
 	(void)events;
 	gs_timerfd_drain(fd);
-	if (gs_store_uncommitted(gw->store) > 0)
+	if (gs_store_uncommitted(gw->store) > 0 || gs_keep_count(gw->keep) > 0)
 		gw_commit(gw);
 }
 
@@ -765,10 +850,45 @@ static void gw_fill_status(void *ctx, cJSON *status)
 		                      gs_decode_sensor_faulted(gw->decode, i));
 		cJSON_AddItemToArray(sensors, s);
 	}
+	gs_losses_to_json(gw->losses, status);
+}
+
+/* Ages in the status message, and the outbox's age quota, in event time:
+ * a replay of an old scenario is not days old. */
+static int64_t gw_event_now(void *ctx)
+{
+	struct gateway *gw = ctx;
+
+	return gw->live ? gw_now(gw) : gw->last_edge_ms;
+}
+
+/* Once a second: STATUS= and the status file, when they change. */
+static void gw_on_state(void *ctx, int fd, uint32_t events)
+{
+	static const char *const modes[] = {"run", "simulate", "replay"};
+	struct gateway *gw = ctx;
+	cJSON *status = cJSON_CreateObject();
+	struct gs_status_input in = {
+	    .mode = modes[gw->opts->mode],
+	    .connected = gs_sync_connected(gw->sync),
+	    .kept = gs_keep_count(gw->keep),
+	    .now_ms = gw_event_now(gw),
+	    .status = status,
+	};
+
+	(void)events;
+	if (fd >= 0)
+		gs_timerfd_drain(fd);
+	if (!status)
+		return;
+	gw_fill_status(gw, status);
+	gs_status_update(gw->state, &in, gw->store);
+	cJSON_Delete(status);
 }
 
 static const struct gs_sync_hooks gw_sync_hooks = {
     .fill_status = gw_fill_status,
+    .now_ms = gw_event_now,
 };
 
 /* ---- set-up and tear-down ---------------------------------------------- */
@@ -1291,6 +1411,8 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 	gw->opts = opts;
 	gw->sig_fd = gw->commit_fd = gw->tick_fd = gw->drain_fd = -1;
 	gw->watchdog_fd = gw->clock_poll_fd = gw->prune_fd = -1;
+	gw->state_fd = -1;
+	gw->store_complaint.clear_ms = 10000; /* as the store's own */
 	gw->live = opts->mode == GS_MODE_RUN;
 	gw->restored_upto = INT64_MIN;
 	gw->restored_daily_upto = INT64_MIN;
@@ -1320,6 +1442,23 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 	rc = gs_store_open(gw->db_path, &store_opts, &gw->store);
 	if (rc)
 		goto err_loop;
+	gw->keep = gs_keep_new(GS_KEEP_MAX);
+	gw->losses = gs_losses_new();
+	if (!gw->keep || !gw->losses) {
+		rc = GS_ENOMEM;
+		goto err_store;
+	}
+	if (gs_losses_load(gw->losses, gw->store) != GS_OK)
+		gs_log(GS_LOG_WARNING,
+		       "cannot read the losses declared so far");
+	gw->state = gs_status_new(gw->db_path);
+	gw->state_fd = gs_timerfd_new();
+	if (!gw->state || gw->state_fd < 0 ||
+	    gs_loop_add(gw->loop, gw->state_fd, gw_on_state, gw) != GS_OK ||
+	    gs_timerfd_arm_periodic_ms(gw->state_fd, 1000) != GS_OK) {
+		rc = GS_ESYS;
+		goto err_store;
+	}
 	rc = gw_open_timers(gw);
 	if (rc)
 		goto err_store;
@@ -1364,6 +1503,7 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 	       gw->cfg->gateway_id, gw->cfg->site, gw->cfg->n_sensors,
 	       gw->db_path);
 	sd_notify(0, "READY=1");
+	gw_on_state(gw, -1, 0);
 	rc = gs_loop_run(gw->loop);
 	if (rc && !gw->status)
 		gw->status = EX_OSERR;
@@ -1371,6 +1511,11 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 		fflush(gw->print_out);
 	gw_report(gw);
 	gw_commit(gw);
+	/* What still could not be stored is lost: the last status says so. */
+	if (gs_keep_count(gw->keep) > 0) {
+		gs_keep_drain(gw->keep, gw_declare_lost, gw);
+		(void)gw_commit_now(gw); /* the declaration, if it fits */
+	}
 	gw_close_pipeline(gw);
 	gw_keep_undelivered(gw);
 	status = gw->status;
@@ -1383,7 +1528,11 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 	gw_close_fd(&gw->prune_fd);
 	gs_clock_free(gw->clock);
 	gs_timeline_free(gw->timeline);
+	gw_close_fd(&gw->state_fd);
+	gs_status_free(gw->state);
 	gs_store_close(gw->store);
+	gs_keep_free(gw->keep);
+	gs_losses_free(gw->losses);
 	gw_close_fd(&gw->sig_fd);
 	gs_loop_free(gw->loop);
 	gw_remove_tmp_db(gw);
@@ -1403,7 +1552,11 @@ err_store:
 	gw_close_fd(&gw->prune_fd);
 	gs_timeline_free(gw->timeline);
 	gs_clock_free(gw->clock);
+	gw_close_fd(&gw->state_fd);
+	gs_status_free(gw->state);
 	gs_store_close(gw->store);
+	gs_keep_free(gw->keep);
+	gs_losses_free(gw->losses);
 err_loop:
 	gw_close_fd(&gw->sig_fd);
 	gs_loop_free(gw->loop);

@@ -66,6 +66,7 @@ void gs_complain(struct gs_complaint *c, int level, const char *fmt, ...)
 	int64_t now = gs_clock_monotonic_ns() / 1000000;
 	va_list ap;
 
+	c->seen_ms = now;
 	if (c->interval_ms > 0 && now - c->last_ms < c->interval_ms) {
 		c->suppressed++;
 		return;
@@ -90,7 +91,8 @@ void gs_complain_release(struct gs_complaint *c, int level, const char *fmt,
 {
 	va_list ap;
 
-	if (c->interval_ms == 0)
+	if (c->interval_ms == 0 ||
+	    gs_clock_monotonic_ns() / 1000000 - c->seen_ms < c->clear_ms)
 		return;
 	c->interval_ms = 0;
 	c->suppressed = 0;

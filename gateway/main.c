@@ -3,6 +3,8 @@
  * gapsense: the command line. Each subcommand parses its own options and
  * hands a filled-in struct to the part of the daemon that does the work.
  */
+#include "gateway/cmd_status.h"
+#include "gateway/cmd_report.h"
 #include "gateway/cmd_wiring.h"
 #include "gateway/config.h"
 #include "gateway/config_files.h"
@@ -399,6 +401,8 @@ static int gs_cmd_check_config(int argc, char **argv)
 		return 0;
 	if (rc == GS_ENOENT)
 		return EX_NOINPUT;
+	if (rc == GS_EPERM) /* --user of another user, without root */
+		return EX_NOPERM;
 	return rc == GS_ENOMEM || rc == GS_ESYS ? EX_OSERR : EX_CONFIG;
 }
 
@@ -408,6 +412,8 @@ static const struct gs_command gs_commands[] = {
     {"simulate", gs_cmd_simulate, gs_usage_simulate},
     {"replay", gs_cmd_replay, gs_usage_replay},
     {"wiring", gs_cmd_wiring, gs_usage_wiring},
+    {"status", gs_cmd_status, NULL},
+    {"report", gs_cmd_report, gs_report_usage},
 };
 
 static void gs_usage(FILE *out)
@@ -419,7 +425,9 @@ static void gs_usage(FILE *out)
 	      "  check-config  validate a configuration file\n"
 	      "  simulate      the daemon on a simulated store\n"
 	      "  replay        the pipeline on a recorded scenario\n"
-	      "  wiring        live view of every sensor, for installers\n\n"
+	      "  wiring        live view of every sensor, for installers\n"
+	      "  status        the unit's state (read-only)\n"
+	      "  report        a day's report as one HTML page\n\n"
 	      "  gapsense COMMAND --help   options of a command\n"
 	      "  gapsense --version        the version\n",
 	      out);

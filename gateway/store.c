@@ -51,6 +51,8 @@
 /* Another process holding the write lock (the sqlite3 shell) may stall the
  * loop this long before the write fails with GS_EBUSY. */
 #define GS_STORE_BUSY_MS 1000
+/* A full disk's complaints are released after this long without one. */
+#define GS_STORE_CLEAR_MS 10000
 /*
  * SQLite's page cache, in KiB (its default is 2000): appends touch only
  * the rightmost path of a b-tree, and RSS is a target on a Pi Zero. Live
@@ -107,6 +109,11 @@ static const char *const gs_store_migrations[] = {
     /* v3: the daily rollups (issue 13), kept for the trend and resend. */
     "CREATE TABLE dailies(start_ms INTEGER PRIMARY KEY,"
     " seq INTEGER NOT NULL, payload TEXT NOT NULL);",
+
+    /* v4: every alert as published, for the day report (issue 13). */
+    "CREATE TABLE alerts(seq INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL,"
+    " payload TEXT NOT NULL);"
+    "CREATE INDEX alerts_t ON alerts(t_ms);",
 };
 
 #define GS_STORE_SCHEMA_VERSION                                                \
@@ -143,6 +150,9 @@ static const char *const gs_store_sql[GS_SQL_COUNT_] = {
                          " payload) VALUES(?1, ?2, ?3)",
     /* The trend needs GS_DAILY_KEEP_DAYS of rollups, whatever the
      * retention: 29 days before the newest. */
+    [GS_SQL_ALERT_ADD] = "INSERT INTO alerts(seq, t_ms, payload)"
+                         " VALUES(?2, ?1, ?3)",
+    [GS_SQL_ALERT_PRUNE] = "DELETE FROM alerts WHERE t_ms < ?1",
     [GS_SQL_DAILY_RANGE] = "SELECT seq, start_ms, payload FROM dailies"
                            " WHERE start_ms >= ?1 AND start_ms < ?2"
                            " ORDER BY start_ms LIMIT ?3",
@@ -305,11 +315,13 @@ static void gs_store_settle_wal(struct gs_store *st)
 
 	if (rc == SQLITE_OK && done == log_frames) {
 		st->settle_wal = false;
-		gs_log(GS_LOG_NOTICE, "store %s: WAL checkpointed (%d frames)",
-		       st->path, done);
+		gs_complain_release(&st->ckpt, GS_LOG_NOTICE,
+		                    "store %s: WAL checkpointed (%d frames)",
+		                    st->path, done);
 	} else if (rc != SQLITE_OK) {
-		gs_log(GS_LOG_WARNING, "store %s: checkpoint: %s", st->path,
-		       sqlite3_errmsg(st->db));
+		gs_complain(&st->ckpt, GS_LOG_WARNING,
+		            "store %s: checkpoint: %s", st->path,
+		            sqlite3_errmsg(st->db));
 	}
 }
 
@@ -395,6 +407,7 @@ int gs_store_commit(struct gs_store *st)
 	st->in_txn = false;
 	st->uncommitted = 0;
 	st->committed_seq = st->last_seq;
+	st->commits++;
 	if (st->txn_durable) {
 		st->txn_durable = false;
 		rc = sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL", NULL,
@@ -420,6 +433,11 @@ int gs_store_end_if_idle(struct gs_store *st)
 unsigned gs_store_uncommitted(const struct gs_store *st)
 {
 	return st ? st->uncommitted : 0;
+}
+
+uint64_t gs_store_commits(const struct gs_store *st)
+{
+	return st ? st->commits : 0;
 }
 
 uint64_t gs_store_last_seq(const struct gs_store *st)
@@ -653,15 +671,23 @@ int gs_store_open(const char *path, const struct gs_store_opts *opts,
 		gs_log(GS_LOG_ERR, "store: no database path given");
 		return GS_EINVAL;
 	}
+	bool shm_ok;
+
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return GS_ENOMEM;
+	st->shm_fd = -1;
+	/* A full disk lets a commit through now and then: "writing again"
+	 * once it has stayed that way. */
+	st->complaint.clear_ms = GS_STORE_CLEAR_MS;
+	st->ckpt.clear_ms = GS_STORE_CLEAR_MS;
 	st->path = strdup(path);
 	if (!st->path || asprintf(&st->reserve_path, "%s-reserve", path) < 0) {
 		st->reserve_path = NULL;
 		rc = GS_ENOMEM;
 		goto err_free;
 	}
+	shm_ok = gs_store_room_before_open(st);
 	rc = sqlite3_open_v2(path, &st->db,
 	                     SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
 	                         SQLITE_OPEN_NOMUTEX,
@@ -675,6 +701,9 @@ int gs_store_open(const char *path, const struct gs_store_opts *opts,
 	rc = sqlite3_extended_result_codes(st->db, 1);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_busy_timeout(st->db, GS_STORE_BUSY_MS);
+	if (rc == SQLITE_OK && !shm_ok)
+		rc = sqlite3_exec(st->db, "PRAGMA locking_mode=EXCLUSIVE", NULL,
+		                  NULL, NULL);
 	if (rc != SQLITE_OK) {
 		gs_log(GS_LOG_ERR, "store %s: %s", path,
 		       sqlite3_errmsg(st->db));
@@ -682,6 +711,8 @@ int gs_store_open(const char *path, const struct gs_store_opts *opts,
 		goto err_close;
 	}
 	rc = gs_store_set_pragmas(st, opts);
+	if (rc == GS_OK && shm_ok)
+		gs_store_room_shm(st);
 	if (rc == GS_OK)
 		rc = gs_store_migrate(st);
 	if (rc == GS_OK)
@@ -698,6 +729,8 @@ err_close:
 	for (size_t i = 0; i < GS_SQL_COUNT_; i++)
 		sqlite3_finalize(st->stmt[i]);
 	sqlite3_close(st->db);
+	if (st->shm_fd >= 0)
+		close(st->shm_fd);
 err_free:
 	free(st->reserve_path);
 	free(st->path);
@@ -722,6 +755,8 @@ void gs_store_close(struct gs_store *st)
 	if (rc != SQLITE_OK)
 		gs_log(GS_LOG_ERR, "store %s: close: %s", st->path,
 		       sqlite3_errstr(rc));
+	if (st->shm_fd >= 0)
+		close(st->shm_fd);
 	free(st->reserve_path);
 	free(st->path);
 	free(st);
@@ -729,8 +764,8 @@ void gs_store_close(struct gs_store *st)
 
 int gs_store_remove(const char *path)
 {
-	static const char *const suffixes[] = {"", "-wal", "-shm", "-journal",
-	                                       "-reserve"};
+	static const char *const suffixes[] = {
+	    "", "-wal", "-shm", "-journal", "-probe", "-reserve"};
 	char name[PATH_MAX];
 	int rc = GS_OK;
 

@@ -55,6 +55,9 @@ int gs_store_remove(const char *path);
  * error logged and returned (GS_EFULL for a full disk); the store stays
  * usable. */
 int gs_store_commit(struct gs_store *st);
+/* Transactions committed since open: tells a caller whether the writes it
+ * made were committed before a later failure rolled back the rest. */
+uint64_t gs_store_commits(const struct gs_store *st);
 /* Writes not yet committed (rows added, changed or deleted). */
 unsigned gs_store_uncommitted(const struct gs_store *st);
 
@@ -176,6 +179,30 @@ int gs_store_prune(struct gs_store *st, int64_t before_ms);
  */
 int gs_store_prune_step(struct gs_store *st, int64_t before_ms,
                         unsigned max_rows, bool *more);
+
+/*
+ * A read-only view of a store, for reports (gateway/store_report.c): it
+ * never writes, migrates or creates anything, so it may read the database
+ * of a running daemon (WAL readers do not block the writer).
+ */
+enum gs_store_table {
+	GS_TABLE_WINDOWS, /* key: window start */
+	GS_TABLE_DAILIES, /* key: day start */
+	GS_TABLE_ALERTS,  /* key: alert time */
+};
+struct gs_store_reader;
+/* GS_ENOENT if path does not exist, GS_EIO if it is not a gapsense store
+ * (logged with the path). */
+int gs_store_reader_open(const char *path, struct gs_store_reader **out);
+void gs_store_reader_close(struct gs_store_reader *rd);
+/* The rows whose key is in [from_ms, to_ms), in key order; a table an old
+ * store does not have is empty. fn's payload is valid during the call. */
+int gs_store_reader_rows(struct gs_store_reader *rd, enum gs_store_table t,
+                         int64_t from_ms, int64_t to_ms,
+                         gs_store_window_fn fn, void *ctx);
+/* The largest key of table t: GS_ENOENT if it is empty. */
+int gs_store_reader_last(struct gs_store_reader *rd, enum gs_store_table t,
+                         int64_t *key);
 
 /* Key/value metadata. get returns GS_ENOENT if absent. */
 int gs_store_meta_get(struct gs_store *st, const char *key, char *buf,

@@ -86,10 +86,13 @@ int gs_store_enqueue(struct gs_store *st, enum gs_msg_kind kind,
 		rc = gs_store_write_failed(st, rc, "adding to the outbox");
 		goto out;
 	}
-	if (kind == GS_MSG_METRICS || kind == GS_MSG_DAILY) {
+	if (kind == GS_MSG_METRICS || kind == GS_MSG_DAILY ||
+	    kind == GS_MSG_ALERT) {
 		s = st->stmt[kind == GS_MSG_METRICS ? GS_SQL_WINDOW_ADD
-		                                    : GS_SQL_DAILY_ADD];
-		if ((rc = sqlite3_bind_int64(s, 1, window_start_ms)) !=
+		             : kind == GS_MSG_DAILY ? GS_SQL_DAILY_ADD
+		                                    : GS_SQL_ALERT_ADD];
+		if ((rc = sqlite3_bind_int64(
+		         s, 1, kind == GS_MSG_ALERT ? t_ms : window_start_ms)) !=
 		        SQLITE_OK ||
 		    (rc = sqlite3_bind_int64(s, 2, (int64_t)seq)) !=
 		        SQLITE_OK ||

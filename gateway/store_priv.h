@@ -35,6 +35,8 @@ enum gs_sql {
 	GS_SQL_WINDOW_PRUNE,
 	GS_SQL_DAILY_ADD,
 	GS_SQL_DAILY_RANGE,
+	GS_SQL_ALERT_ADD,
+	GS_SQL_ALERT_PRUNE,
 	GS_SQL_DAILY_PRUNE,
 	GS_SQL_OUTBOX_ADD,
 	GS_SQL_OUTBOX_FETCH,
@@ -66,6 +68,7 @@ struct gs_store {
 	char *path;
 	char *reserve_path; /* path + "-reserve": room for a full disk */
 	bool settle_wal;    /* checkpoint after the next good commit */
+	int shm_fd;         /* path-shm, allocated whole (store_room.c) */
 	sqlite3_stmt *stmt[GS_SQL_COUNT_];
 
 	bool in_txn;      /* BEGIN IMMEDIATE issued, not yet ended */
@@ -73,6 +76,7 @@ struct gs_store {
 	unsigned uncommitted;
 	uint64_t last_seq;      /* handed out, maybe not committed yet */
 	uint64_t committed_seq; /* durable: the outbox never shows more */
+	uint64_t commits;       /* transactions committed since open */
 
 	char boot_id[GS_STORE_BOOT_MAX]; /* "" = not set */
 	int64_t boot_row;                /* boots.id, 0 = not resolved yet */
@@ -82,6 +86,7 @@ struct gs_store {
 	int64_t prune_cursor;
 	struct gs_complaint complaint; /* write errors repeat per event */
 	struct gs_complaint drops;     /* quota drops repeat per call */
+	struct gs_complaint ckpt;      /* a full disk's checkpoints */
 };
 
 /* Opens the group-commit transaction if none is open. */
@@ -116,5 +121,11 @@ int gs_store_query_int(struct gs_store *st, const char *sql, int64_t *out);
 int gs_store_map_err(int rc);
 
 void gs_store_sensor_cache_clear(struct gs_store *st);
+
+/* store_room.c. Before sqlite3_open: makes room for the WAL index (from the
+ * reserve); false if there is none, and the index must live in memory. */
+bool gs_store_room_before_open(struct gs_store *st);
+/* After the first access: allocates every block of path-shm. */
+void gs_store_room_shm(struct gs_store *st);
 
 #endif

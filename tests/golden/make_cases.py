@@ -815,7 +815,9 @@ def three_days():
         " CEST) to 2026-10-27 03:00Z (04:00 CET); Berlin falls back at"
         " 01:00Z on the 25th, so the day of the 24th is 25 hours.",
         "Each day at 10:00-11:00Z: 4 in, 2 queue waits of 120 and 180 s,"
-        " 5 smiley presses, 1 staff press (happy), 4 out."]
+        " 5 smiley presses, 1 staff press (happy), 4 out.",
+        "On the 25th the door's beam A is blocked 20:00-20:02Z: a fault"
+        " (at 20:01, once time passes it) and its recovery."]
     c.touch("2026-10-24T02:00:00.000Z")  # exactly at day_start: complete
     presses = {
         # day: the five smiley buttons pressed (0 = very_unhappy)
@@ -836,6 +838,8 @@ def three_days():
         c.press(h + "20:00.000Z", 2, sensor=STAFF)
         for m in ("40", "41", "42", "43"):
             c.cross_out(h + m + ":00.000Z")
+    c.edge("2026-10-25T20:00:00.000Z", DOOR[2][0], 1)
+    c.edge("2026-10-25T20:02:00.000Z", DOOR[2][0], 0)
     c.touch("2026-10-27T03:00:00.000Z")
 
     def busy(start, counts, index, p_minus_a, s_minus_c):
@@ -862,7 +866,8 @@ def three_days():
                                      "counts": {"happy": 1},
                                      "index": D("66.7")}})
 
-    def day(d, start, end, counts, index, p_minus_a, s_minus_c, tr):
+    def day(d, start, end, counts, index, p_minus_a, s_minus_c, tr,
+            alerts=None):
         q = waits("150.0", "120.0", "180.0", "180.0", "100.0", n=2)
         c.daily(d, start, end, footfall=(4, 4, 4),
                 queue={"joined": 2, "served": 2, "length_max": 2, **q},
@@ -873,7 +878,7 @@ def three_days():
                      "perceived_minus_actual": D(p_minus_a),
                      "staff_minus_customer": D(s_minus_c),
                      "quadrant": "perception_lag"},
-                windows={"perception_lag": 1}, trend=tr)
+                windows={"perception_lag": 1}, alerts=alerts, trend=tr)
 
     def hours(first, n):
         for k in range(n):
@@ -905,12 +910,30 @@ def three_days():
     for date, start, end, before, counts, perc, p_a, s_c, per in days:
         hours(start, before)
         busy(date + "T10:00:00Z", counts, perc, p_a, s_c)
-        hours(date + "T11:00:00Z", 16)
+        alerts = None
+        if date == "2026-10-25":
+            # The blocked beam: 2 alerts in the 20:00 window, which counts
+            # the fault (over by its end); the day's rollup counts both.
+            hours(date + "T11:00:00Z", 9)
+            c.alert(date + "T20:01:00.000Z", "sensor_fault", "entrance",
+                    {"line": "GPIO17", "role": "A",
+                     "active_since": date + "T20:00:00.000Z",
+                     "limit_s": D("60.0")})
+            c.alert(date + "T20:02:00.000Z", "sensor_recovered", "entrance",
+                    {"line": "GPIO17", "role": "A",
+                     "active_since": date + "T20:00:00.000Z",
+                     "active_s": D("120.0")})
+            c.metrics(date + "T20:00:00Z", sensors={"entrance": {"faults": 1}})
+            hours(date + "T21:00:00Z", 6)
+            alerts = {"raised": 2, "sensor_fault": 1, "sensor_recovered": 1}
+        else:
+            hours(date + "T11:00:00Z", 16)
         seen.append((date, perc, "100.0", "perception_lag"))
         n = len(seen)
         day(date, start, end, counts, perc, p_a, s_c,
             trend(list(seen), per, streak=("perception_lag", n, seen[0][0]),
-                  finding="perception_lag" if n >= 3 else None))
+                  finding="perception_lag" if n >= 3 else None),
+            alerts=alerts)
     # The replay ends at 03:00Z: the window it opened is closed as is.
     hours("2026-10-27T03:00:00Z", 1)
     return c

@@ -176,6 +176,10 @@ def main():
         print(f"FAIL {f}")
     print(f"doctest: {ran} commands run, {len(skipped)} blocks skipped with a reason, "
           f"{len(failures)} failures")
+    if failures:
+        print("A block that cannot run in a test (hardware, root, systemd, a "
+              "package) says why on the line before it: "
+              "<!-- doctest: skip REASON -->; see tests/integration/doctest.py.")
     sys.exit(1 if failures else 0)
 
 

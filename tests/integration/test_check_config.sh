@@ -127,6 +127,13 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1 && command -v setpriv >/dev
 			fail "root's check-config does not say gapsense is missing: $out"
 	fi
 	echo "ok   root without --user: $(head -1 <<<"$out")"
+	# Another user's view needs root: without it, say so (77), never OK.
+	rc=0
+	setpriv --reuid nobody --regid "$(id -g nobody)" --clear-groups \
+		"$GAPSENSE" check-config --user root "$d/plain.conf" >"$GS_TMP/noroot" 2>&1 || rc=$?
+	[ "$rc" -eq 77 ] && grep -q "only root can take another user's identity" "$GS_TMP/noroot" ||
+		fail "check-config --user root as nobody: exit $rc: $(cat "$GS_TMP/noroot")"
+	echo "ok   --user of another user without root: exit 77"
 else
 	echo "skip the service user's view: needs root, nobody and setpriv"
 fi

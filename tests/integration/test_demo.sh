@@ -25,6 +25,7 @@ base=gapsense/v1/sim-store/demo-1
 	echo "$base/metrics {\"seq\":1,\"window_start\":\"2026-11-23T15:00:00.000Z\",\"window_end\":\"2026-11-23T15:15:00.000Z\",\"footfall\":{\"in\":33,\"out\":9,\"occupancy\":24},\"queue\":{\"served\":9,\"wait_avg_s\":95.0,\"service_level_pct\":100.0},\"feedback\":{\"responses\":2,\"index\":null},\"staff\":{\"index\":66.7},\"gap\":{\"quadrant\":null}}"
 	echo "$base/alerts {\"seq\":2,\"time\":\"2026-11-23T18:04:56.120Z\",\"type\":\"discontent_burst\",\"sensor\":\"smiley-exit\",\"details\":{\"negative\":5,\"presses\":7,\"negative_pct\":71.4,\"first_press\":\"2026-11-23T17:55:00.000Z\",\"window_s\":600,\"burst_min\":5,\"burst_share_pct\":50}}"
 	echo "$base/alerts {\"seq\":3,\"time\":\"2026-11-23T18:10:00.000Z\",\"type\":\"sensor_fault\",\"sensor\":\"entrance\",\"details\":{\"line\":\"GPIO17\",\"role\":\"beam A\",\"active_since\":\"2026-11-23T18:09:00.000Z\"}}"
+	echo "$base/daily {\"seq\":4,\"day\":\"2026-11-22\",\"footfall\":{\"in\":812},\"gap\":{\"perceived\":62.4,\"actual\":91.0,\"quadrant\":\"perception_lag\"},\"trend\":{\"streak\":{\"days\":3},\"finding\":\"perception_lag\"}}"
 	echo "$base/status {\"schema\":\"gapsense.status.v1\",\"state\":\"offline\",\"reason\":\"shutdown\"}"
 } | python3 "$GS_SOURCE_DIR/deploy/demo-subscriber.py" --state "$GS_TMP/state" \
 	--ready-topic gapsense-demo/ready --timezone Europe/Berlin >"$GS_TMP/out"
@@ -38,6 +39,8 @@ grep -q "!! 19:04:56  smiley-exit: customers are unhappy right now: 5 of the las
 	fail "the burst is not a plain sentence: $(grep '!!' "$GS_TMP/out")"
 grep -q "!! 19:10:00  entrance: sensor fault: beam A (line GPIO17) has been active since 19:09:00" "$GS_TMP/out" ||
 	fail "the fault is not a plain sentence: $(grep '!!' "$GS_TMP/out")"
+grep -q "== the day 2026-11-22 ended: 812 came in, service level 91%, customers' index 62: fast, but customers are unhappy; 3 days in a row: the queue has been fast for days, but customers have not noticed yet" "$GS_TMP/out" ||
+	fail "the daily rollup is not a plain sentence: $(grep '==' "$GS_TMP/out")"
 ! grep -q '[{}]' "$GS_TMP/out" || fail "raw JSON in the output: $(grep '[{}]' "$GS_TMP/out")"
 [ "$(cat "$GS_TMP/state")" = "1 1 2 2 1" ] ||
 	fail "counts (ready metrics alerts status duplicates): $(cat "$GS_TMP/state"), not 1 1 2 2 1"

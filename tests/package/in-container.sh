@@ -67,6 +67,22 @@ if timeout 40 mosquitto_sub -h localhost -t 'gapsense/v1/store-042/till-1/status
 else
 	bad "no online status at the broker: $(cat /root/first-message.txt)"
 fi
+# STATUS= (issue 10): systemd shows the daemon's one-line summary, and
+# `gapsense status` reads the running unit (exit 0 ok or 1 degraded).
+sleep 2
+status_line=$(prop StatusText)
+case $status_line in
+connected\;*sensors\ ok*|connected\;*sensors\ faulted*) ok "STATUS=: $status_line" ;;
+*) bad "no STATUS= summary from the daemon: '$status_line'" ;;
+esac
+rc=0
+gapsense status >/root/gs-status.txt 2>&1 || rc=$?
+if [ "$rc" -le 1 ] && grep -q '^gapsense: running' /root/gs-status.txt &&
+	grep -q '^broker: *connected since' /root/gs-status.txt; then
+	ok "gapsense status (exit $rc): $(head -3 /root/gs-status.txt | tr '\n' ' ')"
+else
+	bad "gapsense status exit $rc: $(cat /root/gs-status.txt)"
+fi
 journalctl -u gapsense -n 50 --no-pager | grep -q 'simulating: gateway till-1' ||
 	bad "journalctl -u gapsense -n 50 lacks the start line"
 timeout 2 journalctl -u gapsense -f --no-pager >/root/follow.txt 2>&1
@@ -177,6 +193,11 @@ if timeout 60 systemctl stop gapsense.service; then
 else
 	bad "systemctl stop timed out"
 fi
+rc=0
+gapsense status --json >/root/gs-status.json 2>&1 || rc=$?
+[ "$rc" -eq 3 ] && grep -q '"state":"not running"' /root/gs-status.json &&
+	ok "gapsense status after the stop: exit 3, not running" ||
+	bad "gapsense status after the stop: exit $rc: $(cat /root/gs-status.json)"
 
 # A config that fails validation exits 78: systemd must not restart it
 # (RestartPreventExitStatus=78) but leave it failed for the installer.

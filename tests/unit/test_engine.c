@@ -1440,6 +1440,56 @@ static void test_deadlines_and_stamps(void **state)
 	free(cap);
 }
 
+/*
+ * A day without any traffic still has its rollup: one in at 09:00Z on the
+ * 23rd, then time runs to the 25th's reset (04:00 Berlin = 03:00Z). The
+ * 23rd's day (from 03:00Z, observed from 09:00Z) is partial; the 24th is
+ * complete, 24 windows, all zeros.
+ */
+static void test_daily_without_traffic(void **state)
+{
+	(void)state;
+	struct gs_config c;
+	struct fx *f;
+	size_t k = 0;
+
+	base_cfg(&c, 4);
+	c.window_ms = 60 * MIN;
+	f = fx_new(&c);
+	ev(f->eng, T("2026-11-23T09:00:00Z"), S_DOOR, GS_EV_IN, 0, 0);
+	gs_engine_advance(f->eng, T("2026-11-25T03:00:00Z"));
+	assert_int_equal(count_kind(&f->cap, GS_MSG_DAILY), 2);
+	for (size_t i = 0; i < f->cap.n; i++) {
+		if (f->cap.m[i].kind != GS_MSG_DAILY)
+			continue;
+		const char *d = f->cap.m[i].text;
+
+		if (k++ == 0) {
+			assert_int_equal(f->cap.m[i].window_start,
+			                 T("2026-11-23T03:00:00Z"));
+			assert_non_null(strstr(d, "\"partial\":true"));
+			assert_non_null(
+			    strstr(d, "\"footfall\":{\"in\":1,\"out\":0,"
+			              "\"occupancy_max\":1}"));
+			assert_non_null(
+			    strstr(d, "\"windows\":{\"total\":18,"));
+			continue;
+		}
+		assert_int_equal(f->cap.m[i].window_start,
+		                 T("2026-11-24T03:00:00Z"));
+		assert_int_equal(f->cap.m[i].t, T("2026-11-25T03:00:00Z"));
+		assert_non_null(strstr(d, "\"day\":\"2026-11-24\""));
+		assert_non_null(strstr(d, "\"day_s\":86400,\"partial\":false"));
+		assert_non_null(strstr(d, "\"footfall\":{\"in\":0,\"out\":0,"
+		                          "\"occupancy_max\":0}"));
+		assert_non_null(strstr(d, "\"windows\":{\"total\":24,"));
+		assert_non_null(strstr(d, "\"none\":24}"));
+		assert_non_null(strstr(d, "\"response_rate_pct\":null"));
+		assert_non_null(strstr(d, "\"trend\":null}"));
+	}
+	fx_free(f);
+}
+
 /* A reload with the same window: nothing is lost or counted twice. */
 static void test_carry_same_window(void **state)
 {
@@ -1581,6 +1631,7 @@ int main(void)
 	    cmocka_unit_test(test_config_rejected),
 	    cmocka_unit_test(test_staff_pooled_scales),
 	    cmocka_unit_test(test_deadlines_and_stamps),
+	    cmocka_unit_test(test_daily_without_traffic),
 	    cmocka_unit_test(test_carry_same_window),
 	    cmocka_unit_test(test_carry_changed_limits),
 	};

@@ -178,7 +178,7 @@ static void test_create_and_reopen(void **state)
 	char *text;
 	uint64_t seq;
 
-	assert_int_equal(gs_store_schema_version(), 3);
+	assert_int_equal(gs_store_schema_version(), 4);
 	assert_int_equal(gs_store_last_seq(st), 0);
 	assert_int_equal(gs_store_set_boot(st, "3f1c5e2a-0d7e-4b8e-9a51-"
 	                                       "6f1e2d3c4b5a"),
@@ -211,7 +211,7 @@ static void test_create_and_reopen(void **state)
 	assert_int_equal(gs_store_commit(st), GS_OK); /* nothing open */
 	gs_store_close(st);
 
-	assert_int_equal(query_int(f->path, "PRAGMA user_version"), 3);
+	assert_int_equal(query_int(f->path, "PRAGMA user_version"), 4);
 	assert_int_equal(query_int(f->path, "PRAGMA page_size"), 1024);
 	assert_int_equal(query_int(f->path, "SELECT count(*) FROM events"), 3);
 	assert_int_equal(query_int(f->path, "SELECT count(*) FROM sensors"), 2);
@@ -370,7 +370,7 @@ static void test_migration_from_v1(void **state)
 	assert_int_equal(enqueue(st, GS_MSG_METRICS, T0, T0 + 15 * MIN, 0), 8);
 	gs_store_close(st);
 
-	assert_int_equal(query_int(f->path, "PRAGMA user_version"), 3);
+	assert_int_equal(query_int(f->path, "PRAGMA user_version"), 4);
 	assert_int_equal(query_int(f->path, "SELECT count(*) FROM sensors"), 1);
 	assert_int_equal(query_int(f->path, "SELECT count(*) FROM events"
 	                                    " WHERE sensor = 1"),
