@@ -2,7 +2,8 @@
 # The install path, proved (issue 9): a bare Debian root of SUITE (bookworm
 # or trixie, debootstrap --variant=minbase: nothing but what every Debian
 # has), a clean export of the tree (git ls-files: no build directories, no
-# host tools), then exactly what the README tells a new user to run:
+# host tools), then exactly what the README tells a new user to run: the
+# demo (deploy/demo.sh, which installs what it needs by itself),
 # deploy/install-deps.sh, a build with warnings as errors, and a slice of
 # the suites (every unit test, the quick integration tests with a real
 # mosquitto). A program or Python module a test needs that the installer
@@ -95,6 +96,18 @@ mkdir -p "$root/src/gapsense"
 echo "$(find "$root/src/gapsense" -type f | wc -l) files"
 
 # --- the README's steps -------------------------------------------------------
+# The quick start's first command, first, as a newcomer runs it: it must
+# install what it needs by itself (a short run keeps it under a minute).
+step "deploy/demo.sh (the README's first command)"
+t=$(date +%s)
+in_root sh -c 'cd /src/gapsense && ./deploy/demo.sh --hours 1' \
+	>"$work/$suite-demo.log" 2>&1 ||
+	fail "deploy/demo.sh failed: $(tail -20 "$work/$suite-demo.log")"
+grep -q 'the broker acknowledged all of them' "$work/$suite-demo.log" ||
+	fail "deploy/demo.sh did not see every message acknowledged: $(tail -5 "$work/$suite-demo.log")"
+grep 'gapsense demo: the' "$work/$suite-demo.log" | sed 's/^/  /'
+echo "demo ran in $(($(date +%s) - t)) s"
+
 step "deploy/install-deps.sh test"
 t=$(date +%s)
 before=$(in_root dpkg-query -W -f='${Installed-Size}\n' | awk '{ s += $1 } END { print s }')
