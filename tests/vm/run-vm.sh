@@ -47,7 +47,9 @@ mkdir -p "$kdir"
 # Modules may be xz- or zstd-compressed: busybox's insmod takes plain ones.
 (
 	flock 9
-	if [ ! -f "$kdir/vmlinuz" ] || [ ! -f "$kdir/modules.done" ]; then
+	# (modules.v2: caches of the first version may hold an empty
+	# gpio-sim.ko, see below, and are extracted again.)
+	if [ ! -f "$kdir/vmlinuz" ] || [ ! -f "$kdir/modules.v2" ]; then
 		version=$(dpkg-query -W -f='${Version}' "linux-headers-$kver")
 		dl=$(mktemp -d)
 		trap 'rm -rf "$dl"' EXIT
@@ -67,17 +69,20 @@ mkdir -p "$kdir"
 		rm -f "$kdir"/*.ko
 		for m in fs/configfs/configfs drivers/gpio/gpio-sim; do
 			ko=$(find "$dl/x" -path "*/modules/$kver/kernel/$m.ko*" | head -n 1)
+			# Built in, or (gpio-sim) off: no file at all. (Not a
+			# case branch: the redirection below would create an
+			# empty module before the branch ran.)
+			[ -n "$ko" ] || continue
 			case $ko in
-			'') continue ;; # built in, or (gpio-sim) off
 			*.xz) xz -dc "$ko" ;;
 			*.zst) zstd -qdc "$ko" ;;
 			*) cat "$ko" ;;
 			esac >"$kdir/$(basename "$m").ko"
 		done
 		cp "$vmlinuz" "$kdir/vmlinuz"
-		touch "$kdir/modules.done"
+		touch "$kdir/modules.v2"
 	fi
-	if [ ! -f "$kdir/gpio-sim.ko" ]; then
+	if [ ! -s "$kdir/gpio-sim.ko" ]; then
 		"$here/build-gpio-sim.sh" "$kver" "$kdir/gpio-sim"
 	fi
 ) 9>"$kdir/.lock"
@@ -92,8 +97,8 @@ for applet in $("$busybox" --list); do
 	[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
 done
 # init.sh loads these in this order when present.
-[ ! -f "$kdir/configfs.ko" ] || cp "$kdir/configfs.ko" "$root/lib/modules/"
-if [ -f "$kdir/gpio-sim.ko" ]; then
+[ ! -s "$kdir/configfs.ko" ] || cp "$kdir/configfs.ko" "$root/lib/modules/"
+if [ -s "$kdir/gpio-sim.ko" ]; then
 	cp "$kdir/gpio-sim.ko" "$root/lib/modules/"
 else
 	cp "$kdir/gpio-sim/gpio-sim.ko" "$root/lib/modules/"
