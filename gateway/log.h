@@ -31,7 +31,7 @@ void gs_log_set_prefix(bool syslog_prefix);
 void gs_log_init_from_env(void);
 
 void gs_log(int level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 struct gs_complaint {
 	int64_t last_ms;     /* monotonic time of the last line logged */
@@ -41,15 +41,18 @@ struct gs_complaint {
 	int64_t clear_ms;    /* release only after this long without one */
 };
 
-#define GS_COMPLAINT_INIT {0, 0, 0, 0, 0}
+#define GS_COMPLAINT_INIT                                                      \
+	{                                                                      \
+		0, 0, 0, 0, 0                                                  \
+	}
 
 void gs_complain(struct gs_complaint *c, int level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Logs at level only if a complaint was active and, when c->clear_ms is
  * set, has not repeated for that long (a condition that comes and goes,
  * such as a full disk that a commit now and then gets through, is not
  * "cleared" at every success); resets it. */
 void gs_complain_release(struct gs_complaint *c, int level, const char *fmt,
-			 ...) __attribute__((format(printf, 3, 4)));
+                         ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -17,10 +17,10 @@
 
 enum gs_msg_kind {
 	GS_MSG_METRICS, /* {prefix}/{site}/{gateway}/metrics, outbox */
-	GS_MSG_ALERT,	/* .../alerts, outbox */
-	GS_MSG_STATUS,	/* .../status, retained, not in the outbox */
-	GS_MSG_REPLY,	/* .../cmd/reply, not in the outbox */
-	GS_MSG_DAILY,	/* .../daily, outbox (the daily rollup) */
+	GS_MSG_ALERT,   /* .../alerts, outbox */
+	GS_MSG_STATUS,  /* .../status, retained, not in the outbox */
+	GS_MSG_REPLY,   /* .../cmd/reply, not in the outbox */
+	GS_MSG_DAILY,   /* .../daily, outbox (the daily rollup) */
 	GS_MSG_KIND_COUNT_
 };
 
@@ -29,8 +29,8 @@ const char *gs_msg_kind_suffix(enum gs_msg_kind kind);
 
 /* Writes "{prefix}/{site}/{gateway}/{suffix}"; returns 0 or GS_EINVAL if
  * it does not fit. */
-int gs_msg_topic(const struct gs_config *cfg, enum gs_msg_kind kind,
-		 char *buf, size_t len);
+int gs_msg_topic(const struct gs_config *cfg, enum gs_msg_kind kind, char *buf,
+                 size_t len);
 
 /*
  * Adds name: value rounded half away from zero to one decimal and always
@@ -41,8 +41,7 @@ cJSON *gs_json_add_decimal(cJSON *obj, const char *name, double value);
 /* Adds an integer (exact for |v| < 2^53). */
 cJSON *gs_json_add_int(cJSON *obj, const char *name, int64_t value);
 /* Adds a time as ISO-8601 UTC, with or without milliseconds. */
-cJSON *gs_json_add_time(cJSON *obj, const char *name, int64_t ms,
-			bool millis);
+cJSON *gs_json_add_time(cJSON *obj, const char *name, int64_t ms, bool millis);
 
 /*
  * num / den rounded half away from zero to one decimal on the exact

@@ -198,8 +198,8 @@ void gs_store_reader_close(struct gs_store_reader *rd);
 /* The rows whose key is in [from_ms, to_ms), in key order; a table an old
  * store does not have is empty. fn's payload is valid during the call. */
 int gs_store_reader_rows(struct gs_store_reader *rd, enum gs_store_table t,
-                         int64_t from_ms, int64_t to_ms,
-                         gs_store_window_fn fn, void *ctx);
+                         int64_t from_ms, int64_t to_ms, gs_store_window_fn fn,
+                         void *ctx);
 /* The largest key of table t: GS_ENOENT if it is empty. */
 int gs_store_reader_last(struct gs_store_reader *rd, enum gs_store_table t,
                          int64_t *key);

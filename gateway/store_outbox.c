@@ -92,7 +92,8 @@ int gs_store_enqueue(struct gs_store *st, enum gs_msg_kind kind,
 		             : kind == GS_MSG_DAILY ? GS_SQL_DAILY_ADD
 		                                    : GS_SQL_ALERT_ADD];
 		if ((rc = sqlite3_bind_int64(
-		         s, 1, kind == GS_MSG_ALERT ? t_ms : window_start_ms)) !=
+		         s, 1,
+		         kind == GS_MSG_ALERT ? t_ms : window_start_ms)) !=
 		        SQLITE_OK ||
 		    (rc = sqlite3_bind_int64(s, 2, (int64_t)seq)) !=
 		        SQLITE_OK ||
