@@ -25,6 +25,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/initramfs.sh"
 gapsense=${1:?usage: powercut.sh GAPSENSE OUTDIR}
 out=${2:?usage: powercut.sh GAPSENSE OUTDIR}
 cuts=${GS_POWERCUT_CUTS:-12}
@@ -84,37 +85,13 @@ mkdir -p "$kdir/blk"
 # libraries.
 root=$(mktemp -d)
 trap 'rm -rf "$root" "$root.cpio.gz"' EXIT
-chmod 755 "$root"
-mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,data,mnt,lib/modules,etc}
-cp "$busybox" "$root/bin/busybox"
-for applet in $("$busybox" --list); do
-	[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
-done
+initramfs_base "$root" "$busybox"
 for m in $mods; do cp "$kdir/blk/$m.ko" "$root/lib/modules/"; done
-cp "$gapsense" "$root/bin/gapsense"
-cp "$(command -v sqlite3)" "$root/bin/sqlite3"
-for bin in "$gapsense" "$(command -v sqlite3)"; do
-	ldd "$bin" | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }'
-done | sort -u | while read -r lib; do
-	case $lib in
-	/lib/* | /lib64/* | /usr/lib/*) dest=$lib ;;
-	*) dest=/lib/x86_64-linux-gnu/$(basename "$lib") ;;
-	esac
-	mkdir -p "$root$(dirname "$dest")"
-	cp -L "$lib" "$root$dest"
-done
-if [ ! -e "$root/lib64/ld-linux-x86-64.so.2" ]; then
-	mkdir -p "$root/lib64"
-	cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
-fi
-mkdir -p "$root/usr/share/zoneinfo"
-cp -L /usr/share/zoneinfo/UTC "$root/usr/share/zoneinfo/UTC"
-echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
-echo "root:x:0:" >"$root/etc/group"
+initramfs_add_programs "$root" "$gapsense" "$(command -v sqlite3)"
 cp "$here/powercut-init.sh" "$root/init"
 cp "$here/powercut.conf" "$root/data/"
 chmod +x "$root/init"
-(cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$root.cpio.gz"
+initramfs_pack "$root"
 
 disk=$out/disk.img
 rm -f "$disk"

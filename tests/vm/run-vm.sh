@@ -15,6 +15,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/initramfs.sh"
 gapsense=${1:?usage: run-vm.sh GAPSENSE SCRIPT [FILE...]}
 script=${2:?usage: run-vm.sh GAPSENSE SCRIPT [FILE...]}
 shift 2
@@ -90,12 +91,7 @@ mkdir -p "$kdir"
 # The initramfs: busybox, the modules, gapsense with what ldd finds.
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
-chmod 755 "$root" # it becomes the VM's /, which users other than root enter
-mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,data,lib/modules,etc}
-cp "$busybox" "$root/bin/busybox"
-for applet in $("$busybox" --list); do
-	[ -e "$root/bin/$applet" ] || ln -s busybox "$root/bin/$applet"
-done
+initramfs_base "$root" "$busybox"
 # init.sh loads these in this order when present.
 [ ! -s "$kdir/configfs.ko" ] || cp "$kdir/configfs.ko" "$root/lib/modules/"
 if [ -s "$kdir/gpio-sim.ko" ]; then
@@ -103,36 +99,14 @@ if [ -s "$kdir/gpio-sim.ko" ]; then
 else
 	cp "$kdir/gpio-sim/gpio-sim.ko" "$root/lib/modules/"
 fi
-cp "$gapsense" "$root/bin/gapsense"
-ldd "$gapsense" | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }' |
-	while read -r lib; do
-		case $lib in
-		/lib/* | /lib64/* | /usr/lib/*) dest=$lib ;;
-		# Found through RUNPATH (libgpiod 2.x from its build-local
-		# prefix, which may sit under /tmp, a tmpfs in the VM): into
-		# the loader's default directory instead.
-		*) dest=/lib/x86_64-linux-gnu/$(basename "$lib") ;;
-		esac
-		mkdir -p "$root$(dirname "$dest")"
-		cp -L "$lib" "$root$dest"
-	done
-# Debian's loader is /lib64/ld-linux-x86-64.so.2 -> /lib/x86_64-linux-gnu/.
-if [ ! -e "$root/lib64/ld-linux-x86-64.so.2" ]; then
-	mkdir -p "$root/lib64"
-	cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
-fi
-# The config's time zone, and names for getpwuid().
-mkdir -p "$root/usr/share/zoneinfo"
-cp -L /usr/share/zoneinfo/UTC "$root/usr/share/zoneinfo/UTC"
-echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
-echo "root:x:0:" >"$root/etc/group"
+initramfs_add_programs "$root" "$gapsense"
 cp "$here/init.sh" "$root/init"
 cp "$script" "$root/test.sh"
 chmod +x "$root/init" "$root/test.sh"
 for f in "$@"; do
 	cp "$f" "$root/data/"
 done
-(cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$root.cpio.gz"
+initramfs_pack "$root"
 trap 'rm -rf "$root" "$root.cpio.gz"' EXIT
 
 # TCG: /dev/kvm may exist here but does not boot a kernel.
