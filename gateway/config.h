@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #define GS_MAX_SENSORS      32
+#define GS_MAX_OUTPUTS      8
 #define GS_SENSOR_MAX_LINES 5
 #define GS_NAME_MAX         48  /* ids, sensor names, line names, with NUL */
 #define GS_PATH_MAX         256 /* paths and URIs, with NUL */
@@ -25,6 +26,7 @@ enum gs_sensor_type {
 	GS_SENSOR_QUEUE,     /* lines: entry, exit (till) */
 	GS_SENSOR_SMILEY,    /* lines: 3-5 buttons, most negative first */
 	GS_SENSOR_STAFF,     /* lines: 3-5 buttons, most negative first */
+	GS_SENSOR_BUTTON,    /* line: one push-button (acknowledges outputs) */
 	GS_SENSOR_TYPE_COUNT_
 };
 
@@ -66,6 +68,52 @@ struct gs_sensor_cfg {
 	int64_t target_wait_ms;      /* queue */
 	int64_t max_wait_ms; /* queue: unmatched after this = abandoned */
 	int64_t lockout_ms;  /* smiley, staff */
+};
+
+/* The alerts an output can be switched on by (docs/mqtt.md, alert types). */
+enum gs_alert_type {
+	GS_ALERT_DISCONTENT_BURST,
+	GS_ALERT_QUEUE_WAIT_HIGH,
+	GS_ALERT_SENSOR_FAULT,
+	GS_ALERT_TYPE_COUNT_
+};
+
+/* "discontent_burst", ...; NULL for an invalid value. */
+const char *gs_alert_type_name(enum gs_alert_type type);
+
+enum gs_output_signal {
+	GS_SIGNAL_STEADY,
+	GS_SIGNAL_BLINK,
+};
+
+/* What switches a lit output off. */
+enum gs_output_end {
+	GS_END_HOLD,  /* hold_ms after the alert (or the last one) */
+	GS_END_CLEAR, /* when the alert's condition clears */
+	GS_END_ACK,   /* only an acknowledgement */
+};
+
+/*
+ * [output "NAME"]: a lamp, buzzer or relay on a GPIO line, switched on by
+ * alerts and off by its end rule or an acknowledgement (gateway/outputs.h).
+ */
+struct gs_output_cfg {
+	char name[GS_NAME_MAX];
+	int config_line; /* of the [output "NAME"] header */
+	int line_line;   /* of its "line" key, for messages */
+
+	char chip[GS_NAME_MAX]; /* as for sensors */
+	char line[GS_NAME_MAX];
+	bool active_low;
+
+	unsigned alerts;  /* mask of 1 << enum gs_alert_type */
+	uint32_t sensors; /* mask of sensor indices; 0 = any sensor */
+	enum gs_output_signal signal;
+	int64_t blink_ms; /* blink: one on-off period */
+	enum gs_output_end end;
+	int64_t hold_ms;  /* end = hold; also a cap for end = clear (0: none) */
+	int ack_sensor;   /* index into sensors, -1: no acknowledgement */
+	int ack_button;   /* button of a terminal, -1: any press (button) */
 };
 
 struct gs_config {
@@ -125,6 +173,9 @@ struct gs_config {
 	unsigned n_sensors;
 	struct gs_sensor_cfg sensors[GS_MAX_SENSORS];
 
+	unsigned n_outputs;
+	struct gs_output_cfg outputs[GS_MAX_OUTPUTS];
+
 	/* Lines of the keys that name files (0: not set), for messages of
 	 * gs_config_files_check() (gateway/config_files.h). */
 	struct {
@@ -158,6 +209,9 @@ int gs_config_load(const char *path, struct gs_config *cfg,
 
 /* Index of the sensor named name, or -1. */
 int gs_config_find_sensor(const struct gs_config *cfg, const char *name);
+
+/* Index of the output named name, or -1. */
+int gs_config_find_output(const struct gs_config *cfg, const char *name);
 
 /* Number of buttons of the site's smiley terminals (0 when none). */
 unsigned gs_config_smiley_buttons(const struct gs_config *cfg);
