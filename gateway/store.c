@@ -114,6 +114,12 @@ static const char *const gs_store_migrations[] = {
     "CREATE TABLE alerts(seq INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL,"
     " payload TEXT NOT NULL);"
     "CREATE INDEX alerts_t ON alerts(t_ms);",
+
+    /* v5: every acknowledgement of an alert output, as published, for
+     * the day report (issue 13); keyed by the time it was made. */
+    "CREATE TABLE acks(seq INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL,"
+    " payload TEXT NOT NULL);"
+    "CREATE INDEX acks_t ON acks(t_ms);",
 };
 
 #define GS_STORE_SCHEMA_VERSION                                                \
@@ -153,6 +159,9 @@ static const char *const gs_store_sql[GS_SQL_COUNT_] = {
     [GS_SQL_ALERT_ADD] = "INSERT INTO alerts(seq, t_ms, payload)"
                          " VALUES(?2, ?1, ?3)",
     [GS_SQL_ALERT_PRUNE] = "DELETE FROM alerts WHERE t_ms < ?1",
+    [GS_SQL_ACK_ADD] = "INSERT INTO acks(seq, t_ms, payload)"
+                       " VALUES(?2, ?1, ?3)",
+    [GS_SQL_ACK_PRUNE] = "DELETE FROM acks WHERE t_ms < ?1",
     [GS_SQL_DAILY_RANGE] = "SELECT seq, start_ms, payload FROM dailies"
                            " WHERE start_ms >= ?1 AND start_ms < ?2"
                            " ORDER BY start_ms LIMIT ?3",

@@ -58,6 +58,9 @@
 #define GS_SIM_P_NOISE       0.02 /* a noise spike per arrival */
 #define GS_SIM_PEAK_LOAD     1.05 /* till load at the busiest hour: queues grow */
 #define GS_SIM_STAFF_MEAN_MS (15 * GS_MS_PER_MIN)
+/* Staff look at an alert lamp and press its button now and then; a press
+ * while nothing is lit does nothing. */
+#define GS_SIM_BUTTON_MEAN_MS (4 * GS_MS_PER_MIN)
 #define GS_SIM_WAIT_MAX_MS   4000 /* longest wait for a door to clear */
 enum gs_sim_kind {
 	GS_SIM_LINE_ON,   /* a: line */
@@ -69,6 +72,7 @@ enum gs_sim_kind {
 	GS_SIM_AT_SMILEY, /* a: customer, b: generation */
 	GS_SIM_AT_DOOR,   /* a: customer, b: generation */
 	GS_SIM_STAFF,     /* a: staff terminal sensor */
+	GS_SIM_BUTTON,    /* a: push-button sensor */
 };
 
 struct gs_sim_action {
@@ -124,6 +128,7 @@ struct gs_sim {
 	unsigned beams[GS_MAX_SENSORS], n_beams;
 	unsigned smileys[GS_MAX_SENSORS], n_smileys;
 	unsigned staffs[GS_MAX_SENSORS], n_staffs;
+	unsigned buttons[GS_MAX_SENSORS], n_buttons;
 	unsigned pulses[GS_MAX_SENSORS], n_pulses;
 	struct gs_sim_queue queues[GS_MAX_SENSORS];
 	unsigned n_queues;
@@ -815,6 +820,23 @@ static int gs_sim_staff(struct gs_sim *sim, unsigned sensor, int64_t t)
 	return gs_sim_schedule(sim, next, GS_SIM_STAFF, sensor, 0);
 }
 
+static int gs_sim_button_press(struct gs_sim *sim, unsigned sensor, int64_t t)
+{
+	int64_t next = t + (int64_t)gs_rng_exp(sim, GS_SIM_BUTTON_MEAN_MS) + 1;
+	int rc;
+
+	if (gs_sim_open(t)) {
+		rc = gs_sim_press(sim, sensor, 0, t);
+		if (rc != GS_OK)
+			return rc;
+		sim->stats.presses++;
+	} else {
+		next = gs_sim_next_open(t) +
+		       (int64_t)gs_rng_exp(sim, GS_SIM_BUTTON_MEAN_MS);
+	}
+	return gs_sim_schedule(sim, next, GS_SIM_BUTTON, sensor, 0);
+}
+
 /*
  * Runs one action. Writes at most one edge to *edge and returns 1 if it
  * did, 0 if not, or -GS_E*.
@@ -872,6 +894,9 @@ static int gs_sim_step(struct gs_sim *sim, struct gs_edge *edge)
 		break;
 	case GS_SIM_STAFF:
 		rc = gs_sim_staff(sim, act.a, act.t_ms);
+		break;
+	case GS_SIM_BUTTON:
+		rc = gs_sim_button_press(sim, act.a, act.t_ms);
 		break;
 	}
 	return rc == GS_OK ? 0 : -rc;
@@ -1030,6 +1055,10 @@ static void gs_sim_roles(struct gs_sim *sim)
 			if (s->n_lines >= 1)
 				sim->pulses[sim->n_pulses++] = i;
 			break;
+		case GS_SENSOR_BUTTON:
+			if (s->n_lines >= 1)
+				sim->buttons[sim->n_buttons++] = i;
+			break;
 		default:
 			break;
 		}
@@ -1087,6 +1116,12 @@ int gs_sim_backend_new(const struct gs_config *cfg,
 		    gs_sim_next_open(opts->start_ms) +
 		        (int64_t)gs_rng_exp(sim, GS_SIM_STAFF_MEAN_MS),
 		    GS_SIM_STAFF, sim->staffs[i], 0);
+	for (unsigned i = 0; i < sim->n_buttons && rc == GS_OK; i++)
+		rc = gs_sim_schedule(
+		    sim,
+		    gs_sim_next_open(opts->start_ms) +
+		        (int64_t)gs_rng_exp(sim, GS_SIM_BUTTON_MEAN_MS),
+		    GS_SIM_BUTTON, sim->buttons[i], 0);
 	if (rc != GS_OK)
 		goto err_sim;
 
