@@ -98,6 +98,8 @@ enum gs_ktype {
 	GS_KT_ENUM,        /* int (or an enum of int size), from names */
 	GS_KT_TIME_OF_DAY, /* int64_t ms since midnight: HH:MM */
 	GS_KT_LINES,       /* sensor lines: n_lines and lines[] */
+	GS_KT_ALERTS,      /* alert types, comma-separated: a mask */
+	GS_KT_DEFERRED,    /* names other sections define: judged at the end */
 };
 
 #define GS_KF_REQUIRED 0x01 /* no default: the file must set it */
@@ -131,13 +133,30 @@ struct gs_key {
 _Static_assert(sizeof(enum gs_bias) == sizeof(int), "enum stored as int");
 _Static_assert(sizeof(enum gs_direction) == sizeof(int), "enum as int");
 _Static_assert(sizeof(enum gs_sensor_type) == sizeof(int), "enum as int");
+_Static_assert(sizeof(enum gs_output_signal) == sizeof(int), "enum as int");
+_Static_assert(sizeof(enum gs_output_end) == sizeof(int), "enum as int");
 _Static_assert(sizeof(unsigned) == sizeof(int), "mqtt_version as int");
 
 static const struct gs_enum_name gs_type_names[] = {
     {"beam_pair", GS_SENSOR_BEAM_PAIR}, {"pulse", GS_SENSOR_PULSE},
     {"queue", GS_SENSOR_QUEUE},         {"smiley", GS_SENSOR_SMILEY},
-    {"staff", GS_SENSOR_STAFF},         {NULL, 0},
+    {"staff", GS_SENSOR_STAFF},         {"button", GS_SENSOR_BUTTON},
+    {NULL, 0},
 };
+
+static const struct gs_enum_name gs_alert_names[] = {
+    {"discontent_burst", GS_ALERT_DISCONTENT_BURST},
+    {"queue_wait_high", GS_ALERT_QUEUE_WAIT_HIGH},
+    {"sensor_fault", GS_ALERT_SENSOR_FAULT},
+    {NULL, 0},
+};
+
+static const struct gs_enum_name gs_signal_names[] = {
+    {"steady", GS_SIGNAL_STEADY}, {"blink", GS_SIGNAL_BLINK}, {NULL, 0}};
+
+static const struct gs_enum_name gs_end_names[] = {
+    {"hold", GS_END_HOLD}, {"clear", GS_END_CLEAR}, {"ack", GS_END_ACK},
+    {NULL, 0}};
 
 static const struct gs_enum_name gs_bias_names[] = {
     {"as-is", GS_BIAS_AS_IS},
@@ -294,6 +313,35 @@ static const struct gs_key gs_sensor_keys[] = {
 
 #define GS_N_SENSOR_KEYS (sizeof(gs_sensor_keys) / sizeof(gs_sensor_keys[0]))
 
+#define OUT(field) offsetof(struct gs_output_cfg, field)
+
+/* [output "NAME"]. "sensors" and "ack" name sensors, which may come later
+ * in the file: they are judged once it has been read. */
+/* clang-format off */
+static const struct gs_key gs_output_keys[] = {
+	{0, "chip", GS_KT_STRING, OUT(chip),
+	 .size = sizeof(((struct gs_output_cfg *)0)->chip),
+	 .flags = GS_KF_REQUIRED, .check = gs_check_token},
+	{0, "line", GS_KT_STRING, OUT(line),
+	 .size = sizeof(((struct gs_output_cfg *)0)->line),
+	 .flags = GS_KF_REQUIRED, .check = gs_check_token},
+	{0, "active_low", GS_KT_BOOL, OUT(active_low), .def = "false"},
+	{0, "alerts", GS_KT_ALERTS, OUT(alerts), .flags = GS_KF_REQUIRED},
+	{0, "sensors", GS_KT_DEFERRED, .offset = 0},
+	{0, "signal", GS_KT_ENUM, OUT(signal), .def = "steady",
+	 .names = gs_signal_names},
+	{0, "blink", GS_KT_DURATION, OUT(blink_ms), .def = "1s",
+	 .min = 200, .max = 10 * S_},
+	{0, "end", GS_KT_ENUM, OUT(end), .def = "clear",
+	 .names = gs_end_names},
+	{0, "hold", GS_KT_DURATION, OUT(hold_ms), .def = "1m", .min = 1 * S_,
+	 .max = D_},
+	{0, "ack", GS_KT_DEFERRED, .offset = 0},
+};
+/* clang-format on */
+
+#define GS_N_OUTPUT_KEYS (sizeof(gs_output_keys) / sizeof(gs_output_keys[0]))
+
 /* How many lines each sensor type takes, and what they are. */
 static const struct {
 	unsigned min, max;
@@ -304,14 +352,25 @@ static const struct {
     [GS_SENSOR_QUEUE] = {2, 2, "2 lines (entry, exit)"},
     [GS_SENSOR_SMILEY] = {3, 5, "3 to 5 lines (buttons, most negative first)"},
     [GS_SENSOR_STAFF] = {3, 5, "3 to 5 lines (buttons, most negative first)"},
+    [GS_SENSOR_BUTTON] = {1, 1, "1 line (the button)"},
 };
+
+static const char *gs_enum_name_of(const struct gs_enum_name *names, int v)
+{
+	for (const struct gs_enum_name *n = names; n->name; n++)
+		if (n->value == v)
+			return n->name;
+	return NULL;
+}
 
 const char *gs_sensor_type_name(enum gs_sensor_type type)
 {
-	for (const struct gs_enum_name *n = gs_type_names; n->name; n++)
-		if (n->value == (int)type)
-			return n->name;
-	return NULL;
+	return gs_enum_name_of(gs_type_names, (int)type);
+}
+
+const char *gs_alert_type_name(enum gs_alert_type type)
+{
+	return gs_enum_name_of(gs_alert_names, (int)type);
 }
 
 /* ------------------------------------------------------------------ */
@@ -718,6 +777,66 @@ static const char *gs_lines_parse(const char *s, struct gs_sensor_cfg *sc,
 	return NULL;
 }
 
+/* Calls fn for each entry of a comma-separated list, trimmed; stops at
+ * the first message fn returns. Empty entries are an error. */
+static const char *gs_list_each(const char *s, char *buf, size_t len,
+                                const char *(*fn)(const char *item,
+                                                  void *arg, char *buf,
+                                                  size_t len),
+                                void *arg)
+{
+	char item[GS_NAME_MAX + 16];
+
+	for (;;) {
+		const char *end = s + strcspn(s, ",");
+		const char *a = s, *b = end, *why;
+
+		while (a < b && isspace((unsigned char)*a))
+			a++;
+		while (b > a && isspace((unsigned char)b[-1]))
+			b--;
+		if (a == b)
+			return "has an empty entry (names separated by commas)";
+		snprintf(item, sizeof(item), "%.*s", (int)(b - a), a);
+		why = fn(item, arg, buf, len);
+		if (why)
+			return why;
+		if (*end == '\0')
+			return NULL;
+		s = end + 1;
+	}
+}
+
+static const char *gs_alert_item(const char *item, void *arg, char *buf,
+                                 size_t len)
+{
+	unsigned *mask = arg;
+	char list[128];
+
+	for (const struct gs_enum_name *n = gs_alert_names; n->name; n++) {
+		if (strcmp(item, n->name) == 0) {
+			*mask |= 1u << n->value;
+			return NULL;
+		}
+	}
+	gs_enum_list(gs_alert_names, list, sizeof(list));
+	snprintf(buf, len, "has '%.48s', which is not one of: %s", item,
+	         list);
+	return buf;
+}
+
+/* Alerts: "discontent_burst, queue_wait_high": a mask of types. */
+static const char *gs_alerts_parse(const char *s, unsigned *mask, char *buf,
+                                   size_t len)
+{
+	unsigned m = 0;
+	const char *why = gs_list_each(s, buf, len, gs_alert_item, &m);
+
+	if (!why)
+		*mask = m;
+	return why;
+}
+
 /*
  * Parses value into the field k describes at base. Returns NULL, or why
  * the value is wrong (the end of "KEY: 'VALUE' <why>"), possibly in buf.
@@ -815,6 +934,10 @@ static const char *gs_key_parse(const struct gs_key *k, void *base,
 		break;
 	case GS_KT_LINES:
 		return gs_lines_parse(v, base, buf, len);
+	case GS_KT_ALERTS:
+		return gs_alerts_parse(v, field, buf, len);
+	case GS_KT_DEFERRED:
+		return NULL;
 	}
 	if (ranged && (k->min != 0 || k->max != 0) &&
 	    (num < k->min || num > k->max)) {
@@ -881,6 +1004,7 @@ enum gs_sec_kind {
 	GS_SK_NONE,   /* before the first header */
 	GS_SK_GLOBAL, /* [gateway], [mqtt], ... */
 	GS_SK_SENSOR, /* [sensor "NAME"] */
+	GS_SK_OUTPUT, /* [output "NAME"] */
 	GS_SK_SKIP,   /* a section already reported: ignore its keys */
 };
 
@@ -906,6 +1030,14 @@ struct gs_parser {
 	unsigned n_raw;
 	int sensor_lines_line[GS_MAX_SENSORS]; /* "lines" line of each kept */
 	bool sensor_sized[GS_MAX_SENSORS];     /* typed, lines fit the type */
+
+	/* The output section being read, and the values of each output
+	 * that name sensors, judged at the end of the file. */
+	struct gs_output_cfg output;
+	int output_key_line[GS_N_OUTPUT_KEYS];
+	struct {
+		struct gs_raw_value sensors, ack;
+	} deferred[GS_MAX_OUTPUTS];
 };
 
 static void gs_parser_error(struct gs_parser *p, int line, const char *fmt, ...)
@@ -991,6 +1123,8 @@ static const char *gs_key_home(const char *name)
 		return gs_section_names[k->section];
 	if (gs_keys_find(gs_sensor_keys, GS_N_SENSOR_KEYS, -1, name))
 		return "sensor \"NAME\"";
+	if (gs_keys_find(gs_output_keys, GS_N_OUTPUT_KEYS, -1, name))
+		return "output \"NAME\"";
 	return NULL;
 }
 
@@ -1158,42 +1292,56 @@ static void gs_parser_sensor_end(struct gs_parser *p)
 	p->cfg->sensors[p->cfg->n_sensors++] = *sc;
 }
 
-/* [sensor "NAME"]: checks the name and opens the section. */
-static void gs_parser_sensor_begin(struct gs_parser *p, const char *text)
+/*
+ * The NAME of [WHAT "NAME"] into name (size bytes): checks its form.
+ * Returns false after a message.
+ */
+static bool gs_parser_section_name(struct gs_parser *p, const char *text,
+                                   const char *what, char *name, size_t size)
 {
-	const char *q = text + strlen("sensor");
+	const char *q = text + strlen(what);
 	const char *end;
 	size_t n;
-	int dup;
 
 	while (isspace((unsigned char)*q))
 		q++;
 	end = *q == '"' ? strchr(q + 1, '"') : NULL;
 	if (!end || end[1] != '\0') {
-		gs_parser_error(
-		    p, p->lineno,
-		    "a sensor section is written [sensor \"NAME\"]");
-		return;
+		gs_parser_error(p, p->lineno,
+		                "a %s section is written [%s \"NAME\"]", what,
+		                what);
+		return false;
 	}
 	q++;
 	n = (size_t)(end - q);
-	if (n == 0 || n >= sizeof(p->sensor.name)) {
+	if (n == 0 || n >= size) {
 		gs_parser_error(p, p->lineno,
-		                "sensor name must have 1 to %zu characters",
-		                sizeof(p->sensor.name) - 1);
-		return;
+		                "%s name must have 1 to %zu characters", what,
+		                size - 1);
+		return false;
 	}
-	gs_sensor_defaults(&p->sensor);
-	memcpy(p->sensor.name, q, n);
-	p->sensor.name[n] = '\0';
-	p->sensor.config_line = p->lineno;
-	if (!gs_is_id(p->sensor.name)) {
+	memcpy(name, q, n);
+	name[n] = '\0';
+	if (!gs_is_id(name)) {
 		gs_parser_error(p, p->lineno,
-		                "sensor name '%s' may contain only letters, "
+		                "%s name '%s' may contain only letters, "
 		                "digits, '-' and '_'",
-		                p->sensor.name);
-		return;
+		                what, name);
+		return false;
 	}
+	return true;
+}
+
+/* [sensor "NAME"]: checks the name and opens the section. */
+static void gs_parser_sensor_begin(struct gs_parser *p, const char *text)
+{
+	int dup;
+
+	gs_sensor_defaults(&p->sensor);
+	if (!gs_parser_section_name(p, text, "sensor", p->sensor.name,
+	                            sizeof(p->sensor.name)))
+		return;
+	p->sensor.config_line = p->lineno;
 	dup = gs_config_find_sensor(p->cfg, p->sensor.name);
 	if (dup >= 0) {
 		gs_parser_error(
@@ -1211,16 +1359,123 @@ static void gs_parser_sensor_begin(struct gs_parser *p, const char *text)
 	memset(p->sensor_key_line, 0, sizeof(p->sensor_key_line));
 }
 
+/* [output "NAME"]: checks the name and opens the section. */
+static void gs_parser_output_begin(struct gs_parser *p, const char *text)
+{
+	struct gs_output_cfg *oc = &p->output;
+	int dup;
+
+	memset(oc, 0, sizeof(*oc));
+	gs_keys_defaults(gs_output_keys, GS_N_OUTPUT_KEYS, oc);
+	oc->ack_sensor = oc->ack_button = -1;
+	if (!gs_parser_section_name(p, text, "output", oc->name,
+	                            sizeof(oc->name)))
+		return;
+	oc->config_line = p->lineno;
+	dup = gs_config_find_output(p->cfg, oc->name);
+	if (dup >= 0) {
+		gs_parser_error(p, p->lineno,
+		                "duplicate output '%s' (first on line %d)",
+		                oc->name, p->cfg->outputs[dup].config_line);
+		return;
+	}
+	if (p->cfg->n_outputs == GS_MAX_OUTPUTS) {
+		gs_parser_error(p, p->lineno, "too many outputs (at most %d)",
+		                GS_MAX_OUTPUTS);
+		return;
+	}
+	p->kind = GS_SK_OUTPUT;
+	memset(p->output_key_line, 0, sizeof(p->output_key_line));
+	memset(&p->deferred[p->cfg->n_outputs], 0,
+	       sizeof(p->deferred[0]));
+}
+
+/* The end of an [output] section: every key was parsed as it came. */
+static void gs_parser_output_end(struct gs_parser *p)
+{
+	struct gs_output_cfg *oc = &p->output;
+
+	if (p->kind != GS_SK_OUTPUT)
+		return;
+	p->kind = GS_SK_NONE;
+	for (size_t i = 0; i < GS_N_OUTPUT_KEYS; i++)
+		if ((gs_output_keys[i].flags & GS_KF_REQUIRED) &&
+		    !p->output_key_line[i])
+			gs_parser_error(p, oc->config_line,
+			                "output '%s': missing required key "
+			                "'%s'",
+			                oc->name, gs_output_keys[i].name);
+	oc->line_line = p->output_key_line[gs_keys_find(gs_output_keys,
+	                                                GS_N_OUTPUT_KEYS, -1,
+	                                                "line") -
+	                                    gs_output_keys];
+	p->cfg->outputs[p->cfg->n_outputs++] = *oc;
+}
+
+static void gs_parser_output_key(struct gs_parser *p, const char *name,
+                                 const char *value)
+{
+	const struct gs_key *k =
+	    gs_keys_find(gs_output_keys, GS_N_OUTPUT_KEYS, -1, name);
+	struct gs_raw_value *r;
+	char sec[sizeof(p->output.name) + 16], buf[160];
+	const char *why;
+	size_t i;
+
+	snprintf(sec, sizeof(sec), "output \"%s\"", p->output.name);
+	if (!k) {
+		gs_parser_unknown_key(p, name, sec);
+		return;
+	}
+	i = (size_t)(k - gs_output_keys);
+	if (p->output_key_line[i]) {
+		gs_parser_error(p, p->lineno,
+		                "duplicate key '%s' in [%s] (first on line %d)",
+		                name, sec, p->output_key_line[i]);
+		return;
+	}
+	p->output_key_line[i] = p->lineno;
+	if (k->type == GS_KT_DEFERRED) {
+		r = strcmp(name, "ack") == 0
+		        ? &p->deferred[p->cfg->n_outputs].ack
+		        : &p->deferred[p->cfg->n_outputs].sensors;
+		if (strlen(value) >= sizeof(r->value)) {
+			gs_parser_error(p, p->lineno, "%s: value is too long",
+			                name);
+			return;
+		}
+		r->key = k;
+		r->line = p->lineno;
+		snprintf(r->value, sizeof(r->value), "%s", value);
+		return;
+	}
+	why = gs_key_parse(k, &p->output, value, true, buf, sizeof(buf));
+	if (why)
+		gs_parser_bad_value(p, p->lineno, name, value, why);
+}
+
 /* A section header; text is what is between the brackets, trimmed. */
+static bool gs_section_is(const char *text, const char *what)
+{
+	size_t n = strlen(what);
+
+	return strncmp(text, what, n) == 0 &&
+	       (text[n] == '\0' || text[n] == '"' ||
+	        isspace((unsigned char)text[n]));
+}
+
 static void gs_parser_section(struct gs_parser *p, const char *text)
 {
 	gs_parser_sensor_end(p);
+	gs_parser_output_end(p);
 	p->kind = GS_SK_SKIP;
 
-	if (strncmp(text, "sensor", 6) == 0 &&
-	    (text[6] == '\0' || text[6] == '"' ||
-	     isspace((unsigned char)text[6]))) {
+	if (gs_section_is(text, "sensor")) {
 		gs_parser_sensor_begin(p, text);
+		return;
+	}
+	if (gs_section_is(text, "output")) {
+		gs_parser_output_begin(p, text);
 		return;
 	}
 	for (int s = 0; s < GS_SEC_COUNT_; s++) {
@@ -1319,6 +1574,9 @@ static int gs_parser_handler(void *user, const char *section, const char *name,
 		break;
 	case GS_SK_SENSOR:
 		gs_parser_sensor_key(p, name, value);
+		break;
+	case GS_SK_OUTPUT:
+		gs_parser_output_key(p, name, value);
 		break;
 	case GS_SK_SKIP:
 		break;
@@ -1532,6 +1790,158 @@ static void gs_parser_finish(struct gs_parser *p)
 	}
 }
 
+struct gs_sensors_arg {
+	const struct gs_config *cfg;
+	uint32_t mask;
+};
+
+static const char *gs_output_sensor_item(const char *item, void *arg,
+                                         char *buf, size_t len)
+{
+	struct gs_sensors_arg *a = arg;
+	int i = gs_config_find_sensor(a->cfg, item);
+
+	if (i < 0) {
+		snprintf(buf, len, "names '%.48s', which is not a sensor",
+		         item);
+		return buf;
+	}
+	a->mask |= 1u << i;
+	return NULL;
+}
+
+/*
+ * ack = SENSOR (a button sensor) or SENSOR:N (button N of a staff
+ * terminal, 1 = most negative). Returns NULL or why not.
+ */
+static const char *gs_output_ack_parse(const struct gs_config *cfg,
+                                       struct gs_output_cfg *oc,
+                                       const char *v, char *buf, size_t len)
+{
+	char name[GS_NAME_MAX];
+	const char *colon = strchr(v, ':');
+	size_t n = colon ? (size_t)(colon - v) : strlen(v);
+	const struct gs_sensor_cfg *sc;
+	unsigned long b = 0;
+	char *end;
+	int i;
+
+	if (n == 0 || n >= sizeof(name))
+		return "is not a sensor name";
+	memcpy(name, v, n);
+	name[n] = '\0';
+	i = gs_config_find_sensor(cfg, name);
+	if (i < 0) {
+		snprintf(buf, len, "names '%s', which is not a sensor", name);
+		return buf;
+	}
+	sc = &cfg->sensors[i];
+	if (colon) {
+		errno = 0;
+		b = strtoul(colon + 1, &end, 10);
+		if (!isdigit((unsigned char)colon[1]) || *end || errno)
+			return "is not SENSOR:N (N a button number, 1 = most "
+			       "negative)";
+	}
+	if (sc->type == GS_SENSOR_BUTTON && colon)
+		return "names a button sensor, which has one button: write "
+		       "its name alone";
+	if (sc->type == GS_SENSOR_STAFF &&
+	    (!colon || b < 1 || b > sc->n_lines)) {
+		snprintf(buf, len,
+		         "names staff terminal '%s': say which button, "
+		         "%s:N with N from 1 to %u",
+		         name, name, sc->n_lines);
+		return buf;
+	}
+	if (sc->type != GS_SENSOR_BUTTON && sc->type != GS_SENSOR_STAFF) {
+		snprintf(buf, len,
+		         "names a %s sensor: an output is acknowledged by a "
+		         "button sensor or a staff terminal's button",
+		         gs_sensor_type_name(sc->type));
+		return buf;
+	}
+	oc->ack_sensor = i;
+	oc->ack_button = colon ? (int)b - 1 : -1;
+	return NULL;
+}
+
+/* The line of output o as "chip line" is used by a sensor or an
+ * earlier output: a line is an input or an output, never both. */
+static void gs_output_line_check(struct gs_parser *p, unsigned o)
+{
+	const struct gs_config *cfg = p->cfg;
+	const struct gs_output_cfg *oc = &cfg->outputs[o];
+	const char *chip = gs_chip_key(oc->chip);
+
+	for (unsigned i = 0; i < cfg->n_sensors; i++) {
+		const struct gs_sensor_cfg *sc = &cfg->sensors[i];
+
+		if (strcmp(gs_chip_key(sc->chip), chip) != 0)
+			continue;
+		for (unsigned l = 0; l < sc->n_lines; l++)
+			if (strcmp(sc->lines[l], oc->line) == 0)
+				gs_parser_error(
+				    p, oc->line_line,
+				    "line: %s %s is already sensor '%s''s "
+				    "input (line %d): a line is an input or "
+				    "an output, never both",
+				    oc->chip, oc->line, sc->name,
+				    p->sensor_lines_line[i]);
+	}
+	for (unsigned k = 0; k < o; k++) {
+		const struct gs_output_cfg *ok = &cfg->outputs[k];
+
+		if (strcmp(gs_chip_key(ok->chip), chip) == 0 &&
+		    strcmp(ok->line, oc->line) == 0)
+			gs_parser_error(p, oc->line_line,
+			                "line: %s %s is already output '%s' "
+			                "(line %d)",
+			                oc->chip, oc->line, ok->name,
+			                ok->line_line);
+	}
+}
+
+/* What of [output] sections names sensors, now that all are known. */
+static void gs_parser_outputs_check(struct gs_parser *p)
+{
+	struct gs_config *cfg = p->cfg;
+	char buf[200];
+	const char *why;
+
+	for (unsigned o = 0; o < cfg->n_outputs; o++) {
+		struct gs_output_cfg *oc = &cfg->outputs[o];
+		const struct gs_raw_value *sens = &p->deferred[o].sensors;
+		const struct gs_raw_value *ack = &p->deferred[o].ack;
+
+		if (oc->chip[0] && oc->line[0])
+			gs_output_line_check(p, o);
+		if (sens->line) {
+			struct gs_sensors_arg a = {cfg, 0};
+
+			why = gs_list_each(sens->value, buf, sizeof(buf),
+			                   gs_output_sensor_item, &a);
+			if (why)
+				gs_parser_bad_value(p, sens->line, "sensors",
+				                    sens->value, why);
+			oc->sensors = a.mask;
+		}
+		if (ack->line) {
+			why = gs_output_ack_parse(cfg, oc, ack->value, buf,
+			                          sizeof(buf));
+			if (why)
+				gs_parser_bad_value(p, ack->line, "ack",
+				                    ack->value, why);
+		} else if (oc->end == GS_END_ACK) {
+			gs_parser_error(p, oc->config_line,
+			                "output '%s': end = ack needs an ack "
+			                "input (ack = SENSOR or "
+			                "STAFF_TERMINAL:N)",
+			                oc->name);
+		}
+	}
+}
+
 /*
  * Whole-file and per-sensor checks run after the lines they concern were
  * read; an installer reads the file from the top, so the messages are put
@@ -1613,10 +2023,12 @@ int gs_config_load(const char *path, struct gs_config *cfg,
 		goto err_close;
 	}
 	gs_parser_sensor_end(p);
+	gs_parser_output_end(p);
 	if (ret > 0)
 		/* The reader screens out what inih rejects; just in case. */
 		gs_parser_error(p, ret, "syntax error");
 	gs_parser_finish(p);
+	gs_parser_outputs_check(p);
 	gs_parser_sort(p);
 
 	rc = p->errors ? GS_ECONFIG : GS_OK;
@@ -1636,6 +2048,14 @@ int gs_config_find_sensor(const struct gs_config *cfg, const char *name)
 {
 	for (unsigned i = 0; i < cfg->n_sensors; i++)
 		if (strcmp(cfg->sensors[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int gs_config_find_output(const struct gs_config *cfg, const char *name)
+{
+	for (unsigned i = 0; i < cfg->n_outputs; i++)
+		if (strcmp(cfg->outputs[i].name, name) == 0)
 			return (int)i;
 	return -1;
 }

@@ -12,6 +12,7 @@
 #include <openssl/x509.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -159,17 +160,47 @@ static int gs_file_try_open(const char *path, enum gs_file_kind kind)
 	return 0;
 }
 
+/* Adds GID to this process's supplementary groups. Needs root. */
+static int gs_file_add_group(gid_t gid)
+{
+	gid_t *groups;
+	int n, rc = -1;
+
+	n = getgroups(0, NULL);
+	if (n < 0)
+		return -1;
+	groups = calloc((size_t)n + 1, sizeof(*groups));
+	if (!groups)
+		return -1;
+	n = getgroups(n, groups);
+	if (n < 0)
+		goto out;
+	for (int i = 0; i < n; i++)
+		if (groups[i] == gid) {
+			rc = 0;
+			goto out;
+		}
+	groups[n++] = gid;
+	rc = setgroups((size_t)n, groups);
+out:
+	free(groups);
+	return rc;
+}
+
 /*
  * errs[i] = 0 or the errno of opening PATHS[i] as U. For another user a
- * child takes U's identity (groups too, as systemd's User= gives them)
- * and reports through a pipe: what the kernel decides (modes, ACLs, the
- * directories on the way) is then exactly what the service will meet.
+ * child takes U's identity (groups too, as systemd's User= and
+ * SupplementaryGroups= give them) and reports through a pipe: what the
+ * kernel decides (modes, ACLs, the directories on the way) is then
+ * exactly what the service will meet.
  */
 static int gs_file_open_as(const struct gs_file_user *u,
                            const char *const *paths,
                            const enum gs_file_kind *kinds, size_t n, int *errs)
 {
+	struct group *gr;
 	int fds[2], status;
+	gid_t extra = 0;
 	ssize_t got;
 	pid_t pid;
 
@@ -179,6 +210,11 @@ static int gs_file_open_as(const struct gs_file_user *u,
 			    paths[i] ? gs_file_try_open(paths[i], kinds[i]) : 0;
 		return GS_OK;
 	}
+	/* The unit's SupplementaryGroups=; a system without that group
+	 * would not start the unit, which is not for this check to say. */
+	gr = getgrnam(GS_SERVICE_GROUPS);
+	if (gr)
+		extra = gr->gr_gid;
 	if (pipe2(fds, O_CLOEXEC) < 0)
 		return GS_ESYS;
 	pid = fork();
@@ -191,8 +227,9 @@ static int gs_file_open_as(const struct gs_file_user *u,
 		int res[GS_N_FILE_KEYS];
 
 		close(fds[0]);
-		if (initgroups(u->name, u->gid) < 0 || setgid(u->gid) < 0 ||
-		    setuid(u->uid) < 0)
+		if (initgroups(u->name, u->gid) < 0 ||
+		    (gr && gs_file_add_group(extra) < 0) ||
+		    setgid(u->gid) < 0 || setuid(u->uid) < 0)
 			_exit(2);
 		for (size_t i = 0; i < n && i < GS_N_FILE_KEYS; i++)
 			res[i] =

@@ -12,7 +12,8 @@
  *   - it is not writable by group or others;
  *   - secrets (password_file, key_file) give others no access at all;
  *   - the user the service runs as can read it (the group is the usual
- *     way: root:gapsense 0640);
+ *     way: root:gapsense 0640), with the groups the unit gives it
+ *     (GS_SERVICE_GROUPS) as well as its own;
  * and for the TLS files: ca_file and cert_file hold a PEM certificate,
  * key_file an unencrypted PEM private key, and cert_file is the
  * certificate of key_file (a mismatch would otherwise only show as a TLS
@@ -30,6 +31,10 @@
 
 /* The service's user as packaged (deploy/gapsense.service, User=). */
 #define GS_SERVICE_USER "gapsense"
+/* The supplementary group systemd adds to it (SupplementaryGroups=): a
+ * file of that group is readable by the service although the user is not
+ * a member in /etc/group. */
+#define GS_SERVICE_GROUPS "gpio"
 
 /* Who will read the files. */
 struct gs_file_user {

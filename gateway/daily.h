@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Acknowledgements a day keeps the response times of (for the median). */
+#define GS_DAY_MAX_ACKS 1024
 /* Days the trend looks back over (the day that ended included). */
 #define GS_TREND_DAYS 28
 /* Consecutive days of one quadrant that make a finding. */
@@ -56,6 +58,8 @@ int64_t gs_day_start(const struct gs_day *day);
 /* GS_OK or GS_ENOMEM (the day's waits are kept for its percentiles). */
 int gs_day_add_window(struct gs_day *day, const struct gs_day_window *w);
 void gs_day_add_alert(struct gs_day *day, const char *type);
+/* An alert acknowledged this day, response_ms after it was raised. */
+void gs_day_add_ack(struct gs_day *day, int64_t response_ms);
 void gs_day_note_occupancy(struct gs_day *day, int64_t occupancy);
 /*
  * The gapsense.daily.v1 message of the day ending at end_ms, with "seq" 0

@@ -21,6 +21,7 @@
 #include "gateway/daily.h"
 #include "gateway/err.h"
 #include "gateway/log.h"
+#include "gateway/outputs.h"
 #include "gateway/timeutil.h"
 
 #include <math.h>
@@ -104,6 +105,9 @@ struct gs_engine {
 	unsigned n_smiley, n_queue;
 	unsigned smiley_idx[GS_MAX_SENSORS];
 	unsigned queue_idx[GS_MAX_SENSORS];
+
+	/* Alert outputs ([output "NAME"]): which is on, acknowledgements. */
+	struct gs_outputs *outputs;
 
 	struct gs_vec scratch;
 	struct gs_complaint bad_event;
@@ -254,7 +258,7 @@ static double ms_dec(int64_t ms)
 static const char *const gs_type_names[GS_SENSOR_TYPE_COUNT_] = {
     [GS_SENSOR_BEAM_PAIR] = "beam_pair", [GS_SENSOR_PULSE] = "pulse",
     [GS_SENSOR_QUEUE] = "queue",         [GS_SENSOR_SMILEY] = "smiley",
-    [GS_SENSOR_STAFF] = "staff",
+    [GS_SENSOR_STAFF] = "staff",         [GS_SENSOR_BUTTON] = "button",
 };
 
 static const char *button_name(unsigned n_buttons, unsigned b)
@@ -463,6 +467,12 @@ static bool tz_valid(const char *zone)
 
 /* ---- alerts --------------------------------------------------------- */
 
+static unsigned sensor_index(const struct gs_engine *eng,
+                             const struct gs_eng_sensor *s)
+{
+	return (unsigned)(s - eng->s);
+}
+
 /* A new alert; returns its details object (NULL on failure, in j). */
 static cJSON *alert_new(struct gs_engine *eng, struct jb *j, cJSON **root,
                         int64_t t, const char *type, const char *sensor)
@@ -514,6 +524,8 @@ static void burst_alert(struct gs_engine *eng, struct gs_eng_sensor *s,
 	jb_int(&j, d, "burst_min", eng->cfg.burst_min);
 	jb_dec(&j, d, "burst_share_pct", eng->cfg.burst_share_pct);
 	publish(eng, GS_MSG_ALERT, t, -1, root, &j);
+	gs_outputs_alert(eng->outputs, t, GS_ALERT_DISCONTENT_BURST,
+	                 sensor_index(eng, s));
 }
 
 /* Clarifications 13-15: evaluated whenever a press enters or leaves. */
@@ -533,6 +545,8 @@ static void burst_eval(struct gs_engine *eng, struct gs_eng_sensor *s,
 		}
 	} else if (s->false_since == GS_TIME_NONE) {
 		s->false_since = t;
+		gs_outputs_clear(eng->outputs, t, GS_ALERT_DISCONTENT_BURST,
+		                 sensor_index(eng, s));
 	}
 }
 
@@ -553,6 +567,8 @@ static void queue_alert(struct gs_engine *eng, struct gs_eng_sensor *s,
 	jb_dec(&j, d, "target_wait_s", ms_dec(s->cfg->target_wait_ms));
 	jb_dec(&j, d, "window_s", ms_dec(eng->cfg.queue_alert_window_ms));
 	publish(eng, GS_MSG_ALERT, t, -1, root, &j);
+	gs_outputs_alert(eng->outputs, t, GS_ALERT_QUEUE_WAIT_HIGH,
+	                 sensor_index(eng, s));
 }
 
 /* Clarification 16: strict both ways; no wait in the window: neither. */
@@ -571,6 +587,8 @@ static void queue_eval(struct gs_engine *eng, struct gs_eng_sensor *s,
 	                                                  (double)target *
 	                                                  (double)n) {
 		s->armed = true;
+		gs_outputs_clear(eng->outputs, t, GS_ALERT_QUEUE_WAIT_HIGH,
+		                 sensor_index(eng, s));
 	}
 }
 
@@ -894,6 +912,7 @@ enum deadline_kind {
 	DL_RESET,   /* at the instant */
 	DL_TRAIL,   /* at the instant: oldest entry leaves (t - W, t] */
 	DL_ABANDON, /* once passed */
+	DL_OUTPUT,  /* at the instant: an output's hold ends */
 };
 
 struct deadline {
@@ -951,6 +970,10 @@ static bool next_due(const struct gs_engine *eng, int64_t t, struct deadline *d)
 		if (due < t && due < d->t)
 			*d = (struct deadline){DL_ABANDON, due, i};
 	}
+	int64_t hold = gs_outputs_next_deadline(eng->outputs);
+
+	if (hold <= t && hold < d->t)
+		*d = (struct deadline){DL_OUTPUT, hold, 0};
 	return d->kind != DL_NONE;
 }
 
@@ -1004,6 +1027,9 @@ static void run_deadline(struct gs_engine *eng, const struct deadline *d)
 		break;
 	case DL_ABANDON:
 		abandon_front(eng, d->sensor, d->t);
+		break;
+	case DL_OUTPUT:
+		gs_outputs_advance(eng->outputs, d->t);
 		break;
 	case DL_NONE:
 		break;
@@ -1156,6 +1182,7 @@ static const uint32_t gs_kinds_of_type[GS_SENSOR_TYPE_COUNT_] = {
     [GS_SENSOR_QUEUE] = 1u << GS_EV_JOIN | 1u << GS_EV_SERVE,
     [GS_SENSOR_SMILEY] = 1u << GS_EV_PRESS,
     [GS_SENSOR_STAFF] = 1u << GS_EV_PRESS,
+    [GS_SENSOR_BUTTON] = 1u << GS_EV_PRESS,
 };
 
 static bool event_valid(const struct gs_engine *eng, const struct gs_event *ev)
@@ -1187,6 +1214,12 @@ void gs_engine_event(struct gs_engine *eng, const struct gs_event *ev)
 	if (!move_to(eng, &e.t_ms, true))
 		return;
 	s = &eng->s[e.sensor];
+	/* Whether a press acknowledges is worked out here, in event time,
+	 * also for a stored press a restart feeds again. */
+	e.flags &= (uint8_t)~GS_EVF_ACK;
+	if (e.kind == GS_EV_PRESS &&
+	    gs_outputs_press(eng->outputs, e.t_ms, e.sensor, e.value))
+		e.flags |= GS_EVF_ACK;
 	emit_event(eng, &e);
 	switch ((enum gs_event_kind)e.kind) {
 	case GS_EV_IN:
@@ -1209,7 +1242,11 @@ void gs_engine_event(struct gs_engine *eng, const struct gs_event *ev)
 		on_serve(eng, s, &e);
 		break;
 	case GS_EV_PRESS:
-		on_press(eng, s, &e);
+		/* A push-button only acknowledges; a terminal's press that
+		 * acknowledged is not a rating. */
+		if (s->cfg->type != GS_SENSOR_BUTTON &&
+		    !(e.flags & GS_EVF_ACK))
+			on_press(eng, s, &e);
 		break;
 	case GS_EV_FAULT:
 		if (!(s->fault_mask & (1u << e.input)))
@@ -1217,11 +1254,16 @@ void gs_engine_event(struct gs_engine *eng, const struct gs_event *ev)
 		s->fault_mask |= 1u << e.input;
 		s->fault_at[e.input] = e.t_ms;
 		fault_alert(eng, s, &e, true);
+		gs_outputs_alert(eng->outputs, e.t_ms, GS_ALERT_SENSOR_FAULT,
+		                 e.sensor);
 		break;
 	case GS_EV_RECOVERED:
 		fault_alert(eng, s, &e, false);
 		s->fault_mask &= ~(1u << e.input);
 		s->fault_at[e.input] = GS_TIME_NONE;
+		if (!s->fault_mask)
+			gs_outputs_clear(eng->outputs, e.t_ms,
+			                 GS_ALERT_SENSOR_FAULT, e.sensor);
 		break;
 	case GS_EV_ABANDON: /* derived here, never accepted from outside */
 	case GS_EV_KIND_COUNT_:
@@ -1446,7 +1488,48 @@ static bool config_usable(const struct gs_config *cfg)
 		}
 		smiley = sc->n_lines;
 	}
+	for (unsigned i = 0; i < cfg->n_outputs; i++) {
+		const struct gs_output_cfg *oc = &cfg->outputs[i];
+
+		if (oc->ack_sensor >= (int)cfg->n_sensors ||
+		    (oc->end == GS_END_HOLD && oc->hold_ms <= 0)) {
+			gs_log(GS_LOG_ERR,
+			       "engine: output '%s': unusable ack or hold",
+			       oc->name);
+			return false;
+		}
+	}
 	return true;
+}
+
+static void engine_output_changed(void *ctx, unsigned output,
+                                  enum gs_output_state st, int64_t t_ms)
+{
+	struct gs_engine *eng = ctx;
+
+	if (eng->sink.output)
+		eng->sink.output(eng->ctx, output, st, t_ms);
+}
+
+static void engine_output_ack(void *ctx, int64_t t_ms, int64_t response_ms,
+                              cJSON *payload)
+{
+	struct gs_engine *eng = ctx;
+	struct jb j = {false};
+
+	gs_day_add_ack(eng->day, response_ms);
+	publish(eng, GS_MSG_ACK, t_ms, -1, payload, &j);
+}
+
+static const struct gs_outputs_sink gs_engine_outputs_sink = {
+    .changed = engine_output_changed,
+    .ack = engine_output_ack,
+};
+
+enum gs_output_state gs_engine_output(const struct gs_engine *eng,
+                                      unsigned output)
+{
+	return gs_outputs_state(eng->outputs, output);
 }
 
 struct gs_engine *gs_engine_new(const struct gs_config *cfg,
@@ -1461,7 +1544,10 @@ struct gs_engine *gs_engine_new(const struct gs_config *cfg,
 		return NULL;
 	eng->cfg = *cfg;
 	eng->day = gs_day_new(0, true);
-	if (!eng->day) {
+	eng->outputs = gs_outputs_new(&eng->cfg, &gs_engine_outputs_sink, eng);
+	if (!eng->day || !eng->outputs) {
+		gs_outputs_free(eng->outputs);
+		gs_day_free(eng->day);
 		free(eng);
 		return NULL;
 	}
@@ -1512,5 +1598,6 @@ void gs_engine_free(struct gs_engine *eng)
 	}
 	free(eng->scratch.v);
 	gs_day_free(eng->day);
+	gs_outputs_free(eng->outputs);
 	free(eng);
 }

@@ -29,6 +29,7 @@
 
 #include "gateway/config.h"
 #include "gateway/msg.h"
+#include "gateway/outputs.h"
 #include "sensors/event.h"
 
 #include <cjson/cJSON.h>
@@ -51,6 +52,13 @@ struct gs_engine_sink {
 	 */
 	void (*publish)(void *ctx, enum gs_msg_kind kind, int64_t t_ms,
 	                int64_t window_start_ms, cJSON *payload);
+	/*
+	 * An alert output ([output "NAME"], an index into cfg->outputs) is
+	 * to show st from t_ms on; may be NULL. Acknowledgements come to
+	 * publish() as GS_MSG_ACK.
+	 */
+	void (*output)(void *ctx, unsigned output, enum gs_output_state st,
+	               int64_t t_ms);
 };
 
 /*
@@ -105,6 +113,10 @@ int gs_engine_carry(struct gs_engine *eng, const struct gs_engine *old);
 /* Whether events now come with synchronised stamps (default true). A
  * window says "clock_synced": true only if this held all through it. */
 void gs_engine_set_clock_synced(struct gs_engine *eng, bool synced);
+
+/* What an alert output shows now (a reload's new engine: all off). */
+enum gs_output_state gs_engine_output(const struct gs_engine *eng,
+                                      unsigned output);
 
 /* Current occupancy and per-sensor fault flags, for the status message. */
 int64_t gs_engine_occupancy(const struct gs_engine *eng);

@@ -86,9 +86,11 @@ static size_t gs_utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
 	return len;
 }
 
-size_t gs_input_escape(char *out, size_t size, const char *in, size_t n)
+size_t gs_input_escape_as(char *out, size_t size, const char *in, size_t n,
+                          enum gs_input_style style)
 {
 	const unsigned char *s = (const unsigned char *)in;
+	bool masked = style == GS_INPUT_MASKED;
 	size_t o = 0;
 
 	if (size == 0)
@@ -99,20 +101,23 @@ size_t gs_input_escape(char *out, size_t size, const char *in, size_t n)
 		size_t len, adv = 1;
 		uint32_t cp = 0;
 
-		if (s[i] == '\t') {
+		if (s[i] >= 0x20 && s[i] < 0x7f && !(masked && s[i] == '"')) {
+			esc[0] = (char)s[i];
+			esc[1] = '\0';
+		} else if (s[i] >= 0x80 &&
+		           (adv = gs_utf8_seq(s + i, n - i, &cp)) > 0 &&
+		           (cp > 0x9f || masked)) {
+			memcpy(esc, s + i, adv);
+			esc[adv] = '\0';
+		} else if (masked) {
+			adv = 1;
+			piece = "?";
+		} else if (s[i] == '\t') {
 			piece = "\\t";
 		} else if (s[i] == '\n') {
 			piece = "\\n";
 		} else if (s[i] == '\r') {
 			piece = "\\r";
-		} else if (s[i] >= 0x20 && s[i] < 0x7f) {
-			esc[0] = (char)s[i];
-			esc[1] = '\0';
-		} else if (s[i] >= 0x80 &&
-		           (adv = gs_utf8_seq(s + i, n - i, &cp)) > 0 &&
-		           cp > 0x9f) {
-			memcpy(esc, s + i, adv);
-			esc[adv] = '\0';
 		} else {
 			adv = 1;
 			snprintf(esc, sizeof(esc), "\\x%02x", s[i]);
@@ -126,6 +131,11 @@ size_t gs_input_escape(char *out, size_t size, const char *in, size_t n)
 	}
 	out[o] = '\0';
 	return o;
+}
+
+size_t gs_input_escape(char *out, size_t size, const char *in, size_t n)
+{
+	return gs_input_escape_as(out, size, in, n, GS_INPUT_ESCAPED);
 }
 
 void gs_input_escape_inplace(char *buf, size_t size)

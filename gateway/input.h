@@ -29,14 +29,29 @@ int gs_input_open(const char *path, const char **why);
  * that is not regular (also used by gateway/config_files.c). */
 const char *gs_input_kind(mode_t mode);
 
+/* How gs_input_escape_as() shows what it does not pass as it is. */
+enum gs_input_style {
+	/* C0 controls and DEL as \t, \n, \r or \xNN, C1 controls
+	 * (U+0080-U+009F) and bytes that are not valid UTF-8 as \xNN: the
+	 * bytes can be told apart (messages to installers, logs). */
+	GS_INPUT_ESCAPED,
+	/* C0 controls, DEL, double quotes and bytes that are not valid
+	 * UTF-8 as '?': text quoted "..." in an MQTT reply, whose bytes are
+	 * part of the contract (C1 controls pass, as they always have). */
+	GS_INPUT_MASKED,
+};
+
 /*
  * Copies the N bytes of IN to OUT (SIZE bytes, NUL-terminated, truncated
- * to fit) with every byte that a terminal would act on escaped: C0
- * controls and DEL as \t, \n, \r or \xNN, C1 controls (U+0080-U+009F) and
- * bytes that are not valid UTF-8 as \xNN. Printable ASCII (a backslash
+ * to fit, never inside an escape or a UTF-8 sequence) with every byte that
+ * a terminal would act on shown in STYLE. Printable ASCII (a backslash
  * too: what matters is that nothing reaches the terminal raw) and valid
  * UTF-8 pass as they are. Returns the length written.
  */
+size_t gs_input_escape_as(char *out, size_t size, const char *in, size_t n,
+                          enum gs_input_style style);
+
+/* gs_input_escape_as() in the style GS_INPUT_ESCAPED. */
 size_t gs_input_escape(char *out, size_t size, const char *in, size_t n);
 
 /* gs_input_escape() of a NUL-terminated string, in place, for messages

@@ -27,7 +27,7 @@ enum gs_day_quadrant {
 static const char *const gs_dq_names[GS_DQ_COUNT_] = {
     "aligned_good", "aligned_bad", "perception_lag", "goodwill", "none"};
 
-/* Alert types counted by name; acknowledgements have no source yet. */
+/* Alert types counted by name. */
 static const char *const gs_day_alert_types[] = {
     "discontent_burst", "queue_wait_high", "sensor_fault", "sensor_recovered"};
 #define GS_DAY_ALERT_TYPES                                                     \
@@ -44,6 +44,10 @@ struct gs_day {
 	int64_t st_responses, st_sum12;
 	int64_t windows, quadrants[GS_DQ_COUNT_];
 	int64_t alerts, alerts_by_type[GS_DAY_ALERT_TYPES];
+	/* Acknowledgements made this day: their response times, for the
+	 * median; the count and the maximum go on past the array. */
+	int64_t acks, ack_max;
+	int64_t ack_ms[GS_DAY_MAX_ACKS];
 };
 
 static void gs_day_zero(struct gs_day *day, int64_t start, bool partial)
@@ -165,6 +169,15 @@ void gs_day_add_alert(struct gs_day *day, const char *type)
 			day->alerts_by_type[i]++;
 }
 
+void gs_day_add_ack(struct gs_day *day, int64_t response_ms)
+{
+	if (day->acks < GS_DAY_MAX_ACKS)
+		day->ack_ms[day->acks] = response_ms;
+	if (day->acks == 0 || response_ms > day->ack_max)
+		day->ack_max = response_ms;
+	day->acks++;
+}
+
 void gs_day_note_occupancy(struct gs_day *day, int64_t occupancy)
 {
 	if (occupancy > day->occ_max)
@@ -282,6 +295,21 @@ static void add_waits(struct gs_db *b, cJSON *o, struct gs_day *day,
 	       have ? gs_ratio_dec(day->waits[n - 1], 1000) : NAN);
 }
 
+/* Nearest rank as for waits, over the first GS_DAY_MAX_ACKS. */
+static void add_acks(struct gs_db *b, cJSON *o, struct gs_day *day)
+{
+	size_t n = day->acks < GS_DAY_MAX_ACKS ? (size_t)day->acks
+	                                       : GS_DAY_MAX_ACKS;
+
+	if (n)
+		qsort(day->ack_ms, n, sizeof(day->ack_ms[0]), cmp_i64);
+	db_int(b, o, "acknowledged", day->acks);
+	db_dec(b, o, "ack_p50_s",
+	       n ? gs_ratio_dec(day->ack_ms[(n + 1) / 2 - 1], 1000) : NAN);
+	db_dec(b, o, "ack_max_s",
+	       n ? gs_ratio_dec(day->ack_max, 1000) : NAN);
+}
+
 static unsigned smiley_buttons(const struct gs_config *cfg, bool *queue)
 {
 	unsigned n = 0;
@@ -371,10 +399,7 @@ cJSON *gs_day_build(struct gs_day *day, const struct gs_config *cfg,
 	db_int(&b, o, "raised", day->alerts);
 	for (size_t i = 0; i < GS_DAY_ALERT_TYPES; i++)
 		db_int(&b, o, gs_day_alert_types[i], day->alerts_by_type[i]);
-	/* Acknowledgements (issue 13 §1) are not recorded yet. */
-	db_int(&b, o, "acknowledged", 0);
-	db_dec(&b, o, "ack_p50_s", NAN);
-	db_dec(&b, o, "ack_max_s", NAN);
+	add_acks(&b, o, day);
 
 	if (!cJSON_AddNullToObject(root, "trend"))
 		b.fail = true;

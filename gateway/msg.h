@@ -21,6 +21,7 @@ enum gs_msg_kind {
 	GS_MSG_STATUS,  /* .../status, retained, not in the outbox */
 	GS_MSG_REPLY,   /* .../cmd/reply, not in the outbox */
 	GS_MSG_DAILY,   /* .../daily, outbox (the daily rollup) */
+	GS_MSG_ACK,     /* .../acks, outbox (an alert acknowledged) */
 	GS_MSG_KIND_COUNT_
 };
 

@@ -114,6 +114,7 @@ static const struct gs_dec_ops *const gs_dec_ops_by_type[] = {
     [GS_SENSOR_QUEUE] = &gs_dec_queue_ops,
     [GS_SENSOR_SMILEY] = &gs_dec_button_ops,
     [GS_SENSOR_STAFF] = &gs_dec_button_ops,
+    [GS_SENSOR_BUTTON] = &gs_dec_button_ops,
 };
 
 static inline unsigned gs_line_sensor(unsigned line)

@@ -34,6 +34,7 @@ enum gs_event_kind {
 const char *gs_event_kind_name(enum gs_event_kind kind);
 
 #define GS_EVF_MISUSE 0x01 /* press within the terminal's lockout */
+#define GS_EVF_ACK    0x02 /* press acknowledged an alert output */
 
 struct gs_event {
 	int64_t t_ms;	 /* event time (see docs/metrics.md) */

@@ -10,6 +10,7 @@
  * before it runs.
  */
 #include "gateway/err.h"
+#include "gateway/input.h"
 #include "gateway/log.h"
 #include "gateway/msg.h"
 #include "gateway/timeutil.h"
@@ -92,23 +93,13 @@ void gs_sync_cmd_reply(struct gs_sync *sync, const cJSON *id, bool ok,
 	gs_sync_flush_replies(sync);
 }
 
-/* Printable for a log line: control bytes and quotes become '?'. in is
- * valid UTF-8; a sequence the buffer would cut is left out whole. */
-static void gs_sync_sanitize(const char *in, char *out, size_t len)
+/* IN (valid UTF-8, or NULL for nothing) for a log line and a reply,
+ * quoted: control bytes and quotes become '?'. */
+static void gs_sync_shown(const char *in, char *out, size_t len)
 {
-	size_t i, lead;
-
-	for (i = 0; in && in[i] && i + 1 < len; i++) {
-		unsigned char c = (unsigned char)in[i];
-
-		out[i] = (c < 0x20 || c == 0x7f || c == '"') ? '?' : (char)c;
-	}
-	out[i] = '\0';
-	for (lead = i;
-	     lead > 0 && ((unsigned char)out[lead - 1] & 0xc0) == 0x80; lead--)
-		;
-	if (lead > 0 && gs_sync_utf8_check(out + lead - 1, i - lead + 1) == 0)
-		out[lead - 1] = '\0';
+	if (!in)
+		in = "";
+	gs_input_escape_as(out, len, in, strlen(in), GS_INPUT_MASKED);
 }
 
 void gs_sync_cmd_flood_report(struct gs_sync *sync, bool force)
@@ -154,8 +145,8 @@ static void gs_sync_refuse(struct gs_sync *sync, const cJSON *id,
 	va_start(ap, fmt);
 	vsnprintf(error, sizeof(error), fmt, ap);
 	va_end(ap);
-	gs_sync_sanitize(cJSON_IsString(id) ? id->valuestring : "-", shown,
-	                 sizeof(shown));
+	gs_sync_shown(cJSON_IsString(id) ? id->valuestring : "-", shown,
+	              sizeof(shown));
 	gs_complain(&sync->cmd_complaint, GS_LOG_WARNING,
 	            "mqtt: command %s refused: %s", shown, error);
 	gs_sync_cmd_reply(sync, cJSON_IsString(id) ? id : NULL, false, error,
@@ -635,7 +626,7 @@ static void gs_sync_cmd_run(struct gs_sync *sync, const cJSON *req)
 	}
 	def = gs_sync_cmd_find(cmd->valuestring);
 	if (!def) {
-		gs_sync_sanitize(cmd->valuestring, shown, sizeof(shown));
+		gs_sync_shown(cmd->valuestring, shown, sizeof(shown));
 		gs_sync_refuse(sync, id,
 		               "unknown command \"%s\" (known: ping, status, "
 		               "resend)",
@@ -646,7 +637,7 @@ static void gs_sync_cmd_run(struct gs_sync *sync, const cJSON *req)
 	{
 		if (!member->string ||
 		    !gs_sync_field_allowed(def, member->string)) {
-			gs_sync_sanitize(member->string, shown, sizeof(shown));
+			gs_sync_shown(member->string, shown, sizeof(shown));
 			gs_sync_refuse(sync, id, "%s: unknown field \"%s\"",
 			               def->name, shown);
 			return;

@@ -5,12 +5,15 @@
 # missing, too open, group-writable, foreign-owned and unreadable files,
 # a client certificate that does not fit its key, a CA missing with an
 # mqtts:// broker. As root, the service user's view is taken for real: the
-# daemon runs as "nobody" (setpriv) with the files check-config passed.
+# daemon runs as "nobody" (setpriv) with the files check-config passed,
+# and a secret of group gpio is readable through the unit's
+# SupplementaryGroups=gpio (a temporary group gpio if the system has none).
 # Also: exit codes of the man page (66 unreadable config, 78 invalid, 69 no
 # GPIO chip at all), and a config with no sensors loads with a warning.
 . "$(dirname "$0")/lib.sh"
 here=$(dirname "$0")
 me=$(id -un)
+unit_groups= # GIDs the daemon gets as the unit's SupplementaryGroups=
 gs_start_broker
 d="$GS_TMP/etc"
 mkdir -p "$d"
@@ -36,8 +39,12 @@ verdict() {
 			--duration 15m --start 2026-11-23T08:00:00Z \
 			--drain-timeout 5s >"$GS_TMP/$name.run" 2>&1 || src=$?
 	else
+		# The user's groups, plus those of the unit's
+		# SupplementaryGroups= when $unit_groups names them.
+		local groups
+		groups=$(id -G "$user" | tr ' ' ,)${unit_groups:+,$unit_groups}
 		timeout 20 setpriv --reuid "$user" --regid "$(id -g "$user")" \
-			--init-groups "$GAPSENSE" simulate -c "$d/$name.conf" \
+			--groups "$groups" "$GAPSENSE" simulate -c "$d/$name.conf" \
 			--speed 0 --duration 15m --start 2026-11-23T08:00:00Z \
 			--drain-timeout 5s >"$GS_TMP/$name.run" 2>&1 || src=$?
 	fi
@@ -106,6 +113,28 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1 && command -v setpriv >/dev
 	chown "root:$ng" "$d/pw"
 	chmod 640 "$d/pw"
 	verdict as-nobody 0 "" nobody
+	# The unit's SupplementaryGroups=gpio: a secret of group gpio is
+	# readable by the service, whose user is not in gpio otherwise.
+	if id -Gn nobody | grep -qw gpio; then
+		echo "skip a password file of group gpio: nobody is in gpio already"
+	else
+		if ! getent group gpio >/dev/null; then
+			groupadd --system gpio
+			trap 'groupdel gpio || true; gs_cleanup' EXIT
+			made_gpio=1
+		fi
+		chown root:gpio "$d/pw"
+		chmod 640 "$d/pw"
+		unit_groups=$(getent group gpio | cut -d: -f3)
+		verdict as-nobody 0 "" nobody
+		unit_groups=
+		chown "root:$ng" "$d/pw"
+		if [ -n "${made_gpio:-}" ]; then
+			groupdel gpio
+			trap gs_cleanup EXIT
+		fi
+		echo "ok   root:gpio 0640 is readable by the service user through SupplementaryGroups=gpio"
+	fi
 	chown "4242:$ng" "$d/pw" # a third user's, although nobody can read it
 	verdict as-nobody 78 "is owned by uid 4242: it must belong to root or to nobody" nobody
 	# The configuration itself must be readable by the service user.
@@ -135,7 +164,7 @@ if [ "$(id -u)" -eq 0 ] && id nobody >/dev/null 2>&1 && command -v setpriv >/dev
 		fail "check-config --user root as nobody: exit $rc: $(cat "$GS_TMP/noroot")"
 	echo "ok   --user of another user without root: exit 77"
 else
-	echo "skip the service user's view: needs root, nobody and setpriv"
+	echo "skip the service user's view (and a secret of group gpio): needs root, nobody and setpriv"
 fi
 
 # Exit codes of the man page.

@@ -78,6 +78,9 @@ roots_tarball() { # SUITE LOG
 			exit 1
 		}
 		rm -f "$tmp"/var/cache/apt/archives/*.deb
+		# mktemp -d made it 0700, and tar keeps the mode of ".": a
+		# root whose / only root may enter fails every other user.
+		chmod 755 "$tmp"
 		tar --numeric-owner -C "$tmp" -cf "$tarball.tmp" . &&
 			mv "$tarball.tmp" "$tarball"
 		rm -rf "$tmp"
@@ -91,6 +94,7 @@ roots_tarball() { # SUITE LOG
 roots_unpack() { # TARBALL ROOT SUITE
 	mkdir -p "$2"
 	tar --numeric-owner -C "$2" -xf "$1"
+	chmod 755 "$2" # a tarball of an earlier release may say 0700
 	roots_sources "$3" >"$2/etc/apt/sources.list"
 	rm -f "$2"/etc/apt/sources.list.d/*
 	apt-config dump 2>/dev/null | grep -i '^Acquire::.*::Proxy' \

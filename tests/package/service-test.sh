@@ -64,6 +64,7 @@ mkdir -p "$root"
 if [ ! -s "$cached" ] || [ "$(cat "$cached.pkgs" 2>/dev/null)" != "$base_pkgs" ]; then
 	echo "first run: adding systemd and mosquitto to the root ($cached)"
 	tar --numeric-owner -C "$root" -xf "$base"
+	chmod 755 "$root"
 	cp "$work/root-sources.list" "$root/etc/apt/sources.list"
 	cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
 	in_root apt-get -qq update >/dev/null || fail "apt-get update in the root"
@@ -76,6 +77,7 @@ if [ ! -s "$cached" ] || [ "$(cat "$cached.pkgs" 2>/dev/null)" != "$base_pkgs" ]
 	echo "$base_pkgs" >"$cached.pkgs"
 else
 	tar --numeric-owner -C "$root" -xf "$cached"
+	chmod 755 "$root" # / must be open to the service's users
 	cp "$work/root-sources.list" "$root/etc/apt/sources.list"
 	cp -L /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
 	in_root apt-get -qq update >/dev/null || fail "apt-get update in the root"
@@ -97,7 +99,7 @@ After=multi-user.target mosquitto.service
 [Service]
 Type=oneshot
 ExecStart=/root/in-container.sh
-TimeoutStartSec=5min
+TimeoutStartSec=4min
 
 [Install]
 WantedBy=multi-user.target
@@ -114,7 +116,12 @@ start=$(date +%s)
 timeout 300 systemd-nspawn -q -D "$root" --boot --register=no --keep-unit \
 	--private-network --console=pipe </dev/null >"$work/nspawn.log" 2>&1 || {
 	rc=$?
-	fail "systemd-nspawn exited $rc: $(tail -20 "$work/nspawn.log")"
+	# What the test in the container got through before it stopped.
+	echo "--- the test in the container so far" >&2
+	cat "$root/root/service-test.out" >&2 2>/dev/null || echo "(nothing)" >&2
+	echo "--- the container's console" >&2
+	tail -40 "$work/nspawn.log" >&2
+	fail "systemd-nspawn exited $rc"
 }
 echo "container ran for $(($(date +%s) - start)) s"
 [ -s "$root/root/service-test.out" ] ||

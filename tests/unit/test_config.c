@@ -237,6 +237,7 @@ static void test_minimal(void **state)
 static void test_full(void **state)
 {
 	const struct gs_sensor_cfg *s;
+	const struct gs_output_cfg *o;
 
 	(void)state;
 	assert_int_equal(load(gs_test_data("config/full.conf")), GS_OK);
@@ -280,7 +281,7 @@ static void test_full(void **state)
 	assert_int_equal(cfg.outbox_max_age_ms, 7 * GS_MS_PER_DAY);
 	assert_int_equal(cfg.message_expiry_ms, GS_MS_PER_DAY);
 
-	assert_int_equal(cfg.n_sensors, 6);
+	assert_int_equal(cfg.n_sensors, 7);
 	s = &cfg.sensors[0];
 	assert_int_equal(s->type, GS_SENSOR_BEAM_PAIR);
 	assert_string_equal(s->chip, "/dev/gpiochip0");
@@ -321,6 +322,35 @@ static void test_full(void **state)
 	assert_int_equal(s->n_lines, 5);
 	assert_int_equal(s->lockout_ms, 0);
 	assert_int_equal(gs_config_smiley_buttons(&cfg), 3);
+
+	/* Outputs may name sensors defined after them. */
+	assert_int_equal(cfg.n_sensors, 7);
+	assert_int_equal(cfg.sensors[6].type, GS_SENSOR_BUTTON);
+	assert_int_equal(cfg.n_outputs, 2);
+	o = &cfg.outputs[0];
+	assert_string_equal(o->name, "lamp");
+	assert_string_equal(o->chip, "gpiochip0");
+	assert_string_equal(o->line, "24");
+	assert_true(o->active_low);
+	assert_int_equal(o->alerts, 1u << GS_ALERT_DISCONTENT_BURST |
+	                                1u << GS_ALERT_QUEUE_WAIT_HIGH);
+	assert_int_equal(o->sensors, 1u << 4 | 1u << 3);
+	assert_int_equal(o->signal, GS_SIGNAL_BLINK);
+	assert_int_equal(o->blink_ms, 500);
+	assert_int_equal(o->end, GS_END_ACK);
+	assert_int_equal(o->ack_sensor, 5);
+	assert_int_equal(o->ack_button, 4);
+	o = &cfg.outputs[1];
+	assert_int_equal(o->alerts, 1u << GS_ALERT_SENSOR_FAULT);
+	assert_int_equal(o->sensors, 0);
+	assert_false(o->active_low);
+	assert_int_equal(o->signal, GS_SIGNAL_STEADY);
+	assert_int_equal(o->end, GS_END_HOLD);
+	assert_int_equal(o->hold_ms, 30 * GS_MS_PER_S);
+	assert_int_equal(o->ack_sensor, 6);
+	assert_int_equal(o->ack_button, -1);
+	assert_int_equal(gs_config_find_output(&cfg, "buzzer"), 1);
+	assert_int_equal(gs_config_find_output(&cfg, "nope"), -1);
 }
 
 /* Checks diag against expected "LINE: message" (or ": message") strings. */
@@ -384,6 +414,38 @@ struct bad_case {
 
 /* clang-format off */
 static const struct bad_case bad_cases[] = {
+	{"output without alerts", GW "[output \"lamp\"]\nchip = c\nline = 1\n",
+	 {"4: output 'lamp': missing required key 'alerts'"}},
+	{"output alert type", GW "[output \"lamp\"]\nchip = c\nline = 1\n"
+	 "alerts = discontent_burst, late\n",
+	 {"7: alerts: 'discontent_burst, late' has 'late', which is not one "
+	  "of: discontent_burst, queue_wait_high, sensor_fault"}},
+	{"output line is an input", GW "[sensor \"b\"]\ntype = button\n"
+	 "chip = /dev/c\nlines = 1\n[output \"lamp\"]\nchip = c\nline = 1\n"
+	 "alerts = sensor_fault\n",
+	 {"10: line: c 1 is already sensor 'b''s input (line 7): a line is an "
+	  "input or an output, never both"}},
+	{"output line twice", GW "[output \"a\"]\nchip = c\nline = 1\n"
+	 "alerts = sensor_fault\n[output \"b\"]\nchip = c\nline = 1\n"
+	 "alerts = sensor_fault\n",
+	 {"10: line: c 1 is already output 'a' (line 6)"}},
+	{"output end ack without ack", GW "[output \"lamp\"]\nchip = c\n"
+	 "line = 1\nalerts = sensor_fault\nend = ack\n",
+	 {"4: output 'lamp': end = ack needs an ack input (ack = SENSOR or "
+	  "STAFF_TERMINAL:N)"}},
+	{"output ack sensors", GW "[sensor \"door\"]\ntype = beam_pair\n"
+	 "chip = c\nlines = 1, 2\n[sensor \"st\"]\ntype = staff\nchip = c\n"
+	 "lines = 3, 4, 5\n[output \"a\"]\nchip = c\nline = 9\n"
+	 "alerts = sensor_fault\nack = door\nsensors = door, ghost\n"
+	 "[output \"b\"]\nchip = c\nline = 10\nalerts = sensor_fault\n"
+	 "ack = st:4\n[output \"c\"]\nchip = c\nline = 11\n"
+	 "alerts = sensor_fault\nack = nobody\n",
+	 {"16: ack: 'door' names a beam_pair sensor: an output is "
+	  "acknowledged by a button sensor or a staff terminal's button",
+	  "17: sensors: 'door, ghost' names 'ghost', which is not a sensor",
+	  "22: ack: 'st:4' names staff terminal 'st': say which button, "
+	  "st:N with N from 1 to 3",
+	  "27: ack: 'nobody' names 'nobody', which is not a sensor"}},
 	{"missing gateway", "[storage]\nretention = 30d\n",
 	 {": missing required key 'id' in [gateway]",
 	  ": missing required key 'site' in [gateway]"}},
@@ -566,7 +628,7 @@ static const struct bad_case bad_cases[] = {
 	  "pull-down"}},
 	{"bad type", GW "[sensor \"s\"]\ntype = door\nchip = c\nlines = 1\n",
 	 {"5: type: 'door' is not one of: beam_pair, pulse, queue, smiley, "
-	  "staff"}},
+	  "staff, button"}},
 };
 /* clang-format on */
 

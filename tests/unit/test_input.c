@@ -66,6 +66,35 @@ static void test_escape_truncates_whole(void **state)
 	assert_string_equal(out, "");
 }
 
+/* The style of the MQTT replies (sync/sync_cmd.c), whose bytes the
+ * contract fixes: one '?' per control byte or quote, UTF-8 whole. */
+static void test_escape_masked(void **state)
+{
+	char out[8];
+
+	(void)state;
+	assert_int_equal(gs_input_escape_as(out, sizeof(out), "a\"\x1b\t\x7f",
+	                                    5, GS_INPUT_MASKED),
+	                 5);
+	assert_string_equal(out, "a????");
+	/* C1 passes in this style (as before the styles were one helper). */
+	assert_int_equal(gs_input_escape_as(out, sizeof(out),
+	                                    "\xc2\x9b\xc3\xa9", 4,
+	                                    GS_INPUT_MASKED),
+	                 4);
+	assert_string_equal(out, "\xc2\x9b\xc3\xa9");
+	assert_int_equal(
+	    gs_input_escape_as(out, sizeof(out), "\xff", 1, GS_INPUT_MASKED),
+	    1);
+	assert_string_equal(out, "?");
+	/* A sequence the buffer would cut is left out whole. */
+	assert_int_equal(gs_input_escape_as(out, sizeof(out),
+	                                    "abcdef\xe2\x82\xac", 9,
+	                                    GS_INPUT_MASKED),
+	                 6);
+	assert_string_equal(out, "abcdef");
+}
+
 static void test_escape_inplace(void **state)
 {
 	char buf[32] = "id: '\x1b[2J' bad";
@@ -163,6 +192,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_escape),
 	    cmocka_unit_test(test_escape_truncates_whole),
+	    cmocka_unit_test(test_escape_masked),
 	    cmocka_unit_test(test_escape_inplace),
 	    cmocka_unit_test(test_open_regular_only),
 	    cmocka_unit_test(test_config_refuses_devices),
