@@ -4,6 +4,7 @@
  * drawing is gateway/report.c; the store is opened read-only
  * (gateway/store_report.c), so a running daemon is not disturbed.
  */
+#include "gateway/cmd_opts.h"
 #include "gateway/cmd_report.h"
 #include "gateway/config.h"
 #include "gateway/err.h"
@@ -13,7 +14,6 @@
 #include "gateway/timeutil.h"
 
 #include <cjson/cJSON.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,68 +44,21 @@ struct rc_args {
 	int64_t from, to;
 };
 
-static int rc_time_arg(const char *name, const char *v, int64_t *ms)
-{
-	if (gs_time_parse(v, ms) == GS_OK)
-		return 0;
-	fprintf(stderr,
-	        "gapsense: %s '%s': expected an ISO-8601 UTC time such as "
-	        "2026-11-23T09:00:00Z\n",
-	        name, v);
-	return EX_USAGE;
-}
-
 static int rc_parse(int argc, char **argv, struct rc_args *a)
 {
-	enum { O_DB = 256, O_DAY, O_FROM, O_TO };
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"db", required_argument, NULL, O_DB},
-	    {"output", required_argument, NULL, 'o'},
-	    {"day", required_argument, NULL, O_DAY},
-	    {"from", required_argument, NULL, O_FROM},
-	    {"to", required_argument, NULL, O_TO},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	const struct gs_cmd_opt opts[] = {
+	    {"config", 'c', GS_CMD_OPT_STRING, &a->config},
+	    {"db", 0, GS_CMD_OPT_STRING, &a->db},
+	    {"output", 'o', GS_CMD_OPT_STRING, &a->out},
+	    {"day", 0, GS_CMD_OPT_STRING, &a->day},
+	    {"from", 0, GS_CMD_OPT_TIME, &a->from},
+	    {"to", 0, GS_CMD_OPT_TIME, &a->to},
+	    {NULL, 0, 0, NULL},
 	};
-	int c, rc;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			a->config = optarg;
-			break;
-		case O_DB:
-			a->db = optarg;
-			break;
-		case 'o':
-			a->out = optarg;
-			break;
-		case O_DAY:
-			a->day = optarg;
-			break;
-		case O_FROM:
-			if ((rc = rc_time_arg("--from", optarg, &a->from)))
-				return rc;
-			break;
-		case O_TO:
-			if ((rc = rc_time_arg("--to", optarg, &a->to)))
-				return rc;
-			break;
-		case 'h':
-			fputs(gs_report_usage, stdout);
-			return -1;
-		default:
-			fputs(gs_report_usage, stderr);
-			return EX_USAGE;
-		}
-	}
-	if (optind != argc) {
-		fprintf(stderr, "gapsense: unexpected argument '%s'\n%s",
-		        argv[optind], gs_report_usage);
-		return EX_USAGE;
-	}
+	if ((rc = gs_cmd_opts_parse(argc, argv, opts, gs_report_usage)))
+		return rc;
 	if (!a->out || (!a->db == !a->config)) {
 		fprintf(stderr,
 		        "gapsense: report needs -o FILE and one of --db "

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "gateway/cmd_status.h"
+#include "gateway/cmd_opts.h"
 #include "gateway/config.h"
 #include "gateway/err.h"
 #include "gateway/loss.h"
@@ -9,7 +10,6 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -47,41 +47,14 @@ struct gs_status_opts {
 
 static int gs_status_parse(int argc, char **argv, struct gs_status_opts *o)
 {
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"db", required_argument, NULL, 'd'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	const struct gs_cmd_opt opts[] = {
+	    {"config", 'c', GS_CMD_OPT_STRING, &o->config},
+	    {"db", 0, GS_CMD_OPT_STRING, &o->db},
+	    {"json", 0, GS_CMD_OPT_FLAG, &o->json},
+	    {NULL, 0, 0, NULL},
 	};
-	int c;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			o->config = optarg;
-			break;
-		case 'd':
-			o->db = optarg;
-			break;
-		case 'j':
-			o->json = true;
-			break;
-		case 'h':
-			fputs(gs_status_usage, stdout);
-			return -1;
-		default:
-			fputs(gs_status_usage, stderr);
-			return EX_USAGE;
-		}
-	}
-	if (optind != argc) {
-		fprintf(stderr, "gapsense: unexpected argument '%s'\n%s",
-		        argv[optind], gs_status_usage);
-		return EX_USAGE;
-	}
-	return 0;
+	return gs_cmd_opts_parse(argc, argv, opts, gs_status_usage);
 }
 
 /* The database path: --db, else the configuration's. */

@@ -13,6 +13,7 @@
  */
 #include "gateway/cmd_wiring.h"
 
+#include "gateway/cmd_opts.h"
 #include "gateway/config.h"
 #include "gateway/err.h"
 #include "gateway/log.h"
@@ -22,7 +23,6 @@
 #include "sensors/gpio.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -418,43 +418,15 @@ static int gs_wiring_open_fds(struct gs_wiring *w, int64_t duration_ms)
 static int gs_wiring_parse(int argc, char **argv, const char **config,
                            int64_t *duration_ms)
 {
-	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"duration", required_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	const struct gs_cmd_opt opts[] = {
+	    {"config", 'c', GS_CMD_OPT_STRING, config},
+	    {"duration", 0, GS_CMD_OPT_DURATION, duration_ms},
+	    {NULL, 0, 0, NULL},
 	};
-	int c;
+	int rc;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			*config = optarg;
-			break;
-		case 'd':
-			if (gs_duration_parse(optarg, duration_ms) ||
-			    *duration_ms <= 0) {
-				fprintf(stderr,
-				        "gapsense: --duration '%s': expected "
-				        "a duration such as 30s or 5m\n",
-				        optarg);
-				return EX_USAGE;
-			}
-			break;
-		case 'h':
-			fputs(gs_wiring_usage, stdout);
-			return -1;
-		default:
-			fputs(gs_wiring_usage, stderr);
-			return EX_USAGE;
-		}
-	}
-	if (optind != argc) {
-		fprintf(stderr, "gapsense: unexpected argument '%s'\n%s",
-		        argv[optind], gs_wiring_usage);
-		return EX_USAGE;
-	}
+	if ((rc = gs_cmd_opts_parse(argc, argv, opts, gs_wiring_usage)))
+		return rc;
 	if (!*config) {
 		fprintf(stderr, "gapsense: -c CONFIG is required\n%s",
 		        gs_wiring_usage);

@@ -157,12 +157,47 @@ int gs_gpio_err_from_errno(int errnum)
 	}
 }
 
-#define GS_SENSOR_DIAG(diag, cfg, i, fmt, ...)                                 \
-	gs_diag_add(diag, (cfg)->path, (cfg)->sensors[i].config_line,          \
-	            "sensor '%s': " fmt, (cfg)->sensors[i].name, __VA_ARGS__)
+struct gs_gpio_user gs_gpio_user_sensor(const struct gs_config *cfg,
+                                        unsigned sensor)
+{
+	const struct gs_sensor_cfg *sc = &cfg->sensors[sensor];
+
+	return (struct gs_gpio_user){
+	    .file = cfg->path,
+	    .kind = "sensor",
+	    .name = sc->name,
+	    .chip = sc->chip,
+	    .config_line = sc->config_line,
+	    .line_line = sc->config_line,
+	};
+}
+
+struct gs_gpio_user gs_gpio_user_output(const struct gs_config *cfg,
+                                        unsigned output)
+{
+	const struct gs_output_cfg *oc = &cfg->outputs[output];
+
+	return (struct gs_gpio_user){
+	    .file = cfg->path,
+	    .kind = "output",
+	    .name = oc->name,
+	    .chip = oc->chip,
+	    .config_line = oc->config_line,
+	    .line_line = oc->line_line ? oc->line_line : oc->config_line,
+	};
+}
+
+#define GS_USER_DIAG_AT(diag, u, at, fmt, ...)                                 \
+	gs_diag_add(diag, (u)->file, (u)->at, "%s '%s': " fmt, (u)->kind,      \
+	            (u)->name, __VA_ARGS__)
+/* About u's chip, and about its line. */
+#define GS_USER_DIAG(diag, u, fmt, ...)                                        \
+	GS_USER_DIAG_AT(diag, u, config_line, fmt, __VA_ARGS__)
+#define GS_LINE_DIAG(diag, u, fmt, ...)                                        \
+	GS_USER_DIAG_AT(diag, u, line_line, fmt, __VA_ARGS__)
 
 void gs_gpio_diag_chip_missing(struct gs_diag *diag,
-                               const struct gs_config *cfg, unsigned sensor,
+                               const struct gs_gpio_user *u,
                                const struct gs_gpio_chip_info *chips,
                                size_t n_chips)
 {
@@ -181,107 +216,107 @@ void gs_gpio_diag_chip_missing(struct gs_diag *diag,
 		used += (size_t)len;
 	}
 	if (n_chips == 0)
-		GS_SENSOR_DIAG(diag, cfg, sensor,
-		               "chip '%s' not found: this system has no GPIO "
-		               "chips (%s/gpiochip*)",
-		               cfg->sensors[sensor].chip, GS_GPIO_DEV_DIR);
+		GS_USER_DIAG(diag, u,
+		             "chip '%s' not found: this system has no GPIO "
+		             "chips (%s/gpiochip*)",
+		             u->chip, GS_GPIO_DEV_DIR);
 	else
-		GS_SENSOR_DIAG(diag, cfg, sensor,
-		               "chip '%s' not found; chips here: %s",
-		               cfg->sensors[sensor].chip, list);
+		GS_USER_DIAG(diag, u, "chip '%s' not found; chips here: %s",
+		             u->chip, list);
 }
 
-void gs_gpio_diag_chip_denied(struct gs_diag *diag, const struct gs_config *cfg,
-                              unsigned sensor, const char *path,
+void gs_gpio_diag_chip_denied(struct gs_diag *diag,
+                              const struct gs_gpio_user *u, const char *path,
                               const char *user, const char *group)
 {
 	/* Debian leaves the devices to root; Raspberry Pi OS gives them to
 	 * group gpio, and so does the udev rule of our package. */
 	if (!group || !group[0] || strcmp(group, "root") == 0)
 		group = "gpio";
-	GS_SENSOR_DIAG(diag, cfg, sensor,
-	               "permission denied opening %s: add user '%s' to group "
-	               "'%s' (sudo usermod -aG %s %s, then log in again)",
-	               path, user, group, group, user);
+	GS_USER_DIAG(diag, u,
+	             "permission denied opening %s: add user '%s' to group "
+	             "'%s' (sudo usermod -aG %s %s, then log in again)",
+	             path, user, group, group, user);
 }
 
 void gs_gpio_diag_line_missing(struct gs_diag *diag,
-                               const struct gs_config *cfg, unsigned sensor,
-                               unsigned input,
+                               const struct gs_gpio_user *u, const char *line,
                                const struct gs_gpio_chip_info *chip)
 {
-	const char *spec = cfg->sensors[sensor].lines[input];
 	unsigned offset;
 
-	if (gs_gpio_line_offset(spec, &offset))
-		GS_SENSOR_DIAG(diag, cfg, sensor,
-		               "line %u does not exist: %s [%s] has %u lines "
-		               "(0-%u)",
-		               offset, chip->name, chip->label, chip->num_lines,
-		               chip->num_lines ? chip->num_lines - 1 : 0);
+	if (gs_gpio_line_offset(line, &offset))
+		GS_LINE_DIAG(diag, u,
+		             "line %u does not exist: %s [%s] has %u lines "
+		             "(0-%u)",
+		             offset, chip->name, chip->label, chip->num_lines,
+		             chip->num_lines ? chip->num_lines - 1 : 0);
 	else
-		GS_SENSOR_DIAG(diag, cfg, sensor,
-		               "line '%s' not found on %s [%s] (names are "
-		               "case-sensitive; `gpioinfo %s` lists them)",
-		               spec, chip->name, chip->label, chip->name);
+		GS_LINE_DIAG(diag, u,
+		             "line '%s' not found on %s [%s] (names are "
+		             "case-sensitive; `gpioinfo %s` lists them)",
+		             line, chip->name, chip->label, chip->name);
 }
 
 void gs_gpio_diag_request_failed(struct gs_diag *diag,
-                                 const struct gs_config *cfg, unsigned sensor,
-                                 unsigned input,
+                                 const struct gs_gpio_user *u, const char *line,
                                  const struct gs_gpio_chip_info *chip,
                                  unsigned offset, int errnum,
-                                 const char *consumer, int holder)
+                                 const char *consumer,
+                                 const struct gs_gpio_user *holder)
 {
 	char what[2 * GS_NAME_MAX + 48];
 
-	snprintf(what, sizeof(what), "line %s (%s offset %u)",
-	         cfg->sensors[sensor].lines[input], chip->name, offset);
-	if (holder >= 0)
-		GS_SENSOR_DIAG(diag, cfg, sensor,
-		               "%s is also used by sensor '%s' (%s:%d): a line "
-		               "can serve one sensor only",
-		               what, cfg->sensors[holder].name, cfg->path,
-		               cfg->sensors[holder].config_line);
+	snprintf(what, sizeof(what), "line %s (%s offset %u)", line, chip->name,
+	         offset);
+	if (holder)
+		GS_LINE_DIAG(diag, u,
+		             "%s is also used by %s '%s' (%s:%d): a line can "
+		             "serve one sensor or output only",
+		             what, holder->kind, holder->name, holder->file,
+		             holder->line_line);
 	else if (errnum == EBUSY && consumer &&
 	         strcmp(consumer, GS_GPIO_CONSUMER_DAEMON) == 0)
-		GS_SENSOR_DIAG(diag, cfg, sensor,
-		               "%s is busy: the gapsense service is running "
-		               "and holds the lines: stop it with `systemctl "
-		               "stop gapsense` first",
-		               what);
+		GS_LINE_DIAG(diag, u,
+		             "%s is busy: the gapsense service is running and "
+		             "holds the lines: stop it with `systemctl stop "
+		             "gapsense` first",
+		             what);
 	else if (errnum == EBUSY && consumer &&
 	         strcmp(consumer, GS_GPIO_CONSUMER_WIRING) == 0)
-		GS_SENSOR_DIAG(diag, cfg, sensor,
-		               "%s is busy: `gapsense wiring` is running and "
-		               "holds the lines: stop it (Ctrl-C) first",
-		               what);
+		GS_LINE_DIAG(diag, u,
+		             "%s is busy: `gapsense wiring` is running and "
+		             "holds the lines: stop it (Ctrl-C) first",
+		             what);
 	else if (errnum == EBUSY && consumer && consumer[0])
-		GS_SENSOR_DIAG(diag, cfg, sensor,
-		               "%s is busy: requested by another program "
-		               "(consumer '%s'); `gpioinfo %s` shows who "
-		               "holds which line",
-		               what, consumer, chip->name);
+		GS_LINE_DIAG(diag, u,
+		             "%s is busy: requested by another program "
+		             "(consumer '%s'); `gpioinfo %s` shows who holds "
+		             "which line",
+		             what, consumer, chip->name);
 	else if (errnum == EBUSY)
-		GS_SENSOR_DIAG(diag, cfg, sensor,
-		               "%s is busy: requested by another program or "
-		               "a kernel driver (an overlay in "
-		               "/boot/firmware/config.txt?)",
-		               what);
+		GS_LINE_DIAG(diag, u,
+		             "%s is busy: requested by another program or a "
+		             "kernel driver (an overlay in "
+		             "/boot/firmware/config.txt?)",
+		             what);
 	else if (errnum == EACCES || errnum == EPERM)
-		GS_SENSOR_DIAG(diag, cfg, sensor,
-		               "%s: permission denied: add the user to group "
-		               "'gpio'",
-		               what);
+		GS_LINE_DIAG(diag, u,
+		             "%s: permission denied: add the user to group "
+		             "'gpio'",
+		             what);
 	else if (errnum == EINVAL || errnum == EOPNOTSUPP)
-		GS_SENSOR_DIAG(diag, cfg, sensor,
-		               "%s: the kernel refused the line settings "
-		               "(bias, active_low, debounce or edge events "
-		               "not supported by this chip?): %s",
-		               what, strerror(errnum));
+		GS_LINE_DIAG(diag, u,
+		             "%s: the kernel refused the line settings "
+		             "(%s not supported by this chip?): %s",
+		             what,
+		             strcmp(u->kind, "output") == 0
+		                 ? "output or active_low"
+		                 : "bias, active_low, debounce or edge events",
+		             strerror(errnum));
 	else
-		GS_SENSOR_DIAG(diag, cfg, sensor, "%s: cannot request it: %s",
-		               what, strerror(errnum));
+		GS_LINE_DIAG(diag, u, "%s: cannot request it: %s", what,
+		             strerror(errnum));
 }
 
 /* ---- time -------------------------------------------------------------- */
@@ -510,8 +545,7 @@ static int gs_gpio_line_state(struct gs_backend *be, unsigned sensor,
 static void gs_gpio_close(struct gs_gpio *g)
 {
 	gs_gpio_drop_srcs(g, 0);
-	for (size_t i = 0; i < g->n_chips; i++)
-		g->api->chip_close(g->chips[i].handle);
+	gs_gpio_chips_close(&g->chips);
 	if (g->start_fd >= 0)
 		close(g->start_fd);
 	if (g->epfd >= 0)
@@ -533,23 +567,23 @@ static const struct gs_backend_ops gs_gpio_ops = {
     .free = gs_gpio_free,
 };
 
-/* ---- opening ----------------------------------------------------------- */
+/* ---- the chips of a config ---------------------------------------------- */
 
 /* Info of every chip in /dev, for "not found" messages. */
-static size_t gs_gpio_list_chips(struct gs_gpio *g,
+static size_t gs_gpio_list_chips(struct gs_gpio_chips *cs,
                                  struct gs_gpio_chip_info *infos, size_t max)
 {
 	char paths[GS_GPIO_LIST_MAX][GS_GPIO_CHIP_PATH_MAX];
-	int n = gs_gpio_chip_paths(g->dev_dir, paths, GS_GPIO_LIST_MAX);
+	int n = gs_gpio_chip_paths(cs->dev_dir, paths, GS_GPIO_LIST_MAX);
 	size_t k = 0;
 
 	for (int i = 0; i < n && k < max; i++) {
 		struct gs_gpio_chip_info *info = &infos[k++];
-		void *chip = g->api->chip_open(paths[i], info);
+		void *chip = cs->api->chip_open(paths[i], info);
 		const char *base = strrchr(paths[i], '/');
 
 		if (chip) {
-			g->api->chip_close(chip);
+			cs->api->chip_close(chip);
 			continue;
 		}
 		memset(info, 0, sizeof(*info));
@@ -561,7 +595,7 @@ static size_t gs_gpio_list_chips(struct gs_gpio *g,
 }
 
 static void gs_gpio_report_denied(struct gs_diag *diag,
-                                  const struct gs_config *cfg, unsigned sensor,
+                                  const struct gs_gpio_user *u,
                                   const char *path)
 {
 	struct passwd *pw = getpwuid(geteuid());
@@ -570,27 +604,22 @@ static void gs_gpio_report_denied(struct gs_diag *diag,
 
 	if (stat(path, &st) == 0)
 		gr = getgrgid(st.st_gid);
-	gs_gpio_diag_chip_denied(diag, cfg, sensor, path,
-	                         pw ? pw->pw_name : "?",
+	gs_gpio_diag_chip_denied(diag, u, path, pw ? pw->pw_name : "?",
 	                         gr ? gr->gr_name : NULL);
 }
 
-/*
- * Opens the chip of sensor i, or finds it among those already open.
- * Returns its index, or -1 with the problem in diag and *err set.
- */
-static int gs_gpio_chip_get(struct gs_gpio *g, unsigned i, struct gs_diag *diag,
-                            int *err)
+int gs_gpio_chips_get(struct gs_gpio_chips *cs, const struct gs_gpio_user *u,
+                      struct gs_diag *diag, int *err)
 {
-	const char *spec = g->cfg->sensors[i].chip;
+	const char *spec = u->chip;
 	char paths[GS_GPIO_LIST_MAX][GS_GPIO_CHIP_PATH_MAX];
 	char denied[GS_GPIO_CHIP_PATH_MAX] = "";
 	struct gs_gpio_chip_info info = {0};
 	void *chip = NULL;
 	int e = ENOENT, n;
 
-	for (size_t k = 0; k < g->n_chips; k++)
-		if (gs_gpio_chip_matches(spec, &g->chips[k].info))
+	for (size_t k = 0; k < cs->n; k++)
+		if (gs_gpio_chip_matches(spec, &cs->chips[k].info))
 			return (int)k;
 
 	switch (gs_gpio_chip_spec_kind(spec)) {
@@ -599,15 +628,16 @@ static int gs_gpio_chip_get(struct gs_gpio *g, unsigned i, struct gs_diag *diag,
 		n = 1;
 		break;
 	case GS_GPIO_CHIP_BY_NAME:
-		snprintf(paths[0], sizeof(paths[0]), "%s/%s", g->dev_dir, spec);
+		snprintf(paths[0], sizeof(paths[0]), "%s/%s", cs->dev_dir,
+		         spec);
 		n = 1;
 		break;
 	default:
-		n = gs_gpio_chip_paths(g->dev_dir, paths, GS_GPIO_LIST_MAX);
+		n = gs_gpio_chip_paths(cs->dev_dir, paths, GS_GPIO_LIST_MAX);
 		break;
 	}
 	for (int k = 0; k < n && !chip; k++) {
-		chip = g->api->chip_open(paths[k], &info);
+		chip = cs->api->chip_open(paths[k], &info);
 		if (!chip) {
 			if (errno == EACCES || errno == EPERM)
 				memcpy(denied, paths[k], sizeof(denied));
@@ -617,7 +647,7 @@ static int gs_gpio_chip_get(struct gs_gpio *g, unsigned i, struct gs_diag *diag,
 		}
 		if (!gs_gpio_chip_matches(spec, &info) &&
 		    gs_gpio_chip_spec_kind(spec) == GS_GPIO_CHIP_BY_LABEL) {
-			g->api->chip_close(chip);
+			cs->api->chip_close(chip);
 			chip = NULL;
 		}
 	}
@@ -625,93 +655,106 @@ static int gs_gpio_chip_get(struct gs_gpio *g, unsigned i, struct gs_diag *diag,
 		struct gs_gpio_chip_info list[GS_GPIO_LIST_MAX];
 
 		if (denied[0]) {
-			gs_gpio_report_denied(diag, g->cfg, i, denied);
+			gs_gpio_report_denied(diag, u, denied);
 			*err = GS_EPERM;
 		} else if (e == ENOENT || e == ENODEV || e == ENOTTY) {
 			size_t n_list =
-			    gs_gpio_list_chips(g, list, GS_GPIO_LIST_MAX);
+			    gs_gpio_list_chips(cs, list, GS_GPIO_LIST_MAX);
 
-			gs_gpio_diag_chip_missing(diag, g->cfg, i, list,
-			                          n_list);
+			gs_gpio_diag_chip_missing(diag, u, list, n_list);
 			/* No chip at all is this machine's lack (no GPIO
 			 * driver), not a configuration error. */
 			*err = n_list ? GS_ENOENT : GS_EGPIO;
 		} else {
-			GS_SENSOR_DIAG(diag, g->cfg, i,
-			               "cannot open chip '%s': %s", spec,
-			               strerror(e));
+			GS_USER_DIAG(diag, u, "cannot open chip '%s': %s", spec,
+			             strerror(e));
 			*err = gs_gpio_err_from_errno(e);
 		}
 		return -1;
 	}
 	/* The same chip under another spelling (label and name): one
-	 * handle, so that two sensors on one line are caught below. */
-	for (size_t k = 0; k < g->n_chips; k++) {
-		if (strcmp(g->chips[k].info.name, info.name) == 0) {
-			g->api->chip_close(chip);
+	 * handle, so that two sensors on one line are caught. */
+	for (size_t k = 0; k < cs->n; k++) {
+		if (strcmp(cs->chips[k].info.name, info.name) == 0) {
+			cs->api->chip_close(chip);
 			return (int)k;
 		}
 	}
-	if (g->n_chips >= GS_GPIO_MAX_CHIPS) {
-		g->api->chip_close(chip);
-		GS_SENSOR_DIAG(diag, g->cfg, i,
-		               "more than %d GPIO chips in use",
-		               GS_GPIO_MAX_CHIPS);
+	if (cs->n >= GS_GPIO_MAX_CHIPS) {
+		cs->api->chip_close(chip);
+		GS_USER_DIAG(diag, u, "more than %d GPIO chips in use",
+		             GS_GPIO_MAX_CHIPS);
 		*err = GS_ECONFIG;
 		return -1;
 	}
-	g->chips[g->n_chips] = (struct gs_gpio_chip){chip, info};
-	return (int)g->n_chips++;
+	cs->chips[cs->n] = (struct gs_gpio_chip){chip, info};
+	return (int)cs->n++;
 }
 
-/* Resolves input j of sensor i on chip c to *offset. Returns 0 or GS_E*. */
-static int gs_gpio_line_get(struct gs_gpio *g, unsigned i, unsigned j, size_t c,
-                            struct gs_diag *diag, unsigned *offset)
+int gs_gpio_chips_line(struct gs_gpio_chips *cs, size_t c,
+                       const struct gs_gpio_user *u, const char *line,
+                       struct gs_diag *diag, unsigned *offset)
 {
-	const struct gs_gpio_chip_info *info = &g->chips[c].info;
-	const char *spec = g->cfg->sensors[i].lines[j];
+	const struct gs_gpio_chip_info *info = &cs->chips[c].info;
 
-	if (gs_gpio_line_offset(spec, offset)) {
+	if (gs_gpio_line_offset(line, offset)) {
 		if (*offset < info->num_lines)
 			return GS_OK;
-		gs_gpio_diag_line_missing(diag, g->cfg, i, j, info);
+		gs_gpio_diag_line_missing(diag, u, line, info);
 		return GS_ENOENT;
 	}
-	if (g->api->line_find(g->chips[c].handle, spec, offset) == 0)
+	if (cs->api->line_find(cs->chips[c].handle, line, offset) == 0)
 		return GS_OK;
 	if (errno == ENOENT) {
-		gs_gpio_diag_line_missing(diag, g->cfg, i, j, info);
+		gs_gpio_diag_line_missing(diag, u, line, info);
 		return GS_ENOENT;
 	}
-	GS_SENSOR_DIAG(diag, g->cfg, i, "looking up line '%s' on %s: %s", spec,
-	               info->name, strerror(errno));
+	GS_LINE_DIAG(diag, u, "looking up line '%s' on %s: %s", line,
+	             info->name, strerror(errno));
 	return gs_gpio_err_from_errno(errno);
 }
+
+void gs_gpio_chips_close(struct gs_gpio_chips *cs)
+{
+	for (size_t i = 0; i < cs->n; i++)
+		cs->api->chip_close(cs->chips[i].handle);
+	cs->n = 0;
+}
+
+/* ---- opening ----------------------------------------------------------- */
 
 static int gs_gpio_open_sensor(struct gs_gpio *g, unsigned i,
                                const char *consumer, struct gs_diag *diag)
 {
 	const struct gs_sensor_cfg *sc = &g->cfg->sensors[i];
+	const struct gs_gpio_user u = gs_gpio_user_sensor(g->cfg, i);
+	struct gs_gpio_chip *chip;
 	size_t first = g->n_lines;
 	unsigned failed = 0;
 	int64_t now_ns;
 	int c, rc = GS_OK;
 
-	c = gs_gpio_chip_get(g, i, diag, &rc);
+	c = gs_gpio_chips_get(&g->chips, &u, diag, &rc);
 	if (c < 0)
 		return rc;
+	chip = &g->chips.chips[c];
 	for (unsigned j = 0; j < sc->n_lines; j++) {
 		struct gs_gpio_line *l = &g->lines[g->n_lines];
 		unsigned offset;
-		int r = gs_gpio_line_get(g, i, j, (size_t)c, diag, &offset);
+		int r = gs_gpio_chips_line(&g->chips, (size_t)c, &u,
+		                           sc->lines[j], diag, &offset);
 
 		for (size_t k = 0; !r && k < g->n_lines; k++) {
+			struct gs_gpio_user holder;
+
 			if (g->lines[k].chip != c ||
 			    g->lines[k].offset != offset)
 				continue;
-			gs_gpio_diag_request_failed(
-			    diag, g->cfg, i, j, &g->chips[c].info, offset,
-			    EBUSY, consumer, g->lines[k].sensor);
+			holder =
+			    gs_gpio_user_sensor(g->cfg, g->lines[k].sensor);
+			gs_gpio_diag_request_failed(diag, &u, sc->lines[j],
+			                            &chip->info, offset, EBUSY,
+			                            consumer, &holder);
 			r = GS_EBUSY;
 		}
 		if (r) {
@@ -732,15 +775,15 @@ static int gs_gpio_open_sensor(struct gs_gpio *g, unsigned i,
 		g->n_lines = first;
 		return rc;
 	}
-	if (g->api->request(g, g->chips[c].handle, sc, first, sc->n_lines,
-	                    consumer, &failed) < 0) {
+	if (g->api->request(g, chip->handle, sc, first, sc->n_lines, consumer,
+	                    &failed) < 0) {
 		int e = errno;
 		char holder[GS_NAME_MAX] = "";
 
 		/* The kernel refuses a request as a whole: name the line
 		 * that somebody else holds. */
 		for (unsigned j = 0; e == EBUSY && j < sc->n_lines; j++) {
-			g->api->line_consumer(g->chips[c].handle,
+			g->api->line_consumer(chip->handle,
 			                      g->lines[first + j].offset,
 			                      holder, sizeof(holder));
 			if (holder[0]) {
@@ -751,8 +794,8 @@ static int gs_gpio_open_sensor(struct gs_gpio *g, unsigned i,
 		if (failed >= sc->n_lines)
 			failed = 0;
 		gs_gpio_diag_request_failed(
-		    diag, g->cfg, i, failed, &g->chips[c].info,
-		    g->lines[first + failed].offset, e, holder, -1);
+		    diag, &u, sc->lines[failed], &chip->info,
+		    g->lines[first + failed].offset, e, holder, NULL);
 		g->n_lines = first;
 		return gs_gpio_err_from_errno(e);
 	}
@@ -785,7 +828,8 @@ int gs_gpio_backend_open(const struct gs_gpio_api *api, const char *dev_dir,
 		return GS_ENOMEM;
 	g->cfg = cfg;
 	g->api = api;
-	g->dev_dir = dev_dir;
+	g->chips.api = api;
+	g->chips.dev_dir = dev_dir;
 	g->start_fd = -1;
 	g->overflow = (struct gs_complaint)GS_COMPLAINT_INIT;
 	g->epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -4,7 +4,8 @@
  * depend on the libgpiod API: finding chips by path, name or label,
  * resolving lines, error messages, the event-loop side (one epoll fd that
  * gathers every request fd), converting kernel stamps to event time and
- * sorting a batch. gpio_v1.c and gpio_v2.c each fill one struct
+ * sorting a batch. gpio_out.c drives the alert outputs with the same
+ * chips, lines and messages. gpio_v1.c and gpio_v2.c each fill one struct
  * gs_gpio_api with the calls that differ between libgpiod 1.6 and 2.x.
  *
  * Not installed, not for other modules: the unit tests include it.
@@ -16,6 +17,7 @@
 #include "gateway/log.h"
 #include "sensors/backend.h"
 #include "sensors/event.h"
+#include "sensors/gpio.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -68,32 +70,52 @@ bool gs_gpio_line_offset(const char *spec, unsigned *offset);
 int gs_gpio_err_from_errno(int errnum);
 
 /*
- * The messages an installer reads, each "FILE:LINE: sensor 'NAME': ...".
- * They are pure functions of what was found so the tests can pin them.
+ * Who asks for a line: a sensor or an output of the config, as the
+ * messages name it. Messages about its chip point at config_line (the
+ * section header), messages about a line at line_line.
+ */
+struct gs_gpio_user {
+	const char *file; /* the config file */
+	const char *kind; /* "sensor", "output" */
+	const char *name;
+	const char *chip; /* as configured */
+	int config_line;
+	int line_line;
+};
+
+struct gs_gpio_user gs_gpio_user_sensor(const struct gs_config *cfg,
+                                        unsigned sensor);
+struct gs_gpio_user gs_gpio_user_output(const struct gs_config *cfg,
+                                        unsigned output);
+
+/*
+ * The messages an installer reads, each "FILE:LINE: sensor 'NAME': ..."
+ * (or output 'NAME'). They are pure functions of what was found so the
+ * tests can pin them.
  */
 void gs_gpio_diag_chip_missing(struct gs_diag *diag,
-                               const struct gs_config *cfg, unsigned sensor,
+                               const struct gs_gpio_user *u,
                                const struct gs_gpio_chip_info *chips,
                                size_t n_chips);
 /* user and group: who runs us and the group owning the device. */
-void gs_gpio_diag_chip_denied(struct gs_diag *diag, const struct gs_config *cfg,
-                              unsigned sensor, const char *path,
+void gs_gpio_diag_chip_denied(struct gs_diag *diag,
+                              const struct gs_gpio_user *u, const char *path,
                               const char *user, const char *group);
+/* line: as configured. */
 void gs_gpio_diag_line_missing(struct gs_diag *diag,
-                               const struct gs_config *cfg, unsigned sensor,
-                               unsigned input,
+                               const struct gs_gpio_user *u, const char *line,
                                const struct gs_gpio_chip_info *chip);
 /*
- * A request refused with errnum. consumer: who holds the line (EBUSY),
- * "" if unknown; holder: the sensor of this config already holding it, or
- * -1.
+ * A request of line refused with errnum. consumer: who holds the line
+ * (EBUSY), "" if unknown; holder: the sensor or output of this config
+ * already holding it, or NULL.
  */
 void gs_gpio_diag_request_failed(struct gs_diag *diag,
-                                 const struct gs_config *cfg, unsigned sensor,
-                                 unsigned input,
+                                 const struct gs_gpio_user *u, const char *line,
                                  const struct gs_gpio_chip_info *chip,
                                  unsigned offset, int errnum,
-                                 const char *consumer, int holder);
+                                 const char *consumer,
+                                 const struct gs_gpio_user *holder);
 
 /* ---- time -------------------------------------------------------------- */
 
@@ -161,6 +183,17 @@ struct gs_gpio_api {
 	int (*read)(struct gs_gpio *g, struct gs_gpio_src *src,
 	            struct gs_edge *edges, size_t max, size_t *n);
 	void (*release)(struct gs_gpio_src *src);
+
+	/*
+	 * Outputs, one request per line: offset requested as an output
+	 * driven to its inactive level at once, active-low applied by
+	 * libgpiod. Returns the request or NULL with errno.
+	 */
+	void *(*output_request)(void *chip, unsigned offset, bool active_low,
+	                        const char *consumer);
+	/* Drives the request's line (offset) to the logical level on. */
+	int (*output_set)(void *req, unsigned offset, bool on);
+	void (*output_release)(void *req);
 };
 
 /* Filled by gpio_v1.c or gpio_v2.c, whichever is built. */
@@ -171,16 +204,36 @@ struct gs_gpio_chip {
 	struct gs_gpio_chip_info info;
 };
 
+/* The chips a config's sensors (or outputs) use, each opened once. */
+struct gs_gpio_chips {
+	const struct gs_gpio_api *api;
+	const char *dev_dir; /* where the gpiochipN devices are: /dev */
+	struct gs_gpio_chip chips[GS_GPIO_MAX_CHIPS];
+	size_t n;
+};
+
+/*
+ * Opens the chip u names, or finds it among those already open (under
+ * any spelling: label, name, path). Returns its index, or -1 with the
+ * problem in diag and *err set.
+ */
+int gs_gpio_chips_get(struct gs_gpio_chips *cs, const struct gs_gpio_user *u,
+                      struct gs_diag *diag, int *err);
+/* Resolves line (an offset or a name) on chip c to *offset. Returns 0 or
+ * GS_E* with the problem in diag. */
+int gs_gpio_chips_line(struct gs_gpio_chips *cs, size_t c,
+                       const struct gs_gpio_user *u, const char *line,
+                       struct gs_diag *diag, unsigned *offset);
+void gs_gpio_chips_close(struct gs_gpio_chips *cs);
+
 struct gs_gpio {
 	const struct gs_config *cfg;
 	const struct gs_gpio_api *api;
-	const char *dev_dir; /* where the gpiochipN devices are: /dev */
-	int epfd;            /* the one fd the event loop polls */
-	int start_fd;        /* eventfd: initial active levels to deliver */
+	int epfd;     /* the one fd the event loop polls */
+	int start_fd; /* eventfd: initial active levels to deliver */
 	struct gs_gpio_clock clock;
 
-	struct gs_gpio_chip chips[GS_GPIO_MAX_CHIPS];
-	size_t n_chips;
+	struct gs_gpio_chips chips;
 	struct gs_gpio_line lines[GS_GPIO_MAX_LINES];
 	size_t n_lines;
 	struct gs_gpio_src srcs[GS_GPIO_MAX_LINES];
@@ -218,5 +271,11 @@ struct gs_gpio_line *gs_gpio_src_line(struct gs_gpio *g,
 int gs_gpio_backend_open(const struct gs_gpio_api *api, const char *dev_dir,
                          const struct gs_config *cfg, const char *consumer,
                          struct gs_diag *diag, struct gs_backend **out);
+
+/* Opens the outputs of cfg on api with the chips of dev_dir (the tests
+ * pass their own of both). */
+int gs_gpio_outputs_open(const struct gs_gpio_api *api, const char *dev_dir,
+                         const struct gs_config *cfg, const char *consumer,
+                         struct gs_diag *diag, struct gs_gpio_outputs **out);
 
 #endif

@@ -154,6 +154,31 @@ static void gs_gpio_v1_release(struct gs_gpio_src *src)
 	gpiod_line_release(src->handle);
 }
 
+static void *gs_gpio_v1_output_request(void *chip, unsigned offset,
+                                       bool active_low, const char *consumer)
+{
+	struct gpiod_line *line = gpiod_chip_get_line(chip, offset);
+	int flags = active_low ? GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW : 0;
+
+	/* default_val is the logical level: 0 is off, whatever active_low
+	 * makes of it on the wire. */
+	if (!line ||
+	    gpiod_line_request_output_flags(line, consumer, flags, 0) < 0)
+		return NULL;
+	return line;
+}
+
+static int gs_gpio_v1_output_set(void *req, unsigned offset, bool on)
+{
+	(void)offset; /* the line object knows its own */
+	return gpiod_line_set_value(req, on ? 1 : 0);
+}
+
+static void gs_gpio_v1_output_release(void *req)
+{
+	gpiod_line_release(req);
+}
+
 const struct gs_gpio_api gs_gpio_api_impl = {
     .chip_open = gs_gpio_v1_chip_open,
     .chip_close = gs_gpio_v1_chip_close,
@@ -162,4 +187,7 @@ const struct gs_gpio_api gs_gpio_api_impl = {
     .request = gs_gpio_v1_request,
     .read = gs_gpio_v1_read,
     .release = gs_gpio_v1_release,
+    .output_request = gs_gpio_v1_output_request,
+    .output_set = gs_gpio_v1_output_set,
+    .output_release = gs_gpio_v1_output_release,
 };

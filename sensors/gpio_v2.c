@@ -113,15 +113,54 @@ gs_gpio_v2_settings(const struct gs_sensor_cfg *sc)
 	return ls;
 }
 
+/*
+ * Requests the n lines at offsets of chip, all with settings ls. Returns
+ * the request or NULL with errno. event_buffer: 0 for the kernel's
+ * default.
+ */
+static struct gpiod_line_request *
+gs_gpio_v2_request_lines(void *chip, const unsigned *offsets, size_t n,
+                         struct gpiod_line_settings *ls, const char *consumer,
+                         size_t event_buffer)
+{
+	struct gpiod_line_config *lc;
+	struct gpiod_request_config *rc;
+	struct gpiod_line_request *req = NULL;
+	int e = ENOMEM;
+
+	lc = gpiod_line_config_new();
+	if (!lc)
+		goto err_out;
+	rc = gpiod_request_config_new();
+	if (!rc)
+		goto err_line_config;
+	gpiod_request_config_set_consumer(rc, consumer);
+	if (event_buffer)
+		gpiod_request_config_set_event_buffer_size(rc, event_buffer);
+	if (gpiod_line_config_add_line_settings(lc, offsets, n, ls)) {
+		e = errno;
+		goto err_request_config;
+	}
+	req = gpiod_chip_request_lines(chip, rc, lc);
+	e = errno;
+	/* The request keeps copies: the configs go on both paths. */
+err_request_config:
+	gpiod_request_config_free(rc);
+err_line_config:
+	gpiod_line_config_free(lc);
+err_out:
+	if (!req)
+		errno = e;
+	return req;
+}
+
 static int gs_gpio_v2_request(struct gs_gpio *g, void *chip,
                               const struct gs_sensor_cfg *sc, size_t first,
                               unsigned n, const char *consumer,
                               unsigned *failed)
 {
 	struct gpiod_line_settings *ls;
-	struct gpiod_line_config *lc;
-	struct gpiod_request_config *rc;
-	struct gpiod_line_request *req = NULL;
+	struct gpiod_line_request *req;
 	struct gpiod_edge_event_buffer *buf = NULL;
 	unsigned offsets[GS_SENSOR_MAX_LINES];
 	int fd, e = ENOMEM;
@@ -130,30 +169,19 @@ static int gs_gpio_v2_request(struct gs_gpio *g, void *chip,
 	for (unsigned j = 0; j < n; j++)
 		offsets[j] = g->lines[first + j].offset;
 	ls = gs_gpio_v2_settings(sc);
-	if (!ls) {
-		e = errno;
+	if (!ls)
+		return -1;
+	req = gs_gpio_v2_request_lines(chip, offsets, n, ls, consumer,
+	                               GS_GPIO_V2_BUFFER);
+	e = errno;
+	gpiod_line_settings_free(ls);
+	if (!req)
 		goto err_out;
-	}
-	lc = gpiod_line_config_new();
-	if (!lc)
-		goto err_settings;
-	rc = gpiod_request_config_new();
-	if (!rc)
-		goto err_line_config;
-	gpiod_request_config_set_consumer(rc, consumer);
-	gpiod_request_config_set_event_buffer_size(rc, GS_GPIO_V2_BUFFER);
-	if (gpiod_line_config_add_line_settings(lc, offsets, n, ls)) {
-		e = errno;
-		goto err_request_config;
-	}
-	req = gpiod_chip_request_lines(chip, rc, lc);
-	if (!req) {
-		e = errno;
-		goto err_request_config;
-	}
 	buf = gpiod_edge_event_buffer_new(GS_GPIO_V2_BUFFER);
-	if (!buf)
+	if (!buf) {
+		e = ENOMEM;
 		goto err_request;
+	}
 	for (unsigned j = 0; j < n; j++) {
 		enum gpiod_line_value v =
 		    gpiod_line_request_get_value(req, offsets[j]);
@@ -170,21 +198,12 @@ static int gs_gpio_v2_request(struct gs_gpio *g, void *chip,
 		e = errno;
 		goto err_buffer;
 	}
-	gpiod_request_config_free(rc);
-	gpiod_line_config_free(lc);
-	gpiod_line_settings_free(ls);
 	return 0;
 
 err_buffer:
 	gpiod_edge_event_buffer_free(buf);
 err_request:
 	gpiod_line_request_release(req);
-err_request_config:
-	gpiod_request_config_free(rc);
-err_line_config:
-	gpiod_line_config_free(lc);
-err_settings:
-	gpiod_line_settings_free(ls);
 err_out:
 	errno = e;
 	return -1;
@@ -227,6 +246,45 @@ static void gs_gpio_v2_release(struct gs_gpio_src *src)
 	gpiod_line_request_release(src->handle);
 }
 
+static void *gs_gpio_v2_output_request(void *chip, unsigned offset,
+                                       bool active_low, const char *consumer)
+{
+	struct gpiod_line_settings *ls = gpiod_line_settings_new();
+	struct gpiod_line_request *req;
+	int e;
+
+	if (!ls)
+		return NULL;
+	/* Requested at its inactive level: the lamp never flashes on at
+	 * start-up, whatever active_low makes of it on the wire. */
+	gpiod_line_settings_set_active_low(ls, active_low);
+	if (gpiod_line_settings_set_direction(ls,
+	                                      GPIOD_LINE_DIRECTION_OUTPUT) ||
+	    gpiod_line_settings_set_output_value(ls,
+	                                         GPIOD_LINE_VALUE_INACTIVE)) {
+		gpiod_line_settings_free(ls);
+		errno = EINVAL;
+		return NULL;
+	}
+	req = gs_gpio_v2_request_lines(chip, &offset, 1, ls, consumer, 0);
+	e = errno;
+	gpiod_line_settings_free(ls);
+	errno = e;
+	return req;
+}
+
+static int gs_gpio_v2_output_set(void *req, unsigned offset, bool on)
+{
+	return gpiod_line_request_set_value(req, offset,
+	                                    on ? GPIOD_LINE_VALUE_ACTIVE
+	                                       : GPIOD_LINE_VALUE_INACTIVE);
+}
+
+static void gs_gpio_v2_output_release(void *req)
+{
+	gpiod_line_request_release(req);
+}
+
 const struct gs_gpio_api gs_gpio_api_impl = {
     .chip_open = gs_gpio_v2_chip_open,
     .chip_close = gs_gpio_v2_chip_close,
@@ -235,4 +293,7 @@ const struct gs_gpio_api gs_gpio_api_impl = {
     .request = gs_gpio_v2_request,
     .read = gs_gpio_v2_read,
     .release = gs_gpio_v2_release,
+    .output_request = gs_gpio_v2_output_request,
+    .output_set = gs_gpio_v2_output_set,
+    .output_release = gs_gpio_v2_output_release,
 };

@@ -39,6 +39,11 @@ struct fake_chip {
 	const char *consumers[FAKE_LINES]; /* held by another program */
 	int levels[FAKE_LINES];            /* logical levels at request */
 	int open_errno;
+	/* Output lines: requested, active_low, and the level on the wire
+	 * (what a multimeter reads: active_low applied). */
+	bool out[FAKE_LINES];
+	bool out_active_low[FAKE_LINES];
+	int wire[FAKE_LINES];
 };
 
 struct fake_event {
@@ -57,6 +62,10 @@ static struct fake_world {
 	int request_errno;
 	int wfd[GS_MAX_SENSORS]; /* write end of each sensor's pipe */
 	int released;
+	int output_errno; /* output requests fail with it */
+	int set_errno;    /* output_set fails with it */
+	int out_released;
+	int wire_at_release; /* the last released output's wire level */
 } W;
 
 static void *fake_chip_open(const char *path, struct gs_gpio_chip_info *info)
@@ -170,6 +179,55 @@ static void fake_release(struct gs_gpio_src *src)
 	W.released++;
 }
 
+struct fake_out {
+	struct fake_chip *chip;
+	unsigned offset;
+};
+
+static void *fake_output_request(void *chip, unsigned offset, bool active_low,
+                                 const char *consumer)
+{
+	struct fake_chip *c = chip;
+	struct fake_out *o;
+
+	(void)consumer;
+	if (W.output_errno || c->consumers[offset] || c->out[offset]) {
+		errno = W.output_errno ? W.output_errno : EBUSY;
+		return NULL;
+	}
+	o = malloc(sizeof(*o));
+	assert_non_null(o);
+	*o = (struct fake_out){c, offset};
+	c->out[offset] = true;
+	c->out_active_low[offset] = active_low;
+	c->wire[offset] = active_low; /* inactive */
+	return o;
+}
+
+static int fake_output_set(void *req, unsigned offset, bool on)
+{
+	struct fake_out *o = req;
+
+	assert_int_equal(offset, o->offset);
+	if (W.set_errno) {
+		errno = W.set_errno;
+		return -1;
+	}
+	o->chip->wire[offset] = on != o->chip->out_active_low[offset];
+	return 0;
+}
+
+static void fake_output_release(void *req)
+{
+	struct fake_out *o = req;
+
+	assert_true(o->chip->out[o->offset]);
+	o->chip->out[o->offset] = false;
+	W.wire_at_release = o->chip->wire[o->offset];
+	W.out_released++;
+	free(o);
+}
+
 static const struct gs_gpio_api fake_api = {
     .chip_open = fake_chip_open,
     .chip_close = fake_chip_close,
@@ -178,6 +236,9 @@ static const struct gs_gpio_api fake_api = {
     .request = fake_request,
     .read = fake_read,
     .release = fake_release,
+    .output_request = fake_output_request,
+    .output_set = fake_output_set,
+    .output_release = fake_output_release,
 };
 
 static void fake_send(unsigned sensor, unsigned offset, int rising,
@@ -195,6 +256,7 @@ struct fixture {
 	struct gs_config cfg;
 	struct gs_diag diag;
 	struct gs_backend *be;
+	struct gs_gpio_outputs *outs;
 };
 
 static void add_sensor(struct gs_config *cfg, const char *name,
@@ -244,6 +306,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	gs_backend_free(f->be);
+	gs_gpio_outputs_free(f->outs);
 	gs_test_rmdir(f->dir);
 	free(f);
 	return 0;
@@ -253,6 +316,31 @@ static int fx_open(struct fixture *f)
 {
 	return gs_gpio_backend_open(&fake_api, f->dir, &f->cfg,
 	                            "gapsense-wiring", &f->diag, &f->be);
+}
+
+/* An [output] at config_line whose "line" key is on the next line. */
+static void add_output(struct gs_config *cfg, const char *name,
+                       const char *chip, const char *line, bool active_low,
+                       int config_line)
+{
+	struct gs_output_cfg *oc = &cfg->outputs[cfg->n_outputs++];
+
+	memset(oc, 0, sizeof(*oc));
+	snprintf(oc->name, sizeof(oc->name), "%s", name);
+	snprintf(oc->chip, sizeof(oc->chip), "%s", chip);
+	snprintf(oc->line, sizeof(oc->line), "%s", line);
+	oc->active_low = active_low;
+	oc->config_line = config_line;
+	oc->line_line = config_line + 2;
+	oc->ack_sensor = -1;
+	oc->ack_button = -1;
+}
+
+static int fx_outputs(struct fixture *f)
+{
+	return gs_gpio_outputs_open(&fake_api, f->dir, &f->cfg,
+	                            GS_GPIO_CONSUMER_DAEMON, &f->diag,
+	                            &f->outs);
 }
 
 static bool readable(int fd)
@@ -392,69 +480,71 @@ static void test_messages(void **state)
 	    {.name = "gpiochip1", .label = "", .num_lines = 0},
 	};
 	struct gs_diag *d = &f->diag;
+	struct gs_gpio_user entrance, smiley;
 
 	add_sensor(&f->cfg, "entrance", GS_SENSOR_BEAM_PAIR, "pinctrl-bcm2711",
 	           41, 2, "GPIO17", "60");
 	add_sensor(&f->cfg, "smiley", GS_SENSOR_SMILEY, "gpiochip0", 50, 3,
 	           "GPIO5", "GPIO6", "GPIO13");
-	gs_gpio_diag_chip_missing(d, &f->cfg, 0, chips, 2);
+	entrance = gs_gpio_user_sensor(&f->cfg, 0);
+	smiley = gs_gpio_user_sensor(&f->cfg, 1);
+	gs_gpio_diag_chip_missing(d, &entrance, chips, 2);
 	assert_string_equal(
 	    d->msg[0], "shop.conf:41: sensor 'entrance': chip "
 	               "'pinctrl-bcm2711' not found; chips here: gpiochip0 "
 	               "[pinctrl-rp1, 54 lines], gpiochip1 [?, 0 lines]");
-	gs_gpio_diag_chip_missing(d, &f->cfg, 0, chips, 0);
+	gs_gpio_diag_chip_missing(d, &entrance, chips, 0);
 	assert_string_equal(d->msg[1],
 	                    "shop.conf:41: sensor 'entrance': chip "
 	                    "'pinctrl-bcm2711' not found: this system has no "
 	                    "GPIO chips (/dev/gpiochip*)");
-	gs_gpio_diag_chip_denied(d, &f->cfg, 1, "/dev/gpiochip0", "pi", "root");
+	gs_gpio_diag_chip_denied(d, &smiley, "/dev/gpiochip0", "pi", "root");
 	assert_string_equal(d->msg[2],
 	                    "shop.conf:50: sensor 'smiley': permission denied "
 	                    "opening /dev/gpiochip0: add user 'pi' to group "
 	                    "'gpio' (sudo usermod -aG gpio pi, then log in "
 	                    "again)");
-	gs_gpio_diag_chip_denied(d, &f->cfg, 1, "/dev/gpiochip0", "pi",
-	                         "plugdev");
+	gs_gpio_diag_chip_denied(d, &smiley, "/dev/gpiochip0", "pi", "plugdev");
 	assert_non_null(strstr(d->msg[3], "to group 'plugdev'"));
-	gs_gpio_diag_line_missing(d, &f->cfg, 0, 0, &chips[0]);
+	gs_gpio_diag_line_missing(d, &entrance, "GPIO17", &chips[0]);
 	assert_string_equal(
 	    d->msg[4], "shop.conf:41: sensor 'entrance': line 'GPIO17' not "
 	               "found on gpiochip0 [pinctrl-rp1] (names are "
 	               "case-sensitive; `gpioinfo gpiochip0` lists them)");
-	gs_gpio_diag_line_missing(d, &f->cfg, 0, 1, &chips[0]);
+	gs_gpio_diag_line_missing(d, &entrance, "60", &chips[0]);
 	assert_string_equal(
 	    d->msg[5], "shop.conf:41: sensor 'entrance': line 60 does not "
 	               "exist: gpiochip0 [pinctrl-rp1] has 54 lines (0-53)");
-	gs_gpio_diag_request_failed(d, &f->cfg, 1, 2, &chips[0], 13, EBUSY,
-	                            "gapsense", -1);
+	gs_gpio_diag_request_failed(d, &smiley, "GPIO13", &chips[0], 13, EBUSY,
+	                            "gapsense", NULL);
 	assert_string_equal(
 	    d->msg[6], "shop.conf:50: sensor 'smiley': line GPIO13 "
 	               "(gpiochip0 offset 13) is busy: the gapsense service "
 	               "is running and holds the lines: stop it with "
 	               "`systemctl stop gapsense` first");
-	gs_gpio_diag_request_failed(d, &f->cfg, 1, 0, &chips[0], 5, EBUSY,
-	                            "pigpiod", -1);
+	gs_gpio_diag_request_failed(d, &smiley, "GPIO5", &chips[0], 5, EBUSY,
+	                            "pigpiod", NULL);
 	assert_string_equal(
 	    d->msg[7], "shop.conf:50: sensor 'smiley': line GPIO5 "
 	               "(gpiochip0 offset 5) is busy: requested by another "
 	               "program (consumer 'pigpiod'); `gpioinfo gpiochip0` "
 	               "shows who holds which line");
-	gs_gpio_diag_request_failed(d, &f->cfg, 1, 0, &chips[0], 5, EBUSY, "",
-	                            -1);
+	gs_gpio_diag_request_failed(d, &smiley, "GPIO5", &chips[0], 5, EBUSY,
+	                            "", NULL);
 	assert_non_null(strstr(d->msg[8], "a kernel driver"));
-	gs_gpio_diag_request_failed(d, &f->cfg, 1, 0, &chips[0], 17, EBUSY,
-	                            "gapsense", 0);
+	gs_gpio_diag_request_failed(d, &smiley, "GPIO5", &chips[0], 17, EBUSY,
+	                            "gapsense", &entrance);
 	assert_string_equal(d->msg[9],
 	                    "shop.conf:50: sensor 'smiley': line GPIO5 "
 	                    "(gpiochip0 offset 17) is also used by sensor "
 	                    "'entrance' (shop.conf:41): a line can serve one "
-	                    "sensor only");
-	gs_gpio_diag_request_failed(d, &f->cfg, 1, 0, &chips[0], 5, EINVAL, "",
-	                            -1);
+	                    "sensor or output only");
+	gs_gpio_diag_request_failed(d, &smiley, "GPIO5", &chips[0], 5, EINVAL,
+	                            "", NULL);
 	assert_non_null(strstr(d->msg[10], "the kernel refused the line "
 	                                   "settings"));
-	gs_gpio_diag_request_failed(d, &f->cfg, 0, 0, &chips[0], 17, EBUSY,
-	                            GS_GPIO_CONSUMER_WIRING, -1);
+	gs_gpio_diag_request_failed(d, &entrance, "GPIO17", &chips[0], 17,
+	                            EBUSY, GS_GPIO_CONSUMER_WIRING, NULL);
 	assert_string_equal(d->msg[11],
 	                    "shop.conf:41: sensor 'entrance': line GPIO17 "
 	                    "(gpiochip0 offset 17) is busy: `gapsense wiring` "
@@ -664,6 +754,184 @@ static void test_request_refused(void **state)
 	                                       "settings"));
 }
 
+/* ---- outputs ------------------------------------------------------------- */
+
+static void test_outputs_start_off_and_switch(void **state)
+{
+	struct fixture *f = *state;
+	struct fake_chip *rp1 = &W.chips[0], *sim = &W.chips[1];
+
+	add_output(&f->cfg, "lamp", "pinctrl-rp1", "GPIO17", false, 60);
+	add_output(&f->cfg, "buzzer", "gpiochip1", "3", true, 70);
+	assert_int_equal(fx_outputs(f), GS_OK);
+	assert_int_equal(f->diag.count, 0);
+	assert_true(rp1->out[17]);
+	assert_true(sim->out[3]);
+	assert_true(sim->out_active_low[3]);
+	/* Off from the request on: low, and high for the active-low one. */
+	assert_int_equal(rp1->wire[17], 0);
+	assert_int_equal(sim->wire[3], 1);
+	assert_int_equal(gs_gpio_outputs_get(f->outs, 0), 0);
+	assert_int_equal(gs_gpio_outputs_get(f->outs, 1), 0);
+
+	assert_int_equal(gs_gpio_outputs_set(f->outs, 0, true), GS_OK);
+	assert_int_equal(rp1->wire[17], 1);
+	assert_int_equal(gs_gpio_outputs_get(f->outs, 0), 1);
+	assert_int_equal(gs_gpio_outputs_set(f->outs, 1, true), GS_OK);
+	assert_int_equal(sim->wire[3], 0);
+	assert_int_equal(gs_gpio_outputs_get(f->outs, 1), 1);
+	assert_int_equal(gs_gpio_outputs_set(f->outs, 1, false), GS_OK);
+	assert_int_equal(sim->wire[3], 1);
+	assert_int_equal(gs_gpio_outputs_get(f->outs, 1), 0);
+	assert_int_equal(gs_gpio_outputs_set(f->outs, 1, true), GS_OK);
+
+	/* No such output. */
+	assert_int_equal(gs_gpio_outputs_set(f->outs, 2, true), GS_EINVAL);
+	assert_int_equal(gs_gpio_outputs_get(f->outs, 2), -1);
+	assert_int_equal(gs_gpio_outputs_set(NULL, 0, true), GS_EINVAL);
+	assert_int_equal(gs_gpio_outputs_get(NULL, 0), -1);
+
+	/* Free drives both off before releasing them. */
+	gs_gpio_outputs_free(f->outs);
+	f->outs = NULL;
+	assert_int_equal(W.out_released, 2);
+	assert_false(rp1->out[17]);
+	assert_false(sim->out[3]);
+	assert_int_equal(rp1->wire[17], 0);
+	assert_int_equal(sim->wire[3], 1);
+	assert_int_equal(W.wire_at_release, 1); /* the buzzer: off, high */
+}
+
+static void test_outputs_set_failure(void **state)
+{
+	struct fixture *f = *state;
+
+	add_output(&f->cfg, "lamp", "gpiochip0", "GPIO27", false, 60);
+	assert_int_equal(fx_outputs(f), GS_OK);
+	assert_int_equal(gs_gpio_outputs_set(f->outs, 0, true), GS_OK);
+	W.set_errno = EIO;
+	assert_int_equal(gs_gpio_outputs_set(f->outs, 0, false), GS_EGPIO);
+	assert_int_equal(gs_gpio_outputs_set(f->outs, 0, false), GS_EGPIO);
+	/* The level last driven, not the one asked for. */
+	assert_int_equal(gs_gpio_outputs_get(f->outs, 0), 1);
+	assert_int_equal(W.chips[0].wire[27], 1);
+	W.set_errno = 0;
+	assert_int_equal(gs_gpio_outputs_set(f->outs, 0, false), GS_OK);
+	assert_int_equal(gs_gpio_outputs_get(f->outs, 0), 0);
+	assert_int_equal(W.chips[0].wire[27], 0);
+}
+
+static void test_outputs_none(void **state)
+{
+	struct fixture *f = *state;
+
+	add_sensor(&f->cfg, "entrance", GS_SENSOR_BEAM_PAIR, "gpiochip9", 10, 2,
+	           "GPIO17", "GPIO27");
+	assert_int_equal(fx_outputs(f), GS_OK);
+	assert_non_null(f->outs);
+	assert_int_equal(f->diag.count, 0);
+	assert_int_equal(gs_gpio_outputs_set(f->outs, 0, true), GS_EINVAL);
+	assert_int_equal(gs_gpio_outputs_get(f->outs, 0), -1);
+}
+
+static void test_outputs_busy(void **state)
+{
+	struct fixture *f = *state;
+
+	add_output(&f->cfg, "lamp", "pinctrl-rp1", "GPIO17", false, 60);
+	add_output(&f->cfg, "relay", "gpiochip1", "5", false, 70);
+	W.chips[0].consumers[17] = "gpioset";
+	W.chips[1].consumers[5] = "gapsense-wiring";
+	assert_int_equal(fx_outputs(f), GS_EBUSY);
+	assert_null(f->outs);
+	assert_int_equal(f->diag.count, 2);
+	assert_string_equal(f->diag.msg[0],
+	                    "shop.conf:62: output 'lamp': line GPIO17 "
+	                    "(gpiochip0 offset 17) is busy: requested by "
+	                    "another program (consumer 'gpioset'); `gpioinfo "
+	                    "gpiochip0` shows who holds which line");
+	assert_string_equal(f->diag.msg[1],
+	                    "shop.conf:72: output 'relay': line 5 (gpiochip1 "
+	                    "offset 5) is busy: `gapsense wiring` is running "
+	                    "and holds the lines: stop it (Ctrl-C) first");
+	assert_int_equal(W.out_released, 0);
+}
+
+static void test_outputs_missing(void **state)
+{
+	struct fixture *f = *state;
+
+	add_output(&f->cfg, "lamp", "pinctrl-rp1", "GPIO99", false, 60);
+	add_output(&f->cfg, "buzzer", "gpio-sim", "8", false, 70);
+	add_output(&f->cfg, "relay", "pinctrl-bcm2711", "GPIO5", false, 80);
+	add_output(&f->cfg, "light", "gpiochip0", "GPIO27", false, 90);
+	assert_int_equal(fx_outputs(f), GS_ENOENT);
+	assert_null(f->outs);
+	assert_int_equal(f->diag.count, 3);
+	assert_string_equal(f->diag.msg[0],
+	                    "shop.conf:62: output 'lamp': line 'GPIO99' not "
+	                    "found on gpiochip0 [pinctrl-rp1] (names are "
+	                    "case-sensitive; `gpioinfo gpiochip0` lists them)");
+	assert_string_equal(f->diag.msg[1],
+	                    "shop.conf:72: output 'buzzer': line 8 does not "
+	                    "exist: gpiochip1 [gpio-sim] has 8 lines (0-7)");
+	/* The chip is a matter of the section. */
+	assert_string_equal(f->diag.msg[2],
+	                    "shop.conf:80: output 'relay': chip "
+	                    "'pinctrl-bcm2711' not found; chips here: "
+	                    "gpiochip0 [pinctrl-rp1, 54 lines], gpiochip1 "
+	                    "[gpio-sim, 8 lines]");
+	/* The one that was requested is released again. */
+	assert_int_equal(W.out_released, 1);
+	assert_false(W.chips[0].out[27]);
+}
+
+static void test_outputs_line_of_a_sensor(void **state)
+{
+	struct fixture *f = *state;
+
+	/* By name and by offset, the chip by label and by name: the same
+	 * line, refused with the sensor named, not as a busy line. */
+	add_sensor(&f->cfg, "entrance", GS_SENSOR_BEAM_PAIR, "pinctrl-rp1", 10,
+	           2, "GPIO17", "GPIO27");
+	add_sensor(&f->cfg, "ack", GS_SENSOR_BUTTON, "gpio-sim", 20, 1, "4");
+	add_output(&f->cfg, "lamp", "gpiochip0", "17", false, 60);
+	add_output(&f->cfg, "buzzer", "gpiochip1", "2", false, 70);
+	add_output(&f->cfg, "relay", "/dev/gpiochip1", "2", false, 80);
+	assert_int_equal(fx_outputs(f), GS_EBUSY);
+	assert_int_equal(f->diag.count, 2);
+	assert_string_equal(f->diag.msg[0],
+	                    "shop.conf:62: output 'lamp': line 17 (gpiochip0 "
+	                    "offset 17) is also used by sensor 'entrance' "
+	                    "(shop.conf:10): a line can serve one sensor or "
+	                    "output only");
+	assert_string_equal(f->diag.msg[1],
+	                    "shop.conf:82: output 'relay': line 2 (gpiochip1 "
+	                    "offset 2) is also used by output 'buzzer' "
+	                    "(shop.conf:72): a line can serve one sensor or "
+	                    "output only");
+	assert_int_equal(W.out_released, 1); /* the buzzer */
+}
+
+static void test_outputs_request_refused(void **state)
+{
+	struct fixture *f = *state;
+
+	add_output(&f->cfg, "lamp", "gpiochip0", "GPIO17", true, 60);
+	W.output_errno = EINVAL;
+	assert_int_equal(fx_outputs(f), GS_EGPIO);
+	assert_string_equal(f->diag.msg[0],
+	                    "shop.conf:62: output 'lamp': line GPIO17 "
+	                    "(gpiochip0 offset 17): the kernel refused the "
+	                    "line settings (output or active_low not "
+	                    "supported by this chip?): Invalid argument");
+	W.output_errno = EACCES;
+	assert_int_equal(fx_outputs(f), GS_EPERM);
+	assert_non_null(strstr(f->diag.msg[1], "output 'lamp': line GPIO17 "
+	                                       "(gpiochip0 offset 17): "
+	                                       "permission denied"));
+}
+
 static void test_api_version(void **state)
 {
 	(void)state;
@@ -695,6 +963,18 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_permission_denied, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_request_refused, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_outputs_start_off_and_switch,
+	                                    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_outputs_set_failure, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_outputs_none, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_outputs_busy, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_outputs_missing, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_outputs_line_of_a_sensor,
+	                                    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_outputs_request_refused, setup,
 	                                    teardown),
 	};
 
