@@ -123,6 +123,9 @@ struct gs_sim {
 	bool eof;
 
 	uint64_t rng[4];
+	/* The push-buttons' own stream: adding a lamp button to a site
+	 * leaves the rest of its simulated day as it was. */
+	uint64_t rng_buttons[4];
 
 	/* sensors by role */
 	unsigned beams[GS_MAX_SENSORS], n_beams;
@@ -820,21 +823,40 @@ static int gs_sim_staff(struct gs_sim *sim, unsigned sensor, int64_t t)
 	return gs_sim_schedule(sim, next, GS_SIM_STAFF, sensor, 0);
 }
 
+static void gs_rng_swap_buttons(struct gs_sim *sim)
+{
+	uint64_t tmp[4];
+
+	memcpy(tmp, sim->rng, sizeof(tmp));
+	memcpy(sim->rng, sim->rng_buttons, sizeof(tmp));
+	memcpy(sim->rng_buttons, tmp, sizeof(tmp));
+}
+
+/* The next press of a push-button at or after t, on its own stream. */
+static int gs_sim_button_next(struct gs_sim *sim, unsigned sensor, int64_t t)
+{
+	int64_t next;
+
+	gs_rng_swap_buttons(sim);
+	next = (gs_sim_open(t) ? t : gs_sim_next_open(t)) +
+	       (int64_t)gs_rng_exp(sim, GS_SIM_BUTTON_MEAN_MS) + 1;
+	gs_rng_swap_buttons(sim);
+	return gs_sim_schedule(sim, next, GS_SIM_BUTTON, sensor, 0);
+}
+
 static int gs_sim_button_press(struct gs_sim *sim, unsigned sensor, int64_t t)
 {
-	int64_t next = t + (int64_t)gs_rng_exp(sim, GS_SIM_BUTTON_MEAN_MS) + 1;
-	int rc;
+	int rc = GS_OK;
 
 	if (gs_sim_open(t)) {
+		gs_rng_swap_buttons(sim);
 		rc = gs_sim_press(sim, sensor, 0, t);
+		gs_rng_swap_buttons(sim);
 		if (rc != GS_OK)
 			return rc;
 		sim->stats.presses++;
-	} else {
-		next = gs_sim_next_open(t) +
-		       (int64_t)gs_rng_exp(sim, GS_SIM_BUTTON_MEAN_MS);
 	}
-	return gs_sim_schedule(sim, next, GS_SIM_BUTTON, sensor, 0);
+	return gs_sim_button_next(sim, sensor, t);
 }
 
 /*
@@ -1093,6 +1115,8 @@ int gs_sim_backend_new(const struct gs_config *cfg,
 	seed = opts->seed;
 	for (int i = 0; i < 4; i++)
 		sim->rng[i] = gs_splitmix64(&seed);
+	for (int i = 0; i < 4; i++)
+		sim->rng_buttons[i] = gs_splitmix64(&seed);
 	gs_sim_roles(sim);
 
 	per_day = opts->customers_per_day ? opts->customers_per_day
@@ -1117,11 +1141,7 @@ int gs_sim_backend_new(const struct gs_config *cfg,
 		        (int64_t)gs_rng_exp(sim, GS_SIM_STAFF_MEAN_MS),
 		    GS_SIM_STAFF, sim->staffs[i], 0);
 	for (unsigned i = 0; i < sim->n_buttons && rc == GS_OK; i++)
-		rc = gs_sim_schedule(
-		    sim,
-		    gs_sim_next_open(opts->start_ms) +
-		        (int64_t)gs_rng_exp(sim, GS_SIM_BUTTON_MEAN_MS),
-		    GS_SIM_BUTTON, sim->buttons[i], 0);
+		rc = gs_sim_button_next(sim, sim->buttons[i], opts->start_ms);
 	if (rc != GS_OK)
 		goto err_sim;
 

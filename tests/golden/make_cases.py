@@ -845,10 +845,12 @@ def three_days():
         "On the 25th the door's beam A is blocked 20:00-20:02Z: a fault"
         " (at 20:01, once time passes it) and its recovery.",
         "The fault lights the lamp (until acknowledged) and the buzzer"
-        " (for an hour); lamp-button pressed at 20:05Z acknowledges it:"
-        " both go off. lamp-button pressed on the 24th at 12:00Z, with"
-        " nothing lit, does nothing; the staff button that acknowledges the"
-        " buzzer (very_happy) is never pressed, so every staff press rates."]
+        " (for an hour);",
+        "lamp-button pressed at 20:05Z acknowledges it: both go off.",
+        "lamp-button pressed on the 24th at 12:00Z, with nothing lit, does"
+        " nothing;",
+        "the staff button that acknowledges the buzzer (very_happy) is"
+        " never pressed, so every staff press rates."]
     c.touch("2026-10-24T02:00:00.000Z")  # exactly at day_start: complete
     presses = {
         # day: the five smiley buttons pressed (0 = very_unhappy)
