@@ -242,6 +242,7 @@ static void gs_store_abort(struct gs_store *st)
 	st->txn_durable = false;
 	st->uncommitted = 0;
 	st->last_seq = st->committed_seq;
+	st->reack = st->n_acked > 0;
 	/* Rows added by the transaction are gone: ids cached from it too. */
 	st->boot_row = 0;
 	st->prune_active = false;
@@ -362,6 +363,25 @@ int gs_store_run(sqlite3_stmt *s)
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
+/* After BEGIN: the acknowledgements a rollback took back, again. */
+static int gs_store_reack(struct gs_store *st)
+{
+	sqlite3_stmt *s = st->stmt[GS_SQL_OUTBOX_ACK];
+	int rc;
+
+	if (!st->reack)
+		return GS_OK;
+	for (unsigned i = 0; i < st->n_acked; i++) {
+		if ((rc = sqlite3_bind_int64(s, 1, st->acked[i])) !=
+		        SQLITE_OK ||
+		    (rc = gs_store_run(s)) != SQLITE_OK)
+			return gs_store_write_failed(st, rc, "acknowledging");
+		st->uncommitted += (unsigned)sqlite3_changes(st->db);
+	}
+	st->reack = false;
+	return GS_OK;
+}
+
 int gs_store_begin(struct gs_store *st)
 {
 	int rc;
@@ -372,7 +392,7 @@ int gs_store_begin(struct gs_store *st)
 	if (rc != SQLITE_OK)
 		return gs_store_write_failed(st, rc, "begin");
 	st->in_txn = true;
-	return GS_OK;
+	return gs_store_reack(st);
 }
 
 /*
@@ -401,7 +421,7 @@ int gs_store_begin_durable(struct gs_store *st)
 	if (rc != SQLITE_OK)
 		return gs_store_write_failed(st, rc, "begin");
 	st->in_txn = true;
-	return GS_OK;
+	return gs_store_reack(st);
 }
 
 int gs_store_commit(struct gs_store *st)
@@ -417,6 +437,7 @@ int gs_store_commit(struct gs_store *st)
 	st->uncommitted = 0;
 	st->committed_seq = st->last_seq;
 	st->commits++;
+	st->n_acked = 0;
 	if (st->txn_durable) {
 		st->txn_durable = false;
 		rc = sqlite3_exec(st->db, "PRAGMA synchronous=NORMAL", NULL,

@@ -224,6 +224,12 @@ int gs_store_outbox_ack(struct gs_store *st, uint64_t seq)
 	    (rc = gs_store_run(s)) != SQLITE_OK)
 		return gs_store_write_failed(st, rc, "acknowledging");
 	st->uncommitted += (unsigned)sqlite3_changes(st->db);
+	if (st->n_acked == GS_STORE_ACKED_MAX) {
+		memmove(st->acked, st->acked + 1,
+		        (GS_STORE_ACKED_MAX - 1) * sizeof(st->acked[0]));
+		st->n_acked--;
+	}
+	st->acked[st->n_acked++] = gs_store_clamp_seq(seq);
 	return gs_store_end_if_idle(st);
 }
 

@@ -1173,6 +1173,43 @@ static void test_prune(void **state)
 	gs_store_close(st);
 }
 
+/*
+ * A full disk rolls back a group commit that holds an outbox
+ * acknowledgement: the next transaction deletes the row again, so a
+ * message the broker has acknowledged does not stay pending.
+ */
+static void test_ack_survives_rollback(void **state)
+{
+	struct fixture *f = *state;
+	struct gs_store *st = open_store(f->path, 160 * 1024);
+	struct gs_outbox_stats stats;
+	int rc = GS_OK, i;
+
+	for (i = 1; i <= 3; i++) {
+		assert_int_equal(enqueue(st, GS_MSG_METRICS, T0, T0 + i * MIN, 0),
+		                 (uint64_t)i);
+		assert_int_equal(gs_store_commit(st), GS_OK);
+	}
+	/* Events open the group transaction; the ack joins it. */
+	struct gs_event ev = event_at(T0, GS_EV_IN);
+
+	assert_int_equal(gs_store_add_event(st, &ev, "entrance", 0), GS_OK);
+	assert_int_equal(gs_store_outbox_ack(st, 2), GS_OK);
+	for (i = 1; i < 100000 && rc == GS_OK; i++) {
+		ev = event_at(T0 + i, GS_EV_IN);
+		rc = gs_store_add_event(st, &ev, "entrance", i);
+	}
+	assert_int_equal(rc, GS_EFULL);
+	/* The group with the ack failed whole: seq 2 is back. */
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM outbox"), 3);
+	assert_int_equal(gs_store_outbox_ack(st, 1), GS_OK);
+	assert_int_equal(gs_store_commit(st), GS_OK);
+	assert_int_equal(gs_store_outbox_stats(st, &stats), GS_OK);
+	assert_int_equal(stats.pending, 1);
+	gs_store_close(st);
+	assert_int_equal(query_int(f->path, "SELECT max(seq) FROM outbox"), 3);
+}
+
 /* Acknowledgements are kept beside the outbox for the report, read back
  * by the reader and pruned with the alerts. */
 static void reader_count(void *ctx, uint64_t seq, int64_t key,
@@ -1248,6 +1285,8 @@ int main(void)
 	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_acks_kept, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ack_survives_rollback, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
 	};
 
