@@ -156,6 +156,10 @@ samples=$(section outputs | sed -n 's/^lamp samples: lit \([0-9]*\) dark \([0-9]
 read -r lit dark <<<"$samples"
 [ "${lit:-0}" -ge 8 ] && [ "${dark:-0}" -ge 8 ] ||
 	fail "the lamp did not switch on and off: '$samples' (lit, dark samples)"
+# The ack button pressed while the lamp blinks: shown with what it
+# acknowledges.
+expect outputs "  ack: button pressed$"
+expect outputs "  ack: pressed \(acknowledges 'lamp' when lit\)$"
 expect outputs "^buzzer while off: 1$"
 expect outputs "^buzzer while on: 0$"
 expect outputs "^  output 'buzzer': switched on 2 of 5 times, and off at the end$"

@@ -265,6 +265,8 @@ lit=0 dark=0 i=0
 while ! grep -q "^stopped after" /tmp/lamp.out && [ $i -lt 80 ]; do
 	if [ "$(value $LAMP)" = 1 ]; then lit=$((lit + 1)); else dark=$((dark + 1)); fi
 	i=$((i + 1))
+	# The acknowledgement button, tried while the lamp blinks.
+	[ $i = 10 ] && { opull $ACK pull-down; sleep 0.15; opull $ACK pull-up; }
 	sleep 0.25
 done
 wait $wpid
