@@ -7,9 +7,15 @@
  *   09:14:03.201  entrance: beam A broken
  *   09:14:03.388  entrance: IN (total 1)
  *
+ * Alert outputs ([output "NAME"]) are requested too and held off, so the
+ * view shows them with the sensors; --output NAME switches one on and off
+ * a few times so the installer can see the lamp (or hear the buzzer) work:
+ *
+ *   09:14:05.000  lamp: on (1 of 5)
+ *
  * Plain line-buffered text, so it reads the same on a terminal, through
  * ssh, or piped into a file. It stores and publishes nothing; it exits on
- * Ctrl-C, SIGTERM, or after --duration.
+ * Ctrl-C, SIGTERM, after --duration, or when the output test is done.
  */
 #include "gateway/cmd_wiring.h"
 
@@ -36,21 +42,30 @@
  * clock trails the wall clock by this much so none arrives in their past. */
 #define GS_WIRING_LAG_MS 100
 #define GS_WIRING_BATCH  256
+/* --output: on for a second, off for a second, this many times. */
+#define GS_WIRING_BLINK_MS 1000
+#define GS_WIRING_BLINKS   5
 
 static const char gs_wiring_usage[] =
-    "usage: gapsense wiring -c CONFIG [--duration D]\n"
-    "Shows every configured sensor live, and each edge with its meaning.\n"
+    "usage: gapsense wiring -c CONFIG [--duration D] [--output NAME]\n"
+    "Shows every configured sensor live, and each edge with its meaning;\n"
+    "alert outputs are shown and held off.\n"
     "Stop the service first (systemctl stop gapsense): a line serves one\n"
     "program at a time.\n"
     "  -c, --config FILE  configuration file\n"
-    "      --duration D   stop after D (e.g. 30s, 5m); default: Ctrl-C\n";
+    "      --duration D   stop after D (e.g. 30s, 5m); default: Ctrl-C\n"
+    "      --output NAME  test output NAME: on for 1 s, off for 1 s, 5\n"
+    "                     times, then stop\n";
 
 struct gs_wiring {
 	const struct gs_config *cfg;
 	struct gs_loop *loop;
 	struct gs_backend *be;
+	struct gs_gpio_outputs *outs;
 	struct gs_decode *dec;
-	int sig_fd, tick_fd, end_fd, be_fd;
+	int sig_fd, tick_fd, end_fd, be_fd, blink_fd;
+	int blink_output;  /* --output: its index, -1 none */
+	unsigned switches; /* --output: times switched so far */
 	int status;
 	uint64_t edges;
 	uint64_t bounces; /* edges the debounce ignored, not shown */
@@ -86,6 +101,9 @@ static void gs_input_name(const struct gs_sensor_cfg *sc, unsigned j, char *buf,
 			snprintf(buf, len, "%s counter output",
 			         j == 0 ? "in" : "out");
 		break;
+	case GS_SENSOR_BUTTON:
+		snprintf(buf, len, "button");
+		break;
 	default:
 		snprintf(buf, len, "button %u (%s)", j + 1,
 		         sc->n_lines >= 3 && sc->n_lines <= 5
@@ -99,8 +117,9 @@ static const char *gs_level_word(const struct gs_sensor_cfg *sc, int level)
 {
 	bool beam =
 	    sc->type == GS_SENSOR_BEAM_PAIR || sc->type == GS_SENSOR_QUEUE;
-	bool button =
-	    sc->type == GS_SENSOR_SMILEY || sc->type == GS_SENSOR_STAFF;
+	bool button = sc->type == GS_SENSOR_SMILEY ||
+	              sc->type == GS_SENSOR_STAFF ||
+	              sc->type == GS_SENSOR_BUTTON;
 
 	if (level < 0)
 		return "unknown";
@@ -142,6 +161,41 @@ static void gs_wiring_states(const struct gs_wiring *w)
 			           sc, w->be->ops->line_state(w->be, i, j)));
 		}
 	}
+	for (unsigned i = 0; i < w->cfg->n_outputs; i++) {
+		const struct gs_output_cfg *oc = &w->cfg->outputs[i];
+		int level = gs_gpio_outputs_get(w->outs, i);
+
+		printf("%s (output on %s):\n", oc->name, oc->chip);
+		printf("  %-28s line %-10s %s\n",
+		       oc->active_low ? "output (active-low)" : "output",
+		       oc->line,
+		       level < 0 ? "unknown"
+		       : level   ? "on"
+		                 : "off (held off while wiring runs)");
+	}
+}
+
+/* The outputs a press of button (0-based) on sensor acknowledges while
+ * they are on, as "'lamp', 'buzzer'"; "" if none. */
+static void gs_wiring_acks(const struct gs_config *cfg, unsigned sensor,
+                           unsigned button, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 0; i < cfg->n_outputs && used < len; i++) {
+		const struct gs_output_cfg *oc = &cfg->outputs[i];
+		int n;
+
+		if (oc->ack_sensor != (int)sensor ||
+		    (oc->ack_button >= 0 && oc->ack_button != (int)button))
+			continue;
+		n = snprintf(buf + used, len - used, "%s'%s'", used ? ", " : "",
+		             oc->name);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
 }
 
 static void gs_wiring_on_event(void *ctx, const struct gs_event *ev)
@@ -149,7 +203,7 @@ static void gs_wiring_on_event(void *ctx, const struct gs_event *ev)
 	struct gs_wiring *w = ctx;
 	const struct gs_sensor_cfg *sc = &w->cfg->sensors[ev->sensor];
 	uint64_t *total = &w->totals[ev->sensor][ev->kind];
-	char stamp[16], what[64], limit[32];
+	char stamp[16], what[64], limit[32], acks[160];
 
 	gs_stamp(ev->t_ms, stamp);
 	(*total)++;
@@ -175,7 +229,15 @@ static void gs_wiring_on_event(void *ctx, const struct gs_event *ev)
 		       (long long)w->queued[ev->sensor]);
 		break;
 	case GS_EV_PRESS:
-		printf("%s (button %u)%s\n",
+		gs_wiring_acks(w->cfg, ev->sensor, ev->value, acks,
+		               sizeof(acks));
+		if (sc->type == GS_SENSOR_BUTTON) {
+			printf("pressed%s%s%s\n",
+			       acks[0] ? " (acknowledges " : "", acks,
+			       acks[0] ? " when lit)" : "");
+			break;
+		}
+		printf("%s (button %u)%s%s%s%s\n",
 		       sc->n_lines >= 3 && sc->n_lines <= 5 &&
 		               ev->value < sc->n_lines
 		           ? gs_moods[sc->n_lines][ev->value]
@@ -184,7 +246,9 @@ static void gs_wiring_on_event(void *ctx, const struct gs_event *ev)
 		       ev->flags & GS_EVF_MISUSE
 		           ? " within the lockout: recorded as misuse, "
 		             "not counted"
-		           : "");
+		           : "",
+		       acks[0] ? " (acknowledges " : "", acks,
+		       acks[0] ? " when lit)" : "");
 		break;
 	case GS_EV_FAULT:
 		gs_input_name(sc, ev->input, what, sizeof(what));
@@ -308,6 +372,44 @@ static void gs_wiring_on_end(void *ctx, int fd, uint32_t events)
 	gs_loop_stop(w->loop);
 }
 
+/* --output: switches the output under test, on at odd switches. */
+static void gs_wiring_blink(struct gs_wiring *w)
+{
+	const char *name = w->cfg->outputs[w->blink_output].name;
+	bool on = w->switches % 2 == 0;
+	char stamp[16];
+
+	if (w->switches >= 2 * GS_WIRING_BLINKS) {
+		gs_loop_stop(w->loop);
+		return;
+	}
+	if (gs_gpio_outputs_set(w->outs, (unsigned)w->blink_output, on)) {
+		fprintf(stderr,
+		        "gapsense wiring: output '%s': cannot switch it %s "
+		        "(the reason is logged above)\n",
+		        name, on ? "on" : "off");
+		w->status = EX_IOERR;
+		gs_loop_stop(w->loop);
+		return;
+	}
+	w->switches++;
+	gs_stamp(gs_clock_realtime_ms(), stamp);
+	if (on)
+		printf("%s  %s: on (%u of %d)\n", stamp, name,
+		       w->switches / 2 + 1, GS_WIRING_BLINKS);
+	else
+		printf("%s  %s: off\n", stamp, name);
+}
+
+static void gs_wiring_on_blink(void *ctx, int fd, uint32_t events)
+{
+	struct gs_wiring *w = ctx;
+
+	(void)events;
+	gs_timerfd_drain(fd);
+	gs_wiring_blink(w);
+}
+
 static void gs_wiring_on_signal(void *ctx, int fd, uint32_t events)
 {
 	struct gs_wiring *w = ctx;
@@ -340,6 +442,11 @@ static void gs_wiring_summary(const struct gs_wiring *w)
 		       (unsigned long long)t[GS_EV_PRESS],
 		       (unsigned long long)t[GS_EV_FAULT]);
 	}
+	if (w->blink_output >= 0)
+		printf("  output '%s': switched on %u of %d times, and off at "
+		       "the end\n",
+		       w->cfg->outputs[w->blink_output].name,
+		       (w->switches + 1) / 2, GS_WIRING_BLINKS);
 }
 
 /* ---- set-up ------------------------------------------------------------ */
@@ -362,15 +469,21 @@ static int gs_wiring_status_for(int rc)
 	}
 }
 
-static int gs_wiring_open_backend(struct gs_wiring *w)
+/* Requests the lines of every sensor and output: all the problems of
+ * both are shown at once. */
+static int gs_wiring_open_gpio(struct gs_wiring *w)
 {
 	struct gs_diag *diag = calloc(1, sizeof(*diag));
 	bool service = false;
-	int rc;
+	int rc, r;
 
 	if (!diag)
 		return GS_ENOMEM;
 	rc = gs_gpio_backend_new(w->cfg, GS_GPIO_CONSUMER_WIRING, diag, &w->be);
+	r = gs_gpio_outputs_new(w->cfg, GS_GPIO_CONSUMER_WIRING, diag,
+	                        &w->outs);
+	if (!rc)
+		rc = r;
 	for (unsigned i = 0; i < diag->count && i < GS_DIAG_MAX; i++) {
 		fprintf(stderr, "%s\n", diag->msg[i]);
 		if (strstr(diag->msg[i], "the gapsense service is running"))
@@ -409,6 +522,14 @@ static int gs_wiring_open_fds(struct gs_wiring *w, int64_t duration_ms)
 		    gs_loop_add(w->loop, w->end_fd, gs_wiring_on_end, w))
 			return GS_ESYS;
 	}
+	if (w->blink_output >= 0) {
+		w->blink_fd = gs_timerfd_new();
+		if (w->blink_fd < 0 ||
+		    gs_timerfd_arm_periodic_ms(w->blink_fd,
+		                               GS_WIRING_BLINK_MS) ||
+		    gs_loop_add(w->loop, w->blink_fd, gs_wiring_on_blink, w))
+			return GS_ESYS;
+	}
 	n = w->be->ops->fds(w->be, &w->be_fd, 1);
 	if (n != 1 || gs_loop_add(w->loop, w->be_fd, gs_wiring_on_edges, w))
 		return GS_ESYS;
@@ -416,11 +537,12 @@ static int gs_wiring_open_fds(struct gs_wiring *w, int64_t duration_ms)
 }
 
 static int gs_wiring_parse(int argc, char **argv, const char **config,
-                           int64_t *duration_ms)
+                           int64_t *duration_ms, const char **output)
 {
 	const struct gs_cmd_opt opts[] = {
 	    {"config", 'c', GS_CMD_OPT_STRING, config},
 	    {"duration", 0, GS_CMD_OPT_DURATION, duration_ms},
+	    {"output", 0, GS_CMD_OPT_STRING, output},
 	    {NULL, 0, 0, NULL},
 	};
 	int rc;
@@ -449,15 +571,40 @@ static int gs_wiring_load(const char *path, struct gs_config *cfg)
 	return rc;
 }
 
+/* The index of --output's output in cfg, or -1 with the reason told. */
+static int gs_wiring_find_output(const char *config,
+                                 const struct gs_config *cfg, const char *name)
+{
+	int i = gs_config_find_output(cfg, name);
+
+	if (i >= 0)
+		return i;
+	if (cfg->n_outputs == 0) {
+		fprintf(stderr,
+		        "gapsense wiring: --output '%s': %s has no [output] "
+		        "sections\n",
+		        name, config);
+		return -1;
+	}
+	fprintf(stderr,
+	        "gapsense wiring: --output '%s': no such output in %s; "
+	        "its outputs: ",
+	        name, config);
+	for (unsigned k = 0; k < cfg->n_outputs; k++)
+		fprintf(stderr, "%s%s", k ? ", " : "", cfg->outputs[k].name);
+	fprintf(stderr, "\n");
+	return -1;
+}
+
 int gs_cmd_wiring(int argc, char **argv)
 {
 	struct gs_wiring *w;
 	struct gs_config *cfg;
-	const char *config = NULL;
+	const char *config = NULL, *output = NULL;
 	int64_t duration_ms = 0;
 	int rc, status;
 
-	status = gs_wiring_parse(argc, argv, &config, &duration_ms);
+	status = gs_wiring_parse(argc, argv, &config, &duration_ms, &output);
 	if (status)
 		return status < 0 ? 0 : status;
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -468,23 +615,33 @@ int gs_cmd_wiring(int argc, char **argv)
 		free(cfg);
 		return EX_OSERR;
 	}
-	w->sig_fd = w->tick_fd = w->end_fd = w->be_fd = -1;
+	w->sig_fd = w->tick_fd = w->end_fd = w->be_fd = w->blink_fd = -1;
+	w->blink_output = -1;
 	w->cfg = cfg;
 	rc = gs_wiring_load(config, cfg);
 	if (rc) {
 		status = rc == GS_ENOENT ? EX_NOINPUT : EX_CONFIG;
 		goto err_free;
 	}
-	if (cfg->n_sensors == 0) {
-		fprintf(stderr, "%s: no [sensor] sections: nothing to show\n",
+	if (cfg->n_sensors == 0 && cfg->n_outputs == 0) {
+		fprintf(stderr,
+		        "%s: no [sensor] or [output] sections: nothing to "
+		        "show\n",
 		        config);
 		status = EX_CONFIG;
 		goto err_free;
 	}
-	rc = gs_wiring_open_backend(w);
+	if (output) {
+		w->blink_output = gs_wiring_find_output(config, cfg, output);
+		if (w->blink_output < 0) {
+			status = EX_USAGE;
+			goto err_free;
+		}
+	}
+	rc = gs_wiring_open_gpio(w);
 	if (rc) {
 		status = gs_wiring_status_for(rc);
-		goto err_free;
+		goto err_close;
 	}
 	w->dec = gs_decode_new(cfg, gs_wiring_on_event, w);
 	w->loop = gs_loop_new();
@@ -498,13 +655,25 @@ int gs_cmd_wiring(int argc, char **argv)
 		status = EX_OSERR;
 		goto err_close;
 	}
-	printf("gapsense wiring: %s, %u sensors, libgpiod %s\n", config,
-	       cfg->n_sensors, gs_gpio_api_version());
+	printf("gapsense wiring: %s, %u sensors, ", config, cfg->n_sensors);
+	if (cfg->n_outputs)
+		printf("%u outputs, ", cfg->n_outputs);
+	printf("libgpiod %s\n", gs_gpio_api_version());
 	gs_wiring_states(w);
-	printf("watching; walk through each door, press each button "
-	       "(Ctrl-C stops)\n");
 	w->status = 0;
-	if (gs_loop_run(w->loop) && !w->status)
+	if (w->blink_output >= 0) {
+		const struct gs_output_cfg *oc = &cfg->outputs[w->blink_output];
+
+		printf("testing output '%s' (%s line %s): on for 1 s, off for "
+		       "1 s, %d times; watching the sensors meanwhile "
+		       "(Ctrl-C stops)\n",
+		       oc->name, oc->chip, oc->line, GS_WIRING_BLINKS);
+		gs_wiring_blink(w);
+	} else {
+		printf("watching; walk through each door, press each button "
+		       "(Ctrl-C stops)\n");
+	}
+	if (!w->status && gs_loop_run(w->loop) && !w->status)
 		w->status = EX_OSERR;
 	gs_wiring_summary(w);
 	status = w->status;
@@ -512,7 +681,10 @@ int gs_cmd_wiring(int argc, char **argv)
 err_close:
 	gs_loop_free(w->loop);
 	gs_decode_free(w->dec);
+	gs_gpio_outputs_free(w->outs); /* switches them off */
 	gs_backend_free(w->be);
+	if (w->blink_fd >= 0)
+		close(w->blink_fd);
 	if (w->end_fd >= 0)
 		close(w->end_fd);
 	if (w->tick_fd >= 0)

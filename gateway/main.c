@@ -87,8 +87,9 @@ static const char gs_usage_replay[] =
     "  -v, --verbose           debug logging\n";
 
 static const char gs_usage_wiring[] =
-    "usage: gapsense wiring -c CONFIG [--duration D]\n"
-    "Shows every configured sensor live, and each edge with its meaning.\n";
+    "usage: gapsense wiring -c CONFIG [--duration D] [--output NAME]\n"
+    "Shows every configured sensor live, and each edge with its meaning;\n"
+    "--output tests an alert output.\n";
 
 enum {
 	OPT_DB = 256,
@@ -425,7 +426,8 @@ static void gs_usage(FILE *out)
 	      "  check-config  validate a configuration file\n"
 	      "  simulate      the daemon on a simulated store\n"
 	      "  replay        the pipeline on a recorded scenario\n"
-	      "  wiring        live view of every sensor, for installers\n"
+	      "  wiring        live view of the sensors and outputs, for "
+	      "installers\n"
 	      "  status        the unit's state (read-only)\n"
 	      "  report        a day's report as one HTML page\n\n"
 	      "  gapsense COMMAND --help   options of a command\n"

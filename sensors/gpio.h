@@ -35,8 +35,8 @@ struct gs_gpio_outputs;
 int gs_gpio_outputs_new(const struct gs_config *cfg, const char *consumer,
                         struct gs_diag *diag, struct gs_gpio_outputs **out);
 /* Drives output (an index into cfg->outputs) on or off: the logical
- * level, active_low applied by libgpiod. Returns 0 or GS_EGPIO (errno is
- * logged, rate-limited). */
+ * level, active_low applied by libgpiod. Returns 0, GS_EINVAL for no such
+ * output, or GS_EGPIO (errno is logged, rate-limited). */
 int gs_gpio_outputs_set(struct gs_gpio_outputs *o, unsigned output, bool on);
 /* The level last driven, -1 unknown or not requested. */
 int gs_gpio_outputs_get(const struct gs_gpio_outputs *o, unsigned output);

@@ -138,4 +138,31 @@ ent = m["sensors"]["entrance"]
 assert (ent["in"], ent["out"]) == (1, 1), ent
 assert m["footfall"]["occupancy"] == 2, m["footfall"]
 PY
+# --- alert outputs ----------------------------------------------------------
+expect outputs "^lamp before: 0$"
+expect outputs "gapsense wiring: --output 'siren': no such output in /tmp/alerts.conf; its outputs: lamp, buzzer$"
+expect outputs "^unknown output exit: 64$"
+expect outputs "^  output +line LAMP +off \(held off while wiring runs\)$" 2
+expect outputs "^  output \(active-low\) +line 1 +off \(held off while wiring runs\)$" 2
+expect outputs "^testing output 'lamp' \(gapsense-alerts line LAMP\): on for 1 s, off for 1 s, 5 times"
+for n in 1 2 3 4 5; do
+	expect outputs "  lamp: on \($n of 5\)$"
+done
+expect outputs "  lamp: off$" 5
+expect outputs "^  output 'lamp': switched on 5 of 5 times, and off at the end$"
+expect outputs "^lamp test exit: 0$"
+# Ten seconds of switching sampled four times a second: about 20 each.
+samples=$(section outputs | sed -n 's/^lamp samples: lit \([0-9]*\) dark \([0-9]*\)$/\1 \2/p')
+read -r lit dark <<<"$samples"
+[ "${lit:-0}" -ge 8 ] && [ "${dark:-0}" -ge 8 ] ||
+	fail "the lamp did not switch on and off: '$samples' (lit, dark samples)"
+# The ack button pressed while the lamp blinks: shown with what it
+# acknowledges.
+expect outputs "  ack: button pressed$"
+expect outputs "  ack: pressed \(acknowledges 'lamp' when lit\)$"
+expect outputs "^buzzer while off: 1$"
+expect outputs "^buzzer while on: 0$"
+expect outputs "^  output 'buzzer': switched on 2 of 5 times, and off at the end$"
+expect outputs "^buzzer test exit: 0$"
+
 echo "VM GPIO test passed ($api)"

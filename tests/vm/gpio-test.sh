@@ -186,4 +186,107 @@ wait $rpid
 echo "restarted exit: $?"
 cat /tmp/run2.out /tmp/run3.out
 cat /tmp/run3.err
+echo "=== outputs"
+# Alert outputs on a gpio-sim bank of their own: a lamp (active-high) and
+# a buzzer (active-low), an acknowledgement button and a door beam pair.
+# An output's sim_gpioN/value is the level the program drives.
+ocfs=/sys/kernel/config/gpio-sim/alerts
+mkdir $ocfs $ocfs/bank0
+echo gapsense-alerts >$ocfs/bank0/label
+echo 5 >$ocfs/bank0/num_lines
+i=0
+for name in LAMP BUZZER ACK BEAM_A BEAM_B; do
+	mkdir $ocfs/bank0/line$i
+	echo $name >$ocfs/bank0/line$i/name
+	i=$((i + 1))
+done
+echo 1 >$ocfs/live
+osim=/sys/devices/platform/$(cat $ocfs/dev_name)/$(cat $ocfs/bank0/chip_name)
+LAMP=0 BUZZER=1 ACK=2 BEAM_A=3
+value() { cat $osim/sim_gpio$1/value; }
+opull() { echo $2 >$osim/sim_gpio$1/pull; }
+cat >/tmp/alerts.conf <<EOF
+[gateway]
+id = vm-2
+site = vm-test
+timezone = UTC
+window = 1m
+grace = 1s
+unsynced_hold = 0
+
+[storage]
+database = /tmp/alerts.db
+commit_interval = 100ms
+
+[mqtt]
+broker = mqtt://127.0.0.1:1
+
+[sensor "door"]
+type = beam_pair
+chip = gapsense-alerts
+lines = BEAM_A, BEAM_B
+active_low = true
+bias = pull-up
+fault_after = 2s
+
+[sensor "ack"]
+type = button
+chip = gapsense-alerts
+lines = ACK
+active_low = true
+bias = pull-up
+
+[output "lamp"]
+chip = gapsense-alerts
+line = LAMP
+alerts = sensor_fault
+signal = steady
+end = ack
+ack = ack
+
+[output "buzzer"]
+chip = gapsense-alerts
+line = 1
+active_low = true
+alerts = queue_wait_high
+end = hold
+hold = 5s
+EOF
+
+echo "--- wiring --output"
+echo "lamp before: $(value $LAMP)"
+gapsense wiring -c /tmp/alerts.conf --output siren 2>&1
+echo "unknown output exit: $?"
+# The lamp test: sampled four times a second until the view has stopped.
+gapsense wiring -c /tmp/alerts.conf --output lamp >/tmp/lamp.out 2>&1 &
+wpid=$!
+wait_for /tmp/lamp.out "^testing output"
+lit=0 dark=0 i=0
+while ! grep -q "^stopped after" /tmp/lamp.out && [ $i -lt 80 ]; do
+	if [ "$(value $LAMP)" = 1 ]; then lit=$((lit + 1)); else dark=$((dark + 1)); fi
+	i=$((i + 1))
+	# The acknowledgement button, tried while the lamp blinks.
+	[ $i = 10 ] && { opull $ACK pull-down; sleep 0.15; opull $ACK pull-up; }
+	sleep 0.25
+done
+wait $wpid
+echo "lamp test exit: $?"
+echo "lamp samples: lit $lit dark $dark"
+echo "lamp after: $(value $LAMP)"
+cat /tmp/lamp.out
+# The buzzer is active-low: off is high on the wire, on is low. (Released,
+# a gpio-sim line falls back to its pull: what it reads after a program
+# has stopped tells nothing.)
+gapsense wiring -c /tmp/alerts.conf --output buzzer >/tmp/buzzer.out 2>&1 &
+wpid=$!
+wait_for /tmp/buzzer.out "^testing output"
+wait_for /tmp/buzzer.out "buzzer: off$"
+echo "buzzer while off: $(value $BUZZER)"
+wait_for /tmp/buzzer.out "buzzer: on (2 of 5)"
+echo "buzzer while on: $(value $BUZZER)"
+kill -INT $wpid # Ctrl-C
+wait $wpid
+echo "buzzer test exit: $?"
+cat /tmp/buzzer.out
+
 echo "=== end"
