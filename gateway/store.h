@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The local store: one SQLite database in WAL mode, synchronous=NORMAL.
+ * The local store: one SQLite database in WAL mode, synchronous=NORMAL
+ * (FULL with gs_store_opts.sync_commits).
  *
  * Writes go into one open transaction that the owner commits by
  * gs_store_commit() (group commit: the gateway commits every
@@ -32,6 +33,10 @@ struct gs_store_opts {
 	/* 0 = no cap. Caps the file (PRAGMA max_page_count), e.g. to test a
 	 * full disk. */
 	int64_t max_bytes;
+	/* Every commit fsyncs the WAL (synchronous=FULL): [storage]
+	 * sync_interval = 0. Otherwise a commit is durable once the owner's
+	 * gs_store_sync() (or the kernel's writeback) has followed it. */
+	bool sync_commits;
 };
 
 /*
@@ -55,6 +60,17 @@ int gs_store_remove(const char *path);
  * error logged and returned (GS_EFULL for a full disk); the store stays
  * usable. */
 int gs_store_commit(struct gs_store *st);
+/*
+ * Makes every committed transaction durable (a checkpoint-free durable
+ * point): fsyncs the WAL if a commit since the last sync was not synced
+ * already; nothing otherwise. The gateway calls it every sync_interval,
+ * which bounds what a power cut takes back (docs/storage.md). Returns
+ * GS_OK or GS_EIO (logged, rate-limited).
+ */
+int gs_store_sync(struct gs_store *st);
+/* Changes gs_store_opts.sync_commits (at a reload); takes effect when the
+ * open transaction, if any, ends. */
+int gs_store_set_sync_commits(struct gs_store *st, bool on);
 /* Transactions committed since open: tells a caller whether the writes it
  * made were committed before a later failure rolled back the rest. */
 uint64_t gs_store_commits(const struct gs_store *st);

@@ -75,8 +75,11 @@ struct gs_store {
 	int shm_fd;         /* path-shm, allocated whole (store_room.c) */
 	sqlite3_stmt *stmt[GS_SQL_COUNT_];
 
-	bool in_txn;      /* BEGIN IMMEDIATE issued, not yet ended */
-	bool txn_durable; /* this transaction commits with synchronous=FULL */
+	bool in_txn;       /* BEGIN IMMEDIATE issued, not yet ended */
+	bool txn_durable;  /* this transaction commits with synchronous=FULL */
+	bool sync_commits; /* outside durable ones too: every commit */
+	bool level_full;   /* the connection's level now: FULL, else NORMAL */
+	uint64_t synced_commits; /* commits known to be on the disk */
 	unsigned uncommitted;
 	uint64_t last_seq;      /* handed out, maybe not committed yet */
 	uint64_t committed_seq; /* durable: the outbox never shows more */

@@ -732,6 +732,72 @@ static void test_messages_commit_durably(void **state)
 	assert_int_equal(query_int(f->path, "SELECT count(*) FROM events"), 63);
 }
 
+/* One group of ten events, committed. */
+static void commit_group(struct gs_store *st, int64_t t_ms)
+{
+	for (int i = 0; i < 10; i++) {
+		struct gs_event ev = event_at(t_ms + i, GS_EV_IN);
+
+		assert_int_equal(gs_store_add_event(st, &ev, "entrance", i),
+		                 GS_OK);
+	}
+	assert_int_equal(gs_store_commit(st), GS_OK);
+}
+
+/*
+ * [storage] sync_interval: gs_store_sync() fsyncs the WAL once for all the
+ * commits since the last sync and not again while nothing is committed; a
+ * message's durable commit counts as a sync. With sync_commits (an
+ * interval of 0) every commit fsyncs, and gs_store_sync() has nothing to
+ * do. Either way nothing is checkpointed into the database file.
+ */
+static void test_sync_points(void **state)
+{
+	struct fixture *f = *state;
+	struct gs_store_opts opts = {.sync_commits = true};
+	unsigned syncs = 0, base;
+	struct gs_store *st;
+
+	f->wrap = wrap_install(NULL, count_wal_sync, &syncs);
+	st = open_store(f->path, 0);
+	base = syncs;
+	assert_int_equal(gs_store_sync(st), GS_OK); /* nothing committed */
+	commit_group(st, T0);
+	commit_group(st, T0 + 500);
+	assert_int_equal(syncs, base);
+	assert_int_equal(gs_store_sync(st), GS_OK);
+	assert_int_equal(syncs, base + 1);
+	assert_int_equal(gs_store_sync(st), GS_OK);
+	assert_int_equal(syncs, base + 1);
+	assert_int_equal(enqueue(st, GS_MSG_ALERT, T0 + 1000, T0, 0), 1);
+	assert_int_equal(gs_store_commit(st), GS_OK);
+	assert_int_equal(syncs, base + 2);
+	assert_int_equal(gs_store_sync(st), GS_OK);
+	assert_int_equal(syncs, base + 2);
+
+	/* Changed at a reload: every commit from the next one. */
+	assert_int_equal(gs_store_set_sync_commits(st, true), GS_OK);
+	commit_group(st, T0 + 1500);
+	assert_int_equal(syncs, base + 3);
+	assert_int_equal(gs_store_sync(st), GS_OK);
+	assert_int_equal(syncs, base + 3);
+	assert_int_equal(gs_store_set_sync_commits(st, false), GS_OK);
+	commit_group(st, T0 + 2000);
+	assert_int_equal(syncs, base + 3);
+	gs_store_close(st);
+
+	assert_int_equal(gs_store_open(f->path, &opts, &st), GS_OK);
+	commit_group(st, T0 + 2500);
+	base = syncs; /* the new WAL's header and the first commit */
+	for (int group = 0; group < 4; group++)
+		commit_group(st, T0 + 3000 + group * 500);
+	assert_int_equal(syncs, base + 4);
+	assert_int_equal(gs_store_sync(st), GS_OK);
+	assert_int_equal(syncs, base + 4);
+	gs_store_close(st);
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM events"), 90);
+}
+
 /* A meta seq behind the stored messages (an edited or damaged row) never
  * makes a seq go back. */
 static void test_seq_never_goes_back(void **state)
@@ -1272,6 +1338,7 @@ int main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_messages_commit_durably, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_sync_points, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_seq_never_goes_back, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_many_sensor_names, setup,
