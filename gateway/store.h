@@ -144,6 +144,8 @@ struct gs_outbox_stats {
 	int64_t bytes;
 	int64_t oldest_ms; /* created_ms of the oldest pending, or -1 */
 	uint64_t dropped;  /* total ever dropped by quota (persistent) */
+	/* The span (created_ms) of every message ever dropped, or -1. */
+	int64_t dropped_from_ms, dropped_to_ms;
 };
 
 int gs_store_outbox_stats(struct gs_store *st, struct gs_outbox_stats *out);
