@@ -7,9 +7,10 @@ alert, in the shop's local time.
         [--ready-topic T] [--timezone ZONE] [--window MIN] [--target-wait S]
 
 With --state, FILE is rewritten (atomically) after every message with what
-has arrived so far, as one line "ready METRICS ALERTS STATUS DUPLICATES":
-ready is 1 once the retained message on --ready-topic came in (proof that
-the subscription is in place), METRICS and ALERTS count distinct seqs,
+has arrived so far, as one line "ready METRICS ALERTS STATUS DUPLICATES
+ACKS": ready is 1 once the retained message on --ready-topic came in (proof
+that the subscription is in place), METRICS, ALERTS and ACKS count distinct
+seqs,
 STATUS the gateway's status messages (online/offline: not data, so not
 counted with the windows), DUPLICATES the QoS 1 redeliveries of a seq
 already seen (not printed).
@@ -42,7 +43,10 @@ def legend(zone, window, target):
   verdict    the till's speed against how customers feel about it
   -          not enough data in that window to say (e.g. fewer than 5
              presses, or nobody waited at the till)
-Alerts appear as they happen, marked with !!.
+Alerts appear as they happen, marked with !!. The alert lamp by the till
+(an output of the gateway) blinks on alerts until staff press its button:
+its state comes with the gateway's status (lamp), each acknowledgement
+with ok.
 """)
     print(f"{'window':<11} {'in':>3} {'out':>3} {'occ':>3} | {'served':>6}"
           f" {'wait':>7} {'SL':>5} | {'index':>5} {'n':>3} {'staff':>5}"
@@ -123,6 +127,14 @@ def alert_text(shop, m):
     return f"{s}: {kind}"
 
 
+def ack_text(shop, m):
+    a = m["alert"]
+    by = m["by"] + (f" ({m['button']})" if m.get("button") else "")
+    return (f"{by} pressed: {m['output']} acknowledged"
+            f" {duration(m['response_s'])} after the {a['type']} alert of"
+            f" {shop.local(a['time'], True)} ({a['sensor']})")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--state")
@@ -134,8 +146,9 @@ def main():
     shop = Shop(a.timezone)
 
     ready = False
-    seqs = {"metrics": set(), "alerts": set()}
+    seqs = {"metrics": set(), "alerts": set(), "acks": set()}
     n_status = dups = 0
+    shown = {}  # output name -> state last printed
 
     def save():
         if not a.state:
@@ -143,7 +156,7 @@ def main():
         tmp = a.state + ".tmp"
         with open(tmp, "w") as f:
             f.write(f"{int(ready)} {len(seqs['metrics'])} {len(seqs['alerts'])}"
-                    f" {n_status} {dups}\n")
+                    f" {n_status} {dups} {len(seqs['acks'])}\n")
         os.replace(tmp, a.state)
 
     save()
@@ -171,13 +184,22 @@ def main():
             show_metrics(shop, m)
         elif kind == "alerts":
             print(f"  !! {shop.local(m['time'], True)}  {alert_text(shop, m)}")
+        elif kind == "acks":
+            print(f"  ok {shop.local(m['time'], True)}  {ack_text(shop, m)}")
         elif kind == "daily":
             print(f"  == {daily_text(m)}")
         elif kind == "status":
             n_status += 1
             state = m.get("state")
-            print(f"  (the gateway is {state}"
-                  f"{': ' + m['reason'] if m.get('reason') else ''})")
+            outputs = {o["name"]: o["state"] for o in m.get("outputs", [])}
+            if state != shown.get(None):
+                print(f"  (the gateway is {state}"
+                      f"{': ' + m['reason'] if m.get('reason') else ''})")
+            for name, st in outputs.items():
+                if state == "online" and st != shown.get(name, "off"):
+                    print(f"  ** {name}: {st}")
+                shown[name] = st
+            shown[None] = state
         save()
 
 

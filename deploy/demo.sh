@@ -125,8 +125,8 @@ python3 -u "$src/deploy/demo-subscriber.py" --state "$work/sub.state" \
 	--ready-topic "$probe" --timezone "$tz" --window 15 --target-wait 180 \
 	<"$work/sub.fifo" &
 pids+=($!)
-# sub.state: ready metrics alerts status duplicates
-received() { read -r ready metrics alerts status dups <"$work/sub.state"; }
+# sub.state: ready metrics alerts status duplicates acks
+received() { read -r ready metrics alerts status dups acks <"$work/sub.state"; }
 sub_ready() { [ -s "$work/sub.state" ] && received && [ "$ready" = 1 ]; }
 wait_for 10 sub_ready ||
 	die "the subscriber did not get the probe: $(tail -3 "$work/sub.log")"
@@ -160,7 +160,11 @@ windows=$(query 'SELECT count(*) FROM windows')
 last_seq=$(query "SELECT coalesce((SELECT value FROM meta WHERE key = 'store.seq'), 0)")
 pending=$(query 'SELECT count(*) FROM outbox')
 want_alerts=$(query 'SELECT count(*) FROM alerts')
-all_arrived() { received && [ "$metrics" -ge "$windows" ] && [ "$alerts" -ge "$want_alerts" ]; }
+want_acks=$(query 'SELECT count(*) FROM acks')
+all_arrived() {
+	received && [ "$metrics" -ge "$windows" ] && [ "$alerts" -ge "$want_alerts" ] &&
+		[ "$acks" -ge "$want_acks" ]
+}
 $interrupted || wait_for 10 all_arrived || true
 received
 secs=$((SECONDS - t0))
@@ -170,18 +174,20 @@ echo
 if $interrupted; then
 	echo "gapsense demo: interrupted after $secs s."
 fi
-echo "gapsense demo: the gateway stored $windows windows and $want_alerts $alerts_word;" \
+echo "gapsense demo: the gateway stored $windows windows, $want_alerts $alerts_word and" \
+	"$want_acks acknowledgements of the lamp;" \
 	"$([ "$pending" -eq 0 ] && echo "the broker acknowledged all of them" ||
 		echo "$pending of them are still waiting for the broker")."
-echo "gapsense demo: the subscriber received $metrics windows and $alerts $alerts_word" \
+echo "gapsense demo: the subscriber received $metrics windows, $alerts $alerts_word and $acks acknowledgements" \
 	"(and $status status messages, which are not data) in $secs s." \
 	"The gateway's log: $log"
 $interrupted && exit 130
 if [ "$rc" -ne 0 ]; then
 	die "gapsense simulate exited $rc: $(tail -3 "$log")"
 fi
-if [ "$metrics" -ne "$windows" ] || [ "$alerts" -ne "$want_alerts" ]; then
-	die "expected $windows windows and $want_alerts alerts at the subscriber"
+if [ "$metrics" -ne "$windows" ] || [ "$alerts" -ne "$want_alerts" ] ||
+	[ "$acks" -ne "$want_acks" ]; then
+	die "expected $windows windows, $want_alerts alerts and $want_acks acknowledgements at the subscriber"
 fi
 # The day on one page, from the gateway's own store (gapsense report): it
 # outlives the demo, like the log.

@@ -324,6 +324,10 @@ static void gs_status_print(const cJSON *out, const char *state)
 			       f ? "FAULTED since " : "ok",
 			       f ? gs_status_str(s, "faulted_since") : "");
 		}
+		cJSON_ArrayForEach(
+		    s, cJSON_GetObjectItemCaseSensitive(d, "outputs"))
+			printf("output:     %-16s %s\n", gs_status_str(s, "name"),
+			       gs_status_str(s, "state"));
 	}
 	if (st && cJSON_GetObjectItemCaseSensitive(st, "error")) {
 		printf("store:      cannot read: %s\n",

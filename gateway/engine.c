@@ -467,6 +467,14 @@ static bool tz_valid(const char *zone)
 
 /* ---- alerts --------------------------------------------------------- */
 
+/* An alert for the outputs; a hold it starts is a new deadline. */
+static void outputs_alert(struct gs_engine *eng, int64_t t,
+                          enum gs_alert_type type, unsigned sensor)
+{
+	gs_outputs_alert(eng->outputs, t, type, sensor);
+	due_note(eng, gs_outputs_next_deadline(eng->outputs));
+}
+
 static unsigned sensor_index(const struct gs_engine *eng,
                              const struct gs_eng_sensor *s)
 {
@@ -524,7 +532,7 @@ static void burst_alert(struct gs_engine *eng, struct gs_eng_sensor *s,
 	jb_int(&j, d, "burst_min", eng->cfg.burst_min);
 	jb_dec(&j, d, "burst_share_pct", eng->cfg.burst_share_pct);
 	publish(eng, GS_MSG_ALERT, t, -1, root, &j);
-	gs_outputs_alert(eng->outputs, t, GS_ALERT_DISCONTENT_BURST,
+	outputs_alert(eng, t, GS_ALERT_DISCONTENT_BURST,
 	                 sensor_index(eng, s));
 }
 
@@ -567,7 +575,7 @@ static void queue_alert(struct gs_engine *eng, struct gs_eng_sensor *s,
 	jb_dec(&j, d, "target_wait_s", ms_dec(s->cfg->target_wait_ms));
 	jb_dec(&j, d, "window_s", ms_dec(eng->cfg.queue_alert_window_ms));
 	publish(eng, GS_MSG_ALERT, t, -1, root, &j);
-	gs_outputs_alert(eng->outputs, t, GS_ALERT_QUEUE_WAIT_HIGH,
+	outputs_alert(eng, t, GS_ALERT_QUEUE_WAIT_HIGH,
 	                 sensor_index(eng, s));
 }
 
@@ -1254,7 +1262,7 @@ void gs_engine_event(struct gs_engine *eng, const struct gs_event *ev)
 		s->fault_mask |= 1u << e.input;
 		s->fault_at[e.input] = e.t_ms;
 		fault_alert(eng, s, &e, true);
-		gs_outputs_alert(eng->outputs, e.t_ms, GS_ALERT_SENSOR_FAULT,
+		outputs_alert(eng, e.t_ms, GS_ALERT_SENSOR_FAULT,
 		                 e.sensor);
 		break;
 	case GS_EV_RECOVERED:

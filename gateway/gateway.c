@@ -6,6 +6,7 @@
 #include "gateway/engine.h"
 #include "gateway/err.h"
 #include "gateway/keep.h"
+#include "gateway/lamps.h"
 #include "gateway/log.h"
 #include "gateway/loss.h"
 #include "gateway/loop.h"
@@ -67,6 +68,7 @@ struct gateway {
 	struct gs_engine *engine;
 	struct gs_sync *sync;
 	struct gs_backend *backend;
+	struct gs_lamps *lamps; /* alert outputs; with the backend */
 	struct gs_scenario_writer *recorder;
 	struct gs_edge last_fed; /* the last edge fed (simulate) */
 	struct gs_clock *clock;  /* run mode only */
@@ -378,9 +380,30 @@ out:
 	cJSON_Delete(payload);
 }
 
+/* Restoring, outputs settle first and are shown once (gw_show_outputs):
+ * a restart does not flash an alert acknowledged long ago. */
+static void gw_sink_output(void *ctx, unsigned output, enum gs_output_state st,
+                           int64_t t_ms)
+{
+	struct gateway *gw = ctx;
+
+	(void)t_ms;
+	if (gw->restoring)
+		return;
+	gs_lamps_set(gw->lamps, output, st);
+	gs_sync_status_changed(gw->sync);
+}
+
+static void gw_show_outputs(struct gateway *gw)
+{
+	for (unsigned i = 0; i < gw->cfg->n_outputs; i++)
+		gs_lamps_set(gw->lamps, i, gs_engine_output(gw->engine, i));
+}
+
 static const struct gs_engine_sink gw_engine_sink = {
     .event = gw_sink_event,
     .publish = gw_sink_publish,
+    .output = gw_sink_output,
 };
 
 /* The decode stage's events go to the engine, which hands them back to
@@ -840,6 +863,23 @@ static void gw_on_watchdog(void *ctx, int fd, uint32_t events)
 	sd_notify(0, "WATCHDOG=1");
 }
 
+/* "outputs": what each alert output shows (docs/mqtt.md, status). */
+static void gw_fill_outputs(struct gateway *gw, cJSON *status)
+{
+	cJSON *outputs = cJSON_AddArrayToObject(status, "outputs");
+
+	for (unsigned i = 0; outputs && i < gw->cfg->n_outputs; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		if (!o)
+			return;
+		cJSON_AddStringToObject(o, "name", gw->cfg->outputs[i].name);
+		cJSON_AddStringToObject(
+		    o, "state", gs_output_state_name(gs_lamps_get(gw->lamps, i)));
+		cJSON_AddItemToArray(outputs, o);
+	}
+}
+
 static void gw_fill_status(void *ctx, cJSON *status)
 {
 	struct gateway *gw = ctx;
@@ -862,6 +902,7 @@ static void gw_fill_status(void *ctx, cJSON *status)
 		                      gs_decode_sensor_faulted(gw->decode, i));
 		cJSON_AddItemToArray(sensors, s);
 	}
+	gw_fill_outputs(gw, status);
 	gs_losses_to_json(gw->losses, status);
 }
 
@@ -919,6 +960,22 @@ static int gw_load_config(const char *path, struct gs_config *cfg)
 	return rc;
 }
 
+/* The alert outputs: GPIO lines in run mode, states only otherwise. */
+static int gw_open_outputs(struct gateway *gw, struct gs_diag *diag)
+{
+	struct gs_gpio_outputs *lines = NULL;
+	int rc;
+
+	if (gw->opts->mode == GS_MODE_RUN) {
+		rc = gs_gpio_outputs_new(gw->cfg, GS_GPIO_CONSUMER_DAEMON, diag,
+		                         &lines);
+		if (rc)
+			return rc == GS_ENOENT ? GS_ECONFIG : rc;
+	}
+	gw->lamps = gs_lamps_new(gw->cfg, gw->loop, lines);
+	return gw->lamps ? GS_OK : GS_ESYS;
+}
+
 static int gw_open_backend(struct gateway *gw)
 {
 	const struct gs_gateway_opts *o = gw->opts;
@@ -937,8 +994,10 @@ static int gw_open_backend(struct gateway *gw)
 		diag = calloc(1, sizeof(*diag));
 		if (!diag)
 			return GS_ENOMEM;
-		rc = gs_gpio_backend_new(gw->cfg, "gapsense", diag,
-		                         &gw->backend);
+		rc = gs_gpio_backend_new(gw->cfg, GS_GPIO_CONSUMER_DAEMON,
+		                         diag, &gw->backend);
+		if (rc == GS_OK)
+			rc = gw_open_outputs(gw, diag);
 		for (unsigned i = 0; i < diag->count && i < GS_DIAG_MAX; i++)
 			gs_log(GS_LOG_ERR, "%s", diag->msg[i]);
 		free(diag);
@@ -949,6 +1008,8 @@ static int gw_open_backend(struct gateway *gw)
 			rc = GS_ECONFIG;
 		break;
 	}
+	if (rc == GS_OK && !gw->lamps)
+		rc = gw_open_outputs(gw, NULL);
 	if (rc)
 		return rc;
 	gw->n_backend_fds = gw->backend->ops->fds(gw->backend, gw->backend_fds,
@@ -969,6 +1030,8 @@ static void gw_close_backend(struct gateway *gw)
 	gw->n_backend_fds = 0;
 	gs_backend_free(gw->backend);
 	gw->backend = NULL;
+	gs_lamps_free(gw->lamps); /* every output off */
+	gw->lamps = NULL;
 }
 
 /* The pipeline proper: everything that depends on the sensor and metrics
@@ -1382,6 +1445,7 @@ static int gw_restore(struct gateway *gw)
 	gw->restoring = false;
 	if (rc)
 		return rc;
+	gw_show_outputs(gw);
 	gw_commit(gw);
 	gs_log(GS_LOG_INFO,
 	       "restored the running state from %zu stored events (occupancy "

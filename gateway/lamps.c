@@ -115,8 +115,11 @@ void gs_lamps_set(struct gs_lamps *l, unsigned output,
 	if (!l || output >= l->cfg->n_outputs || l->st[output] == st)
 		return;
 	l->st[output] = st;
-	gs_log(GS_LOG_INFO, "output '%s': %s", l->cfg->outputs[output].name,
-	       gs_output_state_name(st));
+	/* The journal says when a lamp went on and off; a simulation's
+	 * changes come many a second and are in its status instead. */
+	if (l->lines)
+		gs_log(GS_LOG_INFO, "output '%s': %s",
+		       l->cfg->outputs[output].name, gs_output_state_name(st));
 	lamps_drive(l, output, st != GS_OUTPUT_OFF);
 	if (st == GS_OUTPUT_BLINK)
 		l->toggle[output] =

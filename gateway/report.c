@@ -34,6 +34,10 @@ struct rp_win {
 struct rp_alert {
 	int64_t t;
 	char type[24], sensor[48];
+	/* Its acknowledgement, if any (ack_t GS_TIME_NONE: none). */
+	int64_t ack_t;
+	double ack_s;
+	char ack_by[48];
 };
 
 struct rp_day {
@@ -155,8 +159,39 @@ static void rp_on_alert(void *ctx, uint64_t seq, int64_t t, const char *payload)
 		r->a = a;
 		a = &r->a[r->n_a++];
 		a->t = t;
+		a->ack_t = GS_TIME_NONE;
 		str(a->type, sizeof(a->type), j, "type", NULL);
 		str(a->sensor, sizeof(a->sensor), j, "sensor", NULL);
+	}
+	cJSON_Delete(j);
+}
+
+/* An acknowledgement marks the alert it names (by time, type, sensor). */
+static void rp_on_ack(void *ctx, uint64_t seq, int64_t t, const char *payload)
+{
+	struct rp *r = ctx;
+	cJSON *j = cJSON_Parse(payload);
+	const cJSON *al;
+	char type[24], sensor[48];
+	int64_t at;
+
+	(void)seq;
+	if (!j)
+		return;
+	al = cJSON_GetObjectItemCaseSensitive(j, "alert");
+	at = time_of(al, "time");
+	str(type, sizeof(type), al, "type", NULL);
+	str(sensor, sizeof(sensor), al, "sensor", NULL);
+	for (size_t i = 0; i < r->n_a; i++) {
+		struct rp_alert *a = &r->a[i];
+
+		if (a->t != at || strcmp(a->type, type) != 0 ||
+		    strcmp(a->sensor, sensor) != 0 || a->ack_t != GS_TIME_NONE)
+			continue;
+		a->ack_t = t;
+		a->ack_s = num(j, "response_s", NULL);
+		str(a->ack_by, sizeof(a->ack_by), j, "by", NULL);
+		break;
 	}
 	cJSON_Delete(j);
 }
@@ -382,6 +417,17 @@ static void rp_alerts(struct rp *r, double h)
 		fputs(" ", r->f);
 		esc(r->f, a->sensor);
 		fputs("</title></g>\n", r->f);
+		if (a->ack_t == GS_TIME_NONE)
+			continue;
+		local(a->ack_t, RP_HMS, buf, sizeof(buf));
+		fprintf(r->f,
+		        "<g class='ak'><line x1='%.1f' y1='0' x2='%.1f' "
+		        "y2='%.0f'/><circle cx='%.1f' cy='2' r='4'/><title>"
+		        "acknowledged %s by ",
+		        rp_x(r, a->ack_t), rp_x(r, a->ack_t), h,
+		        rp_x(r, a->ack_t), buf);
+		esc(r->f, a->ack_by);
+		fprintf(r->f, " after %.1f s</title></g>\n", a->ack_s);
 	}
 }
 
@@ -404,7 +450,7 @@ static void rp_charts(struct rp *r)
 	fputs("<h2>Perceived and actual</h2><p class=k><span class=cp></span>"
 	      "perceived (feedback index) <span class=ca></span>actual (queue "
 	      "service level, %) <span class=cth></span>threshold "
-	      "<span class=cal></span>alert</p>\n",
+	      "<span class=cal></span>alert <span class=cak></span>acknowledged</p>\n",
 	      r->f);
 	rp_svg_open(r, "perceived index and service level per window", h);
 	rp_yaxis(r, 100, h, "");
@@ -671,14 +717,24 @@ static void rp_alert_table(struct rp *r)
 		fputs("<p>No alert in this period.</p>\n", r->f);
 		return;
 	}
-	fputs("<table><tr><th>time</th><th>alert</th><th>sensor</th></tr>\n",
+	fputs("<table><tr><th>time</th><th>alert</th><th>sensor</th>"
+	      "<th>acknowledged</th></tr>\n",
 	      r->f);
 	for (size_t i = 0; i < r->n_a; i++) {
-		local(r->a[i].t, RP_FULL, buf, sizeof(buf));
+		const struct rp_alert *a = &r->a[i];
+
+		local(a->t, RP_FULL, buf, sizeof(buf));
 		fprintf(r->f, "<tr><td>%s</td><td>", buf);
-		esc(r->f, r->a[i].type);
+		esc(r->f, a->type);
 		fputs("</td><td>", r->f);
-		esc(r->f, r->a[i].sensor);
+		esc(r->f, a->sensor);
+		fputs("</td><td>", r->f);
+		if (a->ack_t != GS_TIME_NONE) {
+			local(a->ack_t, RP_HMS, buf, sizeof(buf));
+			fprintf(r->f, "%s by ", buf);
+			esc(r->f, a->ack_by);
+			fprintf(r->f, " (%.1f s)", a->ack_s);
+		}
 		fputs("</td></tr>\n", r->f);
 	}
 	fputs("</table>\n", r->f);
@@ -696,6 +752,7 @@ static const char rp_css[] =
     "polyline.lp,polyline.la,polyline.lst,polyline.locc,polyline.llen{"
     "fill:none}.bin{fill:#a5d6a7}.th{stroke:#999;stroke-dasharray:4 3}"
     ".al line{stroke:#d32f2f;stroke-width:1.5}.al path{fill:#d32f2f}"
+    ".ak line{stroke:#2e7d32;stroke-dasharray:2 2}.ak circle{fill:#2e7d32}"
     "rect.qg,span.qg{fill:#43a047;background:#43a047}rect.qb,span.qb{"
     "fill:#e53935;background:#e53935}rect.ql,span.ql{fill:#1e88e5;"
     "background:#1e88e5}rect.qw,span.qw{fill:#fb8c00;background:#fb8c00}"
@@ -704,7 +761,7 @@ static const char rp_css[] =
     "vertical-align:-1px}.cp{background:#1f6fd1}.ca{background:#e07b00}"
     ".cst{background:#8e44ad}.cin{background:#a5d6a7}.cocc{background:"
     "#2e7d32}.clen{background:#c2185b}.cth{background:#999}.cal{"
-    "background:#d32f2f}.tiles{display:flex;flex-wrap:wrap;gap:8px;"
+    "background:#d32f2f}.cak{background:#2e7d32}.tiles{display:flex;flex-wrap:wrap;gap:8px;"
     "margin:12px 0}.tile{border:1px solid #ddd;border-radius:6px;padding:"
     "6px 10px;min-width:100px}.tile b{display:block;font-size:20px}"
     ".tile span{font-size:12px;color:#666}table{border-collapse:collapse;"
@@ -726,6 +783,11 @@ int gs_report_write(struct gs_store_reader *rd,
 	if (rc == GS_OK)
 		rc = gs_store_reader_rows(rd, GS_TABLE_ALERTS, opts->from_ms,
 		                          opts->to_ms, rp_on_alert, &r);
+	/* An alert's acknowledgement comes after it, maybe past `to`. */
+	if (rc == GS_OK)
+		rc = gs_store_reader_rows(rd, GS_TABLE_ACKS, opts->from_ms,
+		                          opts->to_ms + GS_MS_PER_DAY, rp_on_ack,
+		                          &r);
 	if (rc == GS_OK)
 		rc = gs_store_reader_rows(rd, GS_TABLE_DAILIES,
 		                          opts->to_ms - (GS_TREND_DAYS + 1) *

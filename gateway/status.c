@@ -229,6 +229,9 @@ void gs_status_update(struct gs_status *st, const struct gs_status_input *in,
 			                 false);
 		cJSON_AddItemToArray(arr, o);
 	}
+	s = cJSON_GetObjectItemCaseSensitive(in->status, "outputs");
+	if (s)
+		cJSON_AddItemToObject(out, "outputs", cJSON_Duplicate(s, true));
 	s = cJSON_GetObjectItemCaseSensitive(in->status, "losses");
 	if (s)
 		cJSON_AddItemToObject(out, "losses", cJSON_Duplicate(s, true));

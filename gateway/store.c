@@ -114,6 +114,12 @@ static const char *const gs_store_migrations[] = {
     "CREATE TABLE alerts(seq INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL,"
     " payload TEXT NOT NULL);"
     "CREATE INDEX alerts_t ON alerts(t_ms);",
+
+    /* v5: every acknowledgement of an alert output, as published, for
+     * the day report (issue 13); keyed by the time it was made. */
+    "CREATE TABLE acks(seq INTEGER PRIMARY KEY, t_ms INTEGER NOT NULL,"
+    " payload TEXT NOT NULL);"
+    "CREATE INDEX acks_t ON acks(t_ms);",
 };
 
 #define GS_STORE_SCHEMA_VERSION                                                \
@@ -153,6 +159,9 @@ static const char *const gs_store_sql[GS_SQL_COUNT_] = {
     [GS_SQL_ALERT_ADD] = "INSERT INTO alerts(seq, t_ms, payload)"
                          " VALUES(?2, ?1, ?3)",
     [GS_SQL_ALERT_PRUNE] = "DELETE FROM alerts WHERE t_ms < ?1",
+    [GS_SQL_ACK_ADD] = "INSERT INTO acks(seq, t_ms, payload)"
+                       " VALUES(?2, ?1, ?3)",
+    [GS_SQL_ACK_PRUNE] = "DELETE FROM acks WHERE t_ms < ?1",
     [GS_SQL_DAILY_RANGE] = "SELECT seq, start_ms, payload FROM dailies"
                            " WHERE start_ms >= ?1 AND start_ms < ?2"
                            " ORDER BY start_ms LIMIT ?3",
@@ -247,6 +256,7 @@ static void gs_store_abort(struct gs_store *st)
 	(void)gs_store_level(st, st->sync_commits);
 	st->uncommitted = 0;
 	st->last_seq = st->committed_seq;
+	st->reack = st->n_acked > 0;
 	/* Rows added by the transaction are gone: ids cached from it too. */
 	st->boot_row = 0;
 	st->prune_active = false;
@@ -367,6 +377,25 @@ int gs_store_run(sqlite3_stmt *s)
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
 }
 
+/* After BEGIN: the acknowledgements a rollback took back, again. */
+static int gs_store_reack(struct gs_store *st)
+{
+	sqlite3_stmt *s = st->stmt[GS_SQL_OUTBOX_ACK];
+	int rc;
+
+	if (!st->reack)
+		return GS_OK;
+	for (unsigned i = 0; i < st->n_acked; i++) {
+		if ((rc = sqlite3_bind_int64(s, 1, st->acked[i])) !=
+		        SQLITE_OK ||
+		    (rc = gs_store_run(s)) != SQLITE_OK)
+			return gs_store_write_failed(st, rc, "acknowledging");
+		st->uncommitted += (unsigned)sqlite3_changes(st->db);
+	}
+	st->reack = false;
+	return GS_OK;
+}
+
 int gs_store_begin(struct gs_store *st)
 {
 	int rc;
@@ -377,7 +406,7 @@ int gs_store_begin(struct gs_store *st)
 	if (rc != SQLITE_OK)
 		return gs_store_write_failed(st, rc, "begin");
 	st->in_txn = true;
-	return GS_OK;
+	return gs_store_reack(st);
 }
 
 /*
@@ -406,7 +435,7 @@ int gs_store_begin_durable(struct gs_store *st)
 	if (rc != SQLITE_OK)
 		return gs_store_write_failed(st, rc, "begin");
 	st->in_txn = true;
-	return GS_OK;
+	return gs_store_reack(st);
 }
 
 int gs_store_commit(struct gs_store *st)
@@ -422,6 +451,7 @@ int gs_store_commit(struct gs_store *st)
 	st->uncommitted = 0;
 	st->committed_seq = st->last_seq;
 	st->commits++;
+	st->n_acked = 0;
 	/* FULL synced the WAL at this commit, every commit before it too. */
 	if (st->level_full)
 		st->synced_commits = st->commits;

@@ -206,6 +206,8 @@ enum gs_store_table {
 	GS_TABLE_WINDOWS, /* key: window start */
 	GS_TABLE_DAILIES, /* key: day start */
 	GS_TABLE_ALERTS,  /* key: alert time */
+	GS_TABLE_ACKS,    /* key: acknowledgement time */
+	GS_TABLE_COUNT_
 };
 struct gs_store_reader;
 /* GS_ENOENT if path does not exist, GS_EIO if it is not a gapsense store

@@ -288,6 +288,13 @@ int gs_store_prune_step(struct gs_store *st, int64_t before_ms,
 	                              before_ms)) != SQLITE_OK ||
 	     (rc = gs_store_run(st->stmt[GS_SQL_ALERT_PRUNE])) != SQLITE_OK))
 		rc = gs_store_write_failed(st, rc, "pruning alerts");
+	if (rc == GS_OK)
+		n_win += (unsigned)sqlite3_changes(st->db);
+	if (rc == GS_OK &&
+	    ((rc = sqlite3_bind_int64(st->stmt[GS_SQL_ACK_PRUNE], 1,
+	                              before_ms)) != SQLITE_OK ||
+	     (rc = gs_store_run(st->stmt[GS_SQL_ACK_PRUNE])) != SQLITE_OK))
+		rc = gs_store_write_failed(st, rc, "pruning acknowledgements");
 	if (rc != GS_OK)
 		return rc;
 	n_win += (unsigned)sqlite3_changes(st->db);

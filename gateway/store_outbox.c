@@ -42,6 +42,15 @@ static int gs_store_stamp_seq(cJSON *payload, uint64_t seq)
 	return GS_OK;
 }
 
+/* Messages kept besides the outbox (for trends, resends and the report),
+ * by kind; 0 (GS_SQL_BEGIN): none. */
+static const enum gs_sql gs_store_kept_sql[GS_MSG_KIND_COUNT_] = {
+    [GS_MSG_METRICS] = GS_SQL_WINDOW_ADD,
+    [GS_MSG_ALERT] = GS_SQL_ALERT_ADD,
+    [GS_MSG_DAILY] = GS_SQL_DAILY_ADD,
+    [GS_MSG_ACK] = GS_SQL_ACK_ADD,
+};
+
 int gs_store_enqueue(struct gs_store *st, enum gs_msg_kind kind,
                      const char *topic, int64_t t_ms, int64_t window_start_ms,
                      cJSON *payload, uint64_t *seq_out)
@@ -86,14 +95,13 @@ int gs_store_enqueue(struct gs_store *st, enum gs_msg_kind kind,
 		rc = gs_store_write_failed(st, rc, "adding to the outbox");
 		goto out;
 	}
-	if (kind == GS_MSG_METRICS || kind == GS_MSG_DAILY ||
-	    kind == GS_MSG_ALERT) {
-		s = st->stmt[kind == GS_MSG_METRICS ? GS_SQL_WINDOW_ADD
-		             : kind == GS_MSG_DAILY ? GS_SQL_DAILY_ADD
-		                                    : GS_SQL_ALERT_ADD];
+	if (gs_store_kept_sql[kind]) {
+		s = st->stmt[gs_store_kept_sql[kind]];
 		if ((rc = sqlite3_bind_int64(
 		         s, 1,
-		         kind == GS_MSG_ALERT ? t_ms : window_start_ms)) !=
+		         kind == GS_MSG_METRICS || kind == GS_MSG_DAILY
+		             ? window_start_ms
+		             : t_ms)) !=
 		        SQLITE_OK ||
 		    (rc = sqlite3_bind_int64(s, 2, (int64_t)seq)) !=
 		        SQLITE_OK ||
@@ -216,6 +224,12 @@ int gs_store_outbox_ack(struct gs_store *st, uint64_t seq)
 	    (rc = gs_store_run(s)) != SQLITE_OK)
 		return gs_store_write_failed(st, rc, "acknowledging");
 	st->uncommitted += (unsigned)sqlite3_changes(st->db);
+	if (st->n_acked == GS_STORE_ACKED_MAX) {
+		memmove(st->acked, st->acked + 1,
+		        (GS_STORE_ACKED_MAX - 1) * sizeof(st->acked[0]));
+		st->n_acked--;
+	}
+	st->acked[st->n_acked++] = gs_store_clamp_seq(seq);
 	return gs_store_end_if_idle(st);
 }
 

@@ -37,6 +37,8 @@ enum gs_sql {
 	GS_SQL_DAILY_RANGE,
 	GS_SQL_ALERT_ADD,
 	GS_SQL_ALERT_PRUNE,
+	GS_SQL_ACK_ADD,
+	GS_SQL_ACK_PRUNE,
 	GS_SQL_DAILY_PRUNE,
 	GS_SQL_OUTBOX_ADD,
 	GS_SQL_OUTBOX_FETCH,
@@ -63,6 +65,8 @@ struct gs_store_sensor {
 	char name[GS_NAME_MAX];
 };
 
+#define GS_STORE_ACKED_MAX 256
+
 struct gs_store {
 	sqlite3 *db;
 	char *path;
@@ -84,6 +88,16 @@ struct gs_store {
 	char boot_id[GS_STORE_BOOT_MAX]; /* "" = not set */
 	int64_t boot_row;                /* boots.id, 0 = not resolved yet */
 	struct gs_store_sensor sensors[GS_STORE_SENSOR_SLOTS];
+
+	/* Outbox rows acknowledged since the last commit: a rollback (a
+	 * full disk) takes their DELETE back, so the next transaction
+	 * deletes them again rather than leave a delivered message pending
+	 * until the next connection sends it twice. Beyond the array, an
+	 * acknowledgement may be lost that way (and the message redelivered,
+	 * which at-least-once allows). */
+	int64_t acked[GS_STORE_ACKED_MAX];
+	unsigned n_acked;
+	bool reack; /* a rollback undid them: delete again at begin */
 
 	bool prune_active; /* a prune pass is under way over events */
 	int64_t prune_cursor;

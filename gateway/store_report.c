@@ -16,11 +16,13 @@
 
 struct gs_store_reader {
 	sqlite3 *db;
-	bool has[3];
+	bool has[GS_TABLE_COUNT_];
 };
 
-static const char *const gs_table_names[] = {"windows", "dailies", "alerts"};
-static const char *const gs_table_keys[] = {"start_ms", "start_ms", "t_ms"};
+static const char *const gs_table_names[GS_TABLE_COUNT_] = {
+    "windows", "dailies", "alerts", "acks"};
+static const char *const gs_table_keys[GS_TABLE_COUNT_] = {
+    "start_ms", "start_ms", "t_ms", "t_ms"};
 
 int gs_store_reader_open(const char *path, struct gs_store_reader **out)
 {
@@ -48,7 +50,7 @@ int gs_store_reader_open(const char *path, struct gs_store_reader **out)
 	while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(s, 0);
 
-		for (unsigned i = 0; name && i < 3; i++)
+		for (unsigned i = 0; name && i < GS_TABLE_COUNT_; i++)
 			if (strcmp(name, gs_table_names[i]) == 0)
 				rd->has[i] = true;
 		rc = SQLITE_OK;
@@ -82,7 +84,7 @@ int gs_store_reader_rows(struct gs_store_reader *rd, enum gs_store_table t,
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if ((unsigned)t > GS_TABLE_ALERTS)
+	if ((unsigned)t >= GS_TABLE_COUNT_)
 		return GS_EINVAL;
 	if (!rd->has[t])
 		return GS_OK;
@@ -119,7 +121,7 @@ int gs_store_reader_last(struct gs_store_reader *rd, enum gs_store_table t,
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	if ((unsigned)t > GS_TABLE_ALERTS)
+	if ((unsigned)t >= GS_TABLE_COUNT_)
 		return GS_EINVAL;
 	if (!rd->has[t])
 		return GS_ENOENT;

@@ -58,6 +58,9 @@
 #define GS_SIM_P_NOISE       0.02 /* a noise spike per arrival */
 #define GS_SIM_PEAK_LOAD     1.05 /* till load at the busiest hour: queues grow */
 #define GS_SIM_STAFF_MEAN_MS (15 * GS_MS_PER_MIN)
+/* Staff look at an alert lamp and press its button now and then; a press
+ * while nothing is lit does nothing. */
+#define GS_SIM_BUTTON_MEAN_MS (4 * GS_MS_PER_MIN)
 #define GS_SIM_WAIT_MAX_MS   4000 /* longest wait for a door to clear */
 enum gs_sim_kind {
 	GS_SIM_LINE_ON,   /* a: line */
@@ -69,6 +72,7 @@ enum gs_sim_kind {
 	GS_SIM_AT_SMILEY, /* a: customer, b: generation */
 	GS_SIM_AT_DOOR,   /* a: customer, b: generation */
 	GS_SIM_STAFF,     /* a: staff terminal sensor */
+	GS_SIM_BUTTON,    /* a: push-button sensor */
 };
 
 struct gs_sim_action {
@@ -119,11 +123,15 @@ struct gs_sim {
 	bool eof;
 
 	uint64_t rng[4];
+	/* The push-buttons' own stream: adding a lamp button to a site
+	 * leaves the rest of its simulated day as it was. */
+	uint64_t rng_buttons[4];
 
 	/* sensors by role */
 	unsigned beams[GS_MAX_SENSORS], n_beams;
 	unsigned smileys[GS_MAX_SENSORS], n_smileys;
 	unsigned staffs[GS_MAX_SENSORS], n_staffs;
+	unsigned buttons[GS_MAX_SENSORS], n_buttons;
 	unsigned pulses[GS_MAX_SENSORS], n_pulses;
 	struct gs_sim_queue queues[GS_MAX_SENSORS];
 	unsigned n_queues;
@@ -815,6 +823,42 @@ static int gs_sim_staff(struct gs_sim *sim, unsigned sensor, int64_t t)
 	return gs_sim_schedule(sim, next, GS_SIM_STAFF, sensor, 0);
 }
 
+static void gs_rng_swap_buttons(struct gs_sim *sim)
+{
+	uint64_t tmp[4];
+
+	memcpy(tmp, sim->rng, sizeof(tmp));
+	memcpy(sim->rng, sim->rng_buttons, sizeof(tmp));
+	memcpy(sim->rng_buttons, tmp, sizeof(tmp));
+}
+
+/* The next press of a push-button at or after t, on its own stream. */
+static int gs_sim_button_next(struct gs_sim *sim, unsigned sensor, int64_t t)
+{
+	int64_t next;
+
+	gs_rng_swap_buttons(sim);
+	next = (gs_sim_open(t) ? t : gs_sim_next_open(t)) +
+	       (int64_t)gs_rng_exp(sim, GS_SIM_BUTTON_MEAN_MS) + 1;
+	gs_rng_swap_buttons(sim);
+	return gs_sim_schedule(sim, next, GS_SIM_BUTTON, sensor, 0);
+}
+
+static int gs_sim_button_press(struct gs_sim *sim, unsigned sensor, int64_t t)
+{
+	int rc = GS_OK;
+
+	if (gs_sim_open(t)) {
+		gs_rng_swap_buttons(sim);
+		rc = gs_sim_press(sim, sensor, 0, t);
+		gs_rng_swap_buttons(sim);
+		if (rc != GS_OK)
+			return rc;
+		sim->stats.presses++;
+	}
+	return gs_sim_button_next(sim, sensor, t);
+}
+
 /*
  * Runs one action. Writes at most one edge to *edge and returns 1 if it
  * did, 0 if not, or -GS_E*.
@@ -872,6 +916,9 @@ static int gs_sim_step(struct gs_sim *sim, struct gs_edge *edge)
 		break;
 	case GS_SIM_STAFF:
 		rc = gs_sim_staff(sim, act.a, act.t_ms);
+		break;
+	case GS_SIM_BUTTON:
+		rc = gs_sim_button_press(sim, act.a, act.t_ms);
 		break;
 	}
 	return rc == GS_OK ? 0 : -rc;
@@ -1030,6 +1077,10 @@ static void gs_sim_roles(struct gs_sim *sim)
 			if (s->n_lines >= 1)
 				sim->pulses[sim->n_pulses++] = i;
 			break;
+		case GS_SENSOR_BUTTON:
+			if (s->n_lines >= 1)
+				sim->buttons[sim->n_buttons++] = i;
+			break;
 		default:
 			break;
 		}
@@ -1064,6 +1115,8 @@ int gs_sim_backend_new(const struct gs_config *cfg,
 	seed = opts->seed;
 	for (int i = 0; i < 4; i++)
 		sim->rng[i] = gs_splitmix64(&seed);
+	for (int i = 0; i < 4; i++)
+		sim->rng_buttons[i] = gs_splitmix64(&seed);
 	gs_sim_roles(sim);
 
 	per_day = opts->customers_per_day ? opts->customers_per_day
@@ -1087,6 +1140,8 @@ int gs_sim_backend_new(const struct gs_config *cfg,
 		    gs_sim_next_open(opts->start_ms) +
 		        (int64_t)gs_rng_exp(sim, GS_SIM_STAFF_MEAN_MS),
 		    GS_SIM_STAFF, sim->staffs[i], 0);
+	for (unsigned i = 0; i < sim->n_buttons && rc == GS_OK; i++)
+		rc = gs_sim_button_next(sim, sim->buttons[i], opts->start_ms);
 	if (rc != GS_OK)
 		goto err_sim;
 

@@ -48,13 +48,14 @@ QUEUE = ("till-queue", "queue", ["GPIO22", "GPIO23"])
 SMILEY = ("smiley-exit", "smiley", ["GPIO5", "GPIO6", "GPIO13", "GPIO19"])
 STAFF = ("staff", "staff", ["GPIO12", "GPIO16", "GPIO20", "GPIO21"])
 FULL_SITE = [DOOR, QUEUE, SMILEY, STAFF]
+LAMP_BUTTON = ("lamp-button", "button", ["GPIO24"])
 
 BUTTONS4 = ["very_unhappy", "unhappy", "happy", "very_happy"]
 
 
 class Case:
     def __init__(self, name, title, sensors=FULL_SITE, day_start="04:00",
-                 active_low=False, max_wait="30m", window=15):
+                 active_low=False, max_wait="30m", window=15, outputs=()):
         self.name = name
         self.window = window  # minutes
         self.title = title
@@ -62,6 +63,7 @@ class Case:
         self.day_start = day_start
         self.active_low = active_low
         self.max_wait = max_wait
+        self.outputs = outputs  # [output] sections, as lines
         self.edges = []  # (t, line, active)
         self.messages = []
         self.comments = []
@@ -99,6 +101,8 @@ class Case:
                 out += ["target_wait = 3m", "max_wait = %s" % self.max_wait]
             if typ in ("smiley", "staff"):
                 out.append("lockout = 2s")
+        for section in self.outputs:
+            out += [""] + list(section)
         return "\n".join(out) + "\n"
 
     # -- actions (each ends, and so counts, at the time given) --
@@ -190,6 +194,8 @@ class Case:
         for name, typ, lines in self.sensors:
             if typ == "beam_pair":
                 b = {"type": typ, "in": 0, "out": 0}
+            elif typ == "button":
+                b = {"type": typ}  # presses acknowledge; nothing to count
             elif typ == "queue":
                 b = {"type": typ, "joined": 0, "served": 0, "abandoned": 0,
                      "length": 0, "length_max": 0, "waits": 0,
@@ -249,6 +255,16 @@ class Case:
         m["windows"]["none"] = m["windows"]["total"] - sum(
             v for k, v in m["windows"].items() if k not in ("total", "none"))
         self.messages.append(("daily", m))
+
+    def ack(self, t, alert_t, typ, sensor, output, by, response_s,
+            button=None):
+        self.messages.append(("acks", {
+            "schema": "gapsense.ack.v1", "site": "store-042",
+            "gateway": "till-1", "seq": 0, "time": iso(ms(t)),
+            "alert": {"time": iso(ms(alert_t)), "type": typ,
+                      "sensor": sensor},
+            "output": output, "by": by, "button": button,
+            "response_s": D(response_s)}))
 
     def alert(self, t, typ, sensor, details):
         self.messages.append(("alerts", {
@@ -808,8 +824,18 @@ def faults_and_walkout():
 
 def three_days():
     c = Case("three-days", "three trading days, the first across the autumn "
-             "change (25 hours): daily rollups and the perception-lag trend",
-             window=60)
+             "change (25 hours): daily rollups, the perception-lag trend "
+             "and an alert lamp acknowledged", window=60,
+             sensors=FULL_SITE + [LAMP_BUTTON],
+             outputs=[['[output "lamp"]', "chip = gpiochip0",
+                       "line = GPIO25", "alerts = sensor_fault",
+                       "signal = blink", "end = ack",
+                       "ack = lamp-button"],
+                      ['[output "buzzer"]', "chip = gpiochip0",
+                       "line = GPIO26",
+                       "alerts = discontent_burst, sensor_fault",
+                       "sensors = entrance", "end = hold", "hold = 1h",
+                       "ack = staff:4"]])
     c.comments = [
         "day_start 04:00 Berlin, 60-minute windows. 2026-10-24 02:00Z (04:00"
         " CEST) to 2026-10-27 03:00Z (04:00 CET); Berlin falls back at"
@@ -817,7 +843,14 @@ def three_days():
         "Each day at 10:00-11:00Z: 4 in, 2 queue waits of 120 and 180 s,"
         " 5 smiley presses, 1 staff press (happy), 4 out.",
         "On the 25th the door's beam A is blocked 20:00-20:02Z: a fault"
-        " (at 20:01, once time passes it) and its recovery."]
+        " (at 20:01, once time passes it) and its recovery.",
+        "The fault lights the lamp (until acknowledged) and the buzzer"
+        " (for an hour);",
+        "lamp-button pressed at 20:05Z acknowledges it: both go off.",
+        "lamp-button pressed on the 24th at 12:00Z, with nothing lit, does"
+        " nothing;",
+        "the staff button that acknowledges the buzzer (very_happy) is"
+        " never pressed, so every staff press rates."]
     c.touch("2026-10-24T02:00:00.000Z")  # exactly at day_start: complete
     presses = {
         # day: the five smiley buttons pressed (0 = very_unhappy)
@@ -840,6 +873,8 @@ def three_days():
             c.cross_out(h + m + ":00.000Z")
     c.edge("2026-10-25T20:00:00.000Z", DOOR[2][0], 1)
     c.edge("2026-10-25T20:02:00.000Z", DOOR[2][0], 0)
+    c.press("2026-10-24T12:00:00.000Z", 0, sensor=LAMP_BUTTON)
+    c.press("2026-10-25T20:05:00.000Z", 0, sensor=LAMP_BUTTON)
     c.touch("2026-10-27T03:00:00.000Z")
 
     def busy(start, counts, index, p_minus_a, s_minus_c):
@@ -923,9 +958,18 @@ def three_days():
                     {"line": "GPIO17", "role": "A",
                      "active_since": date + "T20:00:00.000Z",
                      "active_s": D("120.0")})
+            # The lamp (end = ack) stays on after the recovery; the press
+            # 4 minutes after the fault acknowledges it: 240.0 s. The
+            # alert is acknowledged once, at the first output (in
+            # configuration order) whose ack input was pressed.
+            c.ack(date + "T20:05:00.000Z", date + "T20:01:00.000Z",
+                  "sensor_fault", "entrance", "lamp", "lamp-button",
+                  "240.0")
             c.metrics(date + "T20:00:00Z", sensors={"entrance": {"faults": 1}})
             hours(date + "T21:00:00Z", 6)
-            alerts = {"raised": 2, "sensor_fault": 1, "sensor_recovered": 1}
+            alerts = {"raised": 2, "sensor_fault": 1, "sensor_recovered": 1,
+                      "acknowledged": 1, "ack_p50_s": D("240.0"),
+                      "ack_max_s": D("240.0")}
         else:
             hours(date + "T11:00:00Z", 16)
         seen.append((date, perc, "100.0", "perception_lag"))

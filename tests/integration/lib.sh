@@ -15,7 +15,8 @@ gs_cleanup() {
 	for pid in "${GS_PIDS[@]}"; do
 		wait "$pid" 2>/dev/null || true
 	done
-	rm -rf "$GS_TMP"
+	# GS_KEEP_TMP=1 keeps the files for a look after a failure.
+	[ -n "${GS_KEEP_TMP:-}" ] && echo "kept: $GS_TMP" >&2 || rm -rf "$GS_TMP"
 }
 trap gs_cleanup EXIT
 

@@ -12,7 +12,7 @@ commands the gateway accepts and ones it refuses.
 
     mqtt_schema.py ASYNCAPI --print FILE...
 
-validates every metrics, alerts and daily message in `gapsense replay
+validates every metrics, alerts, acks and daily message in `gapsense replay
 --print` output files (test_golden.sh: the golden cases' daily rollups).
 """
 import json
@@ -42,7 +42,7 @@ def load_validators(spec_path):
 def check_printed(validator, paths):
     """Replay --print output: {"topic": ..., "payload": {...}} lines."""
     by_kind = {"metrics": validator("metrics"), "alerts": validator("alert"),
-               "daily": validator("daily")}
+               "daily": validator("daily"), "acks": validator("ack")}
     errors, seen = [], {}
     for path in paths:
         for n, line in enumerate(open(path), 1):
@@ -66,7 +66,7 @@ def main():
     spec_path, received, base = sys.argv[1:4]
     validator = load_validators(spec_path)
     by_suffix = {"metrics": validator("metrics"), "alerts": validator("alert"),
-                 "daily": validator("daily"),
+                 "daily": validator("daily"), "acks": validator("ack"),
                  "status": validator("status"), "cmd/reply": validator("reply")}
     seen = {}
     errors = []

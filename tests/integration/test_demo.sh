@@ -25,6 +25,9 @@ base=gapsense/v1/sim-store/demo-1
 	echo "$base/metrics {\"seq\":1,\"window_start\":\"2026-11-23T15:00:00.000Z\",\"window_end\":\"2026-11-23T15:15:00.000Z\",\"footfall\":{\"in\":33,\"out\":9,\"occupancy\":24},\"queue\":{\"served\":9,\"wait_avg_s\":95.0,\"service_level_pct\":100.0},\"feedback\":{\"responses\":2,\"index\":null},\"staff\":{\"index\":66.7},\"gap\":{\"quadrant\":null}}"
 	echo "$base/alerts {\"seq\":2,\"time\":\"2026-11-23T18:04:56.120Z\",\"type\":\"discontent_burst\",\"sensor\":\"smiley-exit\",\"details\":{\"negative\":5,\"presses\":7,\"negative_pct\":71.4,\"first_press\":\"2026-11-23T17:55:00.000Z\",\"window_s\":600,\"burst_min\":5,\"burst_share_pct\":50}}"
 	echo "$base/alerts {\"seq\":3,\"time\":\"2026-11-23T18:10:00.000Z\",\"type\":\"sensor_fault\",\"sensor\":\"entrance\",\"details\":{\"line\":\"GPIO17\",\"role\":\"beam A\",\"active_since\":\"2026-11-23T18:09:00.000Z\"}}"
+	echo "$base/status {\"schema\":\"gapsense.status.v1\",\"state\":\"online\",\"outputs\":[{\"name\":\"lamp\",\"state\":\"blink\"}]}"
+	echo "$base/acks {\"seq\":5,\"time\":\"2026-11-23T18:07:17.000Z\",\"alert\":{\"time\":\"2026-11-23T18:04:56.120Z\",\"type\":\"discontent_burst\",\"sensor\":\"smiley-exit\"},\"output\":\"lamp\",\"by\":\"lamp-button\",\"button\":null,\"response_s\":140.9}"
+	echo "$base/status {\"schema\":\"gapsense.status.v1\",\"state\":\"online\",\"outputs\":[{\"name\":\"lamp\",\"state\":\"off\"}]}"
 	echo "$base/daily {\"seq\":4,\"day\":\"2026-11-22\",\"footfall\":{\"in\":812},\"gap\":{\"perceived\":62.4,\"actual\":91.0,\"quadrant\":\"perception_lag\"},\"trend\":{\"streak\":{\"days\":3},\"finding\":\"perception_lag\"}}"
 	echo "$base/status {\"schema\":\"gapsense.status.v1\",\"state\":\"offline\",\"reason\":\"shutdown\"}"
 } | python3 "$GS_SOURCE_DIR/deploy/demo-subscriber.py" --state "$GS_TMP/state" \
@@ -42,7 +45,13 @@ grep -q "!! 19:10:00  entrance: sensor fault: beam A (line GPIO17) has been acti
 grep -q "== the day 2026-11-22 ended: 812 came in, service level 91%, customers' index 62: fast, but customers are unhappy; 3 days in a row: the queue has been fast for days, but customers have not noticed yet" "$GS_TMP/out" ||
 	fail "the daily rollup is not a plain sentence: $(grep '==' "$GS_TMP/out")"
 ! grep -q '[{}]' "$GS_TMP/out" || fail "raw JSON in the output: $(grep '[{}]' "$GS_TMP/out")"
-[ "$(cat "$GS_TMP/state")" = "1 1 2 2 1" ] ||
-	fail "counts (ready metrics alerts status duplicates): $(cat "$GS_TMP/state"), not 1 1 2 2 1"
-echo "ok   subscriber: legend, local time, plain alerts, status counted apart"
+grep -q "^  \*\* lamp: blink$" "$GS_TMP/out" && grep -q "^  \*\* lamp: off$" "$GS_TMP/out" ||
+	fail "the lamp's state is not shown: $(grep -F '**' "$GS_TMP/out")"
+grep -q "ok 19:07:17  lamp-button pressed: lamp acknowledged 2m21s after the discontent_burst alert of 19:04:56 (smiley-exit)" "$GS_TMP/out" ||
+	fail "the acknowledgement is not a plain sentence: $(grep ' ok ' "$GS_TMP/out")"
+[ "$(grep -c 'the gateway is online' "$GS_TMP/out")" = 1 ] ||
+	fail "an unchanged online status printed again"
+[ "$(cat "$GS_TMP/state")" = "1 1 2 4 1 1" ] ||
+	fail "counts (ready metrics alerts status duplicates acks): $(cat "$GS_TMP/state"), not 1 1 2 4 1 1"
+echo "ok   subscriber: legend, local time, plain alerts, the lamp and its acknowledgement, status counted apart"
 echo "ok: demo"

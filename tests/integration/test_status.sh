@@ -41,8 +41,9 @@ sleep 3
 out=$(st)
 echo "$out"
 [ "${out##*rc=}" = 0 ] || fail "running with the broker up: expected 0: $out"
-grep -q "^summary: *connected; [0-9]* waiting; 4 sensors ok" <<<"$out" ||
+grep -q "^summary: *connected; [0-9]* waiting; 5 sensors ok" <<<"$out" ||
 	fail "no summary line"
+grep -Eq "^output: +lamp +(off|blink)$" <<<"$out" || fail "no output line"
 json=$(st --json)
 python3 - "${json%rc=*}" <<'PY' || fail "status --json"
 import json, sys
@@ -50,7 +51,9 @@ j = json.loads(sys.argv[1])
 assert j["state"] == "running", j["state"]
 d = j["daemon"]
 assert d["broker"]["connected"] is True and d["mode"] == "simulate", d
-assert len(d["sensors"]) == 4 and not any(s["faulted"] for s in d["sensors"])
+assert len(d["sensors"]) == 5 and not any(s["faulted"] for s in d["sensors"])
+assert [o["name"] for o in d["outputs"]] == ["lamp"], d["outputs"]
+assert d["outputs"][0]["state"] in ("off", "blink"), d["outputs"]
 assert j["free_bytes"] > 0 and j["database_bytes"] > 0
 PY
 # The broker goes: degraded (exit 1), and systemd hears of it.
@@ -79,7 +82,7 @@ assert all(a is None or a < 86400 for a in ages), ages
 print("status ages after the outage:", ages)
 PY
 cat "$GS_TMP/notify.txt"
-grep -q "^STATUS=connected; [0-9]* waiting; 4 sensors ok$" "$GS_TMP/notify.txt" ||
+grep -q "^STATUS=connected; [0-9]* waiting; 5 sensors ok$" "$GS_TMP/notify.txt" ||
 	fail "no STATUS= line for a connected unit"
 grep -q "^STATUS=broker not connected" "$GS_TMP/notify.txt" ||
 	fail "no STATUS= line for the broker away"

@@ -39,7 +39,25 @@ struct cap {
 	struct captured m[CAP_MAX];
 	size_t n_ev;
 	struct gs_event ev[CAP_MAX];
+	size_t n_out; /* output changes */
+	struct {
+		unsigned output;
+		enum gs_output_state st;
+		int64_t t;
+	} out[CAP_MAX];
 };
+
+static void cap_output(void *ctx, unsigned output, enum gs_output_state st,
+                       int64_t t)
+{
+	struct cap *c = ctx;
+
+	assert_true(c->n_out < CAP_MAX);
+	c->out[c->n_out].output = output;
+	c->out[c->n_out].st = st;
+	c->out[c->n_out].t = t;
+	c->n_out++;
+}
 
 static void cap_event(void *ctx, const struct gs_event *ev)
 {
@@ -70,11 +88,13 @@ static void cap_clear(struct cap *c)
 		cJSON_free(c->m[i].text);
 	c->n = 0;
 	c->n_ev = 0;
+	c->n_out = 0;
 }
 
 static const struct gs_engine_sink cap_sink = {
     .event = cap_event,
     .publish = cap_publish,
+    .output = cap_output,
 };
 
 enum { S_DOOR, S_QUEUE, S_SMILEY, S_STAFF };
@@ -1602,6 +1622,162 @@ static void test_carry_changed_limits(void **state)
 	fx_free(f);
 }
 
+/* ---- alert outputs -------------------------------------------------- */
+
+enum { S_BUTTON = S_STAFF + 1 };
+
+/* The base site, a push-button, and one output. */
+static struct gs_output_cfg *output_cfg(struct gs_config *c, const char *name,
+                                        unsigned alerts,
+                                        enum gs_output_end end)
+{
+	static const char *const button_line[] = {"GPIO24"};
+	struct gs_output_cfg *o = &c->outputs[c->n_outputs++];
+
+	if (c->n_sensors == S_BUTTON)
+		add_sensor(c, "lamp-button", GS_SENSOR_BUTTON, 1, button_line);
+	memset(o, 0, sizeof(*o));
+	snprintf(o->name, sizeof(o->name), "%s", name);
+	o->alerts = alerts;
+	o->end = end;
+	o->hold_ms = 60 * SEC;
+	o->blink_ms = 1000;
+	o->ack_sensor = S_BUTTON;
+	o->ack_button = -1;
+	return o;
+}
+
+static void fault(struct gs_engine *e, int64_t t, unsigned sensor, bool on)
+{
+	ev(e, t, sensor, on ? GS_EV_FAULT : GS_EV_RECOVERED, 0, 0);
+}
+
+static void test_output_lit_and_acknowledged(void **state)
+{
+	struct gs_config c;
+	struct fx *f;
+	int64_t t = t0();
+	cJSON *a;
+
+	(void)state;
+	base_cfg(&c, 4);
+	output_cfg(&c, "lamp", 1u << GS_ALERT_SENSOR_FAULT, GS_END_ACK)
+	    ->signal = GS_SIGNAL_BLINK;
+	f = fx_new(&c);
+
+	/* A press with nothing lit is just a press: no flag, no message. */
+	press(f->eng, t, S_BUTTON, 0);
+	assert_int_equal(f->cap.n_out, 0);
+	assert_int_equal(f->cap.ev[0].flags & GS_EVF_ACK, 0);
+
+	fault(f->eng, t + 10 * SEC, S_DOOR, true);
+	assert_int_equal(f->cap.n_out, 1);
+	assert_int_equal(f->cap.out[0].st, GS_OUTPUT_BLINK);
+	assert_int_equal(f->cap.out[0].t, t + 10 * SEC);
+	assert_int_equal(gs_engine_output(f->eng, 0), GS_OUTPUT_BLINK);
+	/* end = ack: the recovery does not switch it off. */
+	fault(f->eng, t + 20 * SEC, S_DOOR, false);
+	gs_engine_advance(f->eng, t + 2 * MIN);
+	assert_int_equal(f->cap.n_out, 1);
+
+	press(f->eng, t + 130 * SEC + 250, S_BUTTON, 0);
+	assert_int_equal(f->cap.n_out, 2);
+	assert_int_equal(f->cap.out[1].st, GS_OUTPUT_OFF);
+	assert_int_equal(f->cap.out[1].t, t + 130 * SEC + 250);
+	assert_true(f->cap.ev[f->cap.n_ev - 1].flags & GS_EVF_ACK);
+	assert_int_equal(count_kind(&f->cap, GS_MSG_ACK), 1);
+	a = nth(&f->cap, GS_MSG_ACK, 0);
+	assert_string_equal(jstr(a, "schema"), "gapsense.ack.v1");
+	assert_string_equal(jstr(a, "time"), "2026-11-23T09:02:10.250Z");
+	assert_string_equal(jstr(a, "alert.time"), "2026-11-23T09:00:10.000Z");
+	assert_string_equal(jstr(a, "alert.type"), "sensor_fault");
+	assert_string_equal(jstr(a, "alert.sensor"), "entrance");
+	assert_string_equal(jstr(a, "output"), "lamp");
+	assert_string_equal(jstr(a, "by"), "lamp-button");
+	assert_true(jnull(a, "button"));
+	assert_num(a, "response_s", 120.3); /* 120.25 half away */
+	assert_num(a, "seq", 0);
+	cJSON_Delete(a);
+	/* Acknowledged once: another press does nothing. */
+	press(f->eng, t + 140 * SEC, S_BUTTON, 0);
+	assert_int_equal(count_kind(&f->cap, GS_MSG_ACK), 1);
+	assert_int_equal(f->cap.ev[f->cap.n_ev - 1].flags & GS_EVF_ACK, 0);
+	fx_free(f);
+}
+
+static void test_output_hold_and_clear(void **state)
+{
+	struct gs_config c;
+	struct fx *f;
+	int64_t t = t0();
+
+	(void)state;
+	base_cfg(&c, 4);
+	output_cfg(&c, "hold", 1u << GS_ALERT_SENSOR_FAULT, GS_END_HOLD);
+	output_cfg(&c, "clear", 1u << GS_ALERT_SENSOR_FAULT, GS_END_CLEAR);
+	/* Only the queue's alerts: the door's fault leaves it dark. */
+	output_cfg(&c, "queue", 1u << GS_ALERT_SENSOR_FAULT, GS_END_CLEAR)
+	    ->sensors = 1u << S_QUEUE;
+	f = fx_new(&c);
+
+	fault(f->eng, t, S_DOOR, true);
+	assert_int_equal(gs_engine_output(f->eng, 0), GS_OUTPUT_ON);
+	assert_int_equal(gs_engine_output(f->eng, 1), GS_OUTPUT_ON);
+	assert_int_equal(gs_engine_output(f->eng, 2), GS_OUTPUT_OFF);
+	/* The hold ends at its instant, however far time jumps past it; it
+	 * is an engine deadline. */
+	assert_int_equal(gs_engine_next_deadline(f->eng), t + 60 * SEC);
+	gs_engine_advance(f->eng, t + 60 * SEC - 1);
+	assert_int_equal(gs_engine_output(f->eng, 0), GS_OUTPUT_ON);
+	gs_engine_advance(f->eng, t + 10 * MIN);
+	assert_int_equal(gs_engine_output(f->eng, 0), GS_OUTPUT_OFF);
+	assert_int_equal(f->cap.out[f->cap.n_out - 1].output, 0);
+	assert_int_equal(f->cap.out[f->cap.n_out - 1].t, t + 60 * SEC);
+	/* end = clear: the recovery. */
+	assert_int_equal(gs_engine_output(f->eng, 1), GS_OUTPUT_ON);
+	fault(f->eng, t + 11 * MIN, S_DOOR, false);
+	assert_int_equal(gs_engine_output(f->eng, 1), GS_OUTPUT_OFF);
+	/* Nothing was acknowledged. */
+	assert_int_equal(count_kind(&f->cap, GS_MSG_ACK), 0);
+	fx_free(f);
+}
+
+static void test_output_staff_button(void **state)
+{
+	struct gs_config c;
+	struct gs_output_cfg *o;
+	struct fx *f;
+	int64_t t = t0();
+	cJSON *a, *m;
+
+	(void)state;
+	base_cfg(&c, 4);
+	o = output_cfg(&c, "lamp", 1u << GS_ALERT_SENSOR_FAULT, GS_END_ACK);
+	o->ack_sensor = S_STAFF;
+	o->ack_button = 3; /* very_happy */
+	f = fx_new(&c);
+
+	fault(f->eng, t, S_DOOR, true);
+	/* Another staff button rates; the designated one acknowledges and
+	 * does not rate; with nothing lit it rates again. */
+	press(f->eng, t + 10 * SEC, S_STAFF, 2);
+	assert_int_equal(count_kind(&f->cap, GS_MSG_ACK), 0);
+	press(f->eng, t + 20 * SEC, S_STAFF, 3);
+	assert_int_equal(count_kind(&f->cap, GS_MSG_ACK), 1);
+	a = nth(&f->cap, GS_MSG_ACK, 0);
+	assert_string_equal(jstr(a, "by"), "staff");
+	assert_string_equal(jstr(a, "button"), "very_happy");
+	assert_num(a, "response_s", 20.0);
+	cJSON_Delete(a);
+	press(f->eng, t + 30 * SEC, S_STAFF, 3);
+	gs_engine_advance(f->eng, t + 15 * MIN);
+	m = nth(&f->cap, GS_MSG_METRICS, 0);
+	assert_num(m, "staff.responses", 2); /* happy and the last very_happy */
+	assert_num(m, "sensors.staff.counts.very_happy", 1);
+	cJSON_Delete(m);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1634,6 +1810,9 @@ int main(void)
 	    cmocka_unit_test(test_daily_without_traffic),
 	    cmocka_unit_test(test_carry_same_window),
 	    cmocka_unit_test(test_carry_changed_limits),
+	    cmocka_unit_test(test_output_lit_and_acknowledged),
+	    cmocka_unit_test(test_output_hold_and_clear),
+	    cmocka_unit_test(test_output_staff_button),
 	};
 
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);

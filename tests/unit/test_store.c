@@ -178,7 +178,7 @@ static void test_create_and_reopen(void **state)
 	char *text;
 	uint64_t seq;
 
-	assert_int_equal(gs_store_schema_version(), 4);
+	assert_int_equal(gs_store_schema_version(), 5);
 	assert_int_equal(gs_store_last_seq(st), 0);
 	assert_int_equal(gs_store_set_boot(st, "3f1c5e2a-0d7e-4b8e-9a51-"
 	                                       "6f1e2d3c4b5a"),
@@ -211,7 +211,7 @@ static void test_create_and_reopen(void **state)
 	assert_int_equal(gs_store_commit(st), GS_OK); /* nothing open */
 	gs_store_close(st);
 
-	assert_int_equal(query_int(f->path, "PRAGMA user_version"), 4);
+	assert_int_equal(query_int(f->path, "PRAGMA user_version"), 5);
 	assert_int_equal(query_int(f->path, "PRAGMA page_size"), 1024);
 	assert_int_equal(query_int(f->path, "SELECT count(*) FROM events"), 3);
 	assert_int_equal(query_int(f->path, "SELECT count(*) FROM sensors"), 2);
@@ -370,7 +370,7 @@ static void test_migration_from_v1(void **state)
 	assert_int_equal(enqueue(st, GS_MSG_METRICS, T0, T0 + 15 * MIN, 0), 8);
 	gs_store_close(st);
 
-	assert_int_equal(query_int(f->path, "PRAGMA user_version"), 4);
+	assert_int_equal(query_int(f->path, "PRAGMA user_version"), 5);
 	assert_int_equal(query_int(f->path, "SELECT count(*) FROM sensors"), 1);
 	assert_int_equal(query_int(f->path, "SELECT count(*) FROM events"
 	                                    " WHERE sensor = 1"),
@@ -1239,6 +1239,87 @@ static void test_prune(void **state)
 	gs_store_close(st);
 }
 
+/*
+ * A full disk rolls back a group commit that holds an outbox
+ * acknowledgement: the next transaction deletes the row again, so a
+ * message the broker has acknowledged does not stay pending.
+ */
+static void test_ack_survives_rollback(void **state)
+{
+	struct fixture *f = *state;
+	struct gs_store *st = open_store(f->path, 160 * 1024);
+	struct gs_outbox_stats stats;
+	int rc = GS_OK, i;
+
+	for (i = 1; i <= 3; i++) {
+		assert_int_equal(enqueue(st, GS_MSG_METRICS, T0, T0 + i * MIN, 0),
+		                 (uint64_t)i);
+		assert_int_equal(gs_store_commit(st), GS_OK);
+	}
+	/* Events open the group transaction; the ack joins it. */
+	struct gs_event ev = event_at(T0, GS_EV_IN);
+
+	assert_int_equal(gs_store_add_event(st, &ev, "entrance", 0), GS_OK);
+	assert_int_equal(gs_store_outbox_ack(st, 2), GS_OK);
+	for (i = 1; i < 100000 && rc == GS_OK; i++) {
+		ev = event_at(T0 + i, GS_EV_IN);
+		rc = gs_store_add_event(st, &ev, "entrance", i);
+	}
+	assert_int_equal(rc, GS_EFULL);
+	/* The group with the ack failed whole: seq 2 is back. */
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM outbox"), 3);
+	assert_int_equal(gs_store_outbox_ack(st, 1), GS_OK);
+	assert_int_equal(gs_store_commit(st), GS_OK);
+	assert_int_equal(gs_store_outbox_stats(st, &stats), GS_OK);
+	assert_int_equal(stats.pending, 1);
+	gs_store_close(st);
+	assert_int_equal(query_int(f->path, "SELECT max(seq) FROM outbox"), 3);
+}
+
+/* Acknowledgements are kept beside the outbox for the report, read back
+ * by the reader and pruned with the alerts. */
+static void reader_count(void *ctx, uint64_t seq, int64_t key,
+                         const char *payload)
+{
+	size_t *n = ctx;
+
+	(void)seq;
+	(void)key;
+	(void)payload;
+	(*n)++;
+}
+
+static void test_acks_kept(void **state)
+{
+	struct fixture *f = *state;
+	struct gs_store *st = open_store(f->path, 0);
+	struct gs_store_reader *rd;
+	size_t n = 0;
+	bool more;
+
+	assert_int_equal(enqueue(st, GS_MSG_ACK, T0, T0, 0), 1);
+	assert_int_equal(enqueue(st, GS_MSG_ACK, T0 + 20 * MIN, T0, 0), 2);
+	assert_int_equal(enqueue(st, GS_MSG_ALERT, T0 + MIN, T0, 0), 3);
+	assert_int_equal(gs_store_commit(st), GS_OK);
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM acks"), 2);
+	assert_int_equal(query_int(f->path, "SELECT seq FROM acks"
+	                                    " ORDER BY t_ms DESC LIMIT 1"),
+	                 2);
+	assert_int_equal(gs_store_reader_open(f->path, &rd), GS_OK);
+	assert_int_equal(gs_store_reader_rows(rd, GS_TABLE_ACKS, T0,
+	                                      T0 + 20 * MIN, reader_count, &n),
+	                 GS_OK);
+	assert_int_equal(n, 1); /* [from, to) */
+	gs_store_reader_close(rd);
+
+	assert_int_equal(gs_store_prune_step(st, T0 + 10 * MIN, 100, &more),
+	                 GS_OK);
+	assert_int_equal(gs_store_commit(st), GS_OK);
+	gs_store_close(st);
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM acks"), 1);
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM alerts"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1270,6 +1351,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_recent_events_and_last_window,
 	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_acks_kept, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ack_survives_rollback, setup,
+	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
 	};
 
