@@ -8,6 +8,10 @@
 #   GS_SMAPS=/tmp/live bench/bench_live.sh ...  also keeps each phase's
 #       /proc/PID/smaps at its peak and a table of the biggest mappings
 #       (/tmp/live-1, /tmp/live-1.top, /tmp/live-2, ...)
+#   GS_SYNC="0 1s 5s" bench/bench_live.sh ...  instead, only the 20
+#       events/s phase, once per [storage] sync_interval in the list, all
+#       at the same time (so under the same other I/O): what each costs
+#       in bytes per event (docs/storage.md)
 #
 # The store is tests/data/scenarios/busy-store.conf (ten entrances, eight
 # tills). The simulated store starts empty at 12:00 and customers browse
@@ -40,27 +44,30 @@ command -v sqlite3 >/dev/null || fail "sqlite3 is missing"
 
 gs_start_broker
 
-# $1 label, $2 speed, $3 customers per day, $4 real seconds; prints the
-# figures.
+# $1 label, $2 speed, $3 customers per day, $4 real seconds, $5 (may be
+# absent) [storage] sync_interval; prints the figures.
 phase() {
-	local label=$1 speed=$2 customers=$3 secs=$4 db=$GS_TMP/$2.db
-	local conf=$GS_TMP/busy-store-$2.conf
+	local label=$1 speed=$2 customers=$3 secs=$4 sync=${5:-}
+	local tag=$speed${sync:+-sync$sync}
+	local db=$GS_TMP/$tag.db conf=$GS_TMP/busy-store-$tag.conf
 	# busy-store.conf with this broker and a scratch database, as
 	# gs_write_sim_config does for the simulated store's template.
-	sed -e "s|^broker = .*|broker = mqtt://127.0.0.1:$MQTT_PORT|" \
-		-e "s|^database = .*|database = $db|" \
+	# Each its own client id: a second client under the same id would
+	# take the first one's session over, again and again.
+	sed -e "s|^broker = .*|broker = mqtt://127.0.0.1:$MQTT_PORT\nclient_id = bench-$tag|" \
+		-e "s|^database = .*|database = $db${sync:+\nsync_interval = $sync}|" \
 		"$GS_SOURCE_DIR/tests/data/scenarios/busy-store.conf" >"$conf"
 	grep -q "127.0.0.1:$MQTT_PORT" "$conf" || fail "no broker line in $conf"
-	python3 "$here/measure.py" --warmup 10 --json "$GS_TMP/$speed.json" \
-		${GS_SMAPS:+--smaps "$GS_SMAPS-$speed"} "$label" -- \
+	python3 "$here/measure.py" --warmup 10 --json "$GS_TMP/$tag.json" \
+		${GS_SMAPS:+--smaps "$GS_SMAPS-$tag"} "$label" -- \
 		"$GAPSENSE" simulate -c "$conf" --db "$db" --speed "$speed" \
 		--duration "$((secs * speed))s" --start 2026-11-23T12:00:00Z \
-		--customers "$customers" --seed 3 2>"$GS_TMP/$speed.log" ||
-		fail "simulate exited $?: $(tail -5 "$GS_TMP/$speed.log")"
-	grep -o 'input done: .*' "$GS_TMP/$speed.log" | tail -1
-	python3 - "$GS_TMP/$speed.json" "$secs" \
+		--customers "$customers" --seed 3 2>"$GS_TMP/$tag.log" ||
+		fail "simulate exited $?: $(tail -5 "$GS_TMP/$tag.log")"
+	grep -o 'input done: .*' "$GS_TMP/$tag.log" | tail -1
+	python3 - "$GS_TMP/$tag.json" "$secs" \
 		"$(sqlite3 "$db" 'SELECT count(*) FROM events')" \
-		"$(grep -o 'input done: [0-9]*' "$GS_TMP/$speed.log" | grep -o '[0-9]*$')" <<-'PY'
+		"$(grep -o 'input done: [0-9]*' "$GS_TMP/$tag.log" | grep -o '[0-9]*$')" <<-'PY'
 		import json, sys
 		f = json.load(open(sys.argv[1]))
 		secs, events, edges = float(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
@@ -75,5 +82,20 @@ phase() {
 	PY
 }
 
+if [ -n "${GS_SYNC:-}" ]; then
+	pids=()
+	for sync in $GS_SYNC; do
+		# Fewer customers: over minutes the store fills up, and 330,000
+		# make ~30 events/s after 5 minutes.
+		phase "live, 20 events/s, $((2 * secs))s, sync_interval $sync" \
+			2 220000 $((2 * secs)) "$sync" >"$GS_TMP/out-$sync" 2>&1 &
+		pids+=($!)
+	done
+	# A phase that fails says so; the others run on (the broker stays).
+	status=0
+	for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+	for sync in $GS_SYNC; do cat "$GS_TMP/out-$sync"; done
+	exit $status
+fi
 phase "live, 50 edges/s, ${secs}s" 1 400000 "$secs"
 phase "live, 20 events/s, $((2 * secs))s" 2 330000 $((2 * secs))

@@ -237,6 +237,8 @@ static const struct gs_key gs_keys[] = {
 	 CFG(commit_interval_ms), .def = "500ms", .min = 0, .max = 60 * S_},
 	{GS_SEC_STORAGE, "commit_events", GS_KT_UINT, CFG(commit_events),
 	 .def = "64", .min = 1, .max = 100000},
+	{GS_SEC_STORAGE, "sync_interval", GS_KT_DURATION, CFG(sync_interval_ms),
+	 .def = "10s", .min = 0, .max = 60 * S_},
 
 	{GS_SEC_MQTT, "broker", STR(broker), .def = "mqtt://localhost:1883",
 	 .check = gs_check_broker},

@@ -144,6 +144,7 @@ struct gs_config {
 	int64_t retention_ms;       /* delivered history kept this long */
 	int64_t commit_interval_ms; /* group commit: at most this old */
 	unsigned commit_events;     /* group commit: at most this many */
+	int64_t sync_interval_ms;   /* WAL fsync: 0 = every commit */
 
 	/* [mqtt], from broker to just before n_sensors: a reload compares
 	 * this range to decide whether the MQTT client must be made anew

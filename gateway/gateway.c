@@ -76,6 +76,7 @@ struct gateway {
 
 	int sig_fd;
 	int commit_fd;   /* periodic group commit */
+	int sync_fd;     /* periodic WAL fsync: [storage] sync_interval */
 	int tick_fd;     /* run: next decode/engine deadline */
 	int drain_fd;    /* simulate/replay: waiting for the last ack */
 	int watchdog_fd; /* systemd watchdog pings */
@@ -841,6 +842,17 @@ static void gw_on_commit(void *ctx, int fd, uint32_t events)
 		gw_commit(gw);
 }
 
+/* What was committed becomes durable: a power cut takes back at most
+ * sync_interval of commits (docs/storage.md). */
+static void gw_on_sync(void *ctx, int fd, uint32_t events)
+{
+	struct gateway *gw = ctx;
+
+	(void)events;
+	gs_timerfd_drain(fd);
+	(void)gs_store_sync(gw->store); /* logged by the store */
+}
+
 /* The ping comes from the loop itself: a loop stuck anywhere stops it, and
  * systemd restarts the service. */
 static void gw_on_watchdog(void *ctx, int fd, uint32_t events)
@@ -1198,6 +1210,11 @@ static int gw_reload(struct gateway *gw)
 	                               gw->cfg->commit_interval_ms) != GS_OK)
 		gs_log(GS_LOG_ERR, "reload: cannot re-arm the commit timer: "
 		                   "commits wait for full groups");
+	if (gs_timerfd_arm_periodic_ms(gw->sync_fd,
+	                               gw->cfg->sync_interval_ms) != GS_OK ||
+	    gs_store_set_sync_commits(gw->store,
+	                              gw->cfg->sync_interval_ms == 0) != GS_OK)
+		gs_log(GS_LOG_ERR, "reload: sync_interval not applied");
 	gw_commit(gw);
 	gw_advance(gw, gw_now(gw));
 	gw_arm_tick(gw);
@@ -1251,9 +1268,16 @@ static int gw_open_timers(struct gateway *gw)
 	gw->commit_fd = gs_timerfd_new();
 	gw->tick_fd = gs_timerfd_new();
 	gw->drain_fd = gs_timerfd_new();
-	if (gw->commit_fd < 0 || gw->tick_fd < 0 || gw->drain_fd < 0)
+	gw->sync_fd = gs_timerfd_new();
+	if (gw->commit_fd < 0 || gw->tick_fd < 0 || gw->drain_fd < 0 ||
+	    gw->sync_fd < 0)
 		return GS_ESYS;
 	rc = gs_loop_add(gw->loop, gw->commit_fd, gw_on_commit, gw);
+	rc = rc ? rc : gs_loop_add(gw->loop, gw->sync_fd, gw_on_sync, gw);
+	/* 0 leaves it disarmed: every commit syncs (gs_store_opts). */
+	rc = rc ? rc
+	        : gs_timerfd_arm_periodic_ms(gw->sync_fd,
+	                                     gw->cfg->sync_interval_ms);
 	rc = rc ? rc : gs_loop_add(gw->loop, gw->tick_fd, gw_on_tick, gw);
 	rc = rc ? rc : gs_loop_add(gw->loop, gw->drain_fd, gw_on_drain, gw);
 	rc = rc ? rc
@@ -1474,7 +1498,7 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 		return EX_OSERR;
 	gw->opts = opts;
 	gw->sig_fd = gw->commit_fd = gw->tick_fd = gw->drain_fd = -1;
-	gw->watchdog_fd = gw->clock_poll_fd = gw->prune_fd = -1;
+	gw->watchdog_fd = gw->clock_poll_fd = gw->prune_fd = gw->sync_fd = -1;
 	gw->state_fd = -1;
 	gw->store_complaint.clear_ms = 10000; /* as the store's own */
 	gw->live = opts->mode == GS_MODE_RUN;
@@ -1503,6 +1527,7 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 	rc = gw_open_signals(gw);
 	if (rc)
 		goto err_loop;
+	store_opts.sync_commits = gw->cfg->sync_interval_ms == 0;
 	rc = gs_store_open(gw->db_path, &store_opts, &gw->store);
 	if (rc)
 		goto err_loop;
@@ -1585,6 +1610,7 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 	status = gw->status;
 	gs_scenario_writer_close(gw->recorder);
 	gw_close_fd(&gw->commit_fd);
+	gw_close_fd(&gw->sync_fd);
 	gw_close_fd(&gw->tick_fd);
 	gw_close_fd(&gw->drain_fd);
 	gw_close_fd(&gw->watchdog_fd);
@@ -1609,6 +1635,7 @@ err_pipeline:
 	gs_scenario_writer_close(gw->recorder);
 err_store:
 	gw_close_fd(&gw->commit_fd);
+	gw_close_fd(&gw->sync_fd);
 	gw_close_fd(&gw->tick_fd);
 	gw_close_fd(&gw->drain_fd);
 	gw_close_fd(&gw->watchdog_fd);

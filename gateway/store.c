@@ -162,6 +162,16 @@ static const char *const gs_store_sql[GS_SQL_COUNT_] = {
     [GS_SQL_ACK_ADD] = "INSERT INTO acks(seq, t_ms, payload)"
                        " VALUES(?2, ?1, ?3)",
     [GS_SQL_ACK_PRUNE] = "DELETE FROM acks WHERE t_ms < ?1",
+    [GS_SQL_META_MIN] = "INSERT INTO meta(key, value) VALUES(?1, ?2)"
+                        " ON CONFLICT(key) DO UPDATE"
+                        " SET value = min(value, excluded.value)",
+    [GS_SQL_META_MAX] = "INSERT INTO meta(key, value) VALUES(?1, ?2)"
+                        " ON CONFLICT(key) DO UPDATE"
+                        " SET value = max(value, excluded.value)",
+    [GS_SQL_OUTBOX_SPAN_AGED] = "SELECT min(created_ms), max(created_ms)"
+                                " FROM outbox WHERE created_ms < ?1",
+    [GS_SQL_OUTBOX_SPAN_UPTO] = "SELECT min(created_ms), max(created_ms)"
+                                " FROM outbox WHERE seq <= ?1",
     [GS_SQL_DAILY_RANGE] = "SELECT seq, start_ms, payload FROM dailies"
                            " WHERE start_ms >= ?1 AND start_ms < ?2"
                            " ORDER BY start_ms LIMIT ?3",

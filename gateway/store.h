@@ -6,8 +6,9 @@
  * Writes go into one open transaction that the owner commits by
  * gs_store_commit() (group commit: the gateway commits every
  * commit_interval or commit_events, and at once after enqueueing a
- * message, so that nothing is published that is not durable). A power cut
- * loses at most the open transaction.
+ * message, so that nothing is published that is not durable). A crash
+ * loses at most the open transaction, a power cut also what was committed
+ * since the last sync (gs_store_sync()).
  *
  * Tables: events, windows (every metrics message, for resend), outbox
  * (messages not yet acknowledged by the broker), meta (key/value: next seq,
@@ -144,6 +145,8 @@ struct gs_outbox_stats {
 	int64_t bytes;
 	int64_t oldest_ms; /* created_ms of the oldest pending, or -1 */
 	uint64_t dropped;  /* total ever dropped by quota (persistent) */
+	/* The span (created_ms) of every message ever dropped, or -1. */
+	int64_t dropped_from_ms, dropped_to_ms;
 };
 
 int gs_store_outbox_stats(struct gs_store *st, struct gs_outbox_stats *out);

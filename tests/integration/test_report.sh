@@ -43,6 +43,11 @@ marks=$(grep -o "<g class='al'>" "$GS_TMP/d25.html" | wc -l)
 [ "$marks" -eq 4 ] || fail "$marks alert marks on the 25th, expected 2 alerts x 2 charts"
 grep -q "<td>2026-10-25 21:01:00</td><td>sensor_fault</td><td>entrance</td>" \
 	"$GS_TMP/d25.html" || fail "the fault is not in the alert table (local time)"
+# Its acknowledgement at the lamp (the golden case's lamp-button, 20:05Z).
+grep -q "<td>entrance</td><td>21:05:00 by lamp-button (240.0 s)</td>" \
+	"$GS_TMP/d25.html" || fail "the fault's acknowledgement is not in the alert table"
+marks=$(grep -o "<g class='ak'>" "$GS_TMP/d25.html" | wc -l)
+[ "$marks" -eq 2 ] || fail "$marks acknowledgement marks on the 25th, expected 1 x 2 charts"
 
 # A range: the three days, with the finding of the third.
 "$GAPSENSE" report --db "$db" --from 2026-10-24T02:00:00Z \

@@ -76,6 +76,7 @@ static void assert_defaults_global(const struct gs_config *c)
 	assert_int_equal(c->retention_ms, 90 * GS_MS_PER_DAY);
 	assert_int_equal(c->commit_interval_ms, 500);
 	assert_int_equal(c->commit_events, 64);
+	assert_int_equal(c->sync_interval_ms, 10 * GS_MS_PER_S);
 	assert_string_equal(c->broker, "mqtt://localhost:1883");
 	assert_string_equal(c->topic_prefix, "gapsense/v1");
 	assert_string_equal(c->username, "");
@@ -260,6 +261,7 @@ static void test_full(void **state)
 	assert_int_equal(cfg.retention_ms, 30 * GS_MS_PER_DAY);
 	assert_int_equal(cfg.commit_interval_ms, 250);
 	assert_int_equal(cfg.commit_events, 128);
+	assert_int_equal(cfg.sync_interval_ms, 0);
 	assert_string_equal(cfg.broker, "mqtts://broker.example.com:8883");
 	assert_string_equal(cfg.client_id, "unit-2");
 	assert_string_equal(cfg.topic_prefix, "acme/gapsense/v1");
@@ -463,6 +465,8 @@ static const struct bad_case bad_cases[] = {
 	{"duplicate across repeated section",
 	 GW "[mqtt]\ninflight = 4\n[gateway]\n[mqtt]\ninflight = 8\n",
 	 {"8: duplicate key 'inflight' in [mqtt] (first on line 5)"}},
+	{"sync_interval range", GW "[storage]\nsync_interval = 2m\n",
+	 {"5: sync_interval: '2m' is out of range (0 to 1m)"}},
 	{"window range", GW "window = 90m\n",
 	 {"4: window: '90m' is out of range (1m to 1h)"}},
 	{"window seconds", GW "window = 112500ms\n",
