@@ -178,5 +178,14 @@ expect outputs '^\{"topic": "[^"]*/acks", .*"schema":"gapsense.ack.v1",.*"alert"
 
 expect outputs "^alerts run exit: 0$"
 expect outputs "^lamp after the daemon stopped: 0$"
+# Restarts: an acknowledged alert stays dark; one the daemon was killed
+# with lights the lamp again, and its ack puts it out.
+expect outputs "^lamp after a restart: 0$"
+expect outputs "^lamp after a second fault: 1$"
+expect outputs "^lamp after SIGKILL: 0$"
+expect outputs "^lamp after the restart: 1$"
+expect outputs "^lamp after its ack: 0$"
+expect outputs "^restarted run exit: 0$"
+expect outputs "restored the running state from [0-9]+ stored events" 2
 
 echo "VM GPIO test passed ($api)"

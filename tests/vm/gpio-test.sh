@@ -330,4 +330,32 @@ cat /tmp/orun.out
 echo "--- alerts run stderr"
 cat /tmp/orun.err
 
+echo "--- restarts"
+# A restart goes through the stored events again: the fault was
+# acknowledged before it, so the lamp stays dark. A fault still
+# unacknowledged when the daemon is killed (SIGKILL: the kernel lets the
+# line go, pulled down it reads 0) lights the lamp again at the restart.
+gapsense run -c /tmp/alerts.conf --db /tmp/alerts.db >/dev/null 2>/tmp/orun2.err &
+rpid=$!
+wait_for /tmp/orun2.err "running: gateway"
+sleep 1
+echo "lamp after a restart: $(value $LAMP)"
+opull $BEAM_A pull-down
+echo "lamp after a second fault: $(wait_value $LAMP 1)"
+opull $BEAM_A pull-up
+sleep 1.5 # the recovery's group commit
+kill -KILL $rpid
+wait $rpid
+echo "lamp after SIGKILL: $(value $LAMP)"
+gapsense run -c /tmp/alerts.conf --db /tmp/alerts.db >/dev/null 2>/tmp/orun3.err &
+rpid=$!
+wait_for /tmp/orun3.err "running: gateway"
+echo "lamp after the restart: $(wait_value $LAMP 1)"
+opull $ACK pull-down; sleep 0.15; opull $ACK pull-up
+echo "lamp after its ack: $(wait_value $LAMP 0)"
+kill -TERM $rpid
+wait $rpid
+echo "restarted run exit: $?"
+grep -h "restored the running state" /tmp/orun2.err /tmp/orun3.err
+
 echo "=== end"
