@@ -303,7 +303,8 @@ static void gs_status_print(const cJSON *out, const char *state)
 		       gs_status_str(b, "since"));
 		span = cJSON_GetObjectItemCaseSensitive(ob, "dropped_from") !=
 		       NULL;
-		printf("waiting:    %.0f messages, oldest %s; %.0f dropped%s%s%s%s; "
+		printf("waiting:    %.0f messages, oldest %s; %.0f "
+		       "dropped%s%s%s%s; "
 		       "%.0f in memory (disk full)\n",
 		       gs_status_num(ob, "pending"),
 		       gs_status_str(ob, "oldest"),
@@ -332,8 +333,8 @@ static void gs_status_print(const cJSON *out, const char *state)
 		}
 		cJSON_ArrayForEach(
 		    s, cJSON_GetObjectItemCaseSensitive(d, "outputs"))
-			printf("output:     %-16s %s\n", gs_status_str(s, "name"),
-			       gs_status_str(s, "state"));
+		    printf("output:     %-16s %s\n", gs_status_str(s, "name"),
+		           gs_status_str(s, "state"));
 	}
 	if (st && cJSON_GetObjectItemCaseSensitive(st, "error")) {
 		printf("store:      cannot read: %s\n",

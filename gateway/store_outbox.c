@@ -97,12 +97,11 @@ int gs_store_enqueue(struct gs_store *st, enum gs_msg_kind kind,
 	}
 	if (gs_store_kept_sql[kind]) {
 		s = st->stmt[gs_store_kept_sql[kind]];
-		if ((rc = sqlite3_bind_int64(
-		         s, 1,
-		         kind == GS_MSG_METRICS || kind == GS_MSG_DAILY
-		             ? window_start_ms
-		             : t_ms)) !=
-		        SQLITE_OK ||
+		if ((rc = sqlite3_bind_int64(s, 1,
+		                             kind == GS_MSG_METRICS ||
+		                                     kind == GS_MSG_DAILY
+		                                 ? window_start_ms
+		                                 : t_ms)) != SQLITE_OK ||
 		    (rc = sqlite3_bind_int64(s, 2, (int64_t)seq)) !=
 		        SQLITE_OK ||
 		    (rc = sqlite3_bind_text(s, 3, text, (int)len,
@@ -313,10 +312,9 @@ static int gs_store_note_span(struct gs_store *st, enum gs_sql stmt,
 		return GS_OK;
 	for (int k = 0; k < 2; k++) {
 		s = st->stmt[k ? GS_SQL_META_MAX : GS_SQL_META_MIN];
-		if ((rc = sqlite3_bind_text(s, 1,
-		                            k ? GS_META_DROPPED_TO
-		                              : GS_META_DROPPED_FROM,
-		                            -1, SQLITE_STATIC)) != SQLITE_OK ||
+		if ((rc = sqlite3_bind_text(
+		         s, 1, k ? GS_META_DROPPED_TO : GS_META_DROPPED_FROM,
+		         -1, SQLITE_STATIC)) != SQLITE_OK ||
 		    (rc = sqlite3_bind_int64(s, 2, k ? hi : lo)) != SQLITE_OK ||
 		    (rc = gs_store_run(s)) != SQLITE_OK)
 			return gs_store_write_failed(st, rc, "noting drops");

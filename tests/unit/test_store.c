@@ -1259,8 +1259,9 @@ static void test_ack_survives_rollback(void **state)
 	int rc = GS_OK, i;
 
 	for (i = 1; i <= 3; i++) {
-		assert_int_equal(enqueue(st, GS_MSG_METRICS, T0, T0 + i * MIN, 0),
-		                 (uint64_t)i);
+		assert_int_equal(
+		    enqueue(st, GS_MSG_METRICS, T0, T0 + i * MIN, 0),
+		    (uint64_t)i);
 		assert_int_equal(gs_store_commit(st), GS_OK);
 	}
 	/* Events open the group transaction; the ack joins it. */
