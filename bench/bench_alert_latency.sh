@@ -31,7 +31,7 @@
 #
 # `gapsense run` takes the same path from the decode stage on; there the
 # decoder goes up to the clock at every read and at a timer armed for its
-# next deadline + 1 ms (gateway/gateway.c, gw_arm_tick), where simulate
+# next deadline + 1 ms (gateway/gateway_time.c, gw_arm_tick), where simulate
 # advances at the simulator's reads (its next action, at most 100 ms apart):
 # on a quiet site simulate can raise a timer alert later than run would.
 # docs/metrics.md, "Alert latency", has the figures and their causes.

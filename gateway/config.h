@@ -148,8 +148,8 @@ struct gs_config {
 
 	/* [mqtt], from broker to just before n_sensors: a reload compares
 	 * this range to decide whether the MQTT client must be made anew
-	 * (gateway.c, gw_sync_cfg_same). Keep [mqtt] fields, and only them,
-	 * here. */
+	 * (gateway_reload.c, gw_sync_cfg_same). Keep [mqtt] fields, and only
+	 * them, here. */
 	char broker[GS_PATH_MAX]; /* mqtt://host:port or mqtts://host:port */
 	char client_id[GS_NAME_MAX];
 	char topic_prefix[GS_NAME_MAX];

@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/* Configuration reload on SIGHUP (run mode). */
+#include "gateway/gateway_priv.h"
+#include "gateway/err.h"
+#include "gateway/log.h"
+#include "gateway/loop.h"
+#include "gateway/store.h"
+#include "gateway/timeline.h"
+#include "sensors/decode.h"
+#include "sync/sync.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <systemd/sd-daemon.h>
+
+/* What the MQTT client was made from: the gateway's identity (its topics)
+ * and the [mqtt] section, which config.h keeps from broker to n_sensors.
+ * gs_config_defaults() zeroes each struct first, so padding compares equal
+ * too. */
+static bool gw_sync_cfg_same(const struct gs_config *a,
+                             const struct gs_config *b)
+{
+	size_t from = offsetof(struct gs_config, broker);
+	size_t to = offsetof(struct gs_config, n_sensors);
+
+	return strcmp(a->gateway_id, b->gateway_id) == 0 &&
+	       strcmp(a->site, b->site) == 0 &&
+	       memcmp((const char *)a + from, (const char *)b + from,
+	              to - from) == 0;
+}
+
+/*
+ * SIGHUP: a new configuration replaces the old only if all of it works.
+ * Everything that can fail is built first (the engine and decode stage, a
+ * new MQTT client when [mqtt] or the gateway's identity changed, which
+ * checks its TLS and password files), then the sensor lines are handed
+ * over: the old request must go before the new one can take the lines, so
+ * on failure the old one is requested again. Only then is the old pipeline
+ * let go, its running state carried into the new engine (the open window's
+ * counts, occupancy, waiting queue entries, alert arming, faults): a
+ * reload loses no count. An unchanged MQTT client keeps its connection.
+ *
+ * Not carried: a beam sequence in progress (the new decode stage starts
+ * from the lines' levels at the reload) and, for a line still held past
+ * its fault limit, the fault watch (it is raised again after the limit).
+ */
+int gw_reload(struct gateway *gw)
+{
+	struct gs_config *old = gw->cfg, *next;
+	struct gs_engine *eng = NULL;
+	struct gs_decode *dec = NULL;
+	struct gs_sync *sync = NULL;
+	int64_t now;
+	int rc;
+
+	sd_notify(0, "RELOADING=1");
+	gs_log(GS_LOG_NOTICE, "reloading %s", gw->opts->config_path);
+	next = calloc(1, sizeof(*next));
+	if (!next) {
+		rc = GS_ENOMEM;
+		goto err_reject;
+	}
+	rc = gw_load_config(gw->opts->config_path, next);
+	if (rc)
+		goto err_reject;
+	if (!gw->opts->db_path && strcmp(next->database, old->database) != 0)
+		gs_log(GS_LOG_WARNING,
+		       "reload: [storage] database changes on the next "
+		       "start; %s stays open",
+		       gw->db_path);
+	snprintf(next->database, sizeof(next->database), "%s", gw->db_path);
+
+	eng = gs_engine_new(next, &gw_engine_sink, gw);
+	dec = gs_decode_new(next, gw_on_decoded, gw);
+	if (!eng || !dec) {
+		rc = eng ? GS_ENOMEM : GS_ECONFIG;
+		goto err_reject;
+	}
+	if (!gw->opts->print && !gw_sync_cfg_same(old, next)) {
+		rc = gs_sync_new(next, gw->store, gw->loop, &gw_sync_hooks, gw,
+		                 &sync);
+		if (rc)
+			goto err_reject;
+	}
+
+	/* Edges already in the kernel's queue count under the old setup. */
+	gw_read_backends(gw);
+	gw_close_backend(gw);
+	gw->cfg = next;
+	rc = gw_open_backend(gw);
+	if (rc) {
+		gw_close_backend(gw);
+		gw->cfg = old;
+		if (gw_open_backend(gw) != GS_OK) {
+			gs_log(GS_LOG_ERR, "reload: cannot request the old "
+			                   "sensor lines again; stopping");
+			gw->status = EX_IOERR;
+			gs_loop_stop(gw->loop);
+		}
+		goto err_reject;
+	}
+
+	/* The old pipeline ends at the reload instant, nothing due later
+	 * raised; with a new window length its open window is published. */
+	/* While edges are held for the clock, time stays at the last one. */
+	now = gw_holding(gw) ? gw->last_edge_ms : gw_now(gw);
+	gs_decode_finish(gw->decode, now);
+	gw_settle(gw);
+	if (old->window_ms != next->window_ms)
+		gs_engine_finish(gw->engine, now);
+	rc = gs_engine_carry(eng, gw->engine);
+	if (rc) {
+		/* No edge may reach the old pipeline under the new sensors. */
+		gw_close_backend(gw);
+		gs_log(GS_LOG_ERR,
+		       "reload: cannot carry the running state: "
+		       "%s; stopping",
+		       gs_strerror(rc));
+		gw->status = EX_OSERR;
+		gs_loop_stop(gw->loop);
+		gw->cfg = old;
+		gs_sync_free(sync);
+		gs_decode_free(dec);
+		gs_engine_free(eng);
+		free(next);
+		return rc;
+	}
+	gs_decode_free(gw->decode);
+	gs_engine_free(gw->engine);
+	gw->decode = dec;
+	gw->engine = eng;
+	if (sync) {
+		gs_sync_stop(gw->sync, GS_STOP_TIMEOUT_MS);
+		gs_sync_free(gw->sync);
+		gw->sync = sync;
+		if (gs_sync_start(gw->sync) != GS_OK)
+			gs_log(GS_LOG_ERR, "reload: the MQTT client does not "
+			                   "start");
+	}
+	free(old);
+	if (gw->timeline) {
+		struct gs_timeline_opts tl_opts = gw_timeline_opts(gw->cfg);
+
+		gs_timeline_set_opts(gw->timeline, &tl_opts);
+	}
+	gw->commit_events = gw->cfg->commit_events;
+	if (gs_timerfd_arm_periodic_ms(gw->commit_fd,
+	                               gw->cfg->commit_interval_ms) != GS_OK)
+		gs_log(GS_LOG_ERR, "reload: cannot re-arm the commit timer: "
+		                   "commits wait for full groups");
+	if (gs_timerfd_arm_periodic_ms(gw->sync_fd,
+	                               gw->cfg->sync_interval_ms) != GS_OK ||
+	    gs_store_set_sync_commits(gw->store,
+	                              gw->cfg->sync_interval_ms == 0) != GS_OK)
+		gs_log(GS_LOG_ERR, "reload: sync_interval not applied");
+	gw_commit(gw);
+	gw_advance(gw, gw_now(gw));
+	gw_arm_tick(gw);
+	gs_sync_status_changed(gw->sync);
+	gs_log(GS_LOG_NOTICE, "configuration reloaded%s",
+	       sync ? " (new MQTT client)" : "");
+	sd_notify(0, "READY=1");
+	return GS_OK;
+
+err_reject:
+	gs_sync_free(sync);
+	gs_decode_free(dec);
+	gs_engine_free(eng);
+	free(next);
+	gs_log(GS_LOG_ERR,
+	       "reload rejected (%s): the running configuration stays in "
+	       "force",
+	       gs_strerror(rc));
+	sd_notify(0, "READY=1");
+	return rc;
+}

@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The engine's sink: the path of an event or a message into the store,
+ * into memory while the disk is full (keep), or into the losses declared
+ * when neither works; the group commits; a daily rollup's trend.
+ */
+#include "gateway/gateway_priv.h"
+#include "gateway/clock.h"
+#include "gateway/daily.h"
+#include "gateway/err.h"
+#include "gateway/keep.h"
+#include "gateway/lamps.h"
+#include "gateway/log.h"
+#include "gateway/loss.h"
+#include "gateway/msg.h"
+#include "gateway/store.h"
+#include "gateway/timeutil.h"
+#include "sync/sync.h"
+
+#include <stdio.h>
+
+/*
+ * The disk (or the file's cap) is full and a group of writes was rolled
+ * back. Returns whether room was made, as docs/storage.md says, at most
+ * once a second (every write fails alike until then): with the broker away
+ * the oldest quarter of the undelivered messages goes (counted as dropped
+ * in the status message), and one batch of the history older than what
+ * a restart reads back (gw_restore), which is never needed to keep running.
+ */
+static bool gw_store_full(struct gateway *gw)
+{
+	int64_t now_ns = gs_clock_monotonic_ns();
+	bool more;
+
+	if (gw->full_mono_ns && now_ns - gw->full_mono_ns < 1000000000)
+		return false;
+	gw->full_mono_ns = now_ns;
+	/* Connected, the outbox drains by itself: nothing it could still
+	 * send is dropped; messages wait in memory meanwhile. */
+	if (!gs_sync_connected(gw->sync))
+		gs_sync_store_full(gw->sync);
+	if (gs_store_prune_step(gw->store,
+	                        gw->last_edge_ms - GS_RESTORE_LOOKBACK_MS, 0,
+	                        &more) == GS_OK)
+		(void)gs_store_commit(gw->store); /* logged by the store */
+	return true;
+}
+
+/* A write failed and the store rolled its transaction back: the events
+ * in it that no earlier commit saved are lost (declared). Call it before
+ * anything else commits. */
+static void gw_rolled_back(struct gateway *gw)
+{
+	gs_losses_rolled_back(gw->losses, gs_store_commits(gw->store));
+}
+
+int gw_commit_now(struct gateway *gw)
+{
+	int rc;
+
+	(void)gs_losses_save(gw->losses, gw->store); /* joins the group */
+	rc = gs_store_commit(gw->store);
+	if (rc) {
+		gw_rolled_back(gw);
+		if (rc == GS_EFULL)
+			(void)gw_store_full(gw); /* the next group may fit */
+		gs_complain(&gw->store_complaint, GS_LOG_ERR,
+		            "store: commit failed: %s; the group's events are "
+		            "lost (declared), its messages kept in memory",
+		            gs_strerror(rc));
+	} else {
+		gs_losses_saved(gw->losses);
+		gs_complain_release(&gw->store_complaint, GS_LOG_NOTICE,
+		                    "store: commits succeed again");
+	}
+	return rc;
+}
+
+static int gw_store_kept(void *ctx, const struct gs_kept *msg);
+
+/* Commits; once that works, the messages kept in memory are stored. */
+void gw_commit(struct gateway *gw)
+{
+	if (gw_commit_now(gw) == GS_OK && gs_keep_count(gw->keep) > 0)
+		(void)gs_keep_flush(gw->keep, gw_store_kept, gw);
+}
+
+/* The monotonic stamp of an event time. Decoders carry only event time;
+ * run mode maps it back through the clock's offset (exact to the ms),
+ * replay and simulation have no monotonic clock and use event time. */
+static int64_t gw_mono_of(const struct gateway *gw, int64_t t_ms)
+{
+	if (!gw->clock)
+		return t_ms * 1000000;
+	return t_ms * 1000000 - gs_clock_offset_ns(gw->clock);
+}
+
+static void gw_sink_event(void *ctx, const struct gs_event *ev)
+{
+	struct gateway *gw = ctx;
+	const struct gs_sensor_cfg *s = &gw->cfg->sensors[ev->sensor];
+	int rc;
+
+	if (gw->restoring)
+		return;
+	gw->n_events++;
+	rc = gs_store_add_event(gw->store, ev, s->name,
+	                        gw_mono_of(gw, ev->t_ms));
+	if (rc)
+		gw_rolled_back(gw);
+	if (rc == GS_EFULL && gw_store_full(gw))
+		rc = gs_store_add_event(gw->store, ev, s->name,
+		                        gw_mono_of(gw, ev->t_ms));
+	if (rc) {
+		gs_losses_add(gw->losses, "events", 1, ev->t_ms, ev->t_ms);
+		gs_complain(&gw->store_complaint, GS_LOG_ERR,
+		            "store: cannot record an event: %s",
+		            gs_strerror(rc));
+	} else {
+		gs_losses_event_pending(gw->losses, gs_store_commits(gw->store),
+		                        ev->t_ms);
+	}
+	if (gs_store_uncommitted(gw->store) >= gw->commit_events)
+		gw_commit(gw);
+	if ((ev->kind == GS_EV_FAULT || ev->kind == GS_EV_RECOVERED) &&
+	    gw->sync)
+		gs_sync_status_changed(gw->sync);
+}
+
+static void gw_print_message(struct gateway *gw, const char *topic,
+                             const cJSON *payload)
+{
+	char *json = gs_json_print(payload);
+
+	if (!json) {
+		gs_log(GS_LOG_ERR, "out of memory printing a message");
+		return;
+	}
+	fprintf(gw->print_out, "{\"topic\": \"%s\", \"payload\": %s}\n", topic,
+	        json);
+	cJSON_free(json);
+}
+
+/* Stores a message and commits it (durable before it leaves), then prints
+ * or announces it; on failure nothing is stored and the caller keeps it. */
+static int gw_store_msg(struct gateway *gw, enum gs_msg_kind kind,
+                        const char *topic, int64_t t_ms,
+                        int64_t window_start_ms, cJSON *payload)
+{
+	int rc = gs_store_enqueue(gw->store, kind, topic, t_ms, window_start_ms,
+	                          payload, NULL);
+
+	if (rc)
+		gw_rolled_back(gw);
+	if (rc == GS_EFULL && gw_store_full(gw)) {
+		rc = gs_store_enqueue(gw->store, kind, topic, t_ms,
+		                      window_start_ms, payload, NULL);
+		if (rc)
+			gw_rolled_back(gw);
+	}
+	if (rc == GS_OK)
+		rc = gw_commit_now(gw);
+	if (rc) {
+		gs_complain(&gw->store_complaint, GS_LOG_ERR,
+		            "store: cannot queue a %s message: %s; kept in "
+		            "memory until it can be stored",
+		            gs_msg_kind_suffix(kind), gs_strerror(rc));
+		return rc;
+	}
+	if (gw->print_out)
+		gw_print_message(gw, topic, payload);
+	else if (gw->sync)
+		gs_sync_notify(gw->sync);
+	return GS_OK;
+}
+
+static int gw_store_kept(void *ctx, const struct gs_kept *msg)
+{
+	return gw_store_msg(ctx, msg->kind, msg->topic, msg->t_ms,
+	                    msg->window_start_ms, msg->payload);
+}
+
+/* A computed message that could not be kept: declared. */
+void gw_declare_lost(void *ctx, const struct gs_kept *msg)
+{
+	struct gateway *gw = ctx;
+	int64_t t =
+	    msg->kind == GS_MSG_METRICS ? msg->window_start_ms : msg->t_ms;
+
+	gs_losses_add(gw->losses, gs_msg_kind_suffix(msg->kind), 1, t, t);
+	gs_sync_status_changed(gw->sync);
+}
+
+static void gw_trend_add(void *ctx, uint64_t seq, int64_t start_ms,
+                         const char *payload)
+{
+	(void)seq;
+	(void)start_ms;
+	(void)gs_trend_add_text(ctx, payload); /* not a rollup: left out */
+}
+
+/*
+ * A daily rollup gets its trend from the rollups stored before it
+ * (docs/metrics.md, "The trend"). Returns false if it must not go out: its
+ * day was published before a restart, or the trend cannot be made.
+ */
+static bool gw_daily_prepare(struct gateway *gw, int64_t day_start,
+                             cJSON *payload)
+{
+	struct gs_trend *tr;
+	cJSON *trend = NULL;
+	int rc;
+
+	if (day_start <= gw->restored_daily_upto)
+		return false;
+	tr = gs_trend_new(day_start);
+	if (!tr)
+		return false;
+	rc = gs_store_dailies_range(
+	    gw->store, day_start - (GS_TREND_DAYS + 1) * GS_MS_PER_DAY,
+	    day_start, gw_trend_add, tr, NULL);
+	if (rc == GS_OK && gs_trend_add(tr, payload) == GS_OK)
+		trend = gs_trend_build(tr);
+	gs_trend_free(tr);
+	if (!trend ||
+	    !cJSON_ReplaceItemInObjectCaseSensitive(payload, "trend", trend)) {
+		cJSON_Delete(trend);
+		gs_log(GS_LOG_ERR, "cannot make the trend of a daily rollup");
+		return false;
+	}
+	return true;
+}
+
+static void gw_sink_publish(void *ctx, enum gs_msg_kind kind, int64_t t_ms,
+                            int64_t window_start_ms, cJSON *payload)
+{
+	struct gateway *gw = ctx;
+	char topic[GS_PATH_MAX];
+	struct gs_kept lost;
+
+	/* Published before a restart: not again under a new seq (a clock
+	 * set back by a power cut can reopen such a window). */
+	if (kind == GS_MSG_METRICS && window_start_ms <= gw->restored_upto) {
+		if (!gw->restoring)
+			gs_log(GS_LOG_WARNING,
+			       "a window already published before the restart "
+			       "closed again (the clock is behind): not "
+			       "published twice");
+		goto out;
+	}
+	/* Restoring: alerts were raised before the restart; windows after
+	 * the last event's fall in the time the daemon was down. A day's
+	 * rollup goes out unless it went out before the restart. */
+	if (kind == GS_MSG_DAILY) {
+		if (!gw_daily_prepare(gw, window_start_ms, payload))
+			goto out;
+	} else if (gw->restoring &&
+	           (kind != GS_MSG_METRICS ||
+	            window_start_ms > gw->restore_last_window)) {
+		goto out;
+	}
+	if (kind == GS_MSG_METRICS)
+		gw->n_metrics++;
+	else if (kind == GS_MSG_ALERT)
+		gw->n_alerts++;
+	if (gs_msg_topic(gw->cfg, kind, topic, sizeof(topic))) {
+		gs_log(GS_LOG_ERR, "topic too long for %s",
+		       gs_msg_kind_suffix(kind));
+		goto out;
+	}
+	/* Behind messages already kept, a message waits its turn. */
+	if (gs_keep_count(gw->keep) == 0 &&
+	    gw_store_msg(gw, kind, topic, t_ms, window_start_ms, payload) ==
+	        GS_OK)
+		goto out;
+	if (gs_keep_push(gw->keep, kind, topic, t_ms, window_start_ms, payload,
+	                 &lost))
+		gw_declare_lost(gw, &lost);
+	if (gs_keep_count(gw->keep) > 1)
+		(void)gs_keep_flush(gw->keep, gw_store_kept, gw);
+	return;
+out:
+	cJSON_Delete(payload);
+}
+
+/* Restoring, outputs settle first and are shown once (gw_show_outputs):
+ * a restart does not flash an alert acknowledged long ago. */
+static void gw_sink_output(void *ctx, unsigned output, enum gs_output_state st,
+                           int64_t t_ms)
+{
+	struct gateway *gw = ctx;
+
+	(void)t_ms;
+	if (gw->restoring)
+		return;
+	gs_lamps_set(gw->lamps, output, st);
+	gs_sync_status_changed(gw->sync);
+}
+
+void gw_show_outputs(struct gateway *gw)
+{
+	for (unsigned i = 0; i < gw->cfg->n_outputs; i++)
+		gs_lamps_set(gw->lamps, i, gs_engine_output(gw->engine, i));
+}
+
+const struct gs_engine_sink gw_engine_sink = {
+    .event = gw_sink_event,
+    .publish = gw_sink_publish,
+    .output = gw_sink_output,
+};
+
+/* The decode stage's events go to the engine, which hands them back to
+ * gw_sink_event once it has placed them in time. */
+void gw_on_decoded(void *ctx, const struct gs_event *ev)
+{
+	struct gateway *gw = ctx;
+
+	gs_engine_event(gw->engine, ev);
+}
