@@ -281,6 +281,7 @@ static void gs_status_print(const cJSON *out, const char *state)
 	const cJSON *d = cJSON_GetObjectItemCaseSensitive(out, "daemon");
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(out, "store");
 	const cJSON *s, *b, *ob;
+	bool span;
 
 	printf("gapsense: %s\n", state);
 	printf("database:   %s (%.0f KiB, %.0f MiB free)\n",
@@ -300,11 +301,17 @@ static void gs_status_print(const cJSON *out, const char *state)
 		           ? "connected"
 		           : "not connected",
 		       gs_status_str(b, "since"));
-		printf("waiting:    %.0f messages, oldest %s; %.0f dropped; "
+		span = cJSON_GetObjectItemCaseSensitive(ob, "dropped_from") !=
+		       NULL;
+		printf("waiting:    %.0f messages, oldest %s; %.0f "
+		       "dropped%s%s%s%s; "
 		       "%.0f in memory (disk full)\n",
 		       gs_status_num(ob, "pending"),
 		       gs_status_str(ob, "oldest"),
-		       gs_status_num(ob, "dropped"),
+		       gs_status_num(ob, "dropped"), span ? " (" : "",
+		       span ? gs_status_str(ob, "dropped_from") : "",
+		       span ? " to " : "",
+		       span ? gs_status_str(ob, "dropped_to") : "",
 		       gs_status_num(d, "kept_in_memory"));
 		printf("clock:      %s\n",
 		       cJSON_IsTrue(
@@ -326,8 +333,8 @@ static void gs_status_print(const cJSON *out, const char *state)
 		}
 		cJSON_ArrayForEach(
 		    s, cJSON_GetObjectItemCaseSensitive(d, "outputs"))
-			printf("output:     %-16s %s\n", gs_status_str(s, "name"),
-			       gs_status_str(s, "state"));
+		    printf("output:     %-16s %s\n", gs_status_str(s, "name"),
+		           gs_status_str(s, "state"));
 	}
 	if (st && cJSON_GetObjectItemCaseSensitive(st, "error")) {
 		printf("store:      cannot read: %s\n",

@@ -138,9 +138,12 @@ _Static_assert(sizeof(enum gs_output_end) == sizeof(int), "enum as int");
 _Static_assert(sizeof(unsigned) == sizeof(int), "mqtt_version as int");
 
 static const struct gs_enum_name gs_type_names[] = {
-    {"beam_pair", GS_SENSOR_BEAM_PAIR}, {"pulse", GS_SENSOR_PULSE},
-    {"queue", GS_SENSOR_QUEUE},         {"smiley", GS_SENSOR_SMILEY},
-    {"staff", GS_SENSOR_STAFF},         {"button", GS_SENSOR_BUTTON},
+    {"beam_pair", GS_SENSOR_BEAM_PAIR},
+    {"pulse", GS_SENSOR_PULSE},
+    {"queue", GS_SENSOR_QUEUE},
+    {"smiley", GS_SENSOR_SMILEY},
+    {"staff", GS_SENSOR_STAFF},
+    {"button", GS_SENSOR_BUTTON},
     {NULL, 0},
 };
 
@@ -154,9 +157,10 @@ static const struct gs_enum_name gs_alert_names[] = {
 static const struct gs_enum_name gs_signal_names[] = {
     {"steady", GS_SIGNAL_STEADY}, {"blink", GS_SIGNAL_BLINK}, {NULL, 0}};
 
-static const struct gs_enum_name gs_end_names[] = {
-    {"hold", GS_END_HOLD}, {"clear", GS_END_CLEAR}, {"ack", GS_END_ACK},
-    {NULL, 0}};
+static const struct gs_enum_name gs_end_names[] = {{"hold", GS_END_HOLD},
+                                                   {"clear", GS_END_CLEAR},
+                                                   {"ack", GS_END_ACK},
+                                                   {NULL, 0}};
 
 static const struct gs_enum_name gs_bias_names[] = {
     {"as-is", GS_BIAS_AS_IS},
@@ -782,9 +786,8 @@ static const char *gs_lines_parse(const char *s, struct gs_sensor_cfg *sc,
 /* Calls fn for each entry of a comma-separated list, trimmed; stops at
  * the first message fn returns. Empty entries are an error. */
 static const char *gs_list_each(const char *s, char *buf, size_t len,
-                                const char *(*fn)(const char *item,
-                                                  void *arg, char *buf,
-                                                  size_t len),
+                                const char *(*fn)(const char *item, void *arg,
+                                                  char *buf, size_t len),
                                 void *arg)
 {
 	char item[GS_NAME_MAX + 16];
@@ -822,8 +825,7 @@ static const char *gs_alert_item(const char *item, void *arg, char *buf,
 		}
 	}
 	gs_enum_list(gs_alert_names, list, sizeof(list));
-	snprintf(buf, len, "has '%.48s', which is not one of: %s", item,
-	         list);
+	snprintf(buf, len, "has '%.48s', which is not one of: %s", item, list);
 	return buf;
 }
 
@@ -1388,8 +1390,7 @@ static void gs_parser_output_begin(struct gs_parser *p, const char *text)
 	}
 	p->kind = GS_SK_OUTPUT;
 	memset(p->output_key_line, 0, sizeof(p->output_key_line));
-	memset(&p->deferred[p->cfg->n_outputs], 0,
-	       sizeof(p->deferred[0]));
+	memset(&p->deferred[p->cfg->n_outputs], 0, sizeof(p->deferred[0]));
 }
 
 /* The end of an [output] section: every key was parsed as it came. */
@@ -1407,10 +1408,10 @@ static void gs_parser_output_end(struct gs_parser *p)
 			                "output '%s': missing required key "
 			                "'%s'",
 			                oc->name, gs_output_keys[i].name);
-	oc->line_line = p->output_key_line[gs_keys_find(gs_output_keys,
-	                                                GS_N_OUTPUT_KEYS, -1,
-	                                                "line") -
-	                                    gs_output_keys];
+	oc->line_line =
+	    p->output_key_line[gs_keys_find(gs_output_keys, GS_N_OUTPUT_KEYS,
+	                                    -1, "line") -
+	                       gs_output_keys];
 	p->cfg->outputs[p->cfg->n_outputs++] = *oc;
 }
 
@@ -1797,8 +1798,8 @@ struct gs_sensors_arg {
 	uint32_t mask;
 };
 
-static const char *gs_output_sensor_item(const char *item, void *arg,
-                                         char *buf, size_t len)
+static const char *gs_output_sensor_item(const char *item, void *arg, char *buf,
+                                         size_t len)
 {
 	struct gs_sensors_arg *a = arg;
 	int i = gs_config_find_sensor(a->cfg, item);
@@ -1817,8 +1818,8 @@ static const char *gs_output_sensor_item(const char *item, void *arg,
  * terminal, 1 = most negative). Returns NULL or why not.
  */
 static const char *gs_output_ack_parse(const struct gs_config *cfg,
-                                       struct gs_output_cfg *oc,
-                                       const char *v, char *buf, size_t len)
+                                       struct gs_output_cfg *oc, const char *v,
+                                       char *buf, size_t len)
 {
 	char name[GS_NAME_MAX];
 	const char *colon = strchr(v, ':');

@@ -111,9 +111,9 @@ struct gs_output_cfg {
 	enum gs_output_signal signal;
 	int64_t blink_ms; /* blink: one on-off period */
 	enum gs_output_end end;
-	int64_t hold_ms;  /* end = hold; also a cap for end = clear (0: none) */
-	int ack_sensor;   /* index into sensors, -1: no acknowledgement */
-	int ack_button;   /* button of a terminal, -1: any press (button) */
+	int64_t hold_ms; /* end = hold; also a cap for end = clear (0: none) */
+	int ack_sensor;  /* index into sensors, -1: no acknowledgement */
+	int ack_button;  /* button of a terminal, -1: any press (button) */
 };
 
 struct gs_config {

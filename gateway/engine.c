@@ -532,8 +532,7 @@ static void burst_alert(struct gs_engine *eng, struct gs_eng_sensor *s,
 	jb_int(&j, d, "burst_min", eng->cfg.burst_min);
 	jb_dec(&j, d, "burst_share_pct", eng->cfg.burst_share_pct);
 	publish(eng, GS_MSG_ALERT, t, -1, root, &j);
-	outputs_alert(eng, t, GS_ALERT_DISCONTENT_BURST,
-	                 sensor_index(eng, s));
+	outputs_alert(eng, t, GS_ALERT_DISCONTENT_BURST, sensor_index(eng, s));
 }
 
 /* Clarifications 13-15: evaluated whenever a press enters or leaves. */
@@ -575,8 +574,7 @@ static void queue_alert(struct gs_engine *eng, struct gs_eng_sensor *s,
 	jb_dec(&j, d, "target_wait_s", ms_dec(s->cfg->target_wait_ms));
 	jb_dec(&j, d, "window_s", ms_dec(eng->cfg.queue_alert_window_ms));
 	publish(eng, GS_MSG_ALERT, t, -1, root, &j);
-	outputs_alert(eng, t, GS_ALERT_QUEUE_WAIT_HIGH,
-	                 sensor_index(eng, s));
+	outputs_alert(eng, t, GS_ALERT_QUEUE_WAIT_HIGH, sensor_index(eng, s));
 }
 
 /* Clarification 16: strict both ways; no wait in the window: neither. */
@@ -1252,8 +1250,7 @@ void gs_engine_event(struct gs_engine *eng, const struct gs_event *ev)
 	case GS_EV_PRESS:
 		/* A push-button only acknowledges; a terminal's press that
 		 * acknowledged is not a rating. */
-		if (s->cfg->type != GS_SENSOR_BUTTON &&
-		    !(e.flags & GS_EVF_ACK))
+		if (s->cfg->type != GS_SENSOR_BUTTON && !(e.flags & GS_EVF_ACK))
 			on_press(eng, s, &e);
 		break;
 	case GS_EV_FAULT:
@@ -1262,8 +1259,7 @@ void gs_engine_event(struct gs_engine *eng, const struct gs_event *ev)
 		s->fault_mask |= 1u << e.input;
 		s->fault_at[e.input] = e.t_ms;
 		fault_alert(eng, s, &e, true);
-		outputs_alert(eng, e.t_ms, GS_ALERT_SENSOR_FAULT,
-		                 e.sensor);
+		outputs_alert(eng, e.t_ms, GS_ALERT_SENSOR_FAULT, e.sensor);
 		break;
 	case GS_EV_RECOVERED:
 		fault_alert(eng, s, &e, false);

@@ -875,7 +875,8 @@ static void gw_fill_outputs(struct gateway *gw, cJSON *status)
 			return;
 		cJSON_AddStringToObject(o, "name", gw->cfg->outputs[i].name);
 		cJSON_AddStringToObject(
-		    o, "state", gs_output_state_name(gs_lamps_get(gw->lamps, i)));
+		    o, "state",
+		    gs_output_state_name(gs_lamps_get(gw->lamps, i)));
 		cJSON_AddItemToArray(outputs, o);
 	}
 }
@@ -994,8 +995,8 @@ static int gw_open_backend(struct gateway *gw)
 		diag = calloc(1, sizeof(*diag));
 		if (!diag)
 			return GS_ENOMEM;
-		rc = gs_gpio_backend_new(gw->cfg, GS_GPIO_CONSUMER_DAEMON,
-		                         diag, &gw->backend);
+		rc = gs_gpio_backend_new(gw->cfg, GS_GPIO_CONSUMER_DAEMON, diag,
+		                         &gw->backend);
 		if (rc == GS_OK)
 			rc = gw_open_outputs(gw, diag);
 		for (unsigned i = 0; i < diag->count && i < GS_DIAG_MAX; i++)
@@ -1528,6 +1529,7 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 	if (rc)
 		goto err_loop;
 	store_opts.sync_commits = gw->cfg->sync_interval_ms == 0;
+	store_opts.ephemeral = gw->tmp_dir != NULL; /* deleted at exit */
 	rc = gs_store_open(gw->db_path, &store_opts, &gw->store);
 	if (rc)
 		goto err_loop;

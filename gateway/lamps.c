@@ -13,7 +13,7 @@ struct gs_lamps {
 	struct gs_gpio_outputs *lines; /* NULL: no hardware */
 	int blink_fd;
 	enum gs_output_state st[GS_MAX_OUTPUTS];
-	bool level[GS_MAX_OUTPUTS];   /* what the line shows now */
+	bool level[GS_MAX_OUTPUTS];     /* what the line shows now */
 	int64_t toggle[GS_MAX_OUTPUTS]; /* blinking: next toggle, mono ms */
 };
 
@@ -66,8 +66,7 @@ static void lamps_on_timer(void *ctx, int fd, uint32_t events)
 	lamps_arm(l);
 }
 
-struct gs_lamps *gs_lamps_new(const struct gs_config *cfg,
-                              struct gs_loop *loop,
+struct gs_lamps *gs_lamps_new(const struct gs_config *cfg, struct gs_loop *loop,
                               struct gs_gpio_outputs *lines)
 {
 	struct gs_lamps *l = calloc(1, sizeof(*l));
@@ -109,8 +108,7 @@ void gs_lamps_free(struct gs_lamps *l)
 	free(l);
 }
 
-void gs_lamps_set(struct gs_lamps *l, unsigned output,
-                  enum gs_output_state st)
+void gs_lamps_set(struct gs_lamps *l, unsigned output, enum gs_output_state st)
 {
 	if (!l || output >= l->cfg->n_outputs || l->st[output] == st)
 		return;

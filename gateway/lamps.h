@@ -23,15 +23,13 @@ struct gs_lamps;
  * passes to the new object, also on failure. cfg and loop must outlive it.
  * Returns NULL on failure (logged): lines were then freed, driving them off.
  */
-struct gs_lamps *gs_lamps_new(const struct gs_config *cfg,
-                              struct gs_loop *loop,
+struct gs_lamps *gs_lamps_new(const struct gs_config *cfg, struct gs_loop *loop,
                               struct gs_gpio_outputs *lines);
 /* NULL-safe: every output off, lines released. */
 void gs_lamps_free(struct gs_lamps *l);
 
 /* Output (an index into cfg->outputs) shows st from now on. */
-void gs_lamps_set(struct gs_lamps *l, unsigned output,
-                  enum gs_output_state st);
+void gs_lamps_set(struct gs_lamps *l, unsigned output, enum gs_output_state st);
 enum gs_output_state gs_lamps_get(const struct gs_lamps *l, unsigned output);
 
 #endif

@@ -298,16 +298,15 @@ static void add_waits(struct gs_db *b, cJSON *o, struct gs_day *day,
 /* Nearest rank as for waits, over the first GS_DAY_MAX_ACKS. */
 static void add_acks(struct gs_db *b, cJSON *o, struct gs_day *day)
 {
-	size_t n = day->acks < GS_DAY_MAX_ACKS ? (size_t)day->acks
-	                                       : GS_DAY_MAX_ACKS;
+	size_t n =
+	    day->acks < GS_DAY_MAX_ACKS ? (size_t)day->acks : GS_DAY_MAX_ACKS;
 
 	if (n)
 		qsort(day->ack_ms, n, sizeof(day->ack_ms[0]), cmp_i64);
 	db_int(b, o, "acknowledged", day->acks);
 	db_dec(b, o, "ack_p50_s",
 	       n ? gs_ratio_dec(day->ack_ms[(n + 1) / 2 - 1], 1000) : NAN);
-	db_dec(b, o, "ack_max_s",
-	       n ? gs_ratio_dec(day->ack_max, 1000) : NAN);
+	db_dec(b, o, "ack_max_s", n ? gs_ratio_dec(day->ack_max, 1000) : NAN);
 }
 
 static unsigned smiley_buttons(const struct gs_config *cfg, bool *queue)

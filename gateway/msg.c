@@ -10,8 +10,7 @@
 static const char *const gs_msg_suffixes[GS_MSG_KIND_COUNT_] = {
     [GS_MSG_METRICS] = "metrics", [GS_MSG_ALERT] = "alerts",
     [GS_MSG_STATUS] = "status",   [GS_MSG_REPLY] = "cmd/reply",
-    [GS_MSG_DAILY] = "daily",
-    [GS_MSG_ACK] = "acks",
+    [GS_MSG_DAILY] = "daily",     [GS_MSG_ACK] = "acks",
 };
 
 const char *gs_msg_kind_suffix(enum gs_msg_kind kind)

@@ -44,8 +44,7 @@ const char *gs_output_state_name(enum gs_output_state st)
 }
 
 struct gs_outputs *gs_outputs_new(const struct gs_config *cfg,
-                                  const struct gs_outputs_sink *sink,
-                                  void *ctx)
+                                  const struct gs_outputs_sink *sink, void *ctx)
 {
 	struct gs_outputs *o = calloc(1, sizeof(*o));
 
@@ -64,8 +63,8 @@ void gs_outputs_free(struct gs_outputs *o)
 }
 
 /* Outputs that alerts of type on sensor switch on. */
-static uint32_t outputs_for(const struct gs_outputs *o,
-                            enum gs_alert_type type, unsigned sensor)
+static uint32_t outputs_for(const struct gs_outputs *o, enum gs_alert_type type,
+                            unsigned sensor)
 {
 	uint32_t mask = 0;
 
@@ -99,10 +98,10 @@ static void update(struct gs_outputs *o, int64_t t)
 
 		for (size_t k = 0; k < o->n; k++) {
 			if (o->alerts[k].held & (1u << i)) {
-				st = o->cfg->outputs[i].signal ==
-				             GS_SIGNAL_BLINK
-				         ? GS_OUTPUT_BLINK
-				         : GS_OUTPUT_ON;
+				st =
+				    o->cfg->outputs[i].signal == GS_SIGNAL_BLINK
+				        ? GS_OUTPUT_BLINK
+				        : GS_OUTPUT_ON;
 				break;
 			}
 		}
@@ -246,8 +245,7 @@ static cJSON *ack_payload(const struct gs_outputs *o,
 	     gs_json_add_time(root, "time", t, true) &&
 	     (al = cJSON_AddObjectToObject(root, "alert")) &&
 	     gs_json_add_time(al, "time", a->t, true) &&
-	     cJSON_AddStringToObject(al, "type",
-	                             gs_alert_type_name(a->type)) &&
+	     cJSON_AddStringToObject(al, "type", gs_alert_type_name(a->type)) &&
 	     cJSON_AddStringToObject(al, "sensor",
 	                             cfg->sensors[a->sensor].name) &&
 	     cJSON_AddStringToObject(root, "output",
@@ -256,8 +254,8 @@ static cJSON *ack_payload(const struct gs_outputs *o,
 	     (by->type == GS_SENSOR_BUTTON
 	          ? cJSON_AddNullToObject(root, "button") != NULL
 	          : cJSON_AddStringToObject(
-	                root, "button",
-	                gs_button_name(by->n_lines, button)) != NULL) &&
+	                root, "button", gs_button_name(by->n_lines, button)) !=
+	                NULL) &&
 	     gs_json_add_decimal(root, "response_s",
 	                         gs_ratio_dec(t - a->t, 1000));
 	if (!ok) {
@@ -305,6 +303,5 @@ bool gs_outputs_press(struct gs_outputs *o, int64_t t_ms, unsigned sensor,
 enum gs_output_state gs_outputs_state(const struct gs_outputs *o,
                                       unsigned output)
 {
-	return o && output < GS_MAX_OUTPUTS ? o->shown[output]
-	                                    : GS_OUTPUT_OFF;
+	return o && output < GS_MAX_OUTPUTS ? o->shown[output] : GS_OUTPUT_OFF;
 }

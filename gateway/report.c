@@ -450,7 +450,8 @@ static void rp_charts(struct rp *r)
 	fputs("<h2>Perceived and actual</h2><p class=k><span class=cp></span>"
 	      "perceived (feedback index) <span class=ca></span>actual (queue "
 	      "service level, %) <span class=cth></span>threshold "
-	      "<span class=cal></span>alert <span class=cak></span>acknowledged</p>\n",
+	      "<span class=cal></span>alert <span "
+	      "class=cak></span>acknowledged</p>\n",
 	      r->f);
 	rp_svg_open(r, "perceived index and service level per window", h);
 	rp_yaxis(r, 100, h, "");
@@ -761,7 +762,8 @@ static const char rp_css[] =
     "vertical-align:-1px}.cp{background:#1f6fd1}.ca{background:#e07b00}"
     ".cst{background:#8e44ad}.cin{background:#a5d6a7}.cocc{background:"
     "#2e7d32}.clen{background:#c2185b}.cth{background:#999}.cal{"
-    "background:#d32f2f}.cak{background:#2e7d32}.tiles{display:flex;flex-wrap:wrap;gap:8px;"
+    "background:#d32f2f}.cak{background:#2e7d32}.tiles{display:flex;flex-wrap:"
+    "wrap;gap:8px;"
     "margin:12px 0}.tile{border:1px solid #ddd;border-radius:6px;padding:"
     "6px 10px;min-width:100px}.tile b{display:block;font-size:20px}"
     ".tile span{font-size:12px;color:#666}table{border-collapse:collapse;"
@@ -786,8 +788,8 @@ int gs_report_write(struct gs_store_reader *rd,
 	/* An alert's acknowledgement comes after it, maybe past `to`. */
 	if (rc == GS_OK)
 		rc = gs_store_reader_rows(rd, GS_TABLE_ACKS, opts->from_ms,
-		                          opts->to_ms + GS_MS_PER_DAY, rp_on_ack,
-		                          &r);
+		                          opts->to_ms + GS_MS_PER_DAY,
+		                          rp_on_ack, &r);
 	if (rc == GS_OK)
 		rc = gs_store_reader_rows(rd, GS_TABLE_DAILIES,
 		                          opts->to_ms - (GS_TREND_DAYS + 1) *

@@ -199,6 +199,12 @@ void gs_status_update(struct gs_status *st, const struct gs_status_input *in,
 		if (ob.oldest_ms >= 0)
 			gs_json_add_time(o, "oldest", ob.oldest_ms, false);
 		gs_json_add_int(o, "dropped", (int64_t)ob.dropped);
+		if (ob.dropped_from_ms >= 0) {
+			gs_json_add_time(o, "dropped_from", ob.dropped_from_ms,
+			                 false);
+			gs_json_add_time(o, "dropped_to", ob.dropped_to_ms,
+			                 false);
+		}
 	}
 	gs_json_add_int(out, "kept_in_memory", (int64_t)in->kept);
 	if (gs_store_last_window_ms(store, &last_window) == GS_OK)

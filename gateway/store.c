@@ -162,6 +162,16 @@ static const char *const gs_store_sql[GS_SQL_COUNT_] = {
     [GS_SQL_ACK_ADD] = "INSERT INTO acks(seq, t_ms, payload)"
                        " VALUES(?2, ?1, ?3)",
     [GS_SQL_ACK_PRUNE] = "DELETE FROM acks WHERE t_ms < ?1",
+    [GS_SQL_META_MIN] = "INSERT INTO meta(key, value) VALUES(?1, ?2)"
+                        " ON CONFLICT(key) DO UPDATE"
+                        " SET value = min(value, excluded.value)",
+    [GS_SQL_META_MAX] = "INSERT INTO meta(key, value) VALUES(?1, ?2)"
+                        " ON CONFLICT(key) DO UPDATE"
+                        " SET value = max(value, excluded.value)",
+    [GS_SQL_OUTBOX_SPAN_AGED] = "SELECT min(created_ms), max(created_ms)"
+                                " FROM outbox WHERE created_ms < ?1",
+    [GS_SQL_OUTBOX_SPAN_UPTO] = "SELECT min(created_ms), max(created_ms)"
+                                " FROM outbox WHERE seq <= ?1",
     [GS_SQL_DAILY_RANGE] = "SELECT seq, start_ms, payload FROM dailies"
                            " WHERE start_ms >= ?1 AND start_ms < ?2"
                            " ORDER BY start_ms LIMIT ?3",
@@ -225,7 +235,7 @@ static int gs_store_level(struct gs_store *st, bool full)
 {
 	int rc;
 
-	if (st->level_full == full)
+	if (st->level_full == full || st->ephemeral)
 		return SQLITE_OK;
 	rc = sqlite3_exec(st->db,
 	                  full ? "PRAGMA synchronous=FULL"
@@ -476,7 +486,7 @@ int gs_store_sync(struct gs_store *st)
 	sqlite3_file *wal = NULL;
 	int rc;
 
-	if (!st || st->synced_commits == st->commits)
+	if (!st || st->synced_commits == st->commits || st->ephemeral)
 		return GS_OK;
 	rc = sqlite3_file_control(st->db, "main", SQLITE_FCNTL_JOURNAL_POINTER,
 	                          &wal);
@@ -613,7 +623,8 @@ static int gs_store_set_pragmas(struct gs_store *st,
 	 * relations, but the store only writes ids it has just looked up and
 	 * never deletes a sensor or a boot, while checking the parents costs
 	 * 10-15% of insert throughput. Table rebuilds need them off too. */
-	st->sync_commits = opts && opts->sync_commits;
+	st->ephemeral = opts && opts->ephemeral;
+	st->sync_commits = opts && opts->sync_commits && !st->ephemeral;
 	st->level_full = st->sync_commits;
 	snprintf(sql, sizeof(sql),
 	         "PRAGMA synchronous=%s;"
@@ -623,7 +634,10 @@ static int gs_store_set_pragmas(struct gs_store *st,
 	         "PRAGMA wal_autocheckpoint=%d;"
 	         "PRAGMA journal_size_limit=%d;"
 	         "PRAGMA foreign_keys=OFF;",
-	         st->sync_commits ? "FULL" : "NORMAL", GS_STORE_CACHE_KIB,
+	         st->ephemeral      ? "OFF"
+	         : st->sync_commits ? "FULL"
+	                            : "NORMAL",
+	         GS_STORE_CACHE_KIB,
 	         GS_STORE_AUTOCHECKPOINT, GS_STORE_WAL_LIMIT);
 	rc = gs_store_exec(st, sql, "setting pragmas");
 	if (rc != GS_OK)

@@ -38,6 +38,10 @@ struct gs_store_opts {
 	 * sync_interval = 0. Otherwise a commit is durable once the owner's
 	 * gs_store_sync() (or the kernel's writeback) has followed it. */
 	bool sync_commits;
+	/* A throw-away database (replay and simulate without --db, deleted
+	 * at exit): nothing is ever fsynced (synchronous=OFF), since no
+	 * power cut can matter to it. Overrides sync_commits. */
+	bool ephemeral;
 };
 
 /*
@@ -145,6 +149,8 @@ struct gs_outbox_stats {
 	int64_t bytes;
 	int64_t oldest_ms; /* created_ms of the oldest pending, or -1 */
 	uint64_t dropped;  /* total ever dropped by quota (persistent) */
+	/* The span (created_ms) of every message ever dropped, or -1. */
+	int64_t dropped_from_ms, dropped_to_ms;
 };
 
 int gs_store_outbox_stats(struct gs_store *st, struct gs_outbox_stats *out);

@@ -97,12 +97,11 @@ int gs_store_enqueue(struct gs_store *st, enum gs_msg_kind kind,
 	}
 	if (gs_store_kept_sql[kind]) {
 		s = st->stmt[gs_store_kept_sql[kind]];
-		if ((rc = sqlite3_bind_int64(
-		         s, 1,
-		         kind == GS_MSG_METRICS || kind == GS_MSG_DAILY
-		             ? window_start_ms
-		             : t_ms)) !=
-		        SQLITE_OK ||
+		if ((rc = sqlite3_bind_int64(s, 1,
+		                             kind == GS_MSG_METRICS ||
+		                                     kind == GS_MSG_DAILY
+		                                 ? window_start_ms
+		                                 : t_ms)) != SQLITE_OK ||
 		    (rc = sqlite3_bind_int64(s, 2, (int64_t)seq)) !=
 		        SQLITE_OK ||
 		    (rc = sqlite3_bind_text(s, 3, text, (int)len,
@@ -233,20 +232,20 @@ int gs_store_outbox_ack(struct gs_store *st, uint64_t seq)
 	return gs_store_end_if_idle(st);
 }
 
-static int gs_store_dropped(struct gs_store *st, uint64_t *dropped)
+/* An integer of meta, or def when it is not there. */
+static int gs_store_meta_int(struct gs_store *st, const char *key, int64_t def,
+                             int64_t *out)
 {
 	sqlite3_stmt *s = st->stmt[GS_SQL_META_GET];
 	int rc;
 
-	*dropped = 0;
-	rc = sqlite3_bind_text(s, 1, GS_META_DROPPED, -1, SQLITE_STATIC);
+	*out = def;
+	rc = sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
 	if (rc != SQLITE_OK)
 		return gs_store_read_failed(st, rc, "outbox stats");
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
-		int64_t v = sqlite3_column_int64(s, 0);
-
-		*dropped = v > 0 ? (uint64_t)v : 0;
+		*out = sqlite3_column_int64(s, 0);
 		rc = SQLITE_DONE;
 	}
 	(void)sqlite3_reset(s);
@@ -276,7 +275,51 @@ int gs_store_outbox_stats(struct gs_store *st, struct gs_outbox_stats *out)
 	(void)sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
 		return gs_store_read_failed(st, rc, "outbox stats");
-	return gs_store_dropped(st, &out->dropped);
+	int64_t dropped;
+
+	if ((rc = gs_store_meta_int(st, GS_META_DROPPED, 0, &dropped)) ||
+	    (rc = gs_store_meta_int(st, GS_META_DROPPED_FROM, -1,
+	                            &out->dropped_from_ms)) ||
+	    (rc = gs_store_meta_int(st, GS_META_DROPPED_TO, -1,
+	                            &out->dropped_to_ms)))
+		return rc;
+	out->dropped = dropped > 0 ? (uint64_t)dropped : 0;
+	return GS_OK;
+}
+
+/*
+ * Widens the span of dropped messages by what stmt (bound to arg) is
+ * about to drop, inside the open transaction.
+ */
+static int gs_store_note_span(struct gs_store *st, enum gs_sql stmt,
+                              int64_t arg)
+{
+	sqlite3_stmt *s = st->stmt[stmt];
+	int64_t lo = -1, hi = -1;
+	int rc;
+
+	if ((rc = sqlite3_bind_int64(s, 1, arg)) != SQLITE_OK)
+		return gs_store_read_failed(st, rc, "outbox quota");
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
+		lo = sqlite3_column_int64(s, 0);
+		hi = sqlite3_column_int64(s, 1);
+	}
+	(void)sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return gs_store_read_failed(st, rc, "outbox quota");
+	if (lo < 0)
+		return GS_OK;
+	for (int k = 0; k < 2; k++) {
+		s = st->stmt[k ? GS_SQL_META_MAX : GS_SQL_META_MIN];
+		if ((rc = sqlite3_bind_text(
+		         s, 1, k ? GS_META_DROPPED_TO : GS_META_DROPPED_FROM,
+		         -1, SQLITE_STATIC)) != SQLITE_OK ||
+		    (rc = sqlite3_bind_int64(s, 2, k ? hi : lo)) != SQLITE_OK ||
+		    (rc = gs_store_run(s)) != SQLITE_OK)
+			return gs_store_write_failed(st, rc, "noting drops");
+	}
+	return GS_OK;
 }
 
 /* Drops messages created before cutoff_ms; *n how many. */
@@ -303,6 +346,8 @@ static int gs_store_drop_aged(struct gs_store *st, int64_t cutoff_ms,
 	if (aged == 0)
 		return GS_OK;
 	rc = gs_store_begin(st);
+	if (rc == GS_OK)
+		rc = gs_store_note_span(st, GS_SQL_OUTBOX_SPAN_AGED, cutoff_ms);
 	if (rc != GS_OK)
 		return rc;
 	s = st->stmt[GS_SQL_OUTBOX_DROP_AGED];
@@ -340,6 +385,8 @@ static int gs_store_drop_bytes(struct gs_store *st, int64_t max_bytes,
 	if (upto < 0)
 		return GS_OK;
 	rc = gs_store_begin(st);
+	if (rc == GS_OK)
+		rc = gs_store_note_span(st, GS_SQL_OUTBOX_SPAN_UPTO, upto);
 	if (rc != GS_OK)
 		return rc;
 	s = st->stmt[GS_SQL_OUTBOX_DROP_UPTO];

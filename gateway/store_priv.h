@@ -38,6 +38,10 @@ enum gs_sql {
 	GS_SQL_ALERT_ADD,
 	GS_SQL_ALERT_PRUNE,
 	GS_SQL_ACK_ADD,
+	GS_SQL_META_MIN,
+	GS_SQL_META_MAX,
+	GS_SQL_OUTBOX_SPAN_AGED,
+	GS_SQL_OUTBOX_SPAN_UPTO,
 	GS_SQL_ACK_PRUNE,
 	GS_SQL_DAILY_PRUNE,
 	GS_SQL_OUTBOX_ADD,
@@ -55,6 +59,9 @@ enum gs_sql {
 #define GS_META_PREFIX  "store."
 #define GS_META_SEQ     "store.seq"
 #define GS_META_DROPPED "store.outbox_dropped"
+/* The event-time span (created_ms) of every message ever dropped. */
+#define GS_META_DROPPED_FROM "store.outbox_dropped_from"
+#define GS_META_DROPPED_TO   "store.outbox_dropped_to"
 
 /* Sensor name -> sensors.id, open addressing; twice GS_MAX_SENSORS. */
 #define GS_STORE_SENSOR_SLOTS 64
@@ -68,6 +75,7 @@ struct gs_store_sensor {
 #define GS_STORE_ACKED_MAX 256
 
 struct gs_store {
+	bool ephemeral; /* gs_store_opts.ephemeral: never fsync */
 	sqlite3 *db;
 	char *path;
 	char *reserve_path; /* path + "-reserve": room for a full disk */

@@ -20,7 +20,7 @@
  * outlive the backend.
  */
 int gs_gpio_backend_new(const struct gs_config *cfg, const char *consumer,
-			struct gs_diag *diag, struct gs_backend **out);
+                        struct gs_diag *diag, struct gs_backend **out);
 
 /*
  * Alert outputs (config [output "NAME"]): every output line of cfg

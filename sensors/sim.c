@@ -61,7 +61,7 @@
 /* Staff look at an alert lamp and press its button now and then; a press
  * while nothing is lit does nothing. */
 #define GS_SIM_BUTTON_MEAN_MS (4 * GS_MS_PER_MIN)
-#define GS_SIM_WAIT_MAX_MS   4000 /* longest wait for a door to clear */
+#define GS_SIM_WAIT_MAX_MS    4000 /* longest wait for a door to clear */
 enum gs_sim_kind {
 	GS_SIM_LINE_ON,   /* a: line */
 	GS_SIM_LINE_OFF,  /* a: line */

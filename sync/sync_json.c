@@ -186,6 +186,18 @@ char *gs_sync_json_set_historical(const char *json, size_t len, size_t *out_len)
 
 /* ---- status -------------------------------------------------------------- */
 
+/* "dropped_from" and "dropped_to": the span of what quota dropped, or null
+ * (docs/mqtt.md, "Losses are declared"). */
+static bool gs_sync_add_span(cJSON *ob, const struct gs_outbox_stats *st)
+{
+	if (st->dropped_from_ms < 0 || st->dropped_to_ms < 0)
+		return cJSON_AddNullToObject(ob, "dropped_from") &&
+		       cJSON_AddNullToObject(ob, "dropped_to");
+	return gs_json_add_time(ob, "dropped_from", st->dropped_from_ms,
+	                        true) &&
+	       gs_json_add_time(ob, "dropped_to", st->dropped_to_ms, true);
+}
+
 cJSON *gs_sync_status_build(struct gs_sync *sync, const char *state,
                             const char *reason, bool with_outbox)
 {
@@ -231,13 +243,16 @@ cJSON *gs_sync_status_build(struct gs_sync *sync, const char *state,
 			          : cJSON_AddNullToObject(
 			                ob, "oldest_pending_age_s") != NULL) &&
 			     gs_json_add_int(ob, "dropped",
-			                     (int64_t)stats.dropped);
+			                     (int64_t)stats.dropped) &&
+			     gs_sync_add_span(ob, &stats);
 		} else if (ob) {
 			/* The store could not say: the schema allows null. */
 			ok =
 			    cJSON_AddNullToObject(ob, "pending") &&
 			    cJSON_AddNullToObject(ob, "oldest_pending_age_s") &&
-			    cJSON_AddNullToObject(ob, "dropped");
+			    cJSON_AddNullToObject(ob, "dropped") &&
+			    cJSON_AddNullToObject(ob, "dropped_from") &&
+			    cJSON_AddNullToObject(ob, "dropped_to");
 		} else {
 			ok = false;
 		}

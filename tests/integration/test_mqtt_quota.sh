@@ -54,6 +54,19 @@ online = [s for s in status if s["state"] == "online"]
 assert online, "no online status"
 assert online[0]["outbox"]["dropped"] == dropped, \
     f"status reports {online[0]['outbox']['dropped']} dropped, store {dropped}"
-print(f"status reports dropped={dropped}, pending={online[0]['outbox']['pending']} at connect")
+ob = online[0]["outbox"]
+con = sqlite3.connect(sys.argv[2])
+lo, hi = (int(con.execute("SELECT value FROM meta WHERE key = ?", (k,)).fetchone()[0])
+          for k in ("store.outbox_dropped_from", "store.outbox_dropped_to"))
+def ms(iso):
+    from datetime import datetime
+    return round(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000)
+assert ob["dropped_from"] and ms(ob["dropped_from"]) == lo and ms(ob["dropped_to"]) == hi, \
+    f"status span {ob['dropped_from']}..{ob['dropped_to']}, store {lo}..{hi}"
+# What is still there was made after everything dropped (oldest go first).
+oldest = con.execute("SELECT min(created_ms) FROM outbox").fetchone()[0]
+assert oldest is None or oldest >= hi, f"a kept message ({oldest}) is older than a dropped one ({hi})"
+print(f"status reports dropped={dropped} ({ob['dropped_from']} to {ob['dropped_to']}),"
+      f" pending={ob['pending']} at connect")
 PY
 echo "ok: quota enforced, drops counted and reported"

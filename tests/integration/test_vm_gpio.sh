@@ -6,7 +6,10 @@
 # beam pair, a queue entry and till, smiley presses (one that bounces, one
 # held), a staff terminal and a counter pulse) and checks what `gapsense
 # wiring` and `gapsense run --print` make of them, on the libgpiod the
-# build uses (deploy/test.sh runs it for 1.6 and 2.x). ctest label: vm.
+# build uses (deploy/test.sh runs it for 1.6 and 2.x); then alert outputs
+# on a second bank, read back from gpio-sim: `wiring --output`, and the
+# daemon lighting a lamp on a sensor fault until the ack button is
+# pressed. ctest label: vm.
 source "$(dirname "$0")/lib.sh"
 
 vm=$GS_SOURCE_DIR/tests/vm
@@ -164,5 +167,25 @@ expect outputs "^buzzer while off: 1$"
 expect outputs "^buzzer while on: 0$"
 expect outputs "^  output 'buzzer': switched on 2 of 5 times, and off at the end$"
 expect outputs "^buzzer test exit: 0$"
+# The daemon lights the lamp on the fault and puts it out on the ack.
+expect outputs "^lamp pulled up before the daemon: 1$"
+expect outputs "^lamp at start: 0$"
+expect outputs '^\{"topic": "[^"]*/alerts", .*"type":"sensor_fault","sensor":"door"'
+expect outputs "^lamp after the fault: 1$"
+expect outputs "^lamp after the beam cleared: 1$"
+expect outputs "^lamp after the ack: 0$"
+expect outputs '^\{"topic": "[^"]*/acks", .*"schema":"gapsense.ack.v1",.*"alert":\{[^}]*"type":"sensor_fault","sensor":"door"\},"output":"lamp","by":"ack"'
+
+expect outputs "^alerts run exit: 0$"
+expect outputs "^lamp after the daemon stopped: 0$"
+# Restarts: an acknowledged alert stays dark; one the daemon was killed
+# with lights the lamp again, and its ack puts it out.
+expect outputs "^lamp after a restart: 0$"
+expect outputs "^lamp after a second fault: 1$"
+expect outputs "^lamp after SIGKILL: 0$"
+expect outputs "^lamp after the restart: 1$"
+expect outputs "^lamp after its ack: 0$"
+expect outputs "^restarted run exit: 0$"
+expect outputs "restored the running state from [0-9]+ stored events" 2
 
 echo "VM GPIO test passed ($api)"

@@ -1628,8 +1628,7 @@ enum { S_BUTTON = S_STAFF + 1 };
 
 /* The base site, a push-button, and one output. */
 static struct gs_output_cfg *output_cfg(struct gs_config *c, const char *name,
-                                        unsigned alerts,
-                                        enum gs_output_end end)
+                                        unsigned alerts, enum gs_output_end end)
 {
 	static const char *const button_line[] = {"GPIO24"};
 	struct gs_output_cfg *o = &c->outputs[c->n_outputs++];

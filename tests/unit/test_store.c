@@ -953,6 +953,8 @@ static void test_outbox_quota(void **state)
 	                 GS_OK);
 	assert_int_equal(dropped, 0);
 	assert_int_equal(gs_store_uncommitted(st), 0);
+	assert_int_equal(stats.dropped_from_ms, -1);
+	assert_int_equal(stats.dropped_to_ms, -1);
 
 	/* Age: created before now - max_age goes (strictly before). */
 	assert_int_equal(
@@ -972,11 +974,14 @@ static void test_outbox_quota(void **state)
 	assert_int_equal(gs_store_outbox_ack(st, 4), GS_OK);
 	gs_store_close(st);
 
-	/* The drop count survives a restart. */
+	/* The drop count and span survive a restart: created T0 to T0 +
+	 * 4 min (seq 1 to 5). */
 	st = open_store(f->path, 0);
 	assert_int_equal(gs_store_outbox_stats(st, &stats), GS_OK);
 	assert_int_equal(stats.pending, 4);
 	assert_int_equal(stats.dropped, 5);
+	assert_int_equal(stats.dropped_from_ms, T0);
+	assert_int_equal(stats.dropped_to_ms, T0 + 4 * MIN);
 	assert_int_equal(gs_store_outbox_enforce(st, 1, 0, T0, &dropped),
 	                 GS_OK);
 	assert_int_equal(dropped, 4);
@@ -986,6 +991,8 @@ static void test_outbox_quota(void **state)
 	assert_int_equal(stats.pending, 0);
 	assert_int_equal(stats.dropped, 9);
 	assert_int_equal(stats.oldest_ms, -1);
+	assert_int_equal(stats.dropped_from_ms, T0);
+	assert_int_equal(stats.dropped_to_ms, T0 + 8 * MIN);
 	/* The seq never goes back, though the outbox is empty. */
 	assert_int_equal(gs_store_last_seq(st), 9);
 	assert_int_equal(enqueue(st, GS_MSG_ALERT, T0, T0, 0), 10);
@@ -1252,8 +1259,9 @@ static void test_ack_survives_rollback(void **state)
 	int rc = GS_OK, i;
 
 	for (i = 1; i <= 3; i++) {
-		assert_int_equal(enqueue(st, GS_MSG_METRICS, T0, T0 + i * MIN, 0),
-		                 (uint64_t)i);
+		assert_int_equal(
+		    enqueue(st, GS_MSG_METRICS, T0, T0 + i * MIN, 0),
+		    (uint64_t)i);
 		assert_int_equal(gs_store_commit(st), GS_OK);
 	}
 	/* Events open the group transaction; the ack joins it. */
