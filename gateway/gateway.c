@@ -368,6 +368,7 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 	if (rc)
 		goto err_loop;
 	store_opts.sync_commits = gw->cfg->sync_interval_ms == 0;
+	store_opts.ephemeral = gw->tmp_dir != NULL; /* deleted at exit */
 	rc = gs_store_open(gw->db_path, &store_opts, &gw->store);
 	if (rc)
 		goto err_loop;

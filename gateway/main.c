@@ -198,6 +198,9 @@ static int gs_parse_daemon_args(int argc, char **argv, const char *usage,
 			break;
 		case OPT_PRINT:
 			o->print = true;
+			/* One message a line, as it is made, also into a pipe
+			 * or a file that another program watches. */
+			(void)setvbuf(stdout, NULL, _IOLBF, 0);
 			break;
 		case OPT_SPEED:
 			o->sim.speed = strtod(optarg, &end);

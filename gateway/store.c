@@ -235,7 +235,7 @@ static int gs_store_level(struct gs_store *st, bool full)
 {
 	int rc;
 
-	if (st->level_full == full)
+	if (st->level_full == full || st->ephemeral)
 		return SQLITE_OK;
 	rc = sqlite3_exec(st->db,
 	                  full ? "PRAGMA synchronous=FULL"
@@ -486,7 +486,7 @@ int gs_store_sync(struct gs_store *st)
 	sqlite3_file *wal = NULL;
 	int rc;
 
-	if (!st || st->synced_commits == st->commits)
+	if (!st || st->synced_commits == st->commits || st->ephemeral)
 		return GS_OK;
 	rc = sqlite3_file_control(st->db, "main", SQLITE_FCNTL_JOURNAL_POINTER,
 	                          &wal);
@@ -623,7 +623,8 @@ static int gs_store_set_pragmas(struct gs_store *st,
 	 * relations, but the store only writes ids it has just looked up and
 	 * never deletes a sensor or a boot, while checking the parents costs
 	 * 10-15% of insert throughput. Table rebuilds need them off too. */
-	st->sync_commits = opts && opts->sync_commits;
+	st->ephemeral = opts && opts->ephemeral;
+	st->sync_commits = opts && opts->sync_commits && !st->ephemeral;
 	st->level_full = st->sync_commits;
 	snprintf(sql, sizeof(sql),
 	         "PRAGMA synchronous=%s;"
@@ -633,7 +634,10 @@ static int gs_store_set_pragmas(struct gs_store *st,
 	         "PRAGMA wal_autocheckpoint=%d;"
 	         "PRAGMA journal_size_limit=%d;"
 	         "PRAGMA foreign_keys=OFF;",
-	         st->sync_commits ? "FULL" : "NORMAL", GS_STORE_CACHE_KIB,
+	         st->ephemeral      ? "OFF"
+	         : st->sync_commits ? "FULL"
+	                            : "NORMAL",
+	         GS_STORE_CACHE_KIB,
 	         GS_STORE_AUTOCHECKPOINT, GS_STORE_WAL_LIMIT);
 	rc = gs_store_exec(st, sql, "setting pragmas");
 	if (rc != GS_OK)

@@ -38,6 +38,10 @@ struct gs_store_opts {
 	 * sync_interval = 0. Otherwise a commit is durable once the owner's
 	 * gs_store_sync() (or the kernel's writeback) has followed it. */
 	bool sync_commits;
+	/* A throw-away database (replay and simulate without --db, deleted
+	 * at exit): nothing is ever fsynced (synchronous=OFF), since no
+	 * power cut can matter to it. Overrides sync_commits. */
+	bool ephemeral;
 };
 
 /*

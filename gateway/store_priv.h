@@ -75,6 +75,7 @@ struct gs_store_sensor {
 #define GS_STORE_ACKED_MAX 256
 
 struct gs_store {
+	bool ephemeral; /* gs_store_opts.ephemeral: never fsync */
 	sqlite3 *db;
 	char *path;
 	char *reserve_path; /* path + "-reserve": room for a full disk */
