@@ -99,6 +99,9 @@ int gw_reload(struct gateway *gw)
 			                   "sensor lines again; stopping");
 			gw->status = EX_IOERR;
 			gs_loop_stop(gw->loop);
+		} else {
+			/* The old engine goes on: its lamps as they were. */
+			gw_show_outputs(gw);
 		}
 		goto err_reject;
 	}

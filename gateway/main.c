@@ -394,10 +394,16 @@ static int gs_cmd_check_config(int argc, char **argv)
 	if (rc == GS_OK)
 		rc = gs_config_files_check(cfg, &u, diag);
 	gs_diag_print(path, diag);
+	/* ", N output(s)" only when there are outputs (%.0u: 0 prints
+	 * nothing). */
 	if (rc == GS_OK)
-		printf("%s: OK (gateway %s, site %s, %u sensors; files "
-		       "checked for user %s)\n",
+		printf("%s: OK (gateway %s, site %s, %u sensors%s%.0u%s; "
+		       "files checked for user %s)\n",
 		       path, cfg->gateway_id, cfg->site, cfg->n_sensors,
+		       cfg->n_outputs ? ", " : "", cfg->n_outputs,
+		       cfg->n_outputs == 1   ? " output"
+		       : cfg->n_outputs > 1 ? " outputs"
+		                            : "",
 		       u.name);
 	free(cfg);
 	free(diag);

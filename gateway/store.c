@@ -611,6 +611,12 @@ static int gs_store_set_pragmas(struct gs_store *st,
 	rc = gs_store_exec(st, sql, "page_size");
 	if (rc != GS_OK)
 		return rc;
+	/* A throw-away database is made without a sync, too. */
+	if (opts && opts->ephemeral) {
+		rc = gs_store_exec(st, "PRAGMA synchronous=OFF", "synchronous");
+		if (rc != GS_OK)
+			return rc;
+	}
 	rc = gs_store_wal(st, &wal);
 	if (rc != GS_OK)
 		return rc;
