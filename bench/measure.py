@@ -53,6 +53,20 @@ def status_kib(pid, key):
     return None
 
 
+def rollup(pid):
+    """(Pss, Uss) KiB from /proc/PID/smaps_rollup, or None."""
+    text = read(f"/proc/{pid}/smaps_rollup")
+    if not text:
+        return None
+    v = {}
+    for line in text.splitlines():
+        f = line.split()
+        if len(f) >= 2 and f[0].endswith(":") and f[1].isdigit():
+            v[f[0][:-1]] = int(f[1])
+    return (v.get("Pss", 0),
+            v.get("Private_Clean", 0) + v.get("Private_Dirty", 0))
+
+
 def write_bytes(pid):
     s = read(f"/proc/{pid}/io")
     if s is None:
@@ -160,6 +174,7 @@ def main():
     wb = 0
     last_rss, peak_rss, hwm, trace = -1, 0, 0, []
     split = (0, 0, 0)  # the largest RSS sampled: (total, anon, file) KiB
+    shared = (0, 0)  # (Pss, Uss) KiB at that sample
     warm = None  # (time, cpu_ns, write_bytes) at the end of the warm-up
     last = None  # the same at the last sample
     while proc.poll() is None:
@@ -171,6 +186,7 @@ def main():
         if rss is not None and rss > split[0]:
             split = (rss, status_kib(pid, "RssAnon") or 0,
                      status_kib(pid, "RssFile") or 0)
+            shared = rollup(pid) or shared
         if w is not None:
             wb = w
         if rss is not None and rss != last_rss:
@@ -199,10 +215,16 @@ def main():
     print(f"  largest RSS sampled {split[0] / 1024:.2f} MiB: anonymous "
           f"{split[1] / 1024:.2f} MiB (heap, stacks, relocated library "
           f"data), file pages {split[2] / 1024:.2f} MiB (code, tables)")
+    # Pss divides each shared page among the processes mapping it (here
+    # also the broker and this script); Uss counts only this process's
+    # private pages: what stopping it would give back.
+    print(f"  at that sample: PSS {shared[0] / 1024:.2f} MiB, USS "
+          f"{shared[1] / 1024:.2f} MiB")
     fig = {"exit": proc.returncode, "wall_s": wall, "cpu_s": cpu,
            "peak_rss_kib": hwm, "write_bytes": wb,
            "sampled_rss_kib": split[0], "anon_kib": split[1],
-           "file_kib": split[2]}
+           "file_kib": split[2], "pss_kib": shared[0],
+           "uss_kib": shared[1]}
     if warm and last and last[0] > warm[0]:
         dt = last[0] - warm[0]
         scpu = (last[1] - warm[1]) / 1e9

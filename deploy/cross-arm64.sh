@@ -55,7 +55,7 @@ step() { printf '\n--- cross-arm64: %s\n' "$*"; }
 # The arm64 packages to build and test against; apt adds their
 # dependencies (libc6-dev, libssl3, ...).
 dev_pkgs=(libc6-dev libpaho-mqtt-dev libssl-dev libgpiod-dev libsqlite3-dev
-	libcmocka-dev libinih-dev libcjson-dev libsystemd-dev)
+	libcmocka-dev libinih-dev libcjson-dev)
 
 # apt with its own state: arm64 only, an empty dpkg status (so it resolves
 # every dependency), this machine's Debian sources, keys and proxy settings.
@@ -148,31 +148,13 @@ make_sysroot() {
 
 # Depends for the arm64 package from the shlibs files of the arm64 library
 # packages (what dpkg-shlibdeps does natively; it cannot look into a
-# sysroot). Prints "pkg (>= v), ..." for the binary's NEEDED entries.
+# sysroot): the binary's NEEDED entries and the libraries it loads itself
+# (the build lists them in dlopen-sonames). Prints "pkg (>= v), ...".
 shlibs_depends() {
-	local bin=$1 soname name ver dep deps=()
-	while read -r soname; do
-		if [[ $soname =~ ^(.+)\.so\.([0-9.]+)$ ]]; then
-			name=${BASH_REMATCH[1]} ver=${BASH_REMATCH[2]}
-		elif [[ $soname =~ ^(.+)-([0-9.]+)\.so$ ]]; then
-			name=${BASH_REMATCH[1]} ver=${BASH_REMATCH[2]}
-		else
-			echo "cross-arm64: cannot parse soname $soname" >&2
-			return 1
-		fi
-		# shlibs line: "[type:] name version dependency"
-		dep=$(awk -v n="$name" -v v="$ver" '
-			$1 ~ /:$/ { $1 = ""; $0 = substr($0, 2) }
-			$1 == n && $2 == v { $1 = $2 = ""; sub(/^ +/, ""); print; exit }' \
-			"$aptdir/shlibs")
-		if [ -z "$dep" ]; then
-			echo "cross-arm64: no arm64 package provides $soname" >&2
-			return 1
-		fi
-		deps+=("$dep")
-	done < <("$triplet-readelf" -d "$bin" |
-		sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
-	printf '%s\n' "${deps[@]}" | sort -u | paste -sd, | sed 's/,/, /g'
+	local bin=$1
+	"$src/deploy/shlibs-depends.sh" "$aptdir/shlibs" \
+		$("$triplet-readelf" -d "$bin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p') \
+		$(cat "$build/cmake/dlopen-sonames")
 }
 
 step "sysroot of Debian arm64 packages"

@@ -23,7 +23,7 @@ set -euo pipefail
 
 build_pkgs=(build-essential cmake pkg-config ca-certificates
 	libpaho-mqtt-dev libssl-dev libgpiod-dev gpiod libsqlite3-dev
-	libinih-dev libcjson-dev libsystemd-dev tzdata)
+	libinih-dev libcjson-dev tzdata)
 # Every program and Python module a test uses (tests/package/fresh-root-test.sh
 # proves it: it runs this installer in a bare minbase root, then the tests).
 # systemd: systemd-analyze (test_systemd_unit). chromium renders

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "gateway/config_files.h"
 
+#include "gateway/dynlib.h"
 #include "gateway/err.h"
 #include "gateway/input.h"
 
@@ -263,26 +264,53 @@ static int gs_file_no_passphrase(char *buf, int size, int rwflag, void *u)
 	return -1;
 }
 
-static X509 *gs_file_read_cert(const char *path)
+/*
+ * The OpenSSL functions the checks below use, from libcrypto loaded only
+ * when a configuration names TLS files: a plain mqtt:// gateway never maps
+ * OpenSSL (gateway/dynlib.h).
+ */
+struct gs_crypto {
+	X509 *(*read_x509)(FILE *f, X509 **x, pem_password_cb *cb, void *u);
+	EVP_PKEY *(*read_key)(FILE *f, EVP_PKEY **x, pem_password_cb *cb,
+	                      void *u);
+	int (*check_key)(const X509 *x, const EVP_PKEY *k);
+	void (*x509_free)(X509 *x);
+	void (*key_free)(EVP_PKEY *k);
+	void *lib;
+};
+
+#define GS_CRYPTO_SYM(sym, field)                                              \
+	{                                                                      \
+#sym, offsetof(struct gs_crypto, field)                        \
+	}
+static const struct gs_dynsym gs_crypto_syms[] = {
+    GS_CRYPTO_SYM(PEM_read_X509, read_x509),
+    GS_CRYPTO_SYM(PEM_read_PrivateKey, read_key),
+    GS_CRYPTO_SYM(X509_check_private_key, check_key),
+    GS_CRYPTO_SYM(X509_free, x509_free),
+    GS_CRYPTO_SYM(EVP_PKEY_free, key_free),
+};
+
+static X509 *gs_file_read_cert(const struct gs_crypto *c, const char *path)
 {
 	FILE *f = fopen(path, "re");
 	X509 *x;
 
 	if (!f)
 		return NULL;
-	x = PEM_read_X509(f, NULL, gs_file_no_passphrase, NULL);
+	x = c->read_x509(f, NULL, gs_file_no_passphrase, NULL);
 	fclose(f);
 	return x;
 }
 
-static EVP_PKEY *gs_file_read_key(const char *path)
+static EVP_PKEY *gs_file_read_key(const struct gs_crypto *c, const char *path)
 {
 	FILE *f = fopen(path, "re");
 	EVP_PKEY *k;
 
 	if (!f)
 		return NULL;
-	k = PEM_read_PrivateKey(f, NULL, gs_file_no_passphrase, NULL);
+	k = c->read_key(f, NULL, gs_file_no_passphrase, NULL);
 	fclose(f);
 	return k;
 }
@@ -291,40 +319,58 @@ static EVP_PKEY *gs_file_read_key(const char *path)
 static void gs_file_check_tls(const struct gs_config *cfg, bool *bad,
                               struct gs_diag *diag)
 {
+	struct gs_crypto c = {0};
 	X509 *ca = NULL, *cert = NULL;
 	EVP_PKEY *key = NULL;
+	char why[256];
 
+	if (!cfg->ca_file[0] && !cfg->cert_file[0] && !cfg->key_file[0])
+		return;
+	c.lib =
+	    gs_dynlib_open(GS_CRYPTO_SONAME, gs_crypto_syms,
+	                   sizeof(gs_crypto_syms) / sizeof(gs_crypto_syms[0]),
+	                   &c, why, sizeof(why));
+	if (!c.lib) {
+		gs_diag_add(diag, cfg->path,
+		            cfg->file_line.ca_file ? cfg->file_line.ca_file
+		            : cfg->file_line.cert_file
+		                ? cfg->file_line.cert_file
+		                : cfg->file_line.key_file,
+		            "cannot check the TLS files' contents: %s", why);
+		return;
+	}
 	/* bad[] follows gs_file_keys: 1 ca_file, 3 cert_file, 4 key_file. */
 	if (cfg->ca_file[0] && !bad[1]) {
-		ca = gs_file_read_cert(cfg->ca_file);
+		ca = gs_file_read_cert(&c, cfg->ca_file);
 		if (!ca)
 			gs_diag_add(diag, cfg->path, cfg->file_line.ca_file,
 			            "ca_file: %s: holds no PEM certificate",
 			            cfg->ca_file);
 	}
 	if (cfg->cert_file[0] && !bad[3]) {
-		cert = gs_file_read_cert(cfg->cert_file);
+		cert = gs_file_read_cert(&c, cfg->cert_file);
 		if (!cert)
 			gs_diag_add(diag, cfg->path, cfg->file_line.cert_file,
 			            "cert_file: %s: holds no PEM certificate",
 			            cfg->cert_file);
 	}
 	if (cfg->key_file[0] && !bad[4]) {
-		key = gs_file_read_key(cfg->key_file);
+		key = gs_file_read_key(&c, cfg->key_file);
 		if (!key)
 			gs_diag_add(diag, cfg->path, cfg->file_line.key_file,
 			            "key_file: %s: holds no unencrypted PEM "
 			            "private key",
 			            cfg->key_file);
 	}
-	if (cert && key && X509_check_private_key(cert, key) != 1)
+	if (cert && key && c.check_key(cert, key) != 1)
 		gs_diag_add(diag, cfg->path, cfg->file_line.key_file,
 		            "key_file: %s is not the key of cert_file %s: "
 		            "the broker would refuse every TLS handshake",
 		            cfg->key_file, cfg->cert_file);
-	X509_free(ca);
-	X509_free(cert);
-	EVP_PKEY_free(key);
+	c.x509_free(ca);
+	c.x509_free(cert);
+	c.key_free(key);
+	gs_dynlib_close(c.lib);
 }
 
 int gs_config_files_check(const struct gs_config *cfg,

@@ -11,6 +11,7 @@
 #include "gateway/log.h"
 #include "gateway/loss.h"
 #include "gateway/loop.h"
+#include "gateway/notify.h"
 #include "gateway/status.h"
 #include "gateway/store.h"
 #include "gateway/timeline.h"
@@ -27,7 +28,6 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sysexits.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 /* Replay and simulation have no power cut to fear mid-run, so they commit
@@ -56,7 +56,7 @@ static void gw_on_signal(void *ctx, int fd, uint32_t events)
 	default:
 		gs_log(GS_LOG_NOTICE, "%s: stopping",
 		       strsignal((int)si.ssi_signo));
-		sd_notify(0, "STOPPING=1");
+		gs_notify("STOPPING=1");
 		gs_loop_stop(gw->loop);
 		break;
 	}
@@ -90,7 +90,7 @@ static void gw_on_watchdog(void *ctx, int fd, uint32_t events)
 	(void)ctx;
 	(void)events;
 	gs_timerfd_drain(fd);
-	sd_notify(0, "WATCHDOG=1");
+	gs_notify("WATCHDOG=1");
 }
 
 int gw_load_config(const char *path, struct gs_config *cfg)
@@ -196,7 +196,8 @@ static int gw_open_timers(struct gateway *gw)
 	                                     gw->cfg->commit_interval_ms);
 	if (rc)
 		return rc;
-	if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0) {
+	wd_usec = gs_notify_watchdog_usec();
+	if (wd_usec > 0) {
 		gw->watchdog_fd = gs_timerfd_new();
 		if (gw->watchdog_fd < 0)
 			return GS_ESYS;
@@ -432,7 +433,7 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 	                                        : "replaying",
 	       gw->cfg->gateway_id, gw->cfg->site, gw->cfg->n_sensors,
 	       gw->db_path);
-	sd_notify(0, "READY=1");
+	gs_notify("READY=1");
 	gw_on_state(gw, -1, 0);
 	rc = gs_loop_run(gw->loop);
 	if (rc && !gw->status)

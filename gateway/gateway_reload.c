@@ -4,6 +4,7 @@
 #include "gateway/err.h"
 #include "gateway/log.h"
 #include "gateway/loop.h"
+#include "gateway/notify.h"
 #include "gateway/store.h"
 #include "gateway/timeline.h"
 #include "sensors/decode.h"
@@ -14,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <systemd/sd-daemon.h>
 
 /* What the MQTT client was made from: the gateway's identity (its topics)
  * and the [mqtt] section, which config.h keeps from broker to n_sensors.
@@ -56,7 +56,7 @@ int gw_reload(struct gateway *gw)
 	int64_t now;
 	int rc;
 
-	sd_notify(0, "RELOADING=1");
+	gs_notify("RELOADING=1");
 	gs_log(GS_LOG_NOTICE, "reloading %s", gw->opts->config_path);
 	next = calloc(1, sizeof(*next));
 	if (!next) {
@@ -165,7 +165,7 @@ int gw_reload(struct gateway *gw)
 	gs_sync_status_changed(gw->sync);
 	gs_log(GS_LOG_NOTICE, "configuration reloaded%s",
 	       sync ? " (new MQTT client)" : "");
-	sd_notify(0, "READY=1");
+	gs_notify("READY=1");
 	return GS_OK;
 
 err_reject:
@@ -177,6 +177,6 @@ err_reject:
 	       "reload rejected (%s): the running configuration stays in "
 	       "force",
 	       gs_strerror(rc));
-	sd_notify(0, "READY=1");
+	gs_notify("READY=1");
 	return rc;
 }

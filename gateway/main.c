@@ -13,7 +13,6 @@
 #include "gateway/input.h"
 #include "gateway/log.h"
 #include "gateway/timeutil.h"
-#include "sync/sync.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -444,22 +443,11 @@ static void gs_usage(FILE *out)
 	      out);
 }
 
-/*
- * Process-wide settings, made before any library or thread starts. Each
- * is about memory: the live target is 4 MiB of RSS (docs/performance.md
- * has the figures).
- */
-static void gs_process_init(void)
-{
-	gs_sync_global_init();
-}
-
 int main(int argc, char **argv)
 {
 	struct gs_quoted q;
 
 	gs_log_init_from_env();
-	gs_process_init();
 	if (argc < 2) {
 		gs_usage(stderr);
 		return EX_USAGE;

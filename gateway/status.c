@@ -3,6 +3,7 @@
 #include "gateway/err.h"
 #include "gateway/log.h"
 #include "gateway/msg.h"
+#include "gateway/notify.h"
 #include "gateway/timeutil.h"
 
 #include <errno.h>
@@ -10,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #define GS_STATUS_SENSORS 32
@@ -153,7 +153,7 @@ static void gs_status_line(struct gs_status *st,
 #undef GS_ADD
 	if (strcmp(line, st->line) != 0) {
 		memcpy(st->line, line, sizeof(line));
-		sd_notifyf(0, "STATUS=%s", line);
+		gs_notifyf("STATUS=%s", line);
 	}
 }
 

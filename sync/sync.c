@@ -240,8 +240,8 @@ static int gs_sync_on_message(void *ctx, char *topic, int topic_len,
 			ev->oversized = oversized;
 		}
 	}
-	MQTTAsync_freeMessage(&msg);
-	MQTTAsync_free(topic);
+	sync->paho->free_message(&msg);
+	sync->paho->free(topic);
 	if (!full)
 		gs_sync_push(sync, ev);
 	return 1;
@@ -266,7 +266,7 @@ static int gs_sync_on_ssl_error(const char *str, size_t len, void *ctx)
 
 /* ---- loop thread: helpers ------------------------------------------------ */
 
-static const char *gs_sync_connack_reason(int code)
+static const char *gs_sync_connack_reason(const struct gs_sync *sync, int code)
 {
 	static const char *const v3[] = {
 	    [1] = "unacceptable protocol version",
@@ -279,9 +279,9 @@ static const char *gs_sync_connack_reason(int code)
 	if (code > 0 && code < (int)(sizeof(v3) / sizeof(v3[0])))
 		return v3[code];
 	if (code >= 0x80)
-		return MQTTReasonCode_toString((enum MQTTReasonCodes)code);
+		return sync->paho->reason_string((enum MQTTReasonCodes)code);
 	if (code < 0)
-		return MQTTAsync_strerror(code);
+		return sync->paho->strerror(code);
 	return "refused";
 }
 
@@ -484,13 +484,14 @@ static void gs_sync_go_down(struct gs_sync *sync)
 	gs_sync_schedule_reconnect(sync);
 }
 
-static int gs_sync_add_int_property(MQTTProperties *props,
+static int gs_sync_add_int_property(const struct gs_sync *sync,
+                                    MQTTProperties *props,
                                     enum MQTTPropertyCodes code, int64_t value)
 {
 	MQTTProperty p = {.identifier = code};
 
 	p.value.integer4 = value > UINT32_MAX ? UINT32_MAX : (unsigned)value;
-	return MQTTProperties_add(props, &p);
+	return sync->paho->properties_add(props, &p);
 }
 
 static void gs_sync_connect(struct gs_sync *sync)
@@ -557,11 +558,11 @@ static void gs_sync_connect(struct gs_sync *sync)
 	sync->tls_error[0] = '\0';
 	pthread_mutex_unlock(&sync->mu);
 	sync->state = GS_SYNC_CONNECTING;
-	rc = MQTTAsync_connect(sync->client, &co);
+	rc = sync->paho->connect(sync->client, &co);
 	if (rc != MQTTASYNC_SUCCESS) {
 		gs_complain(&sync->conn_complaint, GS_LOG_WARNING,
 		            "mqtt: cannot start connecting to %s: %s",
-		            cfg->broker, MQTTAsync_strerror(rc));
+		            cfg->broker, sync->paho->strerror(rc));
 		gs_sync_go_down(sync);
 	}
 }
@@ -582,11 +583,11 @@ static void gs_sync_subscribe(struct gs_sync *sync)
 		ro.onFailure = gs_sync_on_subscribe_failed;
 	}
 	ro.context = sync;
-	rc = MQTTAsync_subscribe(sync->client, sync->topic_cmd, 1, &ro);
+	rc = sync->paho->subscribe(sync->client, sync->topic_cmd, 1, &ro);
 	if (rc != MQTTASYNC_SUCCESS)
 		gs_complain(&sync->conn_complaint, GS_LOG_WARNING,
 		            "mqtt: cannot subscribe to %s: %s", sync->topic_cmd,
-		            MQTTAsync_strerror(rc));
+		            sync->paho->strerror(rc));
 	else
 		sync->subscribed = true; /* pending; undone on failure */
 }
@@ -619,7 +620,7 @@ static void gs_sync_drop_connection(struct gs_sync *sync, const char *why)
 	dopt.context = sync;
 	sync->state = GS_SYNC_DISCONNECTING;
 	sync->connected_mono_ms = gs_sync_mono_ms(); /* guard timer base */
-	rc = MQTTAsync_disconnect(sync->client, &dopt);
+	rc = sync->paho->disconnect(sync->client, &dopt);
 	if (rc != MQTTASYNC_SUCCESS)
 		gs_sync_go_down(sync);
 }
@@ -668,14 +669,15 @@ static int gs_sync_send(struct gs_sync *sync, enum gs_sync_pub_type type,
 	msg.retained = type == GS_PUB_STATUS;
 	if (expiry)
 		gs_sync_add_int_property(
-		    &msg.properties, MQTTPROPERTY_CODE_MESSAGE_EXPIRY_INTERVAL,
+		    sync, &msg.properties,
+		    MQTTPROPERTY_CODE_MESSAGE_EXPIRY_INTERVAL,
 		    (sync->cfg.message_expiry_ms + 999) / GS_MS_PER_S);
-	rc = MQTTAsync_sendMessage(sync->client, topic, &msg, &ro);
-	MQTTProperties_free(&msg.properties);
+	rc = sync->paho->send(sync->client, topic, &msg, &ro);
+	sync->paho->properties_free(&msg.properties);
 	if (rc != MQTTASYNC_SUCCESS) {
 		gs_complain(&sync->conn_complaint, GS_LOG_WARNING,
 		            "mqtt: cannot publish to %s: %s", topic,
-		            MQTTAsync_strerror(rc));
+		            sync->paho->strerror(rc));
 		return GS_EMQTT;
 	}
 	*slot = (struct gs_sync_inflight){
@@ -997,7 +999,7 @@ static void gs_sync_on_connect_failed_ev(struct gs_sync *sync,
 	pthread_mutex_unlock(&sync->mu);
 	gs_complain(&sync->conn_complaint, GS_LOG_WARNING,
 	            "mqtt: cannot connect to %s: %s%s%s%s%s%s",
-	            sync->cfg.broker, gs_sync_connack_reason(ev->code),
+	            sync->cfg.broker, gs_sync_connack_reason(sync, ev->code),
 	            ev->text[0] ? " (" : "", ev->text, ev->text[0] ? ")" : "",
 	            tls[0]      ? "; TLS: "
 	            : sync->tls ? "; TLS handshake failed (server certificate, "
@@ -1043,7 +1045,7 @@ static void gs_sync_on_send_failed_ev(struct gs_sync *sync,
 		return;
 	gs_complain(&sync->conn_complaint, GS_LOG_WARNING,
 	            "mqtt: publish failed: %s; retrying",
-	            gs_sync_connack_reason(ev->code));
+	            gs_sync_connack_reason(sync, ev->code));
 	gs_sync_slot_requeue(sync, slot);
 }
 
@@ -1087,7 +1089,7 @@ static void gs_sync_handle(struct gs_sync *sync, const struct gs_sync_ev *ev,
 	case GS_EV_SUBSCRIBE_FAILED:
 		gs_complain(&sync->cmd_complaint, GS_LOG_WARNING,
 		            "mqtt: cannot subscribe to %s: %s", sync->topic_cmd,
-		            gs_sync_connack_reason(ev->code));
+		            gs_sync_connack_reason(sync, ev->code));
 		sync->subscribed = false;
 		break;
 	case GS_EV_COMMAND:
@@ -1348,24 +1350,28 @@ static int gs_sync_open_client(struct gs_sync *sync)
 	cJSON *will;
 	int rc;
 
+	rc = gs_paho_open(sync->tls, &sync->paho);
+	if (rc)
+		return rc;
+	gs_log(GS_LOG_DEBUG, "mqtt: client library %s", sync->paho->name);
 	co.struct_version = 2; /* 3 is rejected by this Paho release */
 	co.sendWhileDisconnected = 0;
 	co.MQTTVersion =
 	    sync->cfg.mqtt_version == 5 ? MQTTVERSION_5 : MQTTVERSION_3_1_1;
-	rc = MQTTAsync_createWithOptions(
-	    &sync->client, sync->cfg.broker, sync->cfg.client_id,
-	    MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
+	rc = sync->paho->create(&sync->client, sync->cfg.broker,
+	                        sync->cfg.client_id,
+	                        MQTTCLIENT_PERSISTENCE_NONE, NULL, &co);
 	if (rc != MQTTASYNC_SUCCESS) {
 		gs_log(GS_LOG_ERR, "mqtt: cannot create a client for %s: %s",
-		       sync->cfg.broker, MQTTAsync_strerror(rc));
+		       sync->cfg.broker, sync->paho->strerror(rc));
 		sync->client = NULL;
 		return GS_ECONFIG;
 	}
-	rc = MQTTAsync_setCallbacks(sync->client, sync, gs_sync_on_lost,
-	                            gs_sync_on_message, NULL);
+	rc = sync->paho->set_callbacks(sync->client, sync, gs_sync_on_lost,
+	                               gs_sync_on_message, NULL);
 	if (rc != MQTTASYNC_SUCCESS) {
 		gs_log(GS_LOG_ERR, "mqtt: cannot set callbacks: %s",
-		       MQTTAsync_strerror(rc));
+		       sync->paho->strerror(rc));
 		return GS_EMQTT;
 	}
 	will = gs_sync_status_build(sync, "offline", "connection lost", false);
@@ -1398,14 +1404,6 @@ static int gs_sync_open_fds(struct gs_sync *sync)
 	         gs_loop_add(sync->loop, sync->tick_fd, gs_sync_on_tick, sync)))
 		return rc;
 	return GS_OK;
-}
-
-void gs_sync_global_init(void)
-{
-	MQTTAsync_init_options init = MQTTAsync_init_options_initializer;
-
-	init.do_openssl_init = 0;
-	MQTTAsync_global_init(&init);
 }
 
 int gs_sync_new(const struct gs_config *cfg, struct gs_store *store,
@@ -1572,7 +1570,7 @@ void gs_sync_stop(struct gs_sync *sync, int64_t timeout_ms)
 		gs_sync_disconnect_callbacks(sync, &dopt);
 		dopt.context = sync;
 		sync->state = GS_SYNC_DISCONNECTING;
-		if (MQTTAsync_disconnect(sync->client, &dopt) ==
+		if (sync->paho->disconnect(sync->client, &dopt) ==
 		    MQTTASYNC_SUCCESS)
 			gs_sync_wait(sync, deadline + 1000,
 			             gs_sync_disconnected);
@@ -1592,7 +1590,8 @@ void gs_sync_free(struct gs_sync *sync)
 	if (!sync)
 		return;
 	if (sync->client)
-		MQTTAsync_destroy(&sync->client);
+		sync->paho->destroy(&sync->client);
+	gs_paho_close(sync->paho);
 	/* No callback can run from here on. */
 	for (ev = sync->q_head; ev; ev = next) {
 		next = ev->next;

@@ -40,14 +40,6 @@ struct gs_sync_hooks {
 };
 
 /*
- * Once per process, before any client or thread exists: Paho is told not
- * to initialise OpenSSL (its default loads every cipher, digest and error
- * string whether or not the broker is mqtts://; OpenSSL 1.1 and later
- * initialise themselves when a TLS connection is first made).
- */
-void gs_sync_global_init(void);
-
-/*
  * Creates the client for cfg's [mqtt] section (validating URI, TLS files,
  * the password file's permissions) and registers its fds with loop. Does
  * not connect yet. Returns 0 or GS_E* (logged with the reason).

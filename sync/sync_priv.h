@@ -9,6 +9,7 @@
 
 #include "gateway/log.h"
 #include "gateway/timeutil.h"
+#include "sync/paho.h"
 #include "sync/sync.h"
 
 #include <MQTTAsync.h>
@@ -133,6 +134,7 @@ struct gs_sync {
 	struct gs_sync_hooks hooks;
 	void *hooks_ctx;
 
+	struct gs_paho *paho; /* the Paho build for the broker, owned */
 	MQTTAsync client;
 	char *password; /* from password_file, owned, wiped on free */
 	bool tls;

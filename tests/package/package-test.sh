@@ -95,7 +95,7 @@ pass "lintian: no errors on either package"
 for arch_deb in "$deb" "$deb_arm64"; do
 	depends=$(dpkg-deb -f "$arch_deb" Depends)
 	for lib in adduser procps tzdata libc6 libpaho-mqtt1.3 libgpiod2 libsqlite3-0 \
-		libinih1 libcjson1 libsystemd0; do
+		libinih1 libcjson1 libssl3; do
 		grep -Eq "(^|, )$lib( |,|$)" <<<"$depends" ||
 			fail "$(basename "$arch_deb"): Depends lacks $lib: $depends"
 	done
