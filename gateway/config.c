@@ -1787,7 +1787,7 @@ static void gs_parser_finish(struct gs_parser *p)
 		    "reconnect_min");
 	}
 
-	if (!gs_scheme_in(cfg->broker, gs_tls_schemes)) {
+	if (!gs_config_broker_is_tls(cfg)) {
 		for (size_t i = 0; i < sizeof(tls_keys) / sizeof(*tls_keys);
 		     i++) {
 			int line = gs_parser_line_of(p, tls_keys[i]);
@@ -2076,6 +2076,11 @@ err_close:
 err_free:
 	free(p);
 	return rc;
+}
+
+bool gs_config_broker_is_tls(const struct gs_config *cfg)
+{
+	return gs_scheme_in(cfg->broker, gs_tls_schemes);
 }
 
 int gs_config_find_sensor(const struct gs_config *cfg, const char *name)

@@ -224,6 +224,9 @@ void gs_config_defaults(struct gs_config *cfg);
 int gs_config_load(const char *path, struct gs_config *cfg,
                    struct gs_diag *diag);
 
+/* Whether cfg's broker is reached over TLS (mqtts://, ssl:// or wss://). */
+bool gs_config_broker_is_tls(const struct gs_config *cfg);
+
 /* Index of the sensor named name, or -1. */
 int gs_config_find_sensor(const struct gs_config *cfg, const char *name);
 

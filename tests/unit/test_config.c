@@ -913,6 +913,29 @@ static void test_section_equal(void **state)
 	gs_test_rmdir(dir);
 }
 
+/* One answer to "is this a TLS broker", for the loader and sync alike. */
+static void test_broker_is_tls(void **state)
+{
+	static const struct {
+		const char *uri;
+		bool tls;
+	} cases[] = {
+	    {"mqtts://h:8883", true},   {"ssl://h:8883", true},
+	    {"wss://h:443/mqtt", true}, {"mqtt://h:1883", false},
+	    {"tcp://h:1883", false},    {"ws://h/mqtt", false},
+	    {"mqtts:/h", false},        {"MQTTS://h", false},
+	};
+
+	(void)state;
+	gs_config_defaults(&cfg);
+	assert_false(gs_config_broker_is_tls(&cfg));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(cfg.broker, sizeof(cfg.broker), "%s", cases[i].uri);
+		if (gs_config_broker_is_tls(&cfg) != cases[i].tls)
+			fail_msg("%s", cases[i].uri);
+	}
+}
+
 static void test_diag_add(void **state)
 {
 	struct gs_diag d = {0};
@@ -954,6 +977,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_diag_overflow, setup),
 	    cmocka_unit_test_setup(test_unreadable, setup),
 	    cmocka_unit_test_setup(test_section_equal, setup),
+	    cmocka_unit_test_setup(test_broker_is_tls, setup),
 	    cmocka_unit_test(test_diag_add),
 	    cmocka_unit_test(test_type_names),
 	};
