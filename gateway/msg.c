@@ -94,3 +94,48 @@ char *gs_json_print(const cJSON *obj)
 {
 	return cJSON_PrintUnformatted(obj);
 }
+
+cJSON *gs_jb_obj(struct gs_jb *j, cJSON *parent, const char *name)
+{
+	cJSON *o = cJSON_AddObjectToObject(parent, name);
+
+	if (!o)
+		j->fail = true;
+	return o;
+}
+
+void gs_jb_int(struct gs_jb *j, cJSON *o, const char *name, int64_t v)
+{
+	if (!gs_json_add_int(o, name, v))
+		j->fail = true;
+}
+
+void gs_jb_dec(struct gs_jb *j, cJSON *o, const char *name, double v)
+{
+	if (!gs_json_add_decimal(o, name, v))
+		j->fail = true;
+}
+
+void gs_jb_str(struct gs_jb *j, cJSON *o, const char *name, const char *s)
+{
+	if (!(s ? cJSON_AddStringToObject(o, name, s)
+	        : cJSON_AddNullToObject(o, name)))
+		j->fail = true;
+}
+
+void gs_jb_bool(struct gs_jb *j, cJSON *o, const char *name, bool v)
+{
+	if (!cJSON_AddBoolToObject(o, name, v))
+		j->fail = true;
+}
+
+void gs_jb_time(struct gs_jb *j, cJSON *o, const char *name, int64_t ms,
+                bool millis)
+{
+	if (ms == GS_TIME_NONE) {
+		if (!cJSON_AddNullToObject(o, name))
+			j->fail = true;
+	} else if (!gs_json_add_time(o, name, ms, millis)) {
+		j->fail = true;
+	}
+}

@@ -9,6 +9,7 @@
 #include "gateway/config.h"
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,5 +56,26 @@ double gs_ratio_dec(int64_t num, int64_t den);
 const char *gs_button_name(unsigned n_buttons, unsigned b);
 /* Compact serialisation; caller frees with cJSON_free(). NULL on ENOMEM. */
 char *gs_json_print(const cJSON *obj);
+
+/*
+ * Building a message with one failure flag: each gs_jb_* adds one field
+ * and sets fail if it could not (out of memory, or o is NULL because an
+ * earlier gs_jb_obj() failed), so a builder checks once, at the end.
+ */
+struct gs_jb {
+	bool fail;
+};
+
+/* Adds and returns an empty object; NULL on failure. */
+cJSON *gs_jb_obj(struct gs_jb *j, cJSON *parent, const char *name);
+void gs_jb_int(struct gs_jb *j, cJSON *o, const char *name, int64_t v);
+/* As gs_json_add_decimal(): one decimal, NaN adds null. */
+void gs_jb_dec(struct gs_jb *j, cJSON *o, const char *name, double v);
+/* A NULL s adds null. */
+void gs_jb_str(struct gs_jb *j, cJSON *o, const char *name, const char *s);
+void gs_jb_bool(struct gs_jb *j, cJSON *o, const char *name, bool v);
+/* As gs_json_add_time(); GS_TIME_NONE adds null. */
+void gs_jb_time(struct gs_jb *j, cJSON *o, const char *name, int64_t ms,
+                bool millis);
 
 #endif
