@@ -72,16 +72,6 @@ void gs_diag_add(struct gs_diag *diag, const char *file, int line,
 /* ------------------------------------------------------------------ */
 /* The key tables                                                      */
 
-enum gs_section {
-	GS_SEC_GATEWAY,
-	GS_SEC_METRICS,
-	GS_SEC_ALERTS,
-	GS_SEC_STORAGE,
-	GS_SEC_MQTT,
-	GS_SEC_COUNT_,
-	GS_SEC_SENSOR = GS_SEC_COUNT_, /* only in messages */
-};
-
 static const char *const gs_section_names[GS_SEC_COUNT_] = {
     [GS_SEC_GATEWAY] = "gateway", [GS_SEC_METRICS] = "metrics",
     [GS_SEC_ALERTS] = "alerts",   [GS_SEC_STORAGE] = "storage",
@@ -118,7 +108,7 @@ struct gs_enum_name {
 typedef const char *(*gs_check_fn)(const void *field, char *buf, size_t len);
 
 struct gs_key {
-	int section; /* enum gs_section; unused for sensor keys */
+	int section; /* enum gs_config_section; unused for sensor keys */
 	const char *name;
 	enum gs_ktype type;
 	size_t offset;   /* into struct gs_config or struct gs_sensor_cfg */
@@ -959,6 +949,47 @@ static const struct gs_key *gs_keys_find(const struct gs_key *keys, size_t n,
 	return NULL;
 }
 
+/* Whether the field k describes holds the same value at a and at b. */
+static bool gs_key_equal(const struct gs_key *k, const void *a, const void *b)
+{
+	const void *fa = (const char *)a + k->offset;
+	const void *fb = (const char *)b + k->offset;
+
+	switch (k->type) {
+	case GS_KT_STRING:
+		return strncmp(fa, fb, k->size) == 0;
+	case GS_KT_DURATION:
+	case GS_KT_SIZE:
+	case GS_KT_TIME_OF_DAY:
+		return *(const int64_t *)fa == *(const int64_t *)fb;
+	case GS_KT_UINT:
+	case GS_KT_ALERTS:
+		return *(const unsigned *)fa == *(const unsigned *)fb;
+	case GS_KT_PERCENT:
+	case GS_KT_DOUBLE:
+		return *(const double *)fa == *(const double *)fb;
+	case GS_KT_BOOL:
+		return *(const bool *)fa == *(const bool *)fb;
+	case GS_KT_ENUM:
+		return *(const int *)fa == *(const int *)fb;
+	case GS_KT_LINES:
+	case GS_KT_DEFERRED:
+		break; /* sensor and output keys: never in gs_keys */
+	}
+	return false;
+}
+
+bool gs_config_section_equal(const struct gs_config *a,
+                             const struct gs_config *b,
+                             enum gs_config_section section)
+{
+	for (size_t i = 0; i < GS_N_KEYS; i++)
+		if (gs_keys[i].section == (int)section &&
+		    !gs_key_equal(&gs_keys[i], a, b))
+			return false;
+	return true;
+}
+
 static void gs_sensor_defaults(struct gs_sensor_cfg *sc)
 {
 	memset(sc, 0, sizeof(*sc));
@@ -1000,7 +1031,7 @@ struct gs_parser {
 	int read_errno;
 
 	enum gs_sec_kind kind;
-	int section;                     /* enum gs_section, for GS_SK_GLOBAL */
+	int section; /* enum gs_config_section, for GS_SK_GLOBAL */
 	int section_line[GS_SEC_COUNT_]; /* first header of each; 0: none */
 	int key_line[GS_N_KEYS];         /* where each key was set; 0: not */
 
@@ -1069,7 +1100,7 @@ static void gs_parser_bad_value(struct gs_parser *p, int line, const char *key,
  * a unit over a setting that has become moot.
  */
 static const struct gs_retired_key {
-	enum gs_section section;
+	enum gs_config_section section;
 	const char *name;
 	const char *why;
 } gs_retired_keys[] = {
@@ -1733,7 +1764,7 @@ static void gs_parser_finish(struct gs_parser *p)
 		    "reconnect_min");
 	}
 
-	if (!gs_scheme_in(cfg->broker, gs_tls_schemes)) {
+	if (!gs_config_broker_is_tls(cfg)) {
 		for (size_t i = 0; i < sizeof(tls_keys) / sizeof(*tls_keys);
 		     i++) {
 			int line = gs_parser_line_of(p, tls_keys[i]);
@@ -2022,6 +2053,11 @@ err_close:
 err_free:
 	free(p);
 	return rc;
+}
+
+bool gs_config_broker_is_tls(const struct gs_config *cfg)
+{
+	return gs_scheme_in(cfg->broker, gs_tls_schemes);
 }
 
 int gs_config_find_sensor(const struct gs_config *cfg, const char *name)

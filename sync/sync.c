@@ -1278,18 +1278,12 @@ static int gs_sync_check_files(const struct gs_config *cfg)
 	return rc;
 }
 
-static bool gs_sync_uri_is_tls(const char *uri)
-{
-	return strncmp(uri, "mqtts://", 8) == 0 ||
-	       strncmp(uri, "ssl://", 6) == 0 || strncmp(uri, "wss://", 6) == 0;
-}
-
 static int gs_sync_check_config(struct gs_sync *sync)
 {
 	const struct gs_config *cfg = &sync->cfg;
 	int rc;
 
-	sync->tls = gs_sync_uri_is_tls(cfg->broker);
+	sync->tls = gs_config_broker_is_tls(cfg);
 	if (!sync->tls && !gs_sync_uri_is_loopback(cfg->broker))
 		gs_log(GS_LOG_WARNING,
 		       "mqtt: %s is not encrypted: data%s travel in clear "
