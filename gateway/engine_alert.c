@@ -12,30 +12,6 @@
 
 #include <math.h>
 
-/* What a line does, for alert details. */
-static const char *line_role(const struct gs_sensor_cfg *sc, unsigned input)
-{
-	static const char *const beam[] = {"A", "B"};
-	static const char *const queue[] = {"entry", "exit"};
-	static const char *const pulse2[] = {"in", "out"};
-
-	switch (sc->type) {
-	case GS_SENSOR_BEAM_PAIR:
-		return input < 2 ? beam[input] : "unknown";
-	case GS_SENSOR_QUEUE:
-		return input < 2 ? queue[input] : "unknown";
-	case GS_SENSOR_PULSE:
-		if (sc->n_lines == 1)
-			return input == 0 ? "count" : "unknown";
-		return input < 2 ? pulse2[input] : "unknown";
-	case GS_SENSOR_SMILEY:
-	case GS_SENSOR_STAFF:
-		return gs_button_name(sc->n_lines, input);
-	default:
-		return "unknown";
-	}
-}
-
 /* An alert for the outputs; a hold it starts is a new deadline. */
 void gs_eng_outputs_alert(struct gs_engine *eng, int64_t t,
                           enum gs_alert_type type, unsigned sensor)
@@ -186,7 +162,7 @@ void gs_eng_fault_alert(struct gs_engine *eng, struct gs_eng_sensor *s,
 	d = alert_new(eng, &j, &root, ev->t_ms,
 	              fault ? "sensor_fault" : "sensor_recovered", sc->name);
 	gs_jb_str(&j, d, "line", sc->lines[in]);
-	gs_jb_str(&j, d, "role", line_role(sc, in));
+	gs_jb_str(&j, d, "role", gs_line_role(sc, in));
 	gs_jb_time(&j, d, "active_since", since, true);
 	if (fault)
 		gs_jb_dec(&j, d, "limit_s", gs_ms_dec(sc->fault_ms));

@@ -58,6 +58,29 @@ const char *gs_button_name(unsigned n_buttons, unsigned b)
 	return gs_button_names[n_buttons - 3][b];
 }
 
+const char *gs_line_role(const struct gs_sensor_cfg *sc, unsigned line)
+{
+	static const char *const beam[] = {"A", "B"};
+	static const char *const queue[] = {"entry", "exit"};
+	static const char *const pulse2[] = {"in", "out"};
+
+	switch (sc->type) {
+	case GS_SENSOR_BEAM_PAIR:
+		return line < 2 ? beam[line] : "unknown";
+	case GS_SENSOR_QUEUE:
+		return line < 2 ? queue[line] : "unknown";
+	case GS_SENSOR_PULSE:
+		if (sc->n_lines == 1)
+			return line == 0 ? "count" : "unknown";
+		return line < 2 ? pulse2[line] : "unknown";
+	case GS_SENSOR_SMILEY:
+	case GS_SENSOR_STAFF:
+		return gs_button_name(sc->n_lines, line);
+	default:
+		return "unknown";
+	}
+}
+
 cJSON *gs_json_add_decimal(cJSON *obj, const char *name, double value)
 {
 	char buf[48];

@@ -54,6 +54,13 @@ double gs_ratio_dec(int64_t num, int64_t den);
 /* Button key of button b (0 = most negative) on an n-button terminal;
  * "unknown" outside 3-5 buttons. */
 const char *gs_button_name(unsigned n_buttons, unsigned b);
+/*
+ * What line `line` of sensor sc does, as alert details name it ("role"):
+ * "A", "B" (beam pair); "entry", "exit" (queue); "count", or "in", "out"
+ * (pulse); the button's key (smiley, staff); else "unknown", a
+ * push-button's one line included.
+ */
+const char *gs_line_role(const struct gs_sensor_cfg *sc, unsigned line);
 /* Compact serialisation; caller frees with cJSON_free(). NULL on ENOMEM. */
 char *gs_json_print(const cJSON *obj);
 
