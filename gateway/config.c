@@ -22,6 +22,7 @@
 #include "gateway/input.h"
 #include "gateway/log.h"
 #include "gateway/timeutil.h"
+#include "gateway/tz.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -464,34 +465,10 @@ static const char *gs_check_prefix(const void *field, char *buf, size_t len)
 	return NULL;
 }
 
-/*
- * The zone must exist where the C library looks for it (TZDIR, as glibc
- * honours it, or /usr/share/zoneinfo); a bad name would otherwise fall back
- * to UTC silently and shift the daily reset by hours.
- */
+/* The zone must exist where the C library looks for it (gateway/tz.h). */
 static const char *gs_check_timezone(const void *field, char *buf, size_t len)
 {
-	const char *s = field;
-	const char *dir = getenv("TZDIR");
-	char path[GS_PATH_MAX + 64];
-	struct stat st;
-
-	if (!dir || !*dir)
-		dir = "/usr/share/zoneinfo";
-	if (!*s)
-		return "must not be empty";
-	for (const char *p = s; *p; p++)
-		if (!isalnum((unsigned char)*p) && !strchr("/_+-", *p))
-			return "is not a time zone name (e.g. Europe/Berlin)";
-	if (s[0] == '/' || strstr(s, "..") || strstr(s, "//"))
-		return "is not a time zone name (e.g. Europe/Berlin)";
-	snprintf(path, sizeof(path), "%s/%s", dir, s);
-	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(buf, len, "is not a known time zone (no file %s)",
-		         path);
-		return buf;
-	}
-	return NULL;
+	return gs_tz_check(field, buf, len);
 }
 
 static const char *gs_check_window(const void *field, char *buf, size_t len)
