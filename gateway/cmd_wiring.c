@@ -24,6 +24,7 @@
 #include "gateway/err.h"
 #include "gateway/log.h"
 #include "gateway/loop.h"
+#include "gateway/msg.h"
 #include "gateway/timeutil.h"
 #include "sensors/decode.h"
 #include "sensors/gpio.h"
@@ -77,38 +78,54 @@ struct gs_wiring {
 
 /* ---- words ------------------------------------------------------------- */
 
-static const char *const gs_moods[6][5] = {
-    [3] = {"unhappy", "neutral", "happy"},
-    [4] = {"very unhappy", "unhappy", "happy", "very happy"},
-    [5] = {"very unhappy", "unhappy", "neutral", "happy", "very happy"},
-};
+/*
+ * Button b's mood for a person: its key with blanks ("very happy"); "?"
+ * outside 3-5 buttons.
+ */
+static const char *gs_mood(unsigned n_buttons, unsigned b, char buf[16])
+{
+	size_t i = 0;
 
-/* What line j of a sensor is, for a person: "beam A", "button 2". */
+	if (n_buttons < 3 || n_buttons > GS_MAX_BUTTONS || b >= n_buttons)
+		return "?";
+	for (const char *k = gs_button_name(n_buttons, b); *k && i < 15; k++)
+		buf[i++] = *k == '_' ? ' ' : *k;
+	buf[i] = '\0';
+	return buf;
+}
+
+/*
+ * What line j of a sensor is, for a person: "beam A", "button 2 (very
+ * unhappy)". The words are the alerts' roles (gs_line_role()), put as an
+ * installer says them.
+ */
 static void gs_input_name(const struct gs_sensor_cfg *sc, unsigned j, char *buf,
                           size_t len)
 {
+	const char *role = gs_line_role(sc, j);
+	char mood[16];
+
 	switch (sc->type) {
 	case GS_SENSOR_BEAM_PAIR:
-		snprintf(buf, len, "beam %c", j == 0 ? 'A' : 'B');
+		snprintf(buf, len, "beam %s", role);
 		break;
 	case GS_SENSOR_QUEUE:
-		snprintf(buf, len, "%s beam", j == 0 ? "entry" : "till");
+		/* The queue's exit beam is the one at the till. */
+		snprintf(buf, len, "%s beam",
+		         strcmp(role, "exit") == 0 ? "till" : role);
 		break;
 	case GS_SENSOR_PULSE:
 		if (sc->n_lines == 1)
 			snprintf(buf, len, "counter output");
 		else
-			snprintf(buf, len, "%s counter output",
-			         j == 0 ? "in" : "out");
+			snprintf(buf, len, "%s counter output", role);
 		break;
 	case GS_SENSOR_BUTTON:
 		snprintf(buf, len, "button");
 		break;
 	default:
 		snprintf(buf, len, "button %u (%s)", j + 1,
-		         sc->n_lines >= 3 && sc->n_lines <= 5
-		             ? gs_moods[sc->n_lines][j]
-		             : "?");
+		         gs_mood(sc->n_lines, j, mood));
 		break;
 	}
 }
@@ -203,7 +220,7 @@ static void gs_wiring_on_event(void *ctx, const struct gs_event *ev)
 	struct gs_wiring *w = ctx;
 	const struct gs_sensor_cfg *sc = &w->cfg->sensors[ev->sensor];
 	uint64_t *total = &w->totals[ev->sensor][ev->kind];
-	char stamp[16], what[64], limit[32], acks[160];
+	char stamp[16], what[64], limit[32], acks[160], mood[16];
 
 	gs_stamp(ev->t_ms, stamp);
 	(*total)++;
@@ -238,11 +255,7 @@ static void gs_wiring_on_event(void *ctx, const struct gs_event *ev)
 			break;
 		}
 		printf("%s (button %u)%s%s%s%s\n",
-		       sc->n_lines >= 3 && sc->n_lines <= 5 &&
-		               ev->value < sc->n_lines
-		           ? gs_moods[sc->n_lines][ev->value]
-		           : "?",
-		       ev->value + 1u,
+		       gs_mood(sc->n_lines, ev->value, mood), ev->value + 1u,
 		       ev->flags & GS_EVF_MISUSE
 		           ? " within the lockout: recorded as misuse, "
 		             "not counted"
@@ -557,20 +570,6 @@ static int gs_wiring_parse(int argc, char **argv, const char **config,
 	return 0;
 }
 
-static int gs_wiring_load(const char *path, struct gs_config *cfg)
-{
-	struct gs_diag *diag = calloc(1, sizeof(*diag));
-	int rc;
-
-	if (!diag)
-		return GS_ENOMEM;
-	rc = gs_config_load(path, cfg, diag);
-	for (unsigned i = 0; i < diag->count && i < GS_DIAG_MAX; i++)
-		fprintf(stderr, "%s\n", diag->msg[i]);
-	free(diag);
-	return rc;
-}
-
 /* The index of --output's output in cfg, or -1 with the reason told. */
 static int gs_wiring_find_output(const char *config,
                                  const struct gs_config *cfg, const char *name)
@@ -618,7 +617,7 @@ int gs_cmd_wiring(int argc, char **argv)
 	w->sig_fd = w->tick_fd = w->end_fd = w->be_fd = w->blink_fd = -1;
 	w->blink_output = -1;
 	w->cfg = cfg;
-	rc = gs_wiring_load(config, cfg);
+	rc = gs_config_load_print(config, cfg, GS_DIAG_TO_STDERR);
 	if (rc) {
 		status = rc == GS_ENOENT ? EX_NOINPUT : EX_CONFIG;
 		goto err_free;

@@ -22,6 +22,7 @@
 #include "gateway/input.h"
 #include "gateway/log.h"
 #include "gateway/timeutil.h"
+#include "gateway/tz.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -68,18 +69,18 @@ void gs_diag_add(struct gs_diag *diag, const char *file, int line,
 	diag->count++;
 }
 
+void gs_diag_print(const struct gs_diag *diag, enum gs_diag_to to)
+{
+	for (unsigned i = 0; i < diag->count && i < GS_DIAG_MAX; i++) {
+		if (to == GS_DIAG_TO_LOG)
+			gs_log(GS_LOG_ERR, "%s", diag->msg[i]);
+		else
+			fprintf(stderr, "%s\n", diag->msg[i]);
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* The key tables                                                      */
-
-enum gs_section {
-	GS_SEC_GATEWAY,
-	GS_SEC_METRICS,
-	GS_SEC_ALERTS,
-	GS_SEC_STORAGE,
-	GS_SEC_MQTT,
-	GS_SEC_COUNT_,
-	GS_SEC_SENSOR = GS_SEC_COUNT_, /* only in messages */
-};
 
 static const char *const gs_section_names[GS_SEC_COUNT_] = {
     [GS_SEC_GATEWAY] = "gateway", [GS_SEC_METRICS] = "metrics",
@@ -117,7 +118,7 @@ struct gs_enum_name {
 typedef const char *(*gs_check_fn)(const void *field, char *buf, size_t len);
 
 struct gs_key {
-	int section; /* enum gs_section; unused for sensor keys */
+	int section; /* enum gs_config_section; unused for sensor keys */
 	const char *name;
 	enum gs_ktype type;
 	size_t offset;   /* into struct gs_config or struct gs_sensor_cfg */
@@ -464,34 +465,10 @@ static const char *gs_check_prefix(const void *field, char *buf, size_t len)
 	return NULL;
 }
 
-/*
- * The zone must exist where the C library looks for it (TZDIR, as glibc
- * honours it, or /usr/share/zoneinfo); a bad name would otherwise fall back
- * to UTC silently and shift the daily reset by hours.
- */
+/* The zone must exist where the C library looks for it (gateway/tz.h). */
 static const char *gs_check_timezone(const void *field, char *buf, size_t len)
 {
-	const char *s = field;
-	const char *dir = getenv("TZDIR");
-	char path[GS_PATH_MAX + 64];
-	struct stat st;
-
-	if (!dir || !*dir)
-		dir = "/usr/share/zoneinfo";
-	if (!*s)
-		return "must not be empty";
-	for (const char *p = s; *p; p++)
-		if (!isalnum((unsigned char)*p) && !strchr("/_+-", *p))
-			return "is not a time zone name (e.g. Europe/Berlin)";
-	if (s[0] == '/' || strstr(s, "..") || strstr(s, "//"))
-		return "is not a time zone name (e.g. Europe/Berlin)";
-	snprintf(path, sizeof(path), "%s/%s", dir, s);
-	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(buf, len, "is not a known time zone (no file %s)",
-		         path);
-		return buf;
-	}
-	return NULL;
+	return gs_tz_check(field, buf, len);
 }
 
 static const char *gs_check_window(const void *field, char *buf, size_t len)
@@ -982,6 +959,47 @@ static const struct gs_key *gs_keys_find(const struct gs_key *keys, size_t n,
 	return NULL;
 }
 
+/* Whether the field k describes holds the same value at a and at b. */
+static bool gs_key_equal(const struct gs_key *k, const void *a, const void *b)
+{
+	const void *fa = (const char *)a + k->offset;
+	const void *fb = (const char *)b + k->offset;
+
+	switch (k->type) {
+	case GS_KT_STRING:
+		return strncmp(fa, fb, k->size) == 0;
+	case GS_KT_DURATION:
+	case GS_KT_SIZE:
+	case GS_KT_TIME_OF_DAY:
+		return *(const int64_t *)fa == *(const int64_t *)fb;
+	case GS_KT_UINT:
+	case GS_KT_ALERTS:
+		return *(const unsigned *)fa == *(const unsigned *)fb;
+	case GS_KT_PERCENT:
+	case GS_KT_DOUBLE:
+		return *(const double *)fa == *(const double *)fb;
+	case GS_KT_BOOL:
+		return *(const bool *)fa == *(const bool *)fb;
+	case GS_KT_ENUM:
+		return *(const int *)fa == *(const int *)fb;
+	case GS_KT_LINES:
+	case GS_KT_DEFERRED:
+		break; /* sensor and output keys: never in gs_keys */
+	}
+	return false;
+}
+
+bool gs_config_section_equal(const struct gs_config *a,
+                             const struct gs_config *b,
+                             enum gs_config_section section)
+{
+	for (size_t i = 0; i < GS_N_KEYS; i++)
+		if (gs_keys[i].section == (int)section &&
+		    !gs_key_equal(&gs_keys[i], a, b))
+			return false;
+	return true;
+}
+
 static void gs_sensor_defaults(struct gs_sensor_cfg *sc)
 {
 	memset(sc, 0, sizeof(*sc));
@@ -1023,7 +1041,7 @@ struct gs_parser {
 	int read_errno;
 
 	enum gs_sec_kind kind;
-	int section;                     /* enum gs_section, for GS_SK_GLOBAL */
+	int section; /* enum gs_config_section, for GS_SK_GLOBAL */
 	int section_line[GS_SEC_COUNT_]; /* first header of each; 0: none */
 	int key_line[GS_N_KEYS];         /* where each key was set; 0: not */
 
@@ -1092,7 +1110,7 @@ static void gs_parser_bad_value(struct gs_parser *p, int line, const char *key,
  * a unit over a setting that has become moot.
  */
 static const struct gs_retired_key {
-	enum gs_section section;
+	enum gs_config_section section;
 	const char *name;
 	const char *why;
 } gs_retired_keys[] = {
@@ -1756,7 +1774,7 @@ static void gs_parser_finish(struct gs_parser *p)
 		    "reconnect_min");
 	}
 
-	if (!gs_scheme_in(cfg->broker, gs_tls_schemes)) {
+	if (!gs_config_broker_is_tls(cfg)) {
 		for (size_t i = 0; i < sizeof(tls_keys) / sizeof(*tls_keys);
 		     i++) {
 			int line = gs_parser_line_of(p, tls_keys[i]);
@@ -2045,6 +2063,25 @@ err_close:
 err_free:
 	free(p);
 	return rc;
+}
+
+int gs_config_load_print(const char *path, struct gs_config *cfg,
+                         enum gs_diag_to to)
+{
+	struct gs_diag *diag = calloc(1, sizeof(*diag));
+	int rc;
+
+	if (!diag)
+		return GS_ENOMEM;
+	rc = gs_config_load(path, cfg, diag);
+	gs_diag_print(diag, to);
+	free(diag);
+	return rc;
+}
+
+bool gs_config_broker_is_tls(const struct gs_config *cfg)
+{
+	return gs_scheme_in(cfg->broker, gs_tls_schemes);
 }
 
 int gs_config_find_sensor(const struct gs_config *cfg, const char *name)

@@ -146,10 +146,7 @@ struct gs_config {
 	unsigned commit_events;     /* group commit: at most this many */
 	int64_t sync_interval_ms;   /* WAL fsync: 0 = every commit */
 
-	/* [mqtt], from broker to just before n_sensors: a reload compares
-	 * this range to decide whether the MQTT client must be made anew
-	 * (gateway_reload.c, gw_sync_cfg_same). Keep [mqtt] fields, and only
-	 * them, here. */
+	/* [mqtt] */
 	char broker[GS_PATH_MAX]; /* mqtt://host:port or mqtts://host:port */
 	char client_id[GS_NAME_MAX];
 	char topic_prefix[GS_NAME_MAX];
@@ -197,6 +194,34 @@ struct gs_diag {
 void gs_diag_add(struct gs_diag *diag, const char *file, int line,
                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Where gs_diag_print() tells the problems. */
+enum gs_diag_to {
+	GS_DIAG_TO_STDERR, /* one a line: the commands an installer runs */
+	GS_DIAG_TO_LOG,    /* at error level: the daemon */
+};
+
+/* Tells each problem diag holds (the first GS_DIAG_MAX of them). */
+void gs_diag_print(const struct gs_diag *diag, enum gs_diag_to to);
+
+/* The fixed sections of the file, each a set of keys in config.c's table. */
+enum gs_config_section {
+	GS_SEC_GATEWAY,
+	GS_SEC_METRICS,
+	GS_SEC_ALERTS,
+	GS_SEC_STORAGE,
+	GS_SEC_MQTT,
+	GS_SEC_COUNT_,
+};
+
+/*
+ * Whether a and b hold the same value for every key of section, each
+ * compared by its type (strings up to their NUL). A reload asks this of
+ * [mqtt] to decide whether the MQTT client must be made anew.
+ */
+bool gs_config_section_equal(const struct gs_config *a,
+                             const struct gs_config *b,
+                             enum gs_config_section section);
+
 /* Fills cfg with every default; sensors none. */
 void gs_config_defaults(struct gs_config *cfg);
 
@@ -207,6 +232,16 @@ void gs_config_defaults(struct gs_config *cfg);
  */
 int gs_config_load(const char *path, struct gs_config *cfg,
                    struct gs_diag *diag);
+
+/* Whether cfg's broker is reached over TLS (mqtts://, ssl:// or wss://). */
+bool gs_config_broker_is_tls(const struct gs_config *cfg);
+
+/*
+ * gs_config_load() with a diag of its own, whose problems it tells with
+ * gs_diag_print(). Returns what gs_config_load() returns, or GS_ENOMEM.
+ */
+int gs_config_load_print(const char *path, struct gs_config *cfg,
+                         enum gs_diag_to to);
 
 /* Index of the sensor named name, or -1. */
 int gs_config_find_sensor(const struct gs_config *cfg, const char *name);

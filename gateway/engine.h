@@ -4,10 +4,12 @@
  *
  * It consumes domain events in event-time order and produces two kinds of
  * message: a metrics window every window_ms (tumbling, aligned to the Unix
- * epoch) and alerts the moment their condition becomes true. It is a pure
- * function of its input: no clock is read, so a replayed scenario gives the
- * same messages every run. The contract of every field is docs/metrics.md;
- * the tie-breaking rules are shared/metrics-clarifications.md.
+ * epoch) and alerts the moment their condition becomes true. Its messages
+ * are a pure function of its input: no clock is read, so a replayed
+ * scenario gives the same messages every run (its one effect outside the
+ * sink is the process's TZ, below). The contract of every field is
+ * docs/metrics.md; the tie-breaking rules are
+ * shared/metrics-clarifications.md.
  *
  * Ordering at one millisecond t (clarification 2): windows ending at t are
  * closed; then day resets and trailing-window departures at t; then the
@@ -16,9 +18,10 @@
  *
  * Local time: the daily occupancy reset is computed with localtime_r()
  * under TZ set to cfg->timezone. gs_engine_new() sets the process's TZ
- * environment variable to that zone (the engine is the only part of
- * gapsense that depends on TZ); it is set again only if it differs, so
- * create engines before starting threads that read the environment.
+ * environment variable to that zone (gateway/tz.h says why; the engine is
+ * the only part of gapsense that sets TZ); it is set again only if it
+ * differs, so create engines before starting threads that read the
+ * environment.
  *
  * publish() is given t_ms = the event time at which the message was made:
  * a window's end (or last_ms for the windows gs_engine_finish() closes),

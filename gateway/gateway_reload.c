@@ -10,26 +10,19 @@
 #include "sensors/decode.h"
 #include "sync/sync.h"
 
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 
 /* What the MQTT client was made from: the gateway's identity (its topics)
- * and the [mqtt] section, which config.h keeps from broker to n_sensors.
- * gs_config_defaults() zeroes each struct first, so padding compares equal
- * too. */
+ * and the [mqtt] section. */
 static bool gw_sync_cfg_same(const struct gs_config *a,
                              const struct gs_config *b)
 {
-	size_t from = offsetof(struct gs_config, broker);
-	size_t to = offsetof(struct gs_config, n_sensors);
-
 	return strcmp(a->gateway_id, b->gateway_id) == 0 &&
 	       strcmp(a->site, b->site) == 0 &&
-	       memcmp((const char *)a + from, (const char *)b + from,
-	              to - from) == 0;
+	       gs_config_section_equal(a, b, GS_SEC_MQTT);
 }
 
 /*
@@ -63,7 +56,7 @@ int gw_reload(struct gateway *gw)
 		rc = GS_ENOMEM;
 		goto err_reject;
 	}
-	rc = gw_load_config(gw->opts->config_path, next);
+	rc = gs_config_load_print(gw->opts->config_path, next, GS_DIAG_TO_LOG);
 	if (rc)
 		goto err_reject;
 	if (!gw->opts->db_path && strcmp(next->database, old->database) != 0)

@@ -58,6 +58,29 @@ const char *gs_button_name(unsigned n_buttons, unsigned b)
 	return gs_button_names[n_buttons - 3][b];
 }
 
+const char *gs_line_role(const struct gs_sensor_cfg *sc, unsigned line)
+{
+	static const char *const beam[] = {"A", "B"};
+	static const char *const queue[] = {"entry", "exit"};
+	static const char *const pulse2[] = {"in", "out"};
+
+	switch (sc->type) {
+	case GS_SENSOR_BEAM_PAIR:
+		return line < 2 ? beam[line] : "unknown";
+	case GS_SENSOR_QUEUE:
+		return line < 2 ? queue[line] : "unknown";
+	case GS_SENSOR_PULSE:
+		if (sc->n_lines == 1)
+			return line == 0 ? "count" : "unknown";
+		return line < 2 ? pulse2[line] : "unknown";
+	case GS_SENSOR_SMILEY:
+	case GS_SENSOR_STAFF:
+		return gs_button_name(sc->n_lines, line);
+	default:
+		return "unknown";
+	}
+}
+
 cJSON *gs_json_add_decimal(cJSON *obj, const char *name, double value)
 {
 	char buf[48];
@@ -93,4 +116,49 @@ cJSON *gs_json_add_time(cJSON *obj, const char *name, int64_t ms, bool millis)
 char *gs_json_print(const cJSON *obj)
 {
 	return cJSON_PrintUnformatted(obj);
+}
+
+cJSON *gs_jb_obj(struct gs_jb *j, cJSON *parent, const char *name)
+{
+	cJSON *o = cJSON_AddObjectToObject(parent, name);
+
+	if (!o)
+		j->fail = true;
+	return o;
+}
+
+void gs_jb_int(struct gs_jb *j, cJSON *o, const char *name, int64_t v)
+{
+	if (!gs_json_add_int(o, name, v))
+		j->fail = true;
+}
+
+void gs_jb_dec(struct gs_jb *j, cJSON *o, const char *name, double v)
+{
+	if (!gs_json_add_decimal(o, name, v))
+		j->fail = true;
+}
+
+void gs_jb_str(struct gs_jb *j, cJSON *o, const char *name, const char *s)
+{
+	if (!(s ? cJSON_AddStringToObject(o, name, s)
+	        : cJSON_AddNullToObject(o, name)))
+		j->fail = true;
+}
+
+void gs_jb_bool(struct gs_jb *j, cJSON *o, const char *name, bool v)
+{
+	if (!cJSON_AddBoolToObject(o, name, v))
+		j->fail = true;
+}
+
+void gs_jb_time(struct gs_jb *j, cJSON *o, const char *name, int64_t ms,
+                bool millis)
+{
+	if (ms == GS_TIME_NONE) {
+		if (!cJSON_AddNullToObject(o, name))
+			j->fail = true;
+	} else if (!gs_json_add_time(o, name, ms, millis)) {
+		j->fail = true;
+	}
 }

@@ -9,6 +9,7 @@
 #include "gateway/config.h"
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,7 +54,35 @@ double gs_ratio_dec(int64_t num, int64_t den);
 /* Button key of button b (0 = most negative) on an n-button terminal;
  * "unknown" outside 3-5 buttons. */
 const char *gs_button_name(unsigned n_buttons, unsigned b);
+/*
+ * What line `line` of sensor sc does, as alert details name it ("role"):
+ * "A", "B" (beam pair); "entry", "exit" (queue); "count", or "in", "out"
+ * (pulse); the button's key (smiley, staff); else "unknown", a
+ * push-button's one line included.
+ */
+const char *gs_line_role(const struct gs_sensor_cfg *sc, unsigned line);
 /* Compact serialisation; caller frees with cJSON_free(). NULL on ENOMEM. */
 char *gs_json_print(const cJSON *obj);
+
+/*
+ * Building a message with one failure flag: each gs_jb_* adds one field
+ * and sets fail if it could not (out of memory, or o is NULL because an
+ * earlier gs_jb_obj() failed), so a builder checks once, at the end.
+ */
+struct gs_jb {
+	bool fail;
+};
+
+/* Adds and returns an empty object; NULL on failure. */
+cJSON *gs_jb_obj(struct gs_jb *j, cJSON *parent, const char *name);
+void gs_jb_int(struct gs_jb *j, cJSON *o, const char *name, int64_t v);
+/* As gs_json_add_decimal(): one decimal, NaN adds null. */
+void gs_jb_dec(struct gs_jb *j, cJSON *o, const char *name, double v);
+/* A NULL s adds null. */
+void gs_jb_str(struct gs_jb *j, cJSON *o, const char *name, const char *s);
+void gs_jb_bool(struct gs_jb *j, cJSON *o, const char *name, bool v);
+/* As gs_json_add_time(); GS_TIME_NONE adds null. */
+void gs_jb_time(struct gs_jb *j, cJSON *o, const char *name, int64_t ms,
+                bool millis);
 
 #endif

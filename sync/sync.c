@@ -742,16 +742,39 @@ static int gs_sync_send_outbox(struct gs_sync *sync,
 	return rc;
 }
 
+/* The status as JSON text (cJSON_free() it), or NULL when memory is short;
+ * the arguments are gs_sync_status_build()'s. */
+static char *gs_sync_status_print(struct gs_sync *sync, const char *state,
+                                  const char *reason, bool with_outbox)
+{
+	cJSON *st = gs_sync_status_build(sync, state, reason, with_outbox);
+	char *json = st ? gs_json_print(st) : NULL;
+
+	cJSON_Delete(st);
+	return json;
+}
+
+/* Publishes a copy of json on the status topic. */
+static int gs_sync_status_send(struct gs_sync *sync, const char *json)
+{
+	char *copy = strdup(json);
+	int rc;
+
+	if (!copy)
+		return GS_ENOMEM;
+	rc = gs_sync_publish_extra(sync, GS_PUB_STATUS, 0, copy);
+	if (rc)
+		free(copy);
+	return rc;
+}
+
 void gs_sync_publish_status(struct gs_sync *sync, bool force)
 {
-	char *json, *copy;
-	cJSON *st;
+	char *json;
 
 	if (sync->state != GS_SYNC_CONNECTED)
 		return;
-	st = gs_sync_status_build(sync, "online", NULL, true);
-	json = st ? gs_json_print(st) : NULL;
-	cJSON_Delete(st);
+	json = gs_sync_status_print(sync, "online", NULL, true);
 	if (!json) {
 		gs_log(GS_LOG_ERR, "mqtt: out of memory building the status");
 		return;
@@ -764,11 +787,8 @@ void gs_sync_publish_status(struct gs_sync *sync, bool force)
 	}
 	free(sync->status_last);
 	sync->status_last = strdup(json);
-	copy = strdup(json);
-	if (!copy || gs_sync_publish_extra(sync, GS_PUB_STATUS, 0, copy)) {
-		free(copy);
+	if (gs_sync_status_send(sync, json))
 		sync->status_due = true;
-	}
 	sync->status_mono_ms = gs_sync_mono_ms();
 	cJSON_free(json);
 }
@@ -1274,16 +1294,9 @@ static int gs_sync_check_files(const struct gs_config *cfg)
 		return GS_ENOMEM;
 	gs_file_user_self(&self);
 	rc = gs_config_files_check(cfg, &self, diag);
-	for (unsigned i = 0; i < diag->count && i < GS_DIAG_MAX; i++)
-		gs_log(GS_LOG_ERR, "%s", diag->msg[i]);
+	gs_diag_print(diag, GS_DIAG_TO_LOG);
 	free(diag);
 	return rc;
-}
-
-static bool gs_sync_uri_is_tls(const char *uri)
-{
-	return strncmp(uri, "mqtts://", 8) == 0 ||
-	       strncmp(uri, "ssl://", 6) == 0 || strncmp(uri, "wss://", 6) == 0;
 }
 
 static int gs_sync_check_config(struct gs_sync *sync)
@@ -1291,7 +1304,7 @@ static int gs_sync_check_config(struct gs_sync *sync)
 	const struct gs_config *cfg = &sync->cfg;
 	int rc;
 
-	sync->tls = gs_sync_uri_is_tls(cfg->broker);
+	sync->tls = gs_config_broker_is_tls(cfg);
 	if (!sync->tls && !gs_sync_uri_is_loopback(cfg->broker))
 		gs_log(GS_LOG_WARNING,
 		       "mqtt: %s is not encrypted: data%s travel in clear "
@@ -1347,7 +1360,6 @@ static int gs_sync_topics(struct gs_sync *sync)
 static int gs_sync_open_client(struct gs_sync *sync)
 {
 	MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer;
-	cJSON *will;
 	int rc;
 
 	rc = gs_paho_open(sync->tls, &sync->paho);
@@ -1374,9 +1386,8 @@ static int gs_sync_open_client(struct gs_sync *sync)
 		       sync->paho->strerror(rc));
 		return GS_EMQTT;
 	}
-	will = gs_sync_status_build(sync, "offline", "connection lost", false);
-	sync->will_payload = will ? gs_json_print(will) : NULL;
-	cJSON_Delete(will);
+	sync->will_payload =
+	    gs_sync_status_print(sync, "offline", "connection lost", false);
 	return sync->will_payload ? GS_OK : GS_ENOMEM;
 }
 
@@ -1544,17 +1555,12 @@ void gs_sync_stop(struct gs_sync *sync, int64_t timeout_ms)
 	gs_timerfd_disarm(sync->pump_fd);
 	gs_timerfd_disarm(sync->reconnect_fd);
 	if (sync->state == GS_SYNC_CONNECTED) {
-		cJSON *st =
-		    gs_sync_status_build(sync, "offline", "shutdown", true);
-		char *json = st ? gs_json_print(st) : NULL;
+		char *json =
+		    gs_sync_status_print(sync, "offline", "shutdown", true);
 
-		cJSON_Delete(st);
 		if (json) {
-			char *copy = strdup(json);
-
-			if (copy &&
-			    gs_sync_publish_extra(sync, GS_PUB_STATUS, 0, copy))
-				free(copy);
+			/* Best effort: the daemon is stopping. */
+			(void)gs_sync_status_send(sync, json);
 			cJSON_free(json);
 		}
 		gs_sync_wait(sync, deadline, gs_sync_nothing_in_flight);

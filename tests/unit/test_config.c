@@ -6,6 +6,7 @@
  */
 #include "gateway/config.h"
 #include "gateway/err.h"
+#include "gateway/log.h"
 #include "gateway/timeutil.h"
 #include "testutil.h"
 
@@ -805,6 +806,195 @@ static void test_unreadable(void **state)
 	gs_test_rmdir(dir);
 }
 
+/*
+ * [mqtt] as a reload sees it: every key, set in the file, then each one
+ * changed alone. base NULL: the key is left at its default in the base
+ * file (message_expiry needs protocol = 5, which the protocol case drops).
+ */
+static const struct {
+	const char *key, *base, *other;
+} mqtt_keys[] = {
+    {"broker", "mqtts://broker.example:8883", "mqtts://broker.example:8884"},
+    {"client_id", "gw-a", "gw-b"},
+    {"topic_prefix", "gapsense/v1", "shops/v1"},
+    {"username", "user-a", "user-b"},
+    {"password_file", "/etc/gapsense/pass-a", "/etc/gapsense/pass-b"},
+    {"ca_file", "/etc/ssl/ca-a.pem", "/etc/ssl/ca-b.pem"},
+    {"ca_path", "/etc/ssl/certs", "/etc/ssl/other"},
+    {"cert_file", "/etc/gapsense/a.crt", "/etc/gapsense/b.crt"},
+    {"key_file", "/etc/gapsense/a.key", "/etc/gapsense/b.key"},
+    {"tls_verify_hostname", "true", "false"},
+    {"protocol", "5", "3.1.1"},
+    {"keepalive", "30s", "60s"},
+    {"inflight", "16", "8"},
+    {"drain_rate", "50", "50.5"},
+    {"ack_timeout", "30s", "45s"},
+    {"reconnect_min", "1s", "2s"},
+    {"reconnect_max", "5m", "10m"},
+    {"outbox_max_bytes", "64MiB", "32MiB"},
+    {"outbox_max_age", "30d", "7d"},
+    {"message_expiry", NULL, "1h"},
+};
+#define N_MQTT_KEYS (sizeof(mqtt_keys) / sizeof(mqtt_keys[0]))
+
+/* GW, a sensor, then [mqtt] with every key at its base value except key,
+ * which is other (key NULL: none changed), then extra. */
+static char *mqtt_file(const char *dir, const char *key, const char *other,
+                       const char *extra)
+{
+	char text[4096];
+	size_t n = 0;
+
+	n += (size_t)snprintf(text + n, sizeof(text) - n,
+	                      GW "[sensor \"door\"]\ntype = pulse\nchip = c\n"
+	                         "lines = 1\n[mqtt]\n");
+	for (size_t i = 0; i < N_MQTT_KEYS; i++) {
+		bool changed = key && strcmp(key, mqtt_keys[i].key) == 0;
+		const char *v = changed ? other : mqtt_keys[i].base;
+
+		if (v)
+			n += (size_t)snprintf(text + n, sizeof(text) - n,
+			                      "%s = %s\n", mqtt_keys[i].key, v);
+	}
+	snprintf(text + n, sizeof(text) - n, "%s", extra ? extra : "");
+	return gs_test_write_file(dir, "mqtt.conf", text);
+}
+
+static void load_mqtt(struct gs_config *c, const char *dir, const char *key,
+                      const char *other, const char *extra)
+{
+	char *path = mqtt_file(dir, key, other, extra);
+
+	assert_int_equal(gs_config_load(path, c, &diag), GS_OK);
+	free(path);
+}
+
+/* Reload compares [mqtt] through the key table: each key counts, and
+ * nothing outside the section does. */
+static void test_section_equal(void **state)
+{
+	static struct gs_config base, next;
+	char *dir = gs_test_mkdtemp();
+
+	(void)state;
+	load_mqtt(&base, dir, NULL, NULL, NULL);
+	load_mqtt(&next, dir, NULL, NULL, NULL);
+	for (int s = 0; s < GS_SEC_COUNT_; s++)
+		assert_true(gs_config_section_equal(&base, &next, s));
+
+	for (size_t i = 0; i < N_MQTT_KEYS; i++) {
+		load_mqtt(&next, dir, mqtt_keys[i].key, mqtt_keys[i].other,
+		          NULL);
+		if (gs_config_section_equal(&base, &next, GS_SEC_MQTT))
+			fail_msg("[mqtt] %s changed, not seen",
+			         mqtt_keys[i].key);
+		for (int s = 0; s < GS_SEC_COUNT_; s++)
+			if (s != GS_SEC_MQTT)
+				assert_true(
+				    gs_config_section_equal(&base, &next, s));
+	}
+
+	/* Keys of other sections, and sensors, leave [mqtt] equal. */
+	load_mqtt(&next, dir, NULL, NULL, "[storage]\ncommit_events = 32\n");
+	assert_true(gs_config_section_equal(&base, &next, GS_SEC_MQTT));
+	assert_false(gs_config_section_equal(&base, &next, GS_SEC_STORAGE));
+	load_mqtt(&next, dir, NULL, NULL, "[gateway]\nwindow = 5m\n");
+	assert_true(gs_config_section_equal(&base, &next, GS_SEC_MQTT));
+	assert_false(gs_config_section_equal(&base, &next, GS_SEC_GATEWAY));
+	load_mqtt(&next, dir, NULL, NULL,
+	          "[sensor \"till\"]\ntype = pulse\nchip = c\nlines = 2\n");
+	for (int s = 0; s < GS_SEC_COUNT_; s++)
+		assert_true(gs_config_section_equal(&base, &next, s));
+
+	/* A string compares up to its NUL, whatever lies after it. */
+	next = base;
+	memset(next.username + strlen(next.username) + 1, 'x',
+	       sizeof(next.username) - strlen(next.username) - 1);
+	assert_true(gs_config_section_equal(&base, &next, GS_SEC_MQTT));
+	gs_test_rmdir(dir);
+}
+
+/* One answer to "is this a TLS broker", for the loader and sync alike. */
+static void test_broker_is_tls(void **state)
+{
+	static const struct {
+		const char *uri;
+		bool tls;
+	} cases[] = {
+	    {"mqtts://h:8883", true},   {"ssl://h:8883", true},
+	    {"wss://h:443/mqtt", true}, {"mqtt://h:1883", false},
+	    {"tcp://h:1883", false},    {"ws://h/mqtt", false},
+	    {"mqtts:/h", false},        {"MQTTS://h", false},
+	};
+
+	(void)state;
+	gs_config_defaults(&cfg);
+	assert_false(gs_config_broker_is_tls(&cfg));
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(cfg.broker, sizeof(cfg.broker), "%s", cases[i].uri);
+		if (gs_config_broker_is_tls(&cfg) != cases[i].tls)
+			fail_msg("%s", cases[i].uri);
+	}
+}
+
+/* Runs gs_config_load_print(path, to) with stderr in a file; returns its
+ * result and what it wrote there. */
+static int load_print_captured(const char *path, enum gs_diag_to to, char *out,
+                               size_t len)
+{
+	struct gs_test_stderr cap;
+	int rc;
+
+	gs_test_stderr_begin(&cap);
+	rc = gs_config_load_print(path, &cfg, to);
+	gs_test_stderr_end(&cap, out, len);
+	return rc;
+}
+
+/* "Load the config and print its problems", as the commands and the
+ * daemon do it: every problem gs_config_load() finds, one a line, plain
+ * on stderr or through the log. */
+static void test_load_print(void **state)
+{
+	const char *path = gs_test_data("config/errors.conf");
+	char got[16384], want[16384], *line;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(gs_config_load(path, &cfg, &diag), GS_ECONFIG);
+	assert_true(diag.count > 1 && diag.count <= GS_DIAG_MAX);
+	for (unsigned i = 0; i < diag.count; i++)
+		n += (size_t)snprintf(want + n, sizeof(want) - n, "%s\n",
+		                      diag.msg[i]);
+	assert_int_equal(
+	    load_print_captured(path, GS_DIAG_TO_STDERR, got, sizeof(got)),
+	    GS_ECONFIG);
+	assert_string_equal(got, want);
+
+	gs_log_set_prefix(false);
+	assert_int_equal(
+	    load_print_captured(path, GS_DIAG_TO_LOG, got, sizeof(got)),
+	    GS_ECONFIG);
+	line = got;
+	for (unsigned i = 0; i < diag.count; i++) {
+		size_t len = strlen("gapsense: error: ");
+
+		assert_memory_equal(line, "gapsense: error: ", len);
+		assert_memory_equal(line + len, diag.msg[i],
+		                    strlen(diag.msg[i]));
+		line = strchr(line, '\n');
+		assert_non_null(line);
+		line++;
+	}
+	assert_string_equal(line, "");
+
+	assert_int_equal(load_print_captured(gs_test_data("config/none.conf"),
+	                                     GS_DIAG_TO_STDERR, got,
+	                                     sizeof(got)),
+	                 GS_ENOENT);
+	assert_non_null(strstr(got, "none.conf: cannot open"));
+}
+
 static void test_diag_add(void **state)
 {
 	struct gs_diag d = {0};
@@ -845,6 +1035,9 @@ int main(void)
 	    cmocka_unit_test_setup(test_too_many_sensors, setup),
 	    cmocka_unit_test_setup(test_diag_overflow, setup),
 	    cmocka_unit_test_setup(test_unreadable, setup),
+	    cmocka_unit_test_setup(test_section_equal, setup),
+	    cmocka_unit_test_setup(test_broker_is_tls, setup),
+	    cmocka_unit_test_setup(test_load_print, setup),
 	    cmocka_unit_test(test_diag_add),
 	    cmocka_unit_test(test_type_names),
 	};
