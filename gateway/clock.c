@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #define GS_NS_PER_MS INT64_C(1000000)
-#define GS_NS_PER_S  INT64_C(1000000000)
 
 /*
  * Two readings of the offset differ by the time between the clock reads
@@ -27,9 +26,6 @@
  * it keeps a busy Pi from logging steps that did not happen.
  */
 #define GS_CLOCK_STEP_NS (5 * GS_NS_PER_MS)
-/* A measurement whose realtime reads are further apart was preempted. */
-#define GS_CLOCK_MEASURE_NS    (100 * INT64_C(1000))
-#define GS_CLOCK_MEASURE_TRIES 5
 
 struct gs_clock {
 	const struct gs_clock_source *src;
@@ -45,27 +41,6 @@ struct gs_clock {
 
 /* ------------------------------------------------------------------ */
 /* The system source                                                   */
-
-static int64_t gs_read_clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	/* Cannot fail for these clocks with a valid pointer. */
-	clock_gettime(id, &ts);
-	return (int64_t)ts.tv_sec * GS_NS_PER_S + ts.tv_nsec;
-}
-
-static int64_t gs_system_realtime_ns(void *ctx)
-{
-	(void)ctx;
-	return gs_read_clock_ns(CLOCK_REALTIME);
-}
-
-static int64_t gs_system_monotonic_ns(void *ctx)
-{
-	(void)ctx;
-	return gs_read_clock_ns(CLOCK_MONOTONIC);
-}
 
 bool gs_clock_system_synced(const char *flag_path)
 {
@@ -92,40 +67,19 @@ static bool gs_system_is_synced(void *ctx)
 }
 
 static const struct gs_clock_source gs_system_source = {
-    .now_realtime_ns = gs_system_realtime_ns,
-    .now_monotonic_ns = gs_system_monotonic_ns,
+    .now_realtime_ns = gs_clock_read_realtime_ns,
+    .now_monotonic_ns = gs_clock_read_monotonic_ns,
     .is_synced = gs_system_is_synced,
 };
 
 /* ------------------------------------------------------------------ */
 
-/*
- * realtime - monotonic, from a monotonic read between two realtime reads;
- * retried when something ran in between.
- */
+/* realtime - monotonic, through the clock's source. */
 static int64_t gs_clock_measure(const struct gs_clock *clk)
 {
-	int64_t best = 0, best_width = INT64_MAX;
-
-	for (int i = 0; i < GS_CLOCK_MEASURE_TRIES; i++) {
-		int64_t rt1 = clk->src->now_realtime_ns(clk->src_ctx);
-		int64_t mono = clk->src->now_monotonic_ns(clk->src_ctx);
-		int64_t rt2 = clk->src->now_realtime_ns(clk->src_ctx);
-		int64_t width = rt2 - rt1;
-
-		if (width < 0)
-			continue; /* stepped backwards in between */
-		if (width < best_width) {
-			best_width = width;
-			best = rt1 + width / 2 - mono;
-		}
-		if (width <= GS_CLOCK_MEASURE_NS)
-			break;
-	}
-	if (best_width == INT64_MAX) /* stepped under every try: take one */
-		best = clk->src->now_realtime_ns(clk->src_ctx) -
-		       clk->src->now_monotonic_ns(clk->src_ctx);
-	return best;
+	return gs_clock_offset_measure(clk->src->now_realtime_ns,
+	                               clk->src->now_monotonic_ns,
+	                               clk->src_ctx);
 }
 
 static void gs_format_step(int64_t ns, char *buf, size_t len)

@@ -253,20 +253,16 @@ int gs_cmd_report(int argc, char **argv)
 		return rc < 0 ? 0 : rc;
 	db = a.db;
 	if (a.config) {
-		struct gs_diag *diag = calloc(1, sizeof(*diag));
-
 		cfg = calloc(1, sizeof(*cfg));
-		if (!diag || !cfg) {
-			free(diag);
+		if (!cfg) {
 			status = EX_OSERR;
 			goto out;
 		}
-		rc = gs_config_load(a.config, cfg, diag);
-		for (unsigned i = 0; i < diag->count && i < GS_DIAG_MAX; i++)
-			fprintf(stderr, "%s\n", diag->msg[i]);
-		free(diag);
+		rc = gs_config_load_print(a.config, cfg, GS_DIAG_TO_STDERR);
 		if (rc) {
-			status = rc == GS_ENOENT ? EX_NOINPUT : EX_CONFIG;
+			status = rc == GS_ENOENT   ? EX_NOINPUT
+			         : rc == GS_ENOMEM ? EX_OSERR
+			                           : EX_CONFIG;
 			goto out;
 		}
 		db = cfg->database;

@@ -61,7 +61,6 @@ static int gs_status_parse(int argc, char **argv, struct gs_status_opts *o)
 static int gs_status_db(const struct gs_status_opts *o, char *buf, size_t len)
 {
 	struct gs_config *cfg;
-	struct gs_diag *diag;
 	int rc;
 
 	if (o->db) {
@@ -69,20 +68,16 @@ static int gs_status_db(const struct gs_status_opts *o, char *buf, size_t len)
 		return 0;
 	}
 	cfg = calloc(1, sizeof(*cfg));
-	diag = calloc(1, sizeof(*diag));
-	if (!cfg || !diag) {
-		free(cfg);
-		free(diag);
+	if (!cfg)
 		return EX_OSERR;
-	}
-	rc = gs_config_load(o->config, cfg, diag);
-	for (unsigned i = 0; i < diag->count && i < GS_DIAG_MAX; i++)
-		fprintf(stderr, "%s\n", diag->msg[i]);
+	rc = gs_config_load_print(o->config, cfg, GS_DIAG_TO_STDERR);
 	if (rc == GS_OK)
 		snprintf(buf, len, "%s", cfg->database);
 	free(cfg);
-	free(diag);
-	return rc == GS_OK ? 0 : rc == GS_ENOENT ? EX_NOINPUT : EX_CONFIG;
+	return rc == GS_OK       ? 0
+	       : rc == GS_ENOENT ? EX_NOINPUT
+	       : rc == GS_ENOMEM ? EX_OSERR
+	                         : EX_CONFIG;
 }
 
 static cJSON *gs_status_read_file(const char *path)

@@ -570,20 +570,6 @@ static int gs_wiring_parse(int argc, char **argv, const char **config,
 	return 0;
 }
 
-static int gs_wiring_load(const char *path, struct gs_config *cfg)
-{
-	struct gs_diag *diag = calloc(1, sizeof(*diag));
-	int rc;
-
-	if (!diag)
-		return GS_ENOMEM;
-	rc = gs_config_load(path, cfg, diag);
-	for (unsigned i = 0; i < diag->count && i < GS_DIAG_MAX; i++)
-		fprintf(stderr, "%s\n", diag->msg[i]);
-	free(diag);
-	return rc;
-}
-
 /* The index of --output's output in cfg, or -1 with the reason told. */
 static int gs_wiring_find_output(const char *config,
                                  const struct gs_config *cfg, const char *name)
@@ -631,7 +617,7 @@ int gs_cmd_wiring(int argc, char **argv)
 	w->sig_fd = w->tick_fd = w->end_fd = w->be_fd = w->blink_fd = -1;
 	w->blink_output = -1;
 	w->cfg = cfg;
-	rc = gs_wiring_load(config, cfg);
+	rc = gs_config_load_print(config, cfg, GS_DIAG_TO_STDERR);
 	if (rc) {
 		status = rc == GS_ENOENT ? EX_NOINPUT : EX_CONFIG;
 		goto err_free;

@@ -69,6 +69,16 @@ void gs_diag_add(struct gs_diag *diag, const char *file, int line,
 	diag->count++;
 }
 
+void gs_diag_print(const struct gs_diag *diag, enum gs_diag_to to)
+{
+	for (unsigned i = 0; i < diag->count && i < GS_DIAG_MAX; i++) {
+		if (to == GS_DIAG_TO_LOG)
+			gs_log(GS_LOG_ERR, "%s", diag->msg[i]);
+		else
+			fprintf(stderr, "%s\n", diag->msg[i]);
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* The key tables                                                      */
 
@@ -2052,6 +2062,20 @@ err_close:
 	fclose(p->file);
 err_free:
 	free(p);
+	return rc;
+}
+
+int gs_config_load_print(const char *path, struct gs_config *cfg,
+                         enum gs_diag_to to)
+{
+	struct gs_diag *diag = calloc(1, sizeof(*diag));
+	int rc;
+
+	if (!diag)
+		return GS_ENOMEM;
+	rc = gs_config_load(path, cfg, diag);
+	gs_diag_print(diag, to);
+	free(diag);
 	return rc;
 }
 

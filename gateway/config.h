@@ -194,6 +194,15 @@ struct gs_diag {
 void gs_diag_add(struct gs_diag *diag, const char *file, int line,
                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Where gs_diag_print() tells the problems. */
+enum gs_diag_to {
+	GS_DIAG_TO_STDERR, /* one a line: the commands an installer runs */
+	GS_DIAG_TO_LOG,    /* at error level: the daemon */
+};
+
+/* Tells each problem diag holds (the first GS_DIAG_MAX of them). */
+void gs_diag_print(const struct gs_diag *diag, enum gs_diag_to to);
+
 /* The fixed sections of the file, each a set of keys in config.c's table. */
 enum gs_config_section {
 	GS_SEC_GATEWAY,
@@ -226,6 +235,13 @@ int gs_config_load(const char *path, struct gs_config *cfg,
 
 /* Whether cfg's broker is reached over TLS (mqtts://, ssl:// or wss://). */
 bool gs_config_broker_is_tls(const struct gs_config *cfg);
+
+/*
+ * gs_config_load() with a diag of its own, whose problems it tells with
+ * gs_diag_print(). Returns what gs_config_load() returns, or GS_ENOMEM.
+ */
+int gs_config_load_print(const char *path, struct gs_config *cfg,
+                         enum gs_diag_to to);
 
 /* Index of the sensor named name, or -1. */
 int gs_config_find_sensor(const struct gs_config *cfg, const char *name);

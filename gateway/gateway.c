@@ -93,20 +93,6 @@ static void gw_on_watchdog(void *ctx, int fd, uint32_t events)
 	sd_notify(0, "WATCHDOG=1");
 }
 
-int gw_load_config(const char *path, struct gs_config *cfg)
-{
-	struct gs_diag *diag = calloc(1, sizeof(*diag));
-	int rc;
-
-	if (!diag)
-		return GS_ENOMEM;
-	rc = gs_config_load(path, cfg, diag);
-	for (unsigned i = 0; i < diag->count && i < GS_DIAG_MAX; i++)
-		gs_log(GS_LOG_ERR, "%s", diag->msg[i]);
-	free(diag);
-	return rc;
-}
-
 /* The pipeline proper: everything that depends on the sensor and metrics
  * parts of the configuration. */
 static int gw_open_pipeline(struct gateway *gw)
@@ -351,7 +337,7 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 		free(gw);
 		return EX_OSERR;
 	}
-	rc = gw_load_config(opts->config_path, gw->cfg);
+	rc = gs_config_load_print(opts->config_path, gw->cfg, GS_DIAG_TO_LOG);
 	if (rc)
 		goto err_free;
 	gw->commit_events =

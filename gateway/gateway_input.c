@@ -211,8 +211,7 @@ int gw_open_backend(struct gateway *gw)
 		                         &gw->backend);
 		if (rc == GS_OK)
 			rc = gw_open_outputs(gw, diag);
-		for (unsigned i = 0; i < diag->count && i < GS_DIAG_MAX; i++)
-			gs_log(GS_LOG_ERR, "%s", diag->msg[i]);
+		gs_diag_print(diag, GS_DIAG_TO_LOG);
 		free(diag);
 		/* A chip or line the configuration names is not there: a
 		 * configuration error (exit 78, as in wiring), not a file

@@ -98,11 +98,6 @@ struct gateway {
 	int state_fd;
 };
 
-/* gateway.c */
-
-/* Loads a configuration file, logging each of its problems. */
-int gw_load_config(const char *path, struct gs_config *cfg);
-
 /* gateway_input.c */
 
 /* Feeds edges to the decode stage (and the recorder); notes the last. */

@@ -56,7 +56,7 @@ int gw_reload(struct gateway *gw)
 		rc = GS_ENOMEM;
 		goto err_reject;
 	}
-	rc = gw_load_config(gw->opts->config_path, next);
+	rc = gs_config_load_print(gw->opts->config_path, next, GS_DIAG_TO_LOG);
 	if (rc)
 		goto err_reject;
 	if (!gw->opts->db_path && strcmp(next->database, old->database) != 0)

@@ -310,10 +310,10 @@ static int gs_cmd_replay(int argc, char **argv)
 	return gs_daemon(GS_MODE_REPLAY, gs_usage_replay, argc, argv);
 }
 
-static void gs_diag_print(const char *path, const struct gs_diag *diag)
+/* gs_diag_print(), and how many problems did not fit. */
+static void gs_check_print(const char *path, const struct gs_diag *diag)
 {
-	for (unsigned i = 0; i < diag->count && i < GS_DIAG_MAX; i++)
-		fprintf(stderr, "%s\n", diag->msg[i]);
+	gs_diag_print(diag, GS_DIAG_TO_STDERR);
 	if (diag->count > GS_DIAG_MAX)
 		fprintf(stderr, "%s: ... and %u more problems\n", path,
 		        diag->count - GS_DIAG_MAX);
@@ -393,7 +393,7 @@ static int gs_cmd_check_config(int argc, char **argv)
 	/* The files it names, by the policy `run` applies (one module). */
 	if (rc == GS_OK)
 		rc = gs_config_files_check(cfg, &u, diag);
-	gs_diag_print(path, diag);
+	gs_check_print(path, diag);
 	/* ", N output(s)" only when there are outputs (%.0u: 0 prints
 	 * nothing). */
 	if (rc == GS_OK)
@@ -401,7 +401,7 @@ static int gs_cmd_check_config(int argc, char **argv)
 		       "files checked for user %s)\n",
 		       path, cfg->gateway_id, cfg->site, cfg->n_sensors,
 		       cfg->n_outputs ? ", " : "", cfg->n_outputs,
-		       cfg->n_outputs == 1   ? " output"
+		       cfg->n_outputs == 1  ? " output"
 		       : cfg->n_outputs > 1 ? " outputs"
 		                            : "",
 		       u.name);

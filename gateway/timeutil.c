@@ -57,6 +57,51 @@ int64_t gs_clock_monotonic_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+int64_t gs_clock_read_realtime_ns(void *ctx)
+{
+	struct timespec ts;
+
+	(void)ctx;
+	/* Cannot fail for this clock with a valid pointer. */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t gs_clock_read_monotonic_ns(void *ctx)
+{
+	(void)ctx;
+	return gs_clock_monotonic_ns();
+}
+
+/* A measurement whose realtime reads are further apart was preempted. */
+#define GS_CLOCK_MEASURE_NS    (100 * INT64_C(1000))
+#define GS_CLOCK_MEASURE_TRIES 5
+
+int64_t gs_clock_offset_measure(gs_clock_read_fn realtime,
+                                gs_clock_read_fn monotonic, void *ctx)
+{
+	int64_t best = 0, best_width = INT64_MAX;
+
+	for (int i = 0; i < GS_CLOCK_MEASURE_TRIES; i++) {
+		int64_t rt1 = realtime(ctx);
+		int64_t mono = monotonic(ctx);
+		int64_t rt2 = realtime(ctx);
+		int64_t width = rt2 - rt1;
+
+		if (width < 0)
+			continue; /* stepped backwards in between */
+		if (width < best_width) {
+			best_width = width;
+			best = rt1 + width / 2 - mono;
+		}
+		if (width <= GS_CLOCK_MEASURE_NS)
+			break;
+	}
+	if (best_width == INT64_MAX) /* stepped under every try: take one */
+		best = realtime(ctx) - monotonic(ctx);
+	return best;
+}
+
 int64_t gs_floor_div(int64_t a, int64_t b)
 {
 	int64_t q = a / b;

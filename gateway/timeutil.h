@@ -34,6 +34,23 @@ int gs_boot_id_read(const char *path, char out[GS_BOOT_ID_LEN]);
 int64_t gs_clock_realtime_ms(void);
 int64_t gs_clock_monotonic_ns(void);
 
+/* Reads a clock in ns; ctx is its owner's (a test's fake clock). */
+typedef int64_t (*gs_clock_read_fn)(void *ctx);
+
+/* CLOCK_REALTIME and CLOCK_MONOTONIC in ns, as gs_clock_read_fn (no ctx). */
+int64_t gs_clock_read_realtime_ns(void *ctx);
+int64_t gs_clock_read_monotonic_ns(void *ctx);
+
+/*
+ * The offset realtime - monotonic in ns, which turns a kernel's monotonic
+ * edge stamp into event time: a monotonic read between two realtime reads,
+ * against their midpoint; retried a few times when the realtime reads are
+ * far apart (the thread was preempted) or the clock stepped back between
+ * them, keeping the narrowest.
+ */
+int64_t gs_clock_offset_measure(gs_clock_read_fn realtime,
+                                gs_clock_read_fn monotonic, void *ctx);
+
 /* "2026-11-23T09:00:00Z", or with millis "2026-11-23T09:00:00.250Z". */
 void gs_time_format(int64_t ms, bool millis, char buf[GS_TIME_STRLEN]);
 

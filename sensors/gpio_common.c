@@ -321,24 +321,10 @@ void gs_gpio_diag_request_failed(struct gs_diag *diag,
 
 /* ---- time -------------------------------------------------------------- */
 
-static int64_t gs_ts_ns(const struct timespec *ts)
-{
-	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
-}
-
 void gs_gpio_clock_measure(struct gs_gpio_clock *clock)
 {
-	struct timespec m0, r, m1;
-
-	/* The realtime read sits between two monotonic ones: their midpoint
-	 * is the best estimate of the same instant. */
-	if (clock_gettime(CLOCK_MONOTONIC, &m0) ||
-	    clock_gettime(CLOCK_REALTIME, &r) ||
-	    clock_gettime(CLOCK_MONOTONIC, &m1))
-		return; /* cannot fail with these clocks; keep the last offset
-		         */
-	clock->offset_ns = gs_ts_ns(&r) - (gs_ts_ns(&m0) +
-	                                   (gs_ts_ns(&m1) - gs_ts_ns(&m0)) / 2);
+	clock->offset_ns = gs_clock_offset_measure(
+	    gs_clock_read_realtime_ns, gs_clock_read_monotonic_ns, NULL);
 }
 
 int64_t gs_gpio_clock_ms(const struct gs_gpio_clock *clock, int64_t mono_ns)

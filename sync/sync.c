@@ -1292,8 +1292,7 @@ static int gs_sync_check_files(const struct gs_config *cfg)
 		return GS_ENOMEM;
 	gs_file_user_self(&self);
 	rc = gs_config_files_check(cfg, &self, diag);
-	for (unsigned i = 0; i < diag->count && i < GS_DIAG_MAX; i++)
-		gs_log(GS_LOG_ERR, "%s", diag->msg[i]);
+	gs_diag_print(diag, GS_DIAG_TO_LOG);
 	free(diag);
 	return rc;
 }

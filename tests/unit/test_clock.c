@@ -309,6 +309,67 @@ static void test_system_clock(void **state)
 	free(flag);
 }
 
+/* Clock reads that return a script: realtime and monotonic in turn. */
+struct script {
+	const int64_t *v;
+	size_t n, next;
+};
+
+static int64_t script_read(void *ctx)
+{
+	struct script *sc = ctx;
+
+	assert_true(sc->next < sc->n);
+	return sc->v[sc->next++];
+}
+
+/* The one offset measurement, shared by the clock and the GPIO backend. */
+static void test_offset_measure(void **state)
+{
+	/* Each try reads realtime, monotonic, realtime. A narrow try at
+	 * once: the monotonic read against the realtime midpoint. */
+	static const int64_t narrow[] = {1000, 100, 1040};
+	/* Preempted (1 ms wide), then narrower: the narrower counts. */
+	static const int64_t preempted[] = {5000000, 100, 6000000,
+	                                    7000000, 200, 7000050};
+	/* Wide every time: the narrowest of five tries. */
+	static const int64_t wide[] = {
+	    0,       10,      400000, 1000000, 20,      1300000, 2000000, 30,
+	    2200000, 3000000, 40,     3500000, 4000000, 50,      4900000};
+	/* Stepped back under every try: one plain difference. */
+	static const int64_t back[] = {900, 1, 800, 900, 2, 800, 900, 3, 800,
+	                               900, 4, 800, 900, 5, 800, 777, 7};
+	static const struct {
+		const int64_t *v;
+		size_t n;
+		int64_t want;
+	} cases[] = {
+	    {narrow, 3, 1020 - 100},
+	    {preempted, 6, 7000025 - 200},
+	    {wide, 15, 2100000 - 30},
+	    {back, 17, 777 - 7},
+	};
+	int64_t sys, direct;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct script sc = {cases[i].v, cases[i].n, 0};
+
+		assert_int_equal(
+		    gs_clock_offset_measure(script_read, script_read, &sc),
+		    cases[i].want);
+		assert_int_equal(sc.next, sc.n); /* no read more or less */
+	}
+
+	/* The system's clocks: the offset a direct reading gives, to the
+	 * time between the reads. */
+	sys = gs_clock_offset_measure(gs_clock_read_realtime_ns,
+	                              gs_clock_read_monotonic_ns, NULL);
+	direct =
+	    gs_clock_read_realtime_ns(NULL) - gs_clock_read_monotonic_ns(NULL);
+	assert_true(llabs(sys - direct) < 50 * NS_PER_MS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -325,6 +386,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_rounding, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_boot_id, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_system_clock, setup, teardown),
+	    cmocka_unit_test(test_offset_measure),
 	};
 
 	return cmocka_run_group_tests_name("clock", tests, NULL, NULL);

@@ -6,6 +6,7 @@
  */
 #include "gateway/config.h"
 #include "gateway/err.h"
+#include "gateway/log.h"
 #include "gateway/timeutil.h"
 #include "testutil.h"
 
@@ -936,6 +937,64 @@ static void test_broker_is_tls(void **state)
 	}
 }
 
+/* Runs gs_config_load_print(path, to) with stderr in a file; returns its
+ * result and what it wrote there. */
+static int load_print_captured(const char *path, enum gs_diag_to to, char *out,
+                               size_t len)
+{
+	struct gs_test_stderr cap;
+	int rc;
+
+	gs_test_stderr_begin(&cap);
+	rc = gs_config_load_print(path, &cfg, to);
+	gs_test_stderr_end(&cap, out, len);
+	return rc;
+}
+
+/* "Load the config and print its problems", as the commands and the
+ * daemon do it: every problem gs_config_load() finds, one a line, plain
+ * on stderr or through the log. */
+static void test_load_print(void **state)
+{
+	const char *path = gs_test_data("config/errors.conf");
+	char got[16384], want[16384], *line;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(gs_config_load(path, &cfg, &diag), GS_ECONFIG);
+	assert_true(diag.count > 1 && diag.count <= GS_DIAG_MAX);
+	for (unsigned i = 0; i < diag.count; i++)
+		n += (size_t)snprintf(want + n, sizeof(want) - n, "%s\n",
+		                      diag.msg[i]);
+	assert_int_equal(
+	    load_print_captured(path, GS_DIAG_TO_STDERR, got, sizeof(got)),
+	    GS_ECONFIG);
+	assert_string_equal(got, want);
+
+	gs_log_set_prefix(false);
+	assert_int_equal(
+	    load_print_captured(path, GS_DIAG_TO_LOG, got, sizeof(got)),
+	    GS_ECONFIG);
+	line = got;
+	for (unsigned i = 0; i < diag.count; i++) {
+		size_t len = strlen("gapsense: error: ");
+
+		assert_memory_equal(line, "gapsense: error: ", len);
+		assert_memory_equal(line + len, diag.msg[i],
+		                    strlen(diag.msg[i]));
+		line = strchr(line, '\n');
+		assert_non_null(line);
+		line++;
+	}
+	assert_string_equal(line, "");
+
+	assert_int_equal(load_print_captured(gs_test_data("config/none.conf"),
+	                                     GS_DIAG_TO_STDERR, got,
+	                                     sizeof(got)),
+	                 GS_ENOENT);
+	assert_non_null(strstr(got, "none.conf: cannot open"));
+}
+
 static void test_diag_add(void **state)
 {
 	struct gs_diag d = {0};
@@ -978,6 +1037,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_unreadable, setup),
 	    cmocka_unit_test_setup(test_section_equal, setup),
 	    cmocka_unit_test_setup(test_broker_is_tls, setup),
+	    cmocka_unit_test_setup(test_load_print, setup),
 	    cmocka_unit_test(test_diag_add),
 	    cmocka_unit_test(test_type_names),
 	};

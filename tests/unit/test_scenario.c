@@ -9,7 +9,6 @@
 #include "gateway/timeutil.h"
 #include "testutil.h"
 
-#include <fcntl.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -318,28 +316,15 @@ static int new_captured(const char *name, const char *body, char *log,
                         size_t len)
 {
 	char *path = gs_test_write_file(dir, name, body);
-	char *logpath = gs_test_write_file(dir, "stderr.txt", "");
 	struct gs_backend *be = NULL;
-	int saved, fd, rc;
-	ssize_t n;
+	struct gs_test_stderr cap;
+	int rc;
 
-	fflush(stderr);
-	saved = dup(STDERR_FILENO);
-	fd = open(logpath, O_WRONLY | O_TRUNC);
-	assert_true(saved >= 0 && fd >= 0);
-	dup2(fd, STDERR_FILENO);
+	gs_test_stderr_begin(&cap);
 	rc = gs_scenario_backend_new(&cfg, path, &be);
-	fflush(stderr);
-	dup2(saved, STDERR_FILENO);
-	close(saved);
-	close(fd);
-	fd = open(logpath, O_RDONLY);
-	n = read(fd, log, len - 1);
-	close(fd);
-	log[n > 0 ? n : 0] = '\0';
+	gs_test_stderr_end(&cap, log, len);
 	assert_null(be);
 	free(path);
-	free(logpath);
 	return rc;
 }
 

@@ -59,6 +59,30 @@ char *gs_test_write_file(const char *dir, const char *name, const char *text)
 	return path;
 }
 
+void gs_test_stderr_begin(struct gs_test_stderr *c)
+{
+	fflush(stderr);
+	c->file = tmpfile();
+	c->saved = dup(STDERR_FILENO);
+	if (!c->file || c->saved < 0 ||
+	    dup2(fileno(c->file), STDERR_FILENO) < 0)
+		abort();
+}
+
+void gs_test_stderr_end(struct gs_test_stderr *c, char *out, size_t len)
+{
+	size_t n;
+
+	fflush(stderr);
+	if (dup2(c->saved, STDERR_FILENO) < 0)
+		abort();
+	close(c->saved);
+	rewind(c->file);
+	n = fread(out, 1, len - 1, c->file);
+	out[n] = '\0';
+	fclose(c->file);
+}
+
 const char *gs_test_data(const char *name)
 {
 	static char path[1024];

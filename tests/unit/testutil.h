@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* A fresh private directory under $TMPDIR; removed by gs_test_rmdir(). */
 char *gs_test_mkdtemp(void);
@@ -17,6 +18,17 @@ void gs_test_rmdir(char *dir);
 char *gs_test_write_file(const char *dir, const char *name, const char *text);
 /* Path of a file in tests/data (GS_TEST_DATA). Static buffer. */
 const char *gs_test_data(const char *name);
+
+/* stderr sent to a temporary file between begin and end, so a test can
+ * read what the code under test wrote there. */
+struct gs_test_stderr {
+	int saved; /* the real stderr */
+	FILE *file;
+};
+void gs_test_stderr_begin(struct gs_test_stderr *c);
+/* Puts stderr back; out gets what was written (at most len - 1 bytes),
+ * NUL-terminated. */
+void gs_test_stderr_end(struct gs_test_stderr *c, char *out, size_t len);
 
 /* A clock source whose every reading the test sets (gateway/clock.h). */
 struct gs_fake_clock {
