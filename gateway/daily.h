@@ -14,6 +14,7 @@
 #define GS_DAILY_H
 
 #include "gateway/config.h"
+#include "gateway/metrics.h"
 #include "gateway/msg.h"
 
 #include <cjson/cJSON.h>
@@ -40,7 +41,7 @@ struct gs_day_window {
 	int64_t responses, misuse, sum12;
 	int64_t counts[GS_MAX_BUTTONS];
 	int64_t st_responses, st_sum12;
-	const char *quadrant; /* NULL when the window has none */
+	enum gs_quadrant quadrant; /* GS_QUADRANT_NONE when it has none */
 };
 
 struct gs_day;

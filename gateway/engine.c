@@ -14,7 +14,7 @@
  * Numbers are kept exact as long as possible: counts and sums of integer
  * milliseconds, and every ratio as a fraction of two integers, so that the
  * one-decimal rounding of clarification 12 happens once, on the exact
- * value, when the message is built (engine_frac.h).
+ * value, when the message is built (frac.h).
  *
  * This file: the life cycle, events in, and reload carry-over; the other
  * engine_*.c files are listed in engine_priv.h.

@@ -6,7 +6,7 @@
  * alert is one gapsense.alert.v1 message and, for the alert outputs, one
  * gs_outputs_alert(); a condition that clears tells the outputs too.
  */
-#include "gateway/engine_frac.h"
+#include "gateway/frac.h"
 #include "gateway/engine_priv.h"
 #include "gateway/timeutil.h"
 

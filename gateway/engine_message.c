@@ -5,8 +5,9 @@
  * the order the message shows them. Also where every message the engine
  * makes leaves it (gs_eng_publish()).
  */
-#include "gateway/engine_frac.h"
 #include "gateway/engine_priv.h"
+#include "gateway/frac.h"
+#include "gateway/metrics.h"
 #include "gateway/timeutil.h"
 
 #include <math.h>
@@ -21,13 +22,6 @@
 static int64_t button_weight12(unsigned n_buttons, unsigned b)
 {
 	return (int64_t)(1200 * b / (n_buttons - 1));
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
 }
 
 void gs_eng_publish(struct gs_engine *eng, enum gs_msg_kind kind, int64_t t,
@@ -50,45 +44,6 @@ void gs_eng_publish(struct gs_engine *eng, enum gs_msg_kind kind, int64_t t,
 
 /* ---- the metrics message ---------------------------------------------- */
 
-struct wait_stats {
-	int64_t n, sum, ok, max, p50, p90;
-};
-
-/* Sorts v in place. Nearest rank: the value at rank ceil(p/100 * n). */
-static void wait_stats(int64_t *v, size_t n, struct wait_stats *w)
-{
-	w->n = (int64_t)n;
-	w->sum = w->max = w->p50 = w->p90 = 0;
-	if (n == 0)
-		return;
-	qsort(v, n, sizeof(*v), cmp_i64);
-	for (size_t i = 0; i < n; i++)
-		w->sum += v[i];
-	w->max = v[n - 1];
-	w->p50 = v[(n + 1) / 2 - 1];
-	w->p90 = v[(9 * n + 9) / 10 - 1];
-}
-
-static void add_wait_fields(struct gs_jb *j, cJSON *o,
-                            const struct wait_stats *w, bool have)
-{
-	have = have && w->n > 0;
-	gs_jb_frac(j, o, "wait_avg_s",
-	           have ? gs_frac_of(w->sum, 1000 * w->n) : gs_frac_null);
-	gs_jb_dec(j, o, "wait_p50_s", have ? gs_ms_dec(w->p50) : NAN);
-	gs_jb_dec(j, o, "wait_p90_s", have ? gs_ms_dec(w->p90) : NAN);
-	gs_jb_dec(j, o, "wait_max_s", have ? gs_ms_dec(w->max) : NAN);
-}
-
-static void add_counts(struct gs_jb *j, cJSON *o, unsigned n_buttons,
-                       const int64_t *counts)
-{
-	cJSON *c = gs_jb_obj(j, o, "counts");
-
-	for (unsigned b = 0; b < n_buttons && b < GS_MAX_BUTTONS; b++)
-		gs_jb_int(j, c, gs_button_name(n_buttons, b), counts[b]);
-}
-
 static struct gs_frac index_of(const struct gs_eng_sensor *s)
 {
 	int64_t sum12 = 0;
@@ -99,7 +54,7 @@ static struct gs_frac index_of(const struct gs_eng_sensor *s)
 }
 
 static void add_sensor(struct gs_engine *eng, struct gs_jb *j, cJSON *sensors,
-                       struct gs_eng_sensor *s, const struct wait_stats *w)
+                       struct gs_eng_sensor *s, const struct gs_wait_stats *w)
 {
 	const struct gs_sensor_cfg *sc = s->cfg;
 	cJSON *o = gs_jb_obj(j, sensors, sc->name);
@@ -123,7 +78,7 @@ static void add_sensor(struct gs_engine *eng, struct gs_jb *j, cJSON *sensors,
 		gs_jb_int(j, o, "length", (int64_t)s->fifo.len);
 		gs_jb_int(j, o, "length_max", s->len_max);
 		gs_jb_int(j, o, "waits", w->n);
-		add_wait_fields(j, o, w, true);
+		gs_wait_fields_add(j, o, w, true);
 		gs_jb_dec(j, o, "target_wait_s", gs_ms_dec(sc->target_wait_ms));
 		gs_jb_frac(j, o, "service_level_pct",
 		           gs_frac_of(100 * w->ok, w->n));
@@ -133,7 +88,7 @@ static void add_sensor(struct gs_engine *eng, struct gs_jb *j, cJSON *sensors,
 		gs_jb_int(j, o, "buttons", s->n_buttons);
 		gs_jb_int(j, o, "responses", s->responses);
 		gs_jb_int(j, o, "misuse", s->misuse);
-		add_counts(j, o, s->n_buttons, s->counts);
+		gs_counts_add(j, o, s->n_buttons, s->counts);
 		idx = index_of(s);
 		if (sc->type == GS_SENSOR_SMILEY &&
 		    s->responses < (int64_t)eng->cfg.min_responses)
@@ -147,31 +102,16 @@ static void add_sensor(struct gs_engine *eng, struct gs_jb *j, cJSON *sensors,
 	gs_jb_int(j, o, "faults", s->faults);
 }
 
-static const char *quadrant(const struct gs_engine *eng, struct gs_frac perc,
-                            struct gs_frac act)
-{
-	bool p, a;
-
-	if (gs_frac_is_null(perc) || gs_frac_is_null(act))
-		return NULL;
-	p = gs_frac_ge(perc, eng->cfg.gap_threshold);
-	a = gs_frac_ge(act, eng->cfg.gap_threshold);
-	if (p && a)
-		return "aligned_good";
-	if (!p && !a)
-		return "aligned_bad";
-	return a ? "perception_lag" : "goodwill";
-}
-
 /* The open window summed over its sensors, and what follows from that. */
 struct win_sum {
-	struct wait_stats qw[GS_MAX_SENSORS]; /* each queue sensor's waits */
-	struct wait_stats site_w;             /* every queue's waits */
+	struct gs_wait_stats qw[GS_MAX_SENSORS]; /* each queue sensor's waits */
+	struct gs_wait_stats site_w;             /* every queue's waits */
 	int64_t in, out, joined, served, abandoned;
 	int64_t responses, misuse, counts[GS_MAX_BUTTONS];
 	int64_t sum12, st_sum12, st_resp, site_ok;
 	int64_t first_target; /* the first queue's target wait; -1 none */
 	struct gs_frac fb_index, st_index, actual;
+	enum gs_quadrant quadrant;
 };
 
 /* Queue sensor i's waits; every wait also goes into eng->scratch. */
@@ -185,7 +125,7 @@ static void sum_queue(struct gs_engine *eng, struct gs_jb *j, struct win_sum *w,
 	w->abandoned += s->abandoned;
 	if (w->first_target < 0)
 		w->first_target = s->cfg->target_wait_ms;
-	wait_stats(s->waits.v, s->waits.len, &w->qw[i]);
+	gs_wait_stats(s->waits.v, s->waits.len, &w->qw[i]);
 	w->qw[i].ok = 0;
 	for (size_t k = 0; k < s->waits.len; k++) {
 		if (s->waits.v[k] <= s->cfg->target_wait_ms)
@@ -231,7 +171,7 @@ static void window_sum(struct gs_engine *eng, struct gs_jb *j,
 			break;
 		}
 	}
-	wait_stats(eng->scratch.v, eng->scratch.len, &w->site_w);
+	gs_wait_stats(eng->scratch.v, eng->scratch.len, &w->site_w);
 	w->site_w.ok = w->site_ok;
 
 	w->fb_index =
@@ -242,6 +182,8 @@ static void window_sum(struct gs_engine *eng, struct gs_jb *j,
 	                              : gs_frac_null;
 	w->actual = eng->n_queue ? gs_frac_of(100 * w->site_w.ok, w->site_w.n)
 	                         : gs_frac_null;
+	w->quadrant =
+	    gs_quadrant_of(w->fb_index, w->actual, eng->cfg.gap_threshold);
 }
 
 /* The window into the day's rollup. */
@@ -263,8 +205,7 @@ static void day_add(struct gs_engine *eng, struct gs_jb *j,
 	                           .sum12 = w->sum12,
 	                           .st_responses = w->st_resp,
 	                           .st_sum12 = w->st_sum12,
-	                           .quadrant =
-	                               quadrant(eng, w->fb_index, w->actual)};
+	                           .quadrant = w->quadrant};
 
 	memcpy(dw.counts, w->counts, sizeof(w->counts));
 	if (gs_day_add_window(eng->day, &dw))
@@ -303,45 +244,10 @@ static void add_queue(struct gs_engine *eng, struct gs_jb *j, cJSON *root,
 	gs_jb_int(j, o, "served", w->served);
 	gs_jb_int(j, o, "abandoned", w->abandoned);
 	gs_jb_int(j, o, "length_max", eng->site_len_max);
-	add_wait_fields(j, o, &w->site_w, eng->n_queue > 0);
+	gs_wait_fields_add(j, o, &w->site_w, eng->n_queue > 0);
 	gs_jb_dec(j, o, "target_wait_s",
 	          w->first_target >= 0 ? gs_ms_dec(w->first_target) : NAN);
 	gs_jb_frac(j, o, "service_level_pct", w->actual);
-}
-
-static void add_feedback(struct gs_engine *eng, struct gs_jb *j, cJSON *root,
-                         const struct win_sum *w)
-{
-	cJSON *o = gs_jb_obj(j, root, "feedback");
-
-	gs_jb_int(j, o, "responses", w->responses);
-	gs_jb_int(j, o, "misuse", w->misuse);
-	add_counts(j, o, eng->smiley_buttons, w->counts);
-	gs_jb_frac(j, o, "index", w->fb_index);
-	gs_jb_frac(j, o, "response_rate_pct",
-	           gs_frac_of(100 * w->responses, w->in));
-}
-
-static void add_staff(struct gs_jb *j, cJSON *root, const struct win_sum *w)
-{
-	cJSON *o = gs_jb_obj(j, root, "staff");
-
-	gs_jb_int(j, o, "responses", w->st_resp);
-	gs_jb_frac(j, o, "index", w->st_index);
-}
-
-static void add_gap(struct gs_engine *eng, struct gs_jb *j, cJSON *root,
-                    const struct win_sum *w)
-{
-	cJSON *o = gs_jb_obj(j, root, "gap");
-
-	gs_jb_frac(j, o, "perceived", w->fb_index);
-	gs_jb_frac(j, o, "actual", w->actual);
-	gs_jb_frac(j, o, "perceived_minus_actual",
-	           gs_frac_sub(w->fb_index, w->actual));
-	gs_jb_frac(j, o, "staff_minus_customer",
-	           gs_frac_sub(w->st_index, w->fb_index));
-	gs_jb_str(j, o, "quadrant", quadrant(eng, w->fb_index, w->actual));
 }
 
 void gs_eng_window_publish(struct gs_engine *eng, int64_t t)
@@ -359,9 +265,11 @@ void gs_eng_window_publish(struct gs_engine *eng, int64_t t)
 	add_header(eng, &j, root);
 	add_footfall(eng, &j, root, &w);
 	add_queue(eng, &j, root, &w);
-	add_feedback(eng, &j, root, &w);
-	add_staff(&j, root, &w);
-	add_gap(eng, &j, root, &w);
+	gs_feedback_add(&j, root, w.responses, w.misuse, eng->smiley_buttons,
+	                w.counts, w.fb_index, w.in);
+	gs_staff_add(&j, root, w.st_resp, w.st_index);
+	gs_gap_add(&j, root, w.fb_index, w.actual, w.st_index,
+	           eng->cfg.gap_threshold);
 	sensors = gs_jb_obj(&j, root, "sensors");
 	for (unsigned i = 0; i < eng->cfg.n_sensors; i++)
 		add_sensor(eng, &j, sensors, &eng->s[i], &w.qw[i]);

@@ -9,7 +9,9 @@
  * engine_message.c  the metrics message, one builder per section, and
  *                   publishing any message
  * engine_alert.c    the alerts: discontent burst, queue wait, sensor fault
- * engine_frac.h     exact fractions, rounded once
+ *
+ * Shared with the daily rollup (metrics_daily.c): frac.h, exact fractions,
+ * and metrics.h, the quadrant and the wait statistics.
  */
 #ifndef GS_ENGINE_PRIV_H
 #define GS_ENGINE_PRIV_H

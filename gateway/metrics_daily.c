@@ -7,6 +7,8 @@
  */
 #include "gateway/daily.h"
 #include "gateway/err.h"
+#include "gateway/frac.h"
+#include "gateway/metrics.h"
 #include "gateway/msg.h"
 #include "gateway/timeutil.h"
 
@@ -14,18 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-enum gs_day_quadrant {
-	GS_DQ_ALIGNED_GOOD,
-	GS_DQ_ALIGNED_BAD,
-	GS_DQ_PERCEPTION_LAG,
-	GS_DQ_GOODWILL,
-	GS_DQ_NONE,
-	GS_DQ_COUNT_
-};
-
-static const char *const gs_dq_names[GS_DQ_COUNT_] = {
-    "aligned_good", "aligned_bad", "perception_lag", "goodwill", "none"};
 
 /* Alert types counted by name. */
 static const char *const gs_day_alert_types[] = {
@@ -42,7 +32,7 @@ struct gs_day {
 	int64_t waits_ok;
 	int64_t responses, misuse, sum12, counts[GS_MAX_BUTTONS];
 	int64_t st_responses, st_sum12;
-	int64_t windows, quadrants[GS_DQ_COUNT_];
+	int64_t windows, quadrants[GS_QUADRANT_COUNT_];
 	int64_t alerts, alerts_by_type[GS_DAY_ALERT_TYPES];
 	/* Acknowledgements made this day: their response times, for the
 	 * median; the count and the maximum go on past the array. */
@@ -127,7 +117,6 @@ int64_t gs_day_start(const struct gs_day *day)
 int gs_day_add_window(struct gs_day *day, const struct gs_day_window *w)
 {
 	int rc = GS_OK;
-	unsigned q = GS_DQ_NONE;
 
 	day->synced = day->synced && w->clock_synced;
 	day->in += w->in;
@@ -154,10 +143,9 @@ int gs_day_add_window(struct gs_day *day, const struct gs_day_window *w)
 	day->st_responses += w->st_responses;
 	day->st_sum12 += w->st_sum12;
 	day->windows++;
-	for (unsigned i = 0; w->quadrant && i < GS_DQ_NONE; i++)
-		if (strcmp(w->quadrant, gs_dq_names[i]) == 0)
-			q = i;
-	day->quadrants[q]++;
+	day->quadrants[(unsigned)w->quadrant < GS_QUADRANT_COUNT_
+	                   ? w->quadrant
+	                   : GS_QUADRANT_NONE]++;
 	return rc;
 }
 
@@ -186,45 +174,6 @@ void gs_day_note_occupancy(struct gs_day *day, int64_t occupancy)
 
 /* ---- the message ------------------------------------------------------- */
 
-struct gs_db {
-	bool fail;
-};
-
-static void db_int(struct gs_db *b, cJSON *o, const char *k, int64_t v)
-{
-	if (!o || !gs_json_add_int(o, k, v))
-		b->fail = true;
-}
-
-static void db_dec(struct gs_db *b, cJSON *o, const char *k, double v)
-{
-	if (!o || !gs_json_add_decimal(o, k, v))
-		b->fail = true;
-}
-
-static void db_str(struct gs_db *b, cJSON *o, const char *k, const char *s)
-{
-	if (!o || !(s ? cJSON_AddStringToObject(o, k, s)
-	              : cJSON_AddNullToObject(o, k)))
-		b->fail = true;
-}
-
-static cJSON *db_obj(struct gs_db *b, cJSON *o, const char *k)
-{
-	cJSON *c = o ? cJSON_AddObjectToObject(o, k) : NULL;
-
-	if (!c)
-		b->fail = true;
-	return c;
-}
-
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 /* The local date of t under the process's TZ ("2026-11-23"). */
 static void local_date(int64_t t, char buf[16])
 {
@@ -235,174 +184,127 @@ static void local_date(int64_t t, char buf[16])
 		strcpy(buf, "0000-00-00");
 }
 
-/* An exact ratio as a fraction of two integers; den 0 = null. */
-struct gs_q {
-	int64_t num, den;
+/* The day's ratios, exact, and what the configuration says of them. */
+struct day_ratios {
+	struct gs_frac perc, act, staff;
+	unsigned buttons; /* of the first smiley terminal; 0 none */
+	bool queue;       /* any queue sensor */
 };
 
-static bool q_ge(struct gs_q a, double x)
+static void day_ratios(const struct gs_day *day, const struct gs_config *cfg,
+                       struct day_ratios *r)
 {
-	return (double)a.num >= x * (double)a.den;
+	*r = (struct day_ratios){
+	    .perc = gs_frac_null, .act = gs_frac_null, .staff = gs_frac_null};
+	for (unsigned i = 0; i < cfg->n_sensors; i++) {
+		if (cfg->sensors[i].type == GS_SENSOR_QUEUE)
+			r->queue = true;
+		if (cfg->sensors[i].type == GS_SENSOR_SMILEY && !r->buttons)
+			r->buttons = cfg->sensors[i].n_lines;
+	}
+	if (day->responses > 0 && day->responses >= (int64_t)cfg->min_responses)
+		r->perc = (struct gs_frac){day->sum12, 12 * day->responses};
+	if (day->st_responses > 0)
+		r->staff =
+		    (struct gs_frac){day->st_sum12, 12 * day->st_responses};
+	if (r->queue && day->n_waits > 0)
+		r->act = (struct gs_frac){100 * day->waits_ok,
+		                          (int64_t)day->n_waits};
 }
 
-static double q_dec(struct gs_q a)
+static void add_header(struct gs_jb *j, cJSON *root, const struct gs_day *day,
+                       const struct gs_config *cfg, int64_t end_ms)
 {
-	return gs_ratio_dec(a.num, a.den);
+	char date[16];
+
+	local_date(day->start, date);
+	gs_jb_str(j, root, "schema", "gapsense.daily.v1");
+	gs_jb_str(j, root, "site", cfg->site);
+	gs_jb_str(j, root, "gateway", cfg->gateway_id);
+	gs_jb_int(j, root, "seq", 0);
+	gs_jb_str(j, root, "day", date);
+	if (!gs_json_add_time(root, "day_start", day->start, false) ||
+	    !gs_json_add_time(root, "day_end", end_ms, false))
+		j->fail = true;
+	gs_jb_int(j, root, "day_s", (end_ms - day->start) / GS_MS_PER_S);
+	gs_jb_bool(j, root, "partial", day->partial);
+	gs_jb_bool(j, root, "clock_synced", day->synced);
+	gs_jb_bool(j, root, "historical", false);
 }
 
-static double q_diff_dec(struct gs_q a, struct gs_q b)
+static void add_footfall(struct gs_jb *j, cJSON *root, const struct gs_day *day)
 {
-	if (!a.den || !b.den)
-		return NAN;
-	return gs_ratio_dec(a.num * b.den - b.num * a.den, a.den * b.den);
+	cJSON *o = gs_jb_obj(j, root, "footfall");
+
+	gs_jb_int(j, o, "in", day->in);
+	gs_jb_int(j, o, "out", day->out);
+	gs_jb_int(j, o, "occupancy_max", day->occ_max);
 }
 
-static const char *q_quadrant(struct gs_q perc, struct gs_q act, double thr)
+static void add_queue(struct gs_jb *j, cJSON *root, struct gs_day *day,
+                      const struct day_ratios *r)
 {
-	bool p, a;
+	cJSON *o = gs_jb_obj(j, root, "queue");
+	struct gs_wait_stats w;
 
-	if (!perc.den || !act.den)
-		return NULL;
-	p = q_ge(perc, thr);
-	a = q_ge(act, thr);
-	if (p && a)
-		return gs_dq_names[GS_DQ_ALIGNED_GOOD];
-	if (!p && !a)
-		return gs_dq_names[GS_DQ_ALIGNED_BAD];
-	return gs_dq_names[a ? GS_DQ_PERCEPTION_LAG : GS_DQ_GOODWILL];
+	gs_jb_int(j, o, "joined", day->joined);
+	gs_jb_int(j, o, "served", day->served);
+	gs_jb_int(j, o, "abandoned", day->abandoned);
+	gs_jb_int(j, o, "length_max", day->len_max);
+	gs_wait_stats(day->waits, day->n_waits, &w);
+	gs_jb_int(j, o, "waits", w.n);
+	gs_wait_fields_add(j, o, &w, r->queue);
+	gs_jb_frac(j, o, "service_level_pct", r->act);
 }
 
-static void add_waits(struct gs_db *b, cJSON *o, struct gs_day *day,
-                      bool have_queue)
+static void add_windows(struct gs_jb *j, cJSON *root, const struct gs_day *day)
 {
-	size_t n = day->n_waits;
-	int64_t sum = 0;
-	bool have = have_queue && n > 0;
+	cJSON *o = gs_jb_obj(j, root, "windows");
 
-	if (n)
-		qsort(day->waits, n, sizeof(*day->waits), cmp_i64);
-	for (size_t i = 0; i < n; i++)
-		sum += day->waits[i];
-	db_int(b, o, "waits", (int64_t)n);
-	db_dec(b, o, "wait_avg_s",
-	       have ? gs_ratio_dec(sum, 1000 * (int64_t)n) : NAN);
-	db_dec(b, o, "wait_p50_s",
-	       have ? gs_ratio_dec(day->waits[(n + 1) / 2 - 1], 1000) : NAN);
-	db_dec(b, o, "wait_p90_s",
-	       have ? gs_ratio_dec(day->waits[(9 * n + 9) / 10 - 1], 1000)
-	            : NAN);
-	db_dec(b, o, "wait_max_s",
-	       have ? gs_ratio_dec(day->waits[n - 1], 1000) : NAN);
+	gs_jb_int(j, o, "total", day->windows);
+	for (unsigned q = 0; q < GS_QUADRANT_COUNT_; q++)
+		gs_jb_int(j, o, gs_quadrant_key((enum gs_quadrant)q),
+		          day->quadrants[q]);
 }
 
-/* Nearest rank as for waits, over the first GS_DAY_MAX_ACKS. */
-static void add_acks(struct gs_db *b, cJSON *o, struct gs_day *day)
+/* Acknowledgements: the median by nearest rank over the first
+ * GS_DAY_MAX_ACKS, as for waits. */
+static void add_alerts(struct gs_jb *j, cJSON *root, struct gs_day *day)
 {
+	cJSON *o = gs_jb_obj(j, root, "alerts");
 	size_t n =
 	    day->acks < GS_DAY_MAX_ACKS ? (size_t)day->acks : GS_DAY_MAX_ACKS;
 
-	if (n)
-		qsort(day->ack_ms, n, sizeof(day->ack_ms[0]), cmp_i64);
-	db_int(b, o, "acknowledged", day->acks);
-	db_dec(b, o, "ack_p50_s",
-	       n ? gs_ratio_dec(day->ack_ms[(n + 1) / 2 - 1], 1000) : NAN);
-	db_dec(b, o, "ack_max_s", n ? gs_ratio_dec(day->ack_max, 1000) : NAN);
-}
-
-static unsigned smiley_buttons(const struct gs_config *cfg, bool *queue)
-{
-	unsigned n = 0;
-
-	*queue = false;
-	for (unsigned i = 0; i < cfg->n_sensors; i++) {
-		if (cfg->sensors[i].type == GS_SENSOR_QUEUE)
-			*queue = true;
-		if (cfg->sensors[i].type == GS_SENSOR_SMILEY && !n)
-			n = cfg->sensors[i].n_lines;
-	}
-	return n;
+	gs_jb_int(j, o, "raised", day->alerts);
+	for (size_t i = 0; i < GS_DAY_ALERT_TYPES; i++)
+		gs_jb_int(j, o, gs_day_alert_types[i], day->alerts_by_type[i]);
+	gs_i64_sort(day->ack_ms, n);
+	gs_jb_int(j, o, "acknowledged", day->acks);
+	gs_jb_dec(j, o, "ack_p50_s",
+	          n ? gs_ms_dec(gs_nearest_rank(day->ack_ms, n, 50)) : NAN);
+	gs_jb_dec(j, o, "ack_max_s", n ? gs_ms_dec(day->ack_max) : NAN);
 }
 
 cJSON *gs_day_build(struct gs_day *day, const struct gs_config *cfg,
                     int64_t end_ms)
 {
-	struct gs_db b = {false};
-	cJSON *root = cJSON_CreateObject(), *o, *c;
-	char date[16];
-	bool queue;
-	unsigned buttons = smiley_buttons(cfg, &queue);
-	struct gs_q perc = {0, 0}, act = {0, 0}, staff = {0, 0};
+	struct gs_jb j = {false};
+	cJSON *root = cJSON_CreateObject();
+	struct day_ratios r;
 
-	if (day->responses > 0 && day->responses >= (int64_t)cfg->min_responses)
-		perc = (struct gs_q){day->sum12, 12 * day->responses};
-	if (day->st_responses > 0)
-		staff = (struct gs_q){day->st_sum12, 12 * day->st_responses};
-	if (queue && day->n_waits > 0)
-		act = (struct gs_q){100 * day->waits_ok, (int64_t)day->n_waits};
-	local_date(day->start, date);
-
-	db_str(&b, root, "schema", "gapsense.daily.v1");
-	db_str(&b, root, "site", cfg->site);
-	db_str(&b, root, "gateway", cfg->gateway_id);
-	db_int(&b, root, "seq", 0);
-	db_str(&b, root, "day", date);
-	if (!gs_json_add_time(root, "day_start", day->start, false) ||
-	    !gs_json_add_time(root, "day_end", end_ms, false))
-		b.fail = true;
-	db_int(&b, root, "day_s", (end_ms - day->start) / GS_MS_PER_S);
-	if (!cJSON_AddBoolToObject(root, "partial", day->partial) ||
-	    !cJSON_AddBoolToObject(root, "clock_synced", day->synced) ||
-	    !cJSON_AddBoolToObject(root, "historical", false))
-		b.fail = true;
-
-	o = db_obj(&b, root, "footfall");
-	db_int(&b, o, "in", day->in);
-	db_int(&b, o, "out", day->out);
-	db_int(&b, o, "occupancy_max", day->occ_max);
-
-	o = db_obj(&b, root, "queue");
-	db_int(&b, o, "joined", day->joined);
-	db_int(&b, o, "served", day->served);
-	db_int(&b, o, "abandoned", day->abandoned);
-	db_int(&b, o, "length_max", day->len_max);
-	add_waits(&b, o, day, queue);
-	db_dec(&b, o, "service_level_pct", q_dec(act));
-
-	o = db_obj(&b, root, "feedback");
-	db_int(&b, o, "responses", day->responses);
-	db_int(&b, o, "misuse", day->misuse);
-	c = db_obj(&b, o, "counts");
-	for (unsigned k = 0; k < buttons && k < GS_MAX_BUTTONS; k++)
-		db_int(&b, c, gs_button_name(buttons, k), day->counts[k]);
-	db_dec(&b, o, "index", q_dec(perc));
-	db_dec(&b, o, "response_rate_pct",
-	       gs_ratio_dec(100 * day->responses, day->in));
-
-	o = db_obj(&b, root, "staff");
-	db_int(&b, o, "responses", day->st_responses);
-	db_dec(&b, o, "index", q_dec(staff));
-
-	o = db_obj(&b, root, "gap");
-	db_dec(&b, o, "perceived", q_dec(perc));
-	db_dec(&b, o, "actual", q_dec(act));
-	db_dec(&b, o, "perceived_minus_actual", q_diff_dec(perc, act));
-	db_dec(&b, o, "staff_minus_customer", q_diff_dec(staff, perc));
-	db_str(&b, o, "quadrant", q_quadrant(perc, act, cfg->gap_threshold));
-
-	o = db_obj(&b, root, "windows");
-	db_int(&b, o, "total", day->windows);
-	for (unsigned q = 0; q < GS_DQ_COUNT_; q++)
-		db_int(&b, o, gs_dq_names[q], day->quadrants[q]);
-
-	o = db_obj(&b, root, "alerts");
-	db_int(&b, o, "raised", day->alerts);
-	for (size_t i = 0; i < GS_DAY_ALERT_TYPES; i++)
-		db_int(&b, o, gs_day_alert_types[i], day->alerts_by_type[i]);
-	add_acks(&b, o, day);
-
+	day_ratios(day, cfg, &r);
+	add_header(&j, root, day, cfg, end_ms);
+	add_footfall(&j, root, day);
+	add_queue(&j, root, day, &r);
+	gs_feedback_add(&j, root, day->responses, day->misuse, r.buttons,
+	                day->counts, r.perc, day->in);
+	gs_staff_add(&j, root, day->st_responses, r.staff);
+	gs_gap_add(&j, root, r.perc, r.act, r.staff, cfg->gap_threshold);
+	add_windows(&j, root, day);
+	add_alerts(&j, root, day);
 	if (!cJSON_AddNullToObject(root, "trend"))
-		b.fail = true;
-	if (b.fail) {
+		j.fail = true;
+	if (j.fail) {
 		cJSON_Delete(root);
 		return NULL;
 	}

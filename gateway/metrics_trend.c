@@ -111,31 +111,20 @@ int gs_trend_add_text(struct gs_trend *tr, const char *payload)
 	return rc;
 }
 
-struct gs_tb {
-	bool fail;
-};
-
-static void tb_check(struct gs_tb *b, const cJSON *item)
+static void tb_tenths(struct gs_jb *j, cJSON *o, const char *k, int64_t t)
 {
-	if (!item)
-		b->fail = true;
+	gs_jb_dec(j, o, k, t == GS_TENTHS_NONE ? NAN : (double)t / 10.0);
 }
 
-static void tb_tenths(struct gs_tb *b, cJSON *o, const char *k, int64_t t)
+/* A string, "" as null. */
+static void tb_str(struct gs_jb *j, cJSON *o, const char *k, const char *s)
 {
-	tb_check(b, gs_json_add_decimal(
-	                o, k, t == GS_TENTHS_NONE ? NAN : (double)t / 10.0));
-}
-
-static void tb_str(struct gs_tb *b, cJSON *o, const char *k, const char *s)
-{
-	tb_check(b, s && *s ? cJSON_AddStringToObject(o, k, s)
-	                    : cJSON_AddNullToObject(o, k));
+	gs_jb_str(j, o, k, s && *s ? s : NULL);
 }
 
 /* Average, change (newer half minus older half) and direction of one
  * series over the days younger than `days`. */
-static void tb_series(struct gs_tb *b, cJSON *o, const struct gs_trend *tr,
+static void tb_series(struct gs_jb *b, cJSON *o, const struct gs_trend *tr,
                       unsigned days, bool perceived, const char *avg_key,
                       const char *change_key, const char *dir_key)
 {
@@ -156,9 +145,8 @@ static void tb_series(struct gs_tb *b, cJSON *o, const struct gs_trend *tr,
 		older += v[i];
 		newer += v[n - 1 - i];
 	}
-	tb_check(b, gs_json_add_decimal(o, avg_key, gs_ratio_dec(sum, 10 * n)));
-	tb_check(b, gs_json_add_decimal(o, change_key,
-	                                gs_ratio_dec(newer - older, 10 * h)));
+	gs_jb_dec(b, o, avg_key, gs_ratio_dec(sum, 10 * n));
+	gs_jb_dec(b, o, change_key, gs_ratio_dec(newer - older, 10 * h));
 	if (h > 0)
 		dir = newer - older >= GS_TREND_DIRECTION_TENTHS * h ? "up"
 		      : newer - older <= -GS_TREND_DIRECTION_TENTHS * h
@@ -167,34 +155,35 @@ static void tb_series(struct gs_tb *b, cJSON *o, const struct gs_trend *tr,
 	tb_str(b, o, dir_key, dir);
 }
 
-static void tb_period(struct gs_tb *b, cJSON *trend, const char *key,
+static void tb_period(struct gs_jb *b, cJSON *trend, const char *key,
                       const struct gs_trend *tr, unsigned days)
 {
-	cJSON *o = cJSON_AddObjectToObject(trend, key);
+	cJSON *o = gs_jb_obj(b, trend, key);
+	const char *lag_key = gs_quadrant_key(GS_QUADRANT_PERCEPTION_LAG);
+	const char *goodwill_key = gs_quadrant_key(GS_QUADRANT_GOODWILL);
 	int64_t n = 0, lag = 0, goodwill = 0;
 
-	tb_check(b, o);
 	if (!o)
 		return;
 	for (unsigned i = 0; i < tr->n; i++) {
 		if (tr->d[i].days_ago >= (int)days)
 			continue;
 		n++;
-		lag += strcmp(tr->d[i].quadrant, "perception_lag") == 0;
-		goodwill += strcmp(tr->d[i].quadrant, "goodwill") == 0;
+		lag += strcmp(tr->d[i].quadrant, lag_key) == 0;
+		goodwill += strcmp(tr->d[i].quadrant, goodwill_key) == 0;
 	}
-	tb_check(b, gs_json_add_int(o, "days", n));
+	gs_jb_int(b, o, "days", n);
 	tb_series(b, o, tr, days, true, "perceived_avg", "perceived_change",
 	          "perceived_direction");
 	tb_series(b, o, tr, days, false, "actual_avg", "actual_change",
 	          "actual_direction");
-	tb_check(b, gs_json_add_int(o, "perception_lag_days", lag));
-	tb_check(b, gs_json_add_int(o, "goodwill_days", goodwill));
+	gs_jb_int(b, o, "perception_lag_days", lag);
+	gs_jb_int(b, o, "goodwill_days", goodwill);
 }
 
 cJSON *gs_trend_build(struct gs_trend *tr)
 {
-	struct gs_tb b = {false};
+	struct gs_jb b = {false};
 	cJSON *trend = cJSON_CreateObject(), *days, *o;
 	const struct gs_trend_day *last = tr->n ? &tr->d[tr->n - 1] : NULL;
 	int64_t streak = 0;
@@ -203,7 +192,8 @@ cJSON *gs_trend_build(struct gs_trend *tr)
 	if (!trend)
 		return NULL;
 	days = cJSON_AddArrayToObject(trend, "days");
-	tb_check(&b, days);
+	if (!days)
+		b.fail = true;
 	for (unsigned i = 0; days && i < tr->n; i++) {
 		o = cJSON_CreateObject();
 		if (!o || !cJSON_AddItemToArray(days, o)) {
@@ -231,14 +221,13 @@ cJSON *gs_trend_build(struct gs_trend *tr)
 		}
 	}
 	if (quad && streak >= GS_TREND_FINDING_DAYS &&
-	    (strcmp(quad, "perception_lag") == 0 ||
-	     strcmp(quad, "goodwill") == 0))
+	    (strcmp(quad, gs_quadrant_key(GS_QUADRANT_PERCEPTION_LAG)) == 0 ||
+	     strcmp(quad, gs_quadrant_key(GS_QUADRANT_GOODWILL)) == 0))
 		finding = quad;
-	o = cJSON_AddObjectToObject(trend, "streak");
-	tb_check(&b, o);
+	o = gs_jb_obj(&b, trend, "streak");
 	if (o) {
 		tb_str(&b, o, "quadrant", quad);
-		tb_check(&b, gs_json_add_int(o, "days", streak));
+		gs_jb_int(&b, o, "days", streak);
 		tb_str(&b, o, "since", since);
 	}
 	tb_str(&b, trend, "finding", finding);

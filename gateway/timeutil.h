@@ -55,10 +55,29 @@ int64_t gs_clock_offset_measure(gs_clock_read_fn realtime,
 void gs_time_format(int64_t ms, bool millis, char buf[GS_TIME_STRLEN]);
 
 /*
- * Parses ISO-8601 UTC: "YYYY-MM-DDTHH:MM:SS[.mmm]Z". Returns 0 or GS_EINVAL.
- * Strict: the trailing Z is required and nothing may follow it.
+ * Parses ISO-8601 UTC: "YYYY-MM-DDTHH:MM:SS[.mmm]Z", years from 1970.
+ * Returns 0 or GS_EINVAL. Strict: the trailing Z is required and nothing
+ * may follow it.
  */
 int gs_time_parse(const char *s, int64_t *ms);
+
+/*
+ * The minute a reader of many times in order parsed last: consecutive
+ * times mostly share it, and the date arithmetic is then skipped. Zero it
+ * before the first use.
+ */
+struct gs_time_cache {
+	char minute[17]; /* "YYYY-MM-DDTHH:MM:" */
+	int64_t minute_ms;
+	bool valid;
+};
+
+/*
+ * gs_time_parse() of the n bytes at s, which need not be NUL-terminated,
+ * through cache (or NULL).
+ */
+int gs_time_parse_span(const char *s, size_t n, struct gs_time_cache *cache,
+                       int64_t *ms);
 
 /*
  * Parses a duration: an integer with a unit, "250ms", "2s", "15m", "1h",

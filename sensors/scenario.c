@@ -64,9 +64,7 @@ struct gs_scenario {
 
 	/* Consecutive lines mostly share the minute and the chip: parsing
 	 * those once keeps a million-line replay well under 0.1 s. */
-	char minute[17]; /* "YYYY-MM-DDTHH:MM:" of the last time parsed */
-	int64_t minute_ms;
-	bool have_minute;
+	struct gs_time_cache time_cache;
 	char chip[GS_NAME_MAX]; /* the last chip looked up, and its hash */
 	size_t chip_len;
 	uint32_t chip_hash;
@@ -171,142 +169,17 @@ gs_scn_lookup(struct gs_scenario *sc, const char *chip, size_t chip_len,
 
 /* ---- time ---- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant). */
-static int64_t gs_scn_days_from_civil(int64_t y, unsigned m, unsigned d)
+/* Times from 2200 on are typos, and would overflow mono_ns. */
+#define GS_SCN_TIME_END INT64_C(7258118400000) /* 2200-01-01T00:00:00Z */
+
+/* "YYYY-MM-DDTHH:MM:SS.mmmZ" (the milliseconds may be left out, as
+ * gs_time_parse() allows), years 1970-2199. */
+static int gs_scn_parse_time(struct gs_scenario *sc, const char *s, size_t n,
+                             int64_t *ms)
 {
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	int rc = gs_time_parse_span(s, n, &sc->time_cache, ms);
 
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void gs_scn_civil_from_days(int64_t z, int64_t *y, unsigned *m,
-                                   unsigned *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp = (5 * doy + 2) / 153;
-
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = (int64_t)yoe + era * 400 + (*m <= 2);
-}
-
-static int gs_scn_digits(const char *s, unsigned n)
-{
-	int v = 0;
-
-	for (unsigned i = 0; i < n; i++) {
-		unsigned c = (unsigned char)s[i] - '0';
-
-		if (c > 9)
-			return -1;
-		v = v * 10 + (int)c;
-	}
-	return v;
-}
-
-/*
- * "YYYY-MM-DDTHH:MM:SS.mmmZ" (the milliseconds may be left out, as
- * gs_time_parse() allows) on a span that is not NUL-terminated.
- * Years 1970-2199: later ones are typos, and would overflow mono_ns.
- */
-static int gs_scn_parse_time(const char *s, size_t n, int64_t *ms)
-{
-	static const unsigned char mdays[] = {31, 29, 31, 30, 31, 30,
-	                                      31, 31, 30, 31, 30, 31};
-	int y, mo, d, h, mi, sec, frac = 0;
-
-	if ((n != 20 && n != 24) || s[4] != '-' || s[7] != '-' ||
-	    s[10] != 'T' || s[13] != ':' || s[16] != ':' || s[n - 1] != 'Z')
-		return GS_EINVAL;
-	if (n == 24) {
-		if (s[19] != '.')
-			return GS_EINVAL;
-		frac = gs_scn_digits(s + 20, 3);
-	}
-	y = gs_scn_digits(s, 4);
-	mo = gs_scn_digits(s + 5, 2);
-	d = gs_scn_digits(s + 8, 2);
-	h = gs_scn_digits(s + 11, 2);
-	mi = gs_scn_digits(s + 14, 2);
-	sec = gs_scn_digits(s + 17, 2);
-	if (frac < 0 || y < 1970 || y > 2199 || mo < 1 || mo > 12 || d < 1 ||
-	    d > mdays[mo - 1] || h < 0 || h > 23 || mi < 0 || mi > 59 ||
-	    sec < 0 || sec > 59)
-		return GS_EINVAL;
-	if (mo == 2 && d == 29 &&
-	    !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
-		return GS_EINVAL;
-	*ms = gs_scn_days_from_civil(y, (unsigned)mo, (unsigned)d) *
-	          GS_MS_PER_DAY +
-	      h * GS_MS_PER_H + mi * GS_MS_PER_MIN + sec * GS_MS_PER_S + frac;
-	return GS_OK;
-}
-
-/* gs_scn_parse_time(), reusing the minute of the previous line. */
-static int gs_scn_parse_time_cached(struct gs_scenario *sc, const char *s,
-                                    size_t n, int64_t *ms)
-{
-	int sec, frac = 0;
-	int rc;
-
-	if (sc->have_minute && (n == 20 || n == 24) && s[n - 1] == 'Z' &&
-	    memcmp(s, sc->minute, sizeof(sc->minute)) == 0) {
-		sec = gs_scn_digits(s + 17, 2);
-		if (n == 24)
-			frac = s[19] == '.' ? gs_scn_digits(s + 20, 3) : -1;
-		if (sec < 0 || sec > 59 || frac < 0)
-			return GS_EINVAL;
-		*ms = sc->minute_ms + sec * GS_MS_PER_S + frac;
-		return GS_OK;
-	}
-	rc = gs_scn_parse_time(s, n, ms);
-	if (rc == GS_OK) {
-		memcpy(sc->minute, s, sizeof(sc->minute));
-		sc->minute_ms = *ms - *ms % GS_MS_PER_MIN;
-		sc->have_minute = true;
-	}
-	return rc;
-}
-
-static void gs_put2(char *p, unsigned v)
-{
-	p[0] = (char)('0' + v / 10 % 10);
-	p[1] = (char)('0' + v % 10);
-}
-
-/* Writes the 24 characters of "YYYY-MM-DDTHH:MM:SS.mmmZ" (no NUL). */
-static void gs_scn_format_time(int64_t ms, char out[24])
-{
-	int64_t days = gs_floor_div(ms, GS_MS_PER_DAY);
-	int64_t rem = ms - days * GS_MS_PER_DAY;
-	int64_t y;
-	unsigned mo, d, frac = (unsigned)(rem % 1000);
-
-	gs_scn_civil_from_days(days, &y, &mo, &d);
-	gs_put2(out, (unsigned)(y / 100));
-	gs_put2(out + 2, (unsigned)(y % 100));
-	out[4] = '-';
-	gs_put2(out + 5, mo);
-	out[7] = '-';
-	gs_put2(out + 8, d);
-	out[10] = 'T';
-	gs_put2(out + 11, (unsigned)(rem / GS_MS_PER_H));
-	out[13] = ':';
-	gs_put2(out + 14, (unsigned)(rem / GS_MS_PER_MIN % 60));
-	out[16] = ':';
-	gs_put2(out + 17, (unsigned)(rem / GS_MS_PER_S % 60));
-	out[19] = '.';
-	out[20] = (char)('0' + frac / 100);
-	gs_put2(out + 21, frac % 100);
-	out[23] = 'Z';
+	return rc == GS_OK && *ms >= GS_SCN_TIME_END ? GS_EINVAL : rc;
 }
 
 /* ---- reader ---- */
@@ -457,7 +330,7 @@ static int gs_scn_parse_edge(struct gs_scenario *sc, const char *line,
 		                   "expected 4 fields (time,chip,line,value), "
 		                   "found %u",
 		                   nf);
-	if (gs_scn_parse_time_cached(sc, f[0], fl[0], &t) != GS_OK)
+	if (gs_scn_parse_time(sc, f[0], fl[0], &t) != GS_OK)
 		return gs_scn_fail(sc,
 		                   "malformed time \"%.*s\" (expected "
 		                   "YYYY-MM-DDTHH:MM:SS.mmmZ, UTC)",
@@ -766,7 +639,8 @@ int gs_scenario_writer_add(struct gs_scenario_writer *w,
 	ll = strnlen(s->lines[edge->input], GS_NAME_MAX - 1);
 	level = (edge->active != 0) != s->active_low;
 
-	gs_scn_format_time(edge->t_ms, line);
+	_Static_assert(sizeof(line) >= GS_TIME_STRLEN, "a time fits");
+	gs_time_format(edge->t_ms, true, line); /* 24 characters */
 	n = 24;
 	line[n++] = ',';
 	memcpy(line + n, s->chip, cl);

@@ -24,6 +24,14 @@
 
 /* ---- exact top-level member rewrite -------------------------------------- */
 
+/*
+ * A scan, not cJSON: the payloads are stored as sent and a resend must
+ * repeat their bytes, but cJSON keeps a number as a double and prints it
+ * anew ("240.0" comes back as "240", a sequence number past 2^53 as
+ * "9.00719925474099e+15"). Parsed and printed by cJSON, 177 of 180
+ * messages of the golden replays and a simulated day changed.
+ */
+
 struct gs_scan {
 	const char *s;
 	size_t len, pos;

@@ -1,22 +1,26 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Exact fractions, rounded once (the engine's; not part of its interface).
+ * Exact fractions, rounded once: the metrics message and the daily rollup.
  *
- * Every ratio the metrics message carries is kept as a fraction of two
- * integers until the message is built, so that the one-decimal rounding of
+ * Every ratio a message carries is kept as a fraction of two integers
+ * until the message is built, so that the one-decimal rounding of
  * clarification 12 happens once, on the exact value. Numerators and
  * denominators are counts and sums of integer milliseconds, far from
  * overflowing 64 bits when multiplied once.
  */
-#ifndef GS_ENGINE_FRAC_H
-#define GS_ENGINE_FRAC_H
+#ifndef GS_FRAC_H
+#define GS_FRAC_H
 
 #include "gateway/msg.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
-/* num / den; den == 0 means "no value" (JSON null). */
+/*
+ * num / den; den == 0 means "no value" (JSON null). gs_frac_of() gives
+ * lowest terms; a fraction written as {num, den} (the daily rollup's) may
+ * not be, which changes no rounding (gs_ratio_dec() is exact).
+ */
 struct gs_frac {
 	int64_t num;
 	int64_t den;
