@@ -1,8 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Internals shared by sync.c (client, connection, outbox lanes), sync_cmd.c
- * (commands from the cloud) and sync_json.c (payload rewriting, status).
- * Not part of the interface: include sync/sync.h.
+ * Internals shared by the files of the sync module. Not part of the
+ * interface: include sync/sync.h.
+ *
+ *   sync.c          the client's life (new, start, stop, free), status
+ *   sync_conn.c     the connection: connect, back-off, events, the tick
+ *   sync_lanes.c    the in-flight window, retries, resends, the live and
+ *                   historical lanes, the drain rate, quotas
+ *   sync_handoff.c  Paho's callbacks (on Paho's threads), the queue and
+ *                   eventfd they hand over through, and its mutex
+ *   sync_cmd.c      commands from the cloud
+ *   sync_json.c     payload rewriting, the status message, checks
+ *   paho.c          the Paho library, loaded at run time
+ *
+ * Everything here runs on the loop thread, except the callbacks declared
+ * under sync_handoff.c, which only Paho calls, on its own threads.
  */
 #ifndef GS_SYNC_PRIV_H
 #define GS_SYNC_PRIV_H
@@ -54,6 +66,8 @@
 #define GS_SYNC_STABLE_MS         (30 * GS_MS_PER_S)
 #define GS_SYNC_TICK_MS           1000
 #define GS_SYNC_CONNECT_TIMEOUT_S 20
+/* Slots beyond the outbox window: the status and queued replies. */
+#define GS_SYNC_EXTRA_SLOTS (GS_SYNC_REPLY_MAX + 4)
 
 /* What a Paho callback hands to the loop. */
 enum gs_sync_ev_type {
@@ -207,18 +221,84 @@ struct gs_sync {
 	struct gs_complaint cmd_complaint;
 };
 
-/* sync.c */
+/* sync.c: loop thread. */
 int64_t gs_sync_mono_ms(void);
 /* Event time now: hooks->now_ms, or the wall clock. */
 int64_t gs_sync_event_now_ms(const struct gs_sync *sync);
+/* Publishes the "online" status if connected; unless FORCE, only when it
+ * differs from the last one published. */
+void gs_sync_publish_status(struct gs_sync *sync, bool force);
+
+/* sync_conn.c: loop thread. */
 /* The delay before the next connection attempt (and counts the attempt). */
 int64_t gs_sync_backoff_ms(struct gs_sync *sync);
+/* Starts a connection attempt; its outcome comes back as an event. */
+void gs_sync_connect(struct gs_sync *sync);
+/* Drops the connection, saying why, and connects again after back-off. */
+void gs_sync_drop_connection(struct gs_sync *sync, const char *why);
+/* Acts on one record Paho's callbacks handed over; sets *acked when an
+ * outbox row was acknowledged in the store (the caller commits). */
+void gs_sync_handle(struct gs_sync *sync, const struct gs_sync_ev *ev,
+                    bool *acked);
+/* A readable reason for a CONNACK, MQTT 5 reason or Paho error code. */
+const char *gs_sync_connack_reason(const struct gs_sync *sync, int code);
+/* Loop callbacks of the back-off timer and the tick (gs_sync_new). */
+void gs_sync_on_reconnect_timer(void *ctx, int fd, uint32_t events);
+void gs_sync_on_tick(void *ctx, int fd, uint32_t events);
+
+/* sync_lanes.c: loop thread. */
 /* Publishes a non-outbox message (status, reply, resend) now if
  * connected. Takes ownership of payload on success only. */
 int gs_sync_publish_extra(struct gs_sync *sync, enum gs_sync_pub_type type,
                           uint64_t seq, char *payload);
-void gs_sync_publish_status(struct gs_sync *sync, bool force);
+/* Fills the window: replies, a due status, retries, the live lane, then
+ * resends and the historical lane as the drain rate allows. */
 void gs_sync_pump(struct gs_sync *sync);
+/* Loop callback of the drain-rate timer (gs_sync_new). */
+void gs_sync_on_pump_timer(void *ctx, int fd, uint32_t events);
+/* A send that will not complete: its content goes back to where it came
+ * from (retry list, resends, status, replies) and the slot is freed. */
+void gs_sync_slot_requeue(struct gs_sync *sync, struct gs_sync_inflight *slot);
+/* A PUBACK (or its failure) for a slot of this connection; *acked as for
+ * gs_sync_handle(). */
+void gs_sync_on_sent_ev(struct gs_sync *sync, const struct gs_sync_ev *ev,
+                        bool *acked);
+void gs_sync_on_send_failed_ev(struct gs_sync *sync,
+                               const struct gs_sync_ev *ev);
+/* Commits the acknowledgements written since the last commit, if any. */
+void gs_sync_commit(struct gs_sync *sync);
+/* Drops undelivered messages beyond max_bytes or the age quota. */
+void gs_sync_enforce(struct gs_sync *sync, int64_t max_bytes);
+
+/* sync_handoff.c: Paho's threads. Handed to Paho (connect, subscribe,
+ * send, set_callbacks), never called by us: each takes mu, queues a record
+ * and writes ev_fd, with Paho's lock held. */
+void gs_sync_on_connected(void *ctx, MQTTAsync_successData *d);
+void gs_sync_on_connect_failed(void *ctx, MQTTAsync_failureData *d);
+void gs_sync_on_lost(void *ctx, char *cause);
+void gs_sync_on_sent(void *ctx, MQTTAsync_successData *d);
+void gs_sync_on_send_failed(void *ctx, MQTTAsync_failureData *d);
+void gs_sync_on_subscribed(void *ctx, MQTTAsync_successData *d);
+void gs_sync_on_subscribe_failed(void *ctx, MQTTAsync_failureData *d);
+void gs_sync_on_sent5(void *ctx, MQTTAsync_successData5 *d);
+void gs_sync_on_send_failed5(void *ctx, MQTTAsync_failureData5 *d);
+void gs_sync_on_subscribed5(void *ctx, MQTTAsync_successData5 *d);
+void gs_sync_on_subscribe_failed5(void *ctx, MQTTAsync_failureData5 *d);
+int gs_sync_on_message(void *ctx, char *topic, int topic_len,
+                       MQTTAsync_message *msg);
+int gs_sync_on_ssl_error(const char *str, size_t len, void *ctx);
+
+/* sync_handoff.c: loop thread. */
+/* Sets the disconnect callbacks of dopt for the MQTT version. */
+void gs_sync_disconnect_callbacks(struct gs_sync *sync,
+                                  MQTTAsync_disconnectOptions *dopt);
+/* Loop callback of ev_fd (gs_sync_new): handles what was handed over,
+ * then pumps. */
+void gs_sync_on_eventfd(void *ctx, int fd, uint32_t events);
+/* Handles what Paho hands over, without pumping, until done() or the
+ * deadline (monotonic ms); for gs_sync_stop(). */
+void gs_sync_wait(struct gs_sync *sync, int64_t deadline,
+                  bool (*done)(const struct gs_sync *));
 
 /* sync_cmd.c */
 void gs_sync_cmd_handle(struct gs_sync *sync, const struct gs_sync_ev *ev);
