@@ -82,6 +82,8 @@ class Line:
 
 
 class Sensor:
+    """One sensor of the config, and its decoder's state."""
+
     def __init__(self, name, kind, n_lines):
         self.name = name
         self.kind = kind  # beam_pair, queue, smiley, staff
