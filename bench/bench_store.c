@@ -12,6 +12,11 @@
  * dirtied, 4 KiB at a time). Figures, not a test.
  *
  *   bench_store [MINUTES [DIR]]    defaults: 60 minutes, $TMPDIR or /tmp
+ *   bench_store --bare EVENTS [DIR]
+ *       only bare SQLite inserting EVENTS rows with the settings the store
+ *       uses in a replay, timed (wall and CPU): the baseline of issue 12's
+ *       "within 1.3x of a bare SQLite insert of the same rows", printed by
+ *       bench/bench_replay.sh
  */
 #include "gateway/err.h"
 #include "gateway/log.h"
@@ -38,6 +43,19 @@
 #define COMMIT_EVENTS 64
 #define WINDOW_MS     (15 * 60 * 1000)
 #define DAY_EVENTS    354000
+
+/* The throughput table's bare SQLite: the live settings that matter. */
+#define LIVE_SETTINGS "PRAGMA synchronous=NORMAL; PRAGMA secure_delete=OFF;"
+
+/* What the store sets for a replay's throw-away database (gateway/store.c,
+ * gs_store_set_pragmas() with opts.ephemeral; gateway.c commits a replay
+ * every GS_FAST_COMMIT_EVENTS). Copied, so keep them in step. */
+#define REPLAY_SETTINGS                                                        \
+	"PRAGMA synchronous=OFF; PRAGMA secure_delete=OFF;"                    \
+	"PRAGMA temp_store=MEMORY; PRAGMA cache_size=-128;"                    \
+	"PRAGMA wal_autocheckpoint=2000; PRAGMA journal_size_limit=4194304;"
+#define REPLAY_PAGE_SIZE     1024
+#define REPLAY_COMMIT_EVENTS 8192
 
 /* ---- what SQLite writes, counted by a VFS wrapper ---- */
 
@@ -413,13 +431,16 @@ static double bench_day_store_rss(const char *dir, int page_size, int batch,
 	return cpu;
 }
 
-/* The same rows with bare SQLite: what the store's own code adds. */
-static double bench_day_bare(const char *dir, int page_size, int batch)
+/* The same rows with bare SQLite: what the store's own code adds. Returns
+ * the CPU time of the inserts; *wall_s (if not NULL) gets their wall time. */
+static double bench_day_bare(const char *dir, int page_size, int batch,
+                             int events, const char *settings, double *wall_s)
 {
 	char path[512], pragmas[64];
 	sqlite3 *db;
 	sqlite3_stmt *ins;
 	double t0, t1;
+	int64_t w0;
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/bench-bare.db", dir);
@@ -429,10 +450,13 @@ static double bench_day_bare(const char *dir, int page_size, int batch)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(db, pragmas, NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "PRAGMA journal_mode=WAL;", NULL, NULL,
+		                  NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, settings, NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(
 		    db,
-		    "PRAGMA journal_mode=WAL;"
-		    "PRAGMA synchronous=NORMAL; PRAGMA secure_delete=OFF;"
 		    "CREATE TABLE events(id INTEGER PRIMARY KEY, t_ms INT,"
 		    " mono_ns INT, boot INT, sensor INT, kind INT,"
 		    " value INT, input INT, flags INT);",
@@ -448,7 +472,8 @@ static double bench_day_bare(const char *dir, int page_size, int batch)
 		exit(1);
 	}
 	t0 = cpu_s();
-	for (int i = 0; i < DAY_EVENTS && rc == SQLITE_OK; i++) {
+	w0 = gs_clock_monotonic_ns();
+	for (int i = 0; i < events && rc == SQLITE_OK; i++) {
 		unsigned sensor;
 		int64_t t = T0 + (int64_t)i * 122;
 		struct gs_event ev = make_event((uint64_t)i, t, &sensor);
@@ -472,6 +497,8 @@ static double bench_day_bare(const char *dir, int page_size, int batch)
 	if (rc == SQLITE_OK && !sqlite3_get_autocommit(db))
 		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	t1 = cpu_s();
+	if (wall_s)
+		*wall_s = (double)(gs_clock_monotonic_ns() - w0) / 1e9;
 	if (rc != SQLITE_OK) {
 		fprintf(stderr, "bare: %s\n", sqlite3_errmsg(db));
 		exit(1);
@@ -482,17 +509,41 @@ static double bench_day_bare(const char *dir, int page_size, int batch)
 	return t1 - t0;
 }
 
+/* bench_store --bare EVENTS [DIR]: one timed run, one line. */
+static int bench_bare_replay(int argc, char **argv, const char *dir)
+{
+	char *end;
+	long events = argc > 2 ? strtol(argv[2], &end, 10) : 0;
+	double cpu, wall;
+
+	if (events <= 0 || events > INT32_MAX || *end) {
+		fprintf(stderr, "usage: bench_store --bare EVENTS [DIR]\n");
+		return 2;
+	}
+	cpu = bench_day_bare(argc > 3 ? argv[3] : dir, REPLAY_PAGE_SIZE,
+	                     REPLAY_COMMIT_EVENTS, (int)events, REPLAY_SETTINGS,
+	                     &wall);
+	printf("bare SQLite: %ld events, page %d, a commit every %d, the "
+	       "store's replay settings: wall %.3f s, cpu %.3f s\n",
+	       events, REPLAY_PAGE_SIZE, REPLAY_COMMIT_EVENTS, wall, cpu);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *tmp = getenv("TMPDIR");
 	const char *dir = argc > 2 ? argv[2] : (tmp ? tmp : "/tmp");
-	int minutes = argc > 1 ? atoi(argv[1]) : 60;
+	int minutes;
 	const int page_sizes[] = {512, 1024, 2048, 4096};
 	const int batches[] = {COMMIT_EVENTS, 4096, DAY_EVENTS};
 	struct io_count io = {0};
 	long maxrss = 0;
 	struct vfs_wrap wrap = {0};
 
+	/* Before the counting VFS is registered: bare means bare. */
+	if (argc > 1 && strcmp(argv[1], "--bare") == 0)
+		return bench_bare_replay(argc, argv, tmp ? tmp : "/tmp");
+	minutes = argc > 1 ? atoi(argv[1]) : 60;
 	if (minutes <= 0) {
 		fprintf(stderr, "usage: bench_store [MINUTES [DIR]]\n");
 		return 2;
@@ -521,10 +572,13 @@ int main(int argc, char **argv)
 		double bare = 1e9, bare4k = 1e9, s1k = 1e9, s512 = 1e9;
 
 		for (int rep = 0; rep < 3; rep++) {
-			bare =
-			    fmin(bare, bench_day_bare(dir, 1024, batches[i]));
+			bare = fmin(bare, bench_day_bare(dir, 1024, batches[i],
+			                                 DAY_EVENTS,
+			                                 LIVE_SETTINGS, NULL));
 			bare4k =
-			    fmin(bare4k, bench_day_bare(dir, 4096, batches[i]));
+			    fmin(bare4k, bench_day_bare(dir, 4096, batches[i],
+			                                DAY_EVENTS,
+			                                LIVE_SETTINGS, NULL));
 			s1k = fmin(s1k, bench_day_store(dir, 1024, batches[i]));
 			s512 =
 			    fmin(s512, bench_day_store(dir, 512, batches[i]));

@@ -28,9 +28,11 @@ build_pkgs=(build-essential cmake pkg-config ca-certificates
 # proves it: it runs this installer in a bare minbase root, then the tests).
 # systemd: systemd-analyze (test_systemd_unit). chromium renders
 # `gapsense report` to a PNG (tests/integration/test_report.sh).
+# python3-paho-mqtt: bench/ uses it (bench/baseline/shop.py, the Python
+# script a shop would run instead, which bench/bench_replay.sh times).
 test_pkgs=(libcmocka-dev mosquitto mosquitto-clients python3
-	python3-jsonschema python3-yaml sqlite3 openssl valgrind procps systemd
-	chromium)
+	python3-jsonschema python3-yaml python3-paho-mqtt sqlite3 openssl
+	valgrind procps systemd chromium)
 # qemu boots Debian's stock kernel, busybox makes the initramfs, the headers
 # and source build the gpio-sim module. The kernel image is not installed
 # here: the test fetches its package with `apt-get download`, so no /boot,

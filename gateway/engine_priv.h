@@ -22,6 +22,7 @@
 #include "gateway/log.h"
 #include "gateway/msg.h"
 #include "gateway/outputs.h"
+#include "gateway/ring.h"
 #include "sensors/event.h"
 
 #include <cjson/cJSON.h>
@@ -30,19 +31,6 @@
 #include <stdlib.h>
 
 #define GS_TIME_LIMIT (INT64_C(1) << 60) /* ms: 36 million years */
-
-/* A growable FIFO of (time, value) pairs: trailing windows, queue entries. */
-struct gs_ring_item {
-	int64_t t;
-	int64_t v;
-};
-
-struct gs_ring {
-	struct gs_ring_item *buf;
-	size_t cap; /* 0 or a power of two */
-	size_t head;
-	size_t len;
-};
 
 /* A growable array of waits (ms) for the open window's percentiles. */
 struct gs_vec {
@@ -113,45 +101,6 @@ struct gs_engine {
 };
 
 /* ---- small containers, inline: they are on every event's path ---------- */
-
-static inline int gs_ring_push(struct gs_ring *r, int64_t t, int64_t v)
-{
-	if (r->len == r->cap) {
-		size_t ncap = r->cap ? r->cap * 2 : 16;
-		struct gs_ring_item *nb = malloc(ncap * sizeof(*nb));
-
-		if (!nb)
-			return -1;
-		/* Unwrap into the new buffer so head starts at 0. */
-		for (size_t i = 0; i < r->len; i++)
-			nb[i] = r->buf[(r->head + i) & (r->cap - 1)];
-		free(r->buf);
-		r->buf = nb;
-		r->cap = ncap;
-		r->head = 0;
-	}
-	r->buf[(r->head + r->len) & (r->cap - 1)] =
-	    (struct gs_ring_item){.t = t, .v = v};
-	r->len++;
-	return 0;
-}
-
-static inline const struct gs_ring_item *gs_ring_front(const struct gs_ring *r)
-{
-	return r->len ? &r->buf[r->head] : NULL;
-}
-
-static inline const struct gs_ring_item *gs_ring_at(const struct gs_ring *r,
-                                                    size_t i)
-{
-	return &r->buf[(r->head + i) & (r->cap - 1)];
-}
-
-static inline void gs_ring_pop(struct gs_ring *r)
-{
-	r->head = (r->head + 1) & (r->cap - 1);
-	r->len--;
-}
 
 static inline int gs_vec_push(struct gs_vec *v, int64_t x)
 {

@@ -33,6 +33,7 @@
 #include "gateway/err.h"
 #include "gateway/log.h"
 #include "gateway/loop.h"
+#include "gateway/ring.h"
 #include "gateway/timeutil.h"
 
 #include <errno.h>
@@ -100,18 +101,21 @@ struct gs_sim_cust {
 	uint8_t queue; /* index into queues[] */
 };
 
-struct gs_sim_ticket {
-	uint32_t cust, gen;
-};
-
 struct gs_sim_queue {
 	unsigned sensor;
 	bool busy;
 	int64_t target_ms;
-	struct gs_sim_ticket *ring;
-	size_t cap, head, len; /* waiting customers, some may have left */
-	unsigned waiting;      /* of them still queued */
+	/* Tickets of the waiting customers, some may have left: t the join
+	 * time, v gs_sim_ticket(). */
+	struct gs_ring line;
+	unsigned waiting; /* of them still queued */
 };
+
+/* A customer's id and generation in one value (gs_cust_get() takes both). */
+static inline int64_t gs_sim_ticket(uint32_t id, uint32_t gen)
+{
+	return (int64_t)((uint64_t)gen << 32 | id);
+}
 
 struct gs_sim {
 	struct gs_backend be;
@@ -658,14 +662,14 @@ static int gs_sim_till_next(struct gs_sim *sim, unsigned qi, int64_t t)
 {
 	struct gs_sim_queue *q = &sim->queues[qi];
 
-	while (q->len > 0) {
-		struct gs_sim_ticket tk = q->ring[q->head];
+	while (q->line.len > 0) {
+		uint64_t tk = (uint64_t)gs_ring_front(&q->line)->v;
+		uint32_t id = (uint32_t)tk;
 		struct gs_sim_cust *c;
 		double svc;
 
-		q->head = (q->head + 1) % q->cap;
-		q->len--;
-		c = gs_cust_get(sim, tk.cust, tk.gen);
+		gs_ring_pop(&q->line);
+		c = gs_cust_get(sim, id, (uint32_t)(tk >> 32));
 		if (!c || c->state != GS_CUST_QUEUED)
 			continue; /* gave up */
 		q->waiting--;
@@ -675,7 +679,7 @@ static int gs_sim_till_next(struct gs_sim *sim, unsigned qi, int64_t t)
 		svc = 0.3 * sim->service_mean_ms +
 		      gs_rng_exp(sim, 0.7 * sim->service_mean_ms);
 		return gs_sim_schedule(sim, t + (int64_t)svc + 1,
-		                       GS_SIM_TILL_DONE, qi, tk.cust);
+		                       GS_SIM_TILL_DONE, qi, id);
 	}
 	q->busy = false;
 	return GS_OK;
@@ -688,22 +692,8 @@ static int gs_sim_join(struct gs_sim *sim, uint32_t id, int64_t t)
 	struct gs_sim_queue *q = &sim->queues[qi];
 	int rc;
 
-	if (q->len == q->cap) {
-		size_t cap = q->cap ? q->cap * 2 : 64;
-		struct gs_sim_ticket *n = malloc(cap * sizeof(*n));
-
-		if (!n)
-			return GS_ENOMEM;
-		for (size_t i = 0; i < q->len; i++)
-			n[i] = q->ring[(q->head + i) % q->cap];
-		free(q->ring);
-		q->ring = n;
-		q->cap = cap;
-		q->head = 0;
-	}
-	q->ring[(q->head + q->len) % q->cap] =
-	    (struct gs_sim_ticket){id, c->gen};
-	q->len++;
+	if (gs_ring_push(&q->line, t, gs_sim_ticket(id, c->gen)))
+		return GS_ENOMEM;
 	q->waiting++;
 	c->state = GS_CUST_QUEUED;
 	c->queue = (uint8_t)qi;
@@ -1023,7 +1013,7 @@ static void gs_sim_destroy(struct gs_sim *sim)
 	if (sim->fd >= 0)
 		close(sim->fd);
 	for (unsigned i = 0; i < sim->n_queues; i++)
-		free(sim->queues[i].ring);
+		free(sim->queues[i].line.buf);
 	free(sim->heap);
 	free(sim->cust);
 	free(sim);
