@@ -16,7 +16,6 @@
 
 #include <inttypes.h>
 #include <stdio.h>
-#include <string.h>
 
 const char *gs_sync_connack_reason(const struct gs_sync *sync, int code)
 {
@@ -163,9 +162,7 @@ void gs_sync_connect(struct gs_sync *sync)
 		co.ssl = &ssl;
 	}
 
-	pthread_mutex_lock(&sync->mu);
-	sync->tls_error[0] = '\0';
-	pthread_mutex_unlock(&sync->mu);
+	gs_sync_tls_error_clear(sync);
 	sync->state = GS_SYNC_CONNECTING;
 	rc = sync->paho->connect(sync->client, &co);
 	if (rc != MQTTASYNC_SUCCESS) {
@@ -257,10 +254,7 @@ static void gs_sync_on_connect_failed_ev(struct gs_sync *sync,
 
 	if (sync->state != GS_SYNC_CONNECTING)
 		return;
-	pthread_mutex_lock(&sync->mu);
-	memcpy(tls, sync->tls_error, sizeof(tls));
-	sync->tls_error[0] = '\0';
-	pthread_mutex_unlock(&sync->mu);
+	gs_sync_tls_error_take(sync, tls, sizeof(tls));
 	gs_complain(&sync->conn_complaint, GS_LOG_WARNING,
 	            "mqtt: cannot connect to %s: %s%s%s%s%s%s",
 	            sync->cfg.broker, gs_sync_connack_reason(sync, ev->code),

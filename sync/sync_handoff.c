@@ -9,16 +9,16 @@
  * held while we call into Paho, so Paho's lock and ours never nest the
  * other way round.
  *
- * The mutex (sync->mu) guards the list and the TLS error text. Besides this
- * file only a connection attempt takes it (sync_conn.c: it clears the TLS
- * error before connecting and reads it when the attempt fails);
- * gs_sync_new() and gs_sync_free() create and destroy it.
+ * The mutex (sync->mu) guards the list and the TLS error text, and is
+ * taken in this file only; gs_sync_new() and gs_sync_free() create and
+ * destroy it.
  */
 #include "gateway/log.h"
 #include "sync/sync_priv.h"
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -230,6 +230,21 @@ int gs_sync_on_ssl_error(const char *str, size_t len, void *ctx)
 }
 
 /* ---- loop thread: take what was handed over ------------------------------ */
+
+void gs_sync_tls_error_clear(struct gs_sync *sync)
+{
+	pthread_mutex_lock(&sync->mu);
+	sync->tls_error[0] = '\0';
+	pthread_mutex_unlock(&sync->mu);
+}
+
+void gs_sync_tls_error_take(struct gs_sync *sync, char *out, size_t size)
+{
+	pthread_mutex_lock(&sync->mu);
+	snprintf(out, size, "%s", sync->tls_error);
+	sync->tls_error[0] = '\0';
+	pthread_mutex_unlock(&sync->mu);
+}
 
 void gs_sync_disconnect_callbacks(struct gs_sync *sync,
                                   MQTTAsync_disconnectOptions *dopt)

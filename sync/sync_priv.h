@@ -289,6 +289,11 @@ int gs_sync_on_message(void *ctx, char *topic, int topic_len,
 int gs_sync_on_ssl_error(const char *str, size_t len, void *ctx);
 
 /* sync_handoff.c: loop thread. */
+/* The reasons OpenSSL gave during a connection attempt
+ * (gs_sync_on_ssl_error): cleared before an attempt, taken (copied to out
+ * and cleared) when it failed. */
+void gs_sync_tls_error_clear(struct gs_sync *sync);
+void gs_sync_tls_error_take(struct gs_sync *sync, char *out, size_t size);
 /* Sets the disconnect callbacks of dopt for the MQTT version. */
 void gs_sync_disconnect_callbacks(struct gs_sync *sync,
                                   MQTTAsync_disconnectOptions *dopt);
