@@ -229,7 +229,7 @@ int gs_sync_on_ssl_error(const char *str, size_t len, void *ctx)
 	return 1;
 }
 
-/* ---- loop thread: take what was handed over ------------------------------ */
+/* ---- loop thread --------------------------------------------------------- */
 
 void gs_sync_tls_error_clear(struct gs_sync *sync)
 {

@@ -265,14 +265,17 @@ void gs_sync_on_sent_ev(struct gs_sync *sync, const struct gs_sync_ev *ev,
                         bool *acked);
 void gs_sync_on_send_failed_ev(struct gs_sync *sync,
                                const struct gs_sync_ev *ev);
-/* Commits the acknowledgements written since the last commit, if any. */
+/* Commits the acknowledgements written since the last commit, if any (a
+ * full disk makes room first: gs_sync_store_full). */
 void gs_sync_commit(struct gs_sync *sync);
-/* Drops undelivered messages beyond max_bytes or the age quota. */
+/* Drops the oldest undelivered messages beyond max_bytes or the age quota
+ * and commits the drops. */
 void gs_sync_enforce(struct gs_sync *sync, int64_t max_bytes);
 
-/* sync_handoff.c: Paho's threads. Handed to Paho (connect, subscribe,
- * send, set_callbacks), never called by us: each takes mu, queues a record
- * and writes ev_fd, with Paho's lock held. */
+/* sync_handoff.c: Paho's threads, with Paho's lock held. Handed to Paho
+ * (connect, subscribe, send, set_callbacks), never called by us. Each only
+ * takes mu to queue a record and then writes ev_fd, or (the TLS one) to
+ * keep OpenSSL's reason for the connect log. */
 void gs_sync_on_connected(void *ctx, MQTTAsync_successData *d);
 void gs_sync_on_connect_failed(void *ctx, MQTTAsync_failureData *d);
 void gs_sync_on_lost(void *ctx, char *cause);

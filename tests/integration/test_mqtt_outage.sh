@@ -45,7 +45,7 @@ grep -q "connected to .* again" "$GS_TMP/gapsense.log" ||
 
 # The backlog went out at drain_rate (20/s), not all at once, with live
 # messages in between. The token bucket's burst is drain_rate / 10 = 2
-# (at most inflight; sync.c, gs_sync_refill).
+# (at most inflight; sync_lanes.c, gs_sync_refill).
 python3 "$here/mqtt_check.py" --received "$GS_TMP/received.txt" --db "$db" \
 	--timeout 30 --expect-historical --max-dup 16 --stamped \
 	--drain-rate 20 --drain-burst 2 ||
