@@ -134,6 +134,13 @@ static void gw_close_pipeline(struct gateway *gw)
 	gw->engine = NULL;
 }
 
+static void gw_close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
 static int gw_open_signals(struct gateway *gw)
 {
 	sigset_t mask;
@@ -195,11 +202,13 @@ static int gw_open_timers(struct gateway *gw)
 	return rc;
 }
 
-static void gw_close_fd(int *fd)
+static void gw_close_timers(struct gateway *gw)
 {
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
+	gw_close_fd(&gw->commit_fd);
+	gw_close_fd(&gw->sync_fd);
+	gw_close_fd(&gw->tick_fd);
+	gw_close_fd(&gw->drain_fd);
+	gw_close_fd(&gw->watchdog_fd);
 }
 
 /* Only `run` publishing for real uses the configuration's database: a
@@ -315,14 +324,13 @@ static void gw_report(const struct gateway *gw)
 	       gw->sync ? "last acknowledgement" : "last message");
 }
 
-int gs_gateway_main(const struct gs_gateway_opts *opts)
+/* A gateway with every fd closed and nothing open yet. */
+static struct gateway *gw_new(const struct gs_gateway_opts *opts)
 {
 	struct gateway *gw = calloc(1, sizeof(*gw));
-	struct gs_store_opts store_opts = {0};
-	int rc, status;
 
 	if (!gw)
-		return EX_OSERR;
+		return NULL;
 	gw->opts = opts;
 	gw->sig_fd = gw->commit_fd = gw->tick_fd = gw->drain_fd = -1;
 	gw->watchdog_fd = gw->clock_poll_fd = gw->prune_fd = gw->sync_fd = -1;
@@ -332,156 +340,221 @@ int gs_gateway_main(const struct gs_gateway_opts *opts)
 	gw->restored_upto = INT64_MIN;
 	gw->restored_daily_upto = INT64_MIN;
 	gw->print_out = opts->print ? stdout : NULL;
-
 	gw->cfg = calloc(1, sizeof(*gw->cfg));
 	if (!gw->cfg) {
 		free(gw);
-		return EX_OSERR;
+		return NULL;
 	}
-	rc = gs_config_load_print(opts->config_path, gw->cfg, GS_DIAG_TO_LOG);
-	if (rc)
-		goto err_free;
-	gw->commit_events =
-	    gw->live ? gw->cfg->commit_events : GS_FAST_COMMIT_EVENTS;
-	rc = gw_choose_db(gw);
-	if (rc)
-		goto err_free;
+	return gw;
+}
+
+static void gw_free(struct gateway *gw)
+{
+	free(gw->cfg);
+	free(gw);
+}
+
+static int gw_open_loop(struct gateway *gw)
+{
 	gw->loop = gs_loop_new();
-	if (!gw->loop) {
-		rc = GS_ESYS;
-		goto err_free;
-	}
-	rc = gw_open_signals(gw);
-	if (rc)
-		goto err_loop;
+	if (!gw->loop)
+		return GS_ESYS;
+	return gw_open_signals(gw);
+}
+
+static void gw_close_loop(struct gateway *gw)
+{
+	gw_close_fd(&gw->sig_fd);
+	gs_loop_free(gw->loop);
+	gw->loop = NULL;
+}
+
+/* The store, the messages kept while it is full, and the losses it holds. */
+static int gw_open_store(struct gateway *gw)
+{
+	struct gs_store_opts store_opts = {0};
+	int rc;
+
 	store_opts.sync_commits = gw->cfg->sync_interval_ms == 0;
 	store_opts.ephemeral = gw->tmp_dir != NULL; /* deleted at exit */
 	rc = gs_store_open(gw->db_path, &store_opts, &gw->store);
 	if (rc)
-		goto err_loop;
+		return rc;
 	gw->keep = gs_keep_new(GS_KEEP_MAX);
 	gw->losses = gs_losses_new();
-	if (!gw->keep || !gw->losses) {
-		rc = GS_ENOMEM;
-		goto err_store;
-	}
+	if (!gw->keep || !gw->losses)
+		return GS_ENOMEM;
 	if (gs_losses_load(gw->losses, gw->store) != GS_OK)
 		gs_log(GS_LOG_WARNING,
 		       "cannot read the losses declared so far");
+	return GS_OK;
+}
+
+static void gw_close_store(struct gateway *gw)
+{
+	gs_store_close(gw->store);
+	gw->store = NULL;
+	gs_keep_free(gw->keep);
+	gw->keep = NULL;
+	gs_losses_free(gw->losses);
+	gw->losses = NULL;
+}
+
+/* STATUS= and the status file, refreshed every second. */
+static int gw_open_state(struct gateway *gw)
+{
 	gw->state = gs_status_new(gw->db_path);
 	gw->state_fd = gs_timerfd_new();
 	if (!gw->state || gw->state_fd < 0 ||
 	    gs_loop_add(gw->loop, gw->state_fd, gw_on_state, gw) != GS_OK ||
-	    gs_timerfd_arm_periodic_ms(gw->state_fd, 1000) != GS_OK) {
-		rc = GS_ESYS;
-		goto err_store;
-	}
-	rc = gw_open_timers(gw);
-	if (rc)
-		goto err_store;
-	if (gw->live) {
-		rc = gw_open_clock(gw);
-		if (rc)
-			goto err_store;
-	}
-	if (opts->record_path) {
-		gw->recorder =
-		    gs_scenario_writer_open(gw->cfg, opts->record_path);
-		if (!gw->recorder) {
-			rc = GS_EIO;
-			goto err_store;
-		}
-	}
-	rc = gw_open_pipeline(gw);
-	if (rc)
-		goto err_pipeline;
+	    gs_timerfd_arm_periodic_ms(gw->state_fd, 1000) != GS_OK)
+		return GS_ESYS;
+	return GS_OK;
+}
 
-	if (gw->live) {
-		if (gw_restore(gw) != GS_OK) {
-			/* Counting must go on: from zero, in a fresh engine
-			 * (the stored events stay where they are). */
-			gs_log(GS_LOG_WARNING, "cannot restore the running "
-			                       "state; counting from zero");
-			gs_engine_free(gw->engine);
-			gw->engine = gw_engine_new(gw, gw->cfg);
-			if (!gw->engine) {
-				rc = GS_ENOMEM;
-				goto err_pipeline;
-			}
-		}
-		gw_advance(gw, gw_now(gw));
-		gw_arm_tick(gw);
+static void gw_close_state(struct gateway *gw)
+{
+	gw_close_fd(&gw->state_fd);
+	gs_status_free(gw->state); /* removes the status file */
+	gw->state = NULL;
+}
+
+/* The undoing of gw_open_clock (gateway_time.c), whole or in part. */
+static void gw_close_clock(struct gateway *gw)
+{
+	gw_close_fd(&gw->clock_poll_fd);
+	gw_close_fd(&gw->prune_fd);
+	gs_timeline_free(gw->timeline);
+	gw->timeline = NULL;
+	gs_clock_free(gw->clock);
+	gw->clock = NULL;
+}
+
+static int gw_open_recorder(struct gateway *gw)
+{
+	if (!gw->opts->record_path)
+		return GS_OK;
+	gw->recorder = gs_scenario_writer_open(gw->cfg, gw->opts->record_path);
+	return gw->recorder ? GS_OK : GS_EIO;
+}
+
+static void gw_close_recorder(struct gateway *gw)
+{
+	gs_scenario_writer_close(gw->recorder);
+	gw->recorder = NULL;
+}
+
+/* Run mode: the running state from the stored events, then the clock's
+ * present and the first deadline. */
+static int gw_start_live(struct gateway *gw)
+{
+	if (gw_restore(gw) != GS_OK) {
+		/* Counting must go on: from zero, in a fresh engine (the
+		 * stored events stay where they are). */
+		gs_log(GS_LOG_WARNING, "cannot restore the running "
+		                       "state; counting from zero");
+		gs_engine_free(gw->engine);
+		gw->engine = gw_engine_new(gw, gw->cfg);
+		if (!gw->engine)
+			return GS_ENOMEM;
 	}
+	gw_advance(gw, gw_now(gw));
+	gw_arm_tick(gw);
+	return GS_OK;
+}
+
+/* Says it is ready, runs the loop until a stop, then stores what it can:
+ * the last group, and what still could not be stored declared lost (the
+ * last status says so). */
+static void gw_run(struct gateway *gw)
+{
 	gs_log(GS_LOG_INFO,
 	       "%s: gateway %s at site %s, %u sensors, database %s",
-	       opts->mode == GS_MODE_RUN        ? "running"
-	       : opts->mode == GS_MODE_SIMULATE ? "simulating"
-	                                        : "replaying",
+	       gw->opts->mode == GS_MODE_RUN        ? "running"
+	       : gw->opts->mode == GS_MODE_SIMULATE ? "simulating"
+	                                            : "replaying",
 	       gw->cfg->gateway_id, gw->cfg->site, gw->cfg->n_sensors,
 	       gw->db_path);
 	gs_notify("READY=1");
 	gw_on_state(gw, -1, 0);
-	rc = gs_loop_run(gw->loop);
-	if (rc && !gw->status)
+	if (gs_loop_run(gw->loop) != GS_OK && !gw->status)
 		gw->status = EX_OSERR;
 	if (gw->print_out)
 		fflush(gw->print_out);
 	gw_report(gw);
 	gw_commit(gw);
-	/* What still could not be stored is lost: the last status says so. */
 	if (gs_keep_count(gw->keep) > 0) {
 		gs_keep_drain(gw->keep, gw_declare_lost, gw);
 		(void)gw_commit_now(gw); /* the declaration, if it fits */
 	}
-	gw_close_pipeline(gw);
-	gw_keep_undelivered(gw);
-	status = gw->status;
-	gs_scenario_writer_close(gw->recorder);
-	gw_close_fd(&gw->commit_fd);
-	gw_close_fd(&gw->sync_fd);
-	gw_close_fd(&gw->tick_fd);
-	gw_close_fd(&gw->drain_fd);
-	gw_close_fd(&gw->watchdog_fd);
-	gw_close_fd(&gw->clock_poll_fd);
-	gw_close_fd(&gw->prune_fd);
-	gs_clock_free(gw->clock);
-	gs_timeline_free(gw->timeline);
-	gw_close_fd(&gw->state_fd);
-	gs_status_free(gw->state);
-	gs_store_close(gw->store);
-	gs_keep_free(gw->keep);
-	gs_losses_free(gw->losses);
-	gw_close_fd(&gw->sig_fd);
-	gs_loop_free(gw->loop);
-	gw_remove_tmp_db(gw);
-	free(gw->cfg);
-	free(gw);
-	return status;
+}
 
-err_pipeline:
+/*
+ * The lifecycle: each step opens one part, and one ladder closes them in
+ * reverse: after a run from the top, on failure from the step that failed
+ * (each close is safe on a part opened in part or not at all). Only a run
+ * checks for undelivered messages (once sync has stopped) and returns the
+ * run's status; a failed start returns its error's.
+ */
+int gs_gateway_main(const struct gs_gateway_opts *opts)
+{
+	struct gateway *gw = gw_new(opts);
+	int rc, status;
+
+	if (!gw)
+		return EX_OSERR;
+	rc = gs_config_load_print(opts->config_path, gw->cfg, GS_DIAG_TO_LOG);
+	if (rc)
+		goto err_remove_db;
+	gw->commit_events =
+	    gw->live ? gw->cfg->commit_events : GS_FAST_COMMIT_EVENTS;
+	rc = gw_choose_db(gw);
+	if (rc)
+		goto err_remove_db;
+	rc = gw_open_loop(gw);
+	if (rc)
+		goto err_close_loop;
+	rc = gw_open_store(gw);
+	if (rc)
+		goto err_close_store;
+	rc = gw_open_state(gw);
+	if (rc)
+		goto err_close_state;
+	rc = gw_open_timers(gw);
+	if (rc)
+		goto err_close_timers;
+	rc = gw->live ? gw_open_clock(gw) : GS_OK;
+	if (rc)
+		goto err_close_clock;
+	rc = gw_open_recorder(gw);
+	if (rc)
+		goto err_close_clock;
+	rc = gw_open_pipeline(gw);
+	if (rc)
+		goto err_close_pipeline;
+	rc = gw->live ? gw_start_live(gw) : GS_OK;
+	if (rc)
+		goto err_close_pipeline;
+
+	gw_run(gw);
+err_close_pipeline:
 	gw_close_pipeline(gw);
-	gs_scenario_writer_close(gw->recorder);
-err_store:
-	gw_close_fd(&gw->commit_fd);
-	gw_close_fd(&gw->sync_fd);
-	gw_close_fd(&gw->tick_fd);
-	gw_close_fd(&gw->drain_fd);
-	gw_close_fd(&gw->watchdog_fd);
-	gw_close_fd(&gw->clock_poll_fd);
-	gw_close_fd(&gw->prune_fd);
-	gs_timeline_free(gw->timeline);
-	gs_clock_free(gw->clock);
-	gw_close_fd(&gw->state_fd);
-	gs_status_free(gw->state);
-	gs_store_close(gw->store);
-	gs_keep_free(gw->keep);
-	gs_losses_free(gw->losses);
-err_loop:
-	gw_close_fd(&gw->sig_fd);
-	gs_loop_free(gw->loop);
-err_free:
+	if (rc == GS_OK)
+		gw_keep_undelivered(gw);
+	gw_close_recorder(gw);
+err_close_clock:
+	gw_close_clock(gw);
+err_close_timers:
+	gw_close_timers(gw);
+err_close_state:
+	gw_close_state(gw);
+err_close_store:
+	gw_close_store(gw);
+err_close_loop:
+	gw_close_loop(gw);
+err_remove_db:
 	gw_remove_tmp_db(gw);
-	free(gw->cfg);
-	free(gw);
-	return gw_status_for(rc);
+	status = rc ? gw_status_for(rc) : gw->status;
+	gw_free(gw);
+	return status;
 }
