@@ -25,79 +25,92 @@ static bool gw_sync_cfg_same(const struct gs_config *a,
 	       gs_config_section_equal(a, b, GS_SEC_MQTT);
 }
 
-/*
- * SIGHUP: a new configuration replaces the old only if all of it works.
- * Everything that can fail is built first (the engine and decode stage, a
- * new MQTT client when [mqtt] or the gateway's identity changed, which
- * checks its TLS and password files), then the sensor lines are handed
- * over: the old request must go before the new one can take the lines, so
- * on failure the old one is requested again. Only then is the old pipeline
- * let go, its running state carried into the new engine (the open window's
- * counts, occupancy, waiting queue entries, alert arming, faults): a
- * reload loses no count. An unchanged MQTT client keeps its connection.
- *
- * Not carried: a beam sequence in progress (the new decode stage starts
- * from the lines' levels at the reload) and, for a line still held past
- * its fault limit, the fault watch (it is raised again after the limit).
- */
-int gw_reload(struct gateway *gw)
+/* A reload's pieces, made from the new configuration and owned here until
+ * gw_reload_swap gives them to the gateway. */
+struct gw_reload {
+	struct gs_config *old;  /* the running configuration */
+	struct gs_config *next; /* the new one */
+	struct gs_engine *eng;
+	struct gs_decode *dec;
+	struct gs_sync *sync; /* NULL: the running MQTT client stays */
+};
+
+/* Loads and checks the new configuration; the database stays the open one. */
+static int gw_reload_load(struct gateway *gw, struct gw_reload *r)
 {
-	struct gs_config *old = gw->cfg, *next;
-	struct gs_engine *eng = NULL;
-	struct gs_decode *dec = NULL;
-	struct gs_sync *sync = NULL;
-	int64_t now;
 	int rc;
 
-	gs_notify("RELOADING=1");
-	gs_log(GS_LOG_NOTICE, "reloading %s", gw->opts->config_path);
-	next = calloc(1, sizeof(*next));
-	if (!next) {
-		rc = GS_ENOMEM;
-		goto err_reject;
-	}
-	rc = gs_config_load_print(gw->opts->config_path, next, GS_DIAG_TO_LOG);
+	r->next = calloc(1, sizeof(*r->next));
+	if (!r->next)
+		return GS_ENOMEM;
+	rc = gs_config_load_print(gw->opts->config_path, r->next,
+	                          GS_DIAG_TO_LOG);
 	if (rc)
-		goto err_reject;
-	if (!gw->opts->db_path && strcmp(next->database, old->database) != 0)
+		return rc;
+	if (!gw->opts->db_path &&
+	    strcmp(r->next->database, r->old->database) != 0)
 		gs_log(GS_LOG_WARNING,
 		       "reload: [storage] database changes on the next "
 		       "start; %s stays open",
 		       gw->db_path);
-	snprintf(next->database, sizeof(next->database), "%s", gw->db_path);
+	snprintf(r->next->database, sizeof(r->next->database), "%s",
+	         gw->db_path);
+	return GS_OK;
+}
 
-	eng = gs_engine_new(next, &gw_engine_sink, gw);
-	dec = gs_decode_new(next, gw_on_decoded, gw);
-	if (!eng || !dec) {
-		rc = eng ? GS_ENOMEM : GS_ECONFIG;
-		goto err_reject;
+/* Makes the new engine and decode stage, and a new MQTT client when its
+ * part of the configuration changed (which checks its TLS and password
+ * files). */
+static int gw_reload_make(struct gateway *gw, struct gw_reload *r)
+{
+	r->eng = gs_engine_new(r->next, &gw_engine_sink, gw);
+	r->dec = gs_decode_new(r->next, gw_on_decoded, gw);
+	if (!r->eng || !r->dec)
+		return r->eng ? GS_ENOMEM : GS_ECONFIG;
+	if (!gw->opts->print && !gw_sync_cfg_same(r->old, r->next))
+		return gs_sync_new(r->next, gw->store, gw->loop, &gw_sync_hooks,
+		                   gw, &r->sync);
+	return GS_OK;
+}
+
+/* The new lines could not be requested: the old ones again, or a stop. */
+static void gw_reload_roll_back(struct gateway *gw, struct gw_reload *r)
+{
+	gw_close_backend(gw);
+	gw->cfg = r->old;
+	if (gw_open_backend(gw) != GS_OK) {
+		gs_log(GS_LOG_ERR, "reload: cannot request the old "
+		                   "sensor lines again; stopping");
+		gw->status = EX_IOERR;
+		gs_loop_stop(gw->loop);
+	} else {
+		/* The old engine goes on: its lamps as they were. */
+		gw_show_outputs(gw);
 	}
-	if (!gw->opts->print && !gw_sync_cfg_same(old, next)) {
-		rc = gs_sync_new(next, gw->store, gw->loop, &gw_sync_hooks, gw,
-		                 &sync);
-		if (rc)
-			goto err_reject;
-	}
+}
+
+/* Hands the sensor lines over: the old request must go before the new one
+ * can take the lines. */
+static int gw_reload_lines(struct gateway *gw, struct gw_reload *r)
+{
+	int rc;
 
 	/* Edges already in the kernel's queue count under the old setup. */
 	gw_read_backends(gw);
 	gw_close_backend(gw);
-	gw->cfg = next;
+	gw->cfg = r->next;
 	rc = gw_open_backend(gw);
-	if (rc) {
-		gw_close_backend(gw);
-		gw->cfg = old;
-		if (gw_open_backend(gw) != GS_OK) {
-			gs_log(GS_LOG_ERR, "reload: cannot request the old "
-			                   "sensor lines again; stopping");
-			gw->status = EX_IOERR;
-			gs_loop_stop(gw->loop);
-		} else {
-			/* The old engine goes on: its lamps as they were. */
-			gw_show_outputs(gw);
-		}
-		goto err_reject;
-	}
+	if (rc)
+		gw_reload_roll_back(gw, r);
+	return rc;
+}
+
+/* Ends the old pipeline and carries its running state into the new engine;
+ * on failure the gateway stops (the new lines are already taken). */
+static int gw_reload_carry(struct gateway *gw, struct gw_reload *r)
+{
+	int64_t now;
+	int rc;
 
 	/* The old pipeline ends at the reload instant, nothing due later
 	 * raised; with a new window length its open window is published. */
@@ -105,9 +118,9 @@ int gw_reload(struct gateway *gw)
 	now = gw_holding(gw) ? gw->last_edge_ms : gw_now(gw);
 	gs_decode_finish(gw->decode, now);
 	gw_settle(gw);
-	if (old->window_ms != next->window_ms)
+	if (r->old->window_ms != r->next->window_ms)
 		gs_engine_finish(gw->engine, now);
-	rc = gs_engine_carry(eng, gw->engine);
+	rc = gs_engine_carry(r->eng, gw->engine);
 	if (rc) {
 		/* No edge may reach the old pipeline under the new sensors. */
 		gw_close_backend(gw);
@@ -117,26 +130,33 @@ int gw_reload(struct gateway *gw)
 		       gs_strerror(rc));
 		gw->status = EX_OSERR;
 		gs_loop_stop(gw->loop);
-		gw->cfg = old;
-		gs_sync_free(sync);
-		gs_decode_free(dec);
-		gs_engine_free(eng);
-		free(next);
-		return rc;
+		gw->cfg = r->old;
 	}
+	return rc;
+}
+
+/* The new pieces replace the old, which are let go; r keeps none. */
+static void gw_reload_swap(struct gateway *gw, struct gw_reload *r)
+{
 	gs_decode_free(gw->decode);
 	gs_engine_free(gw->engine);
-	gw->decode = dec;
-	gw->engine = eng;
-	if (sync) {
+	gw->decode = r->dec;
+	gw->engine = r->eng;
+	if (r->sync) {
 		gs_sync_stop(gw->sync, GS_STOP_TIMEOUT_MS);
 		gs_sync_free(gw->sync);
-		gw->sync = sync;
+		gw->sync = r->sync;
 		if (gs_sync_start(gw->sync) != GS_OK)
 			gs_log(GS_LOG_ERR, "reload: the MQTT client does not "
 			                   "start");
 	}
-	free(old);
+	free(r->old);
+	*r = (struct gw_reload){0};
+}
+
+/* The new configuration's timers and storage settings, then the present. */
+static void gw_reload_apply(struct gateway *gw)
+{
 	if (gw->timeline) {
 		struct gs_timeline_opts tl_opts = gw_timeline_opts(gw->cfg);
 
@@ -156,16 +176,62 @@ int gw_reload(struct gateway *gw)
 	gw_advance(gw, gw_now(gw));
 	gw_arm_tick(gw);
 	gs_sync_status_changed(gw->sync);
+}
+
+/*
+ * SIGHUP: a new configuration replaces the old only if all of it works.
+ * Everything that can fail is built first (the engine and decode stage, a
+ * new MQTT client when [mqtt] or the gateway's identity changed, which
+ * checks its TLS and password files), then the sensor lines are handed
+ * over: the old request must go before the new one can take the lines, so
+ * on failure the old one is requested again. Only then is the old pipeline
+ * let go, its running state carried into the new engine (the open window's
+ * counts, occupancy, waiting queue entries, alert arming, faults): a
+ * reload loses no count. An unchanged MQTT client keeps its connection.
+ * A reload that cannot carry the state stops the gateway: it is not
+ * rejected, and does not say READY.
+ *
+ * Not carried: a beam sequence in progress (the new decode stage starts
+ * from the lines' levels at the reload) and, for a line still held past
+ * its fault limit, the fault watch (it is raised again after the limit).
+ */
+int gw_reload(struct gateway *gw)
+{
+	struct gw_reload r = {.old = gw->cfg};
+	bool new_sync, stopping = false;
+	int rc;
+
+	gs_notify("RELOADING=1");
+	gs_log(GS_LOG_NOTICE, "reloading %s", gw->opts->config_path);
+	rc = gw_reload_load(gw, &r);
+	if (rc)
+		goto err_free;
+	rc = gw_reload_make(gw, &r);
+	if (rc)
+		goto err_free;
+	rc = gw_reload_lines(gw, &r);
+	if (rc)
+		goto err_free;
+	rc = gw_reload_carry(gw, &r);
+	if (rc) {
+		stopping = true;
+		goto err_free;
+	}
+	new_sync = r.sync != NULL;
+	gw_reload_swap(gw, &r);
+	gw_reload_apply(gw);
 	gs_log(GS_LOG_NOTICE, "configuration reloaded%s",
-	       sync ? " (new MQTT client)" : "");
+	       new_sync ? " (new MQTT client)" : "");
 	gs_notify("READY=1");
 	return GS_OK;
 
-err_reject:
-	gs_sync_free(sync);
-	gs_decode_free(dec);
-	gs_engine_free(eng);
-	free(next);
+err_free:
+	gs_sync_free(r.sync);
+	gs_decode_free(r.dec);
+	gs_engine_free(r.eng);
+	free(r.next);
+	if (stopping)
+		return rc;
 	gs_log(GS_LOG_ERR,
 	       "reload rejected (%s): the running configuration stays in "
 	       "force",
