@@ -62,14 +62,39 @@ static void gw_on_signal(void *ctx, int fd, uint32_t events)
 	}
 }
 
+/*
+ * A group commits commit_interval after it opens, whoever opened it (the
+ * sink, sync's acknowledgements, a command): one wake-up per group and
+ * none while nothing is written. A periodic timer woke the loop twice a
+ * second for nothing in a quiet shop.
+ */
+static void gw_arm_commit(struct gateway *gw)
+{
+	if (gw->commit_armed || gw->commit_fd < 0)
+		return;
+	if (gs_timerfd_arm_ms(gw->commit_fd, gw->cfg->commit_interval_ms) ==
+	    GS_OK)
+		gw->commit_armed = true; /* else the next write tries again */
+}
+
+static void gw_on_store_begin(void *ctx)
+{
+	gw_arm_commit(ctx);
+}
+
 static void gw_on_commit(void *ctx, int fd, uint32_t events)
 {
 	struct gateway *gw = ctx;
 
 	(void)events;
 	gs_timerfd_drain(fd);
+	gw->commit_armed = false;
 	if (gs_store_uncommitted(gw->store) > 0 || gs_keep_count(gw->keep) > 0)
 		gw_commit(gw);
+	/* Still open (with nothing counted in it yet), or messages wait in
+	 * memory for room on a full disk: again one interval later. */
+	if (gs_store_in_txn(gw->store) || gs_keep_count(gw->keep) > 0)
+		gw_arm_commit(gw);
 }
 
 /* What was committed becomes durable: a power cut takes back at most
@@ -184,11 +209,11 @@ static int gw_open_timers(struct gateway *gw)
 	                                     gw->cfg->sync_interval_ms);
 	rc = rc ? rc : gs_loop_add(gw->loop, gw->tick_fd, gw_on_tick, gw);
 	rc = rc ? rc : gs_loop_add(gw->loop, gw->drain_fd, gw_on_drain, gw);
-	rc = rc ? rc
-	        : gs_timerfd_arm_periodic_ms(gw->commit_fd,
-	                                     gw->cfg->commit_interval_ms);
 	if (rc)
 		return rc;
+	/* A group opened before the timer existed (restore, migration). */
+	if (gs_store_in_txn(gw->store))
+		gw_arm_commit(gw);
 	wd_usec = gs_notify_watchdog_usec();
 	if (wd_usec > 0) {
 		gw->watchdog_fd = gs_timerfd_new();
@@ -377,6 +402,8 @@ static int gw_open_store(struct gateway *gw)
 
 	store_opts.sync_commits = gw->cfg->sync_interval_ms == 0;
 	store_opts.ephemeral = gw->tmp_dir != NULL; /* deleted at exit */
+	store_opts.on_begin = gw_on_store_begin;
+	store_opts.on_begin_ctx = gw;
 	rc = gs_store_open(gw->db_path, &store_opts, &gw->store);
 	if (rc)
 		return rc;

@@ -59,7 +59,8 @@ struct gateway {
 	FILE *print_out;
 
 	int sig_fd;
-	int commit_fd;   /* periodic group commit */
+	int commit_fd; /* group commit, commit_interval after a group opens */
+	bool commit_armed;
 	int sync_fd;     /* periodic WAL fsync: [storage] sync_interval */
 	int tick_fd;     /* run: next decode/engine deadline */
 	int drain_fd;    /* simulate/replay: waiting for the last ack */

@@ -163,10 +163,6 @@ static void gw_reload_apply(struct gateway *gw)
 		gs_timeline_set_opts(gw->timeline, &tl_opts);
 	}
 	gw->commit_events = gw->cfg->commit_events;
-	if (gs_timerfd_arm_periodic_ms(gw->commit_fd,
-	                               gw->cfg->commit_interval_ms) != GS_OK)
-		gs_log(GS_LOG_ERR, "reload: cannot re-arm the commit timer: "
-		                   "commits wait for full groups");
 	if (gs_timerfd_arm_periodic_ms(gw->sync_fd,
 	                               gw->cfg->sync_interval_ms) != GS_OK ||
 	    gs_store_set_sync_commits(gw->store,

@@ -416,6 +416,8 @@ int gs_store_begin(struct gs_store *st)
 	if (rc != SQLITE_OK)
 		return gs_store_write_failed(st, rc, "begin");
 	st->in_txn = true;
+	if (st->on_begin)
+		st->on_begin(st->on_begin_ctx);
 	return gs_store_reack(st);
 }
 
@@ -445,6 +447,8 @@ int gs_store_begin_durable(struct gs_store *st)
 	if (rc != SQLITE_OK)
 		return gs_store_write_failed(st, rc, "begin");
 	st->in_txn = true;
+	if (st->on_begin)
+		st->on_begin(st->on_begin_ctx);
 	return gs_store_reack(st);
 }
 
@@ -515,6 +519,11 @@ int gs_store_end_if_idle(struct gs_store *st)
 	if (st->in_txn && st->uncommitted == 0)
 		return gs_store_commit(st);
 	return GS_OK;
+}
+
+bool gs_store_in_txn(const struct gs_store *st)
+{
+	return st && st->in_txn;
 }
 
 unsigned gs_store_uncommitted(const struct gs_store *st)
@@ -630,6 +639,10 @@ static int gs_store_set_pragmas(struct gs_store *st,
 	 * never deletes a sensor or a boot, while checking the parents costs
 	 * 10-15% of insert throughput. Table rebuilds need them off too. */
 	st->ephemeral = opts && opts->ephemeral;
+	if (opts) {
+		st->on_begin = opts->on_begin;
+		st->on_begin_ctx = opts->on_begin_ctx;
+	}
 	st->sync_commits = opts && opts->sync_commits && !st->ephemeral;
 	st->level_full = st->sync_commits;
 	snprintf(sql, sizeof(sql),
@@ -643,8 +656,8 @@ static int gs_store_set_pragmas(struct gs_store *st,
 	         st->ephemeral      ? "OFF"
 	         : st->sync_commits ? "FULL"
 	                            : "NORMAL",
-	         GS_STORE_CACHE_KIB,
-	         GS_STORE_AUTOCHECKPOINT, GS_STORE_WAL_LIMIT);
+	         GS_STORE_CACHE_KIB, GS_STORE_AUTOCHECKPOINT,
+	         GS_STORE_WAL_LIMIT);
 	rc = gs_store_exec(st, sql, "setting pragmas");
 	if (rc != GS_OK)
 		return rc;

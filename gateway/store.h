@@ -42,6 +42,11 @@ struct gs_store_opts {
 	 * at exit): nothing is ever fsynced (synchronous=OFF), since no
 	 * power cut can matter to it. Overrides sync_commits. */
 	bool ephemeral;
+	/* Called each time a transaction opens (a group's first write, by
+	 * whichever module writes), so the owner can schedule its commit
+	 * instead of polling for one. NULL: not told. */
+	void (*on_begin)(void *ctx);
+	void *on_begin_ctx;
 };
 
 /*
@@ -81,6 +86,8 @@ int gs_store_set_sync_commits(struct gs_store *st, bool on);
 uint64_t gs_store_commits(const struct gs_store *st);
 /* Writes not yet committed (rows added, changed or deleted). */
 unsigned gs_store_uncommitted(const struct gs_store *st);
+/* Whether a transaction is open (possibly with nothing counted in it). */
+bool gs_store_in_txn(const struct gs_store *st);
 
 /* The id of a boot (from /proc/sys/kernel/random/boot_id), registered once
  * per process; events carry it with their monotonic stamp. */

@@ -83,7 +83,9 @@ struct gs_store {
 	int shm_fd;         /* path-shm, allocated whole (store_room.c) */
 	sqlite3_stmt *stmt[GS_SQL_COUNT_];
 
-	bool in_txn;       /* BEGIN IMMEDIATE issued, not yet ended */
+	bool in_txn;                 /* BEGIN IMMEDIATE issued, not yet ended */
+	void (*on_begin)(void *ctx); /* gs_store_opts.on_begin */
+	void *on_begin_ctx;
 	bool txn_durable;  /* this transaction commits with synchronous=FULL */
 	bool sync_commits; /* outside durable ones too: every commit */
 	bool level_full;   /* the connection's level now: FULL, else NORMAL */

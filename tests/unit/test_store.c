@@ -1284,6 +1284,42 @@ static void test_ack_survives_rollback(void **state)
 	assert_int_equal(query_int(f->path, "SELECT max(seq) FROM outbox"), 3);
 }
 
+/* The owner is told when a group opens, whoever writes first (events, an
+ * acknowledgement, a message), once per group: the daemon schedules its
+ * commit on it instead of polling. */
+static void count_begin(void *ctx)
+{
+	(*(unsigned *)ctx)++;
+}
+
+static void test_on_begin(void **state)
+{
+	struct fixture *f = *state;
+	unsigned begun = 0;
+	struct gs_store_opts opts = {.on_begin = count_begin,
+	                             .on_begin_ctx = &begun};
+	struct gs_store *st = NULL;
+	struct gs_event ev = event_at(T0, GS_EV_IN);
+
+	assert_int_equal(gs_store_open(f->path, &opts, &st), GS_OK);
+	begun = 0; /* creating the schema may open groups of its own */
+	assert_false(gs_store_in_txn(st));
+	assert_int_equal(gs_store_add_event(st, &ev, "entrance", 0), GS_OK);
+	assert_true(gs_store_in_txn(st));
+	assert_int_equal(gs_store_add_event(st, &ev, "entrance", 1), GS_OK);
+	assert_int_equal(begun, 1);
+	assert_int_equal(gs_store_commit(st), GS_OK);
+	assert_false(gs_store_in_txn(st));
+	assert_int_equal(enqueue(st, GS_MSG_METRICS, T0, T0 + MIN, 0), 1);
+	assert_int_equal(begun, 2);
+	assert_int_equal(gs_store_commit(st), GS_OK);
+	assert_int_equal(gs_store_outbox_ack(st, 1), GS_OK);
+	assert_int_equal(begun, 3);
+	assert_true(gs_store_in_txn(st));
+	gs_store_close(st);
+	assert_int_equal(query_int(f->path, "SELECT count(*) FROM outbox"), 0);
+}
+
 /* Acknowledgements are kept beside the outbox for the report, read back
  * by the reader and pruned with the alerts. */
 static void reader_count(void *ctx, uint64_t seq, int64_t key,
@@ -1331,6 +1367,7 @@ static void test_acks_kept(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_on_begin, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_create_and_reopen, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_crash_loses_only_uncommitted,

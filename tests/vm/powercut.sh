@@ -10,7 +10,8 @@
 # starts `gapsense simulate` on it; this script kills qemu with SIGKILL at a
 # random moment while it records: the guest's page cache, with whatever
 # SQLite had not synced, is gone, as in a power cut. After GS_POWERCUT_CUTS
-# (default 12) cuts, a last boot reports and lets a short run end. Consoles
+# (default 12) cuts, a last boot reports and lets a short run end. The shop
+# is GS_POWERCUT_CONF (default tests/vm/powercut.conf). Consoles
 # go to OUTDIR/console.K; the host test (tests/integration/
 # test_vm_powercut.sh) judges them.
 #
@@ -29,6 +30,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 gapsense=${1:?usage: powercut.sh GAPSENSE OUTDIR}
 out=${2:?usage: powercut.sh GAPSENSE OUTDIR}
 cuts=${GS_POWERCUT_CUTS:-12}
+conf=${GS_POWERCUT_CONF:-$here/powercut.conf}
 cache=${GS_VM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/gapsense/vm}
 mkdir -p "$out"
 
@@ -89,7 +91,7 @@ initramfs_base "$root" "$busybox"
 for m in $mods; do cp "$kdir/blk/$m.ko" "$root/lib/modules/"; done
 initramfs_add_programs "$root" "$gapsense" "$(command -v sqlite3)"
 cp "$here/powercut-init.sh" "$root/init"
-cp "$here/powercut.conf" "$root/data/"
+cp "$conf" "$root/data/powercut.conf"
 chmod +x "$root/init"
 initramfs_pack "$root"
 
