@@ -17,14 +17,30 @@ initramfs_base() {
 	echo "root:x:0:" >"$root/etc/group"
 }
 
+# The shared libraries FILE needs, one path a line (with the loader).
+initramfs_needed() {
+	ldd "$1" | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }'
+}
+
 # initramfs_add_programs ROOT PROGRAM...: each into /bin, with the shared
-# libraries ldd finds and the loader.
+# libraries ldd finds, the loader, and the libraries a gapsense build
+# loads itself (gateway/dynlib.h: Paho, libcrypto), which it lists in
+# dlopen-sonames beside its gateway/ directory.
 initramfs_add_programs() {
-	local root=$1 bin lib dest
+	local root=$1 bin lib dest sonames soname
 	shift
 	for bin in "$@"; do
 		cp "$bin" "$root/bin/$(basename "$bin")"
-		ldd "$bin" | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }'
+		initramfs_needed "$bin"
+		sonames=$(dirname "$bin")/../dlopen-sonames
+		[ -f "$sonames" ] || continue
+		while read -r soname; do
+			lib=$(/sbin/ldconfig -p | awk -v s="$soname" \
+				'$1 == s && /x86-64/ { print $NF; exit }')
+			[ -n "$lib" ] || continue # not installed: gapsense says so
+			echo "$lib"
+			initramfs_needed "$lib"
+		done <"$sonames"
 	done | sort -u | while read -r lib; do
 		case $lib in
 		/lib/* | /lib64/* | /usr/lib/*) dest=$lib ;;
