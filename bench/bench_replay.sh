@@ -111,7 +111,7 @@ events = figures("run", r"([0-9]+) events")[0]
 py_events = figures("py", r"([0-9]+) events")[0]
 gs_rss, py_rss = rss("run"), rss("py")
 print(f"{n} runs: first edge to last acknowledgement best {min(secs):.3f} s, "
-      f"median {med(secs):.3f} s (target 0.31 s); peak RSS "
+      f"median {med(secs):.3f} s (earlier target 0.31 s); peak RSS "
       f"median {med(gs_rss):.2f} MiB, highest {max(gs_rss):.2f} MiB "
       f"(target 8 MiB)")
 print(f"  gapsense    {spread(secs)}, {events:.0f} events")
