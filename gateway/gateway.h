@@ -9,7 +9,7 @@
  * and differ only in where edges come from and how time moves:
  *   run       GPIO edges, the wall clock drives window closes;
  *   simulate  the simulated store in accelerated virtual time;
- *   replay    a scenario file, as fast as it can be read.
+ *   replay    a scenario file, as fast as it can be read (or paced).
  */
 #ifndef GS_GATEWAY_H
 #define GS_GATEWAY_H
@@ -29,12 +29,15 @@ struct gs_gateway_opts {
 	enum gs_mode mode;
 	const char *config_path;
 	const char *scenario_path; /* replay */
-	const char *db_path;	   /* overrides [storage] database */
+	const char *db_path;       /* overrides [storage] database */
 	const char *record_path;   /* simulate: write edges as a scenario */
-	bool print;		   /* print messages instead of publishing */
+	bool print;                /* print messages instead of publishing */
 	/* simulate/replay: how long to wait for the broker to acknowledge
 	 * everything before giving up (0 = for ever). */
 	int64_t drain_timeout_ms;
+	/* replay: times faster than the scenario's own time (0 = as fast as
+	 * it can). */
+	double replay_speed;
 	struct gs_sim_opts sim;
 };
 

@@ -201,7 +201,7 @@ int gw_open_backend(struct gateway *gw)
 		break;
 	case GS_MODE_REPLAY:
 		rc = gs_scenario_backend_new(gw->cfg, o->scenario_path,
-		                             &gw->backend);
+		                             o->replay_speed, &gw->backend);
 		break;
 	default:
 		diag = calloc(1, sizeof(*diag));

@@ -14,8 +14,10 @@
 #include "gateway/log.h"
 #include "gateway/timeutil.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,8 +78,12 @@ static const char gs_usage_simulate[] =
 static const char gs_usage_replay[] =
     "usage: gapsense replay -c CONFIG SCENARIO [options]\n"
     "Runs the whole pipeline on the edges of SCENARIO, in virtual time, as "
-    "fast as it can.\n"
+    "fast as it can\n(or paced with --speed; the messages are the same).\n"
     "  -c, --config FILE       configuration file\n"
+    "      --speed X           paced: each edge when it is due, X times "
+    "faster than\n                          the scenario's own time from "
+    "its first edge (X > 0;\n                          default: as fast as "
+    "it can)\n"
     "      --db FILE           database (default: a fresh temporary one)\n"
     "      --print             publish nothing; print each message as a "
     "JSON line\n"
@@ -159,6 +165,28 @@ static int gs_parse_uint(const char *opt, const char *s, uint64_t *out)
 }
 
 /*
+ * --speed: a finite number, >= 0 for simulate (0: as fast as possible), > 0
+ * for replay (which is as fast as it can without the option). strtod alone
+ * would take "nan", "inf" and "1e999".
+ */
+static int gs_parse_speed(const char *s, bool positive, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (*end || end == s || errno == ERANGE || !isfinite(v) || v < 0 ||
+	    (positive && v <= 0))
+		return gs_bad_value("speed", s,
+		                    positive ? "expected a number > 0, e.g. 1 "
+		                               "or 60"
+		                             : "expected a number >= 0");
+	*out = v;
+	return 0;
+}
+
+/*
  * Options shared by run, simulate and replay; each rejects those it does
  * not take. Returns 0 or an exit status.
  */
@@ -167,16 +195,16 @@ static int gs_parse_daemon_args(int argc, char **argv, const char *usage,
 {
 	uint64_t u;
 	int c, rc;
-	char *end;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:vh", gs_daemon_options, NULL)) !=
 	       -1) {
-		bool sim_only = c == OPT_SPEED || c == OPT_DURATION ||
-		                c == OPT_START || c == OPT_SEED ||
-		                c == OPT_CUSTOMERS || c == OPT_RECORD;
+		bool sim_only = c == OPT_DURATION || c == OPT_START ||
+		                c == OPT_SEED || c == OPT_CUSTOMERS ||
+		                c == OPT_RECORD;
 
 		if ((sim_only && o->mode != GS_MODE_SIMULATE) ||
+		    (c == OPT_SPEED && o->mode == GS_MODE_RUN) ||
 		    (c == OPT_DRAIN_TIMEOUT && o->mode == GS_MODE_RUN)) {
 			fprintf(stderr, "gapsense: %s does not take --%s\n%s",
 			        argv[0], gs_option_name(c), usage);
@@ -202,10 +230,12 @@ static int gs_parse_daemon_args(int argc, char **argv, const char *usage,
 			(void)setvbuf(stdout, NULL, _IOLBF, 0);
 			break;
 		case OPT_SPEED:
-			o->sim.speed = strtod(optarg, &end);
-			if (*end || end == optarg || o->sim.speed < 0)
-				return gs_bad_value("speed", optarg,
-				                    "expected a number >= 0");
+			rc = gs_parse_speed(optarg, o->mode == GS_MODE_REPLAY,
+			                    o->mode == GS_MODE_REPLAY
+			                        ? &o->replay_speed
+			                        : &o->sim.speed);
+			if (rc)
+				return rc;
 			break;
 		case OPT_DURATION:
 			if (gs_duration_parse(optarg, &o->sim.duration_ms) ||

@@ -13,6 +13,7 @@
 #include "gateway/err.h"
 #include "gateway/input.h"
 #include "gateway/log.h"
+#include "gateway/loop.h"
 #include "gateway/timeutil.h"
 
 #include <errno.h>
@@ -23,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #define GS_SCN_BUF      (64 * 1024)
@@ -49,7 +52,18 @@ struct gs_scenario {
 	char path[GS_PATH_MAX];
 	int file_fd;
 	bool own_fd;
-	int efd;
+	int efd; /* eventfd (as fast as it can) or timerfd (paced) */
+
+	/* Paced (speed > 0): the next edge, parsed but not yet due, and
+	 * the first edge's times that every due moment is measured from. */
+	double speed;
+	struct gs_edge next;
+	bool have_next;
+	bool paced_started;
+	int64_t first_ms;
+	int64_t first_mono_ns;
+	int64_t handed_ms; /* the last edge handed over */
+	bool have_handed;
 
 	char buf[GS_SCN_BUF];
 	size_t pos, len;
@@ -377,7 +391,6 @@ static int gs_scn_parse_edge(struct gs_scenario *sc, const char *line,
 	    .input = slot->input,
 	    .active = (uint8_t)(level != sen->active_low),
 	};
-	sc->levels[slot->sensor][slot->input] = edge->active;
 	return GS_OK;
 }
 
@@ -429,9 +442,120 @@ static void gs_scn_set_eof(struct gs_scenario *sc)
 
 	sc->eof = true;
 	/* Not readable any more: the loop stops polling an ended replay. */
-	if (read(sc->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+	if (sc->speed > 0) {
+		if (gs_timerfd_disarm(sc->efd) != GS_OK)
+			gs_log(GS_LOG_WARNING, "%s: timerfd disarm failed",
+			       sc->path);
+	} else if (read(sc->efd, &v, sizeof(v)) < 0 && errno != EAGAIN) {
 		gs_log(GS_LOG_WARNING, "%s: eventfd: %s", sc->path,
 		       strerror(errno));
+	}
+}
+
+/*
+ * The next edge of the file into *edge. Returns 1, 0 at its end (eof set),
+ * or GS_E* (reported).
+ */
+static int gs_scn_next_edge(struct gs_scenario *sc, struct gs_edge *edge)
+{
+	for (;;) {
+		const char *line;
+		size_t len;
+		int rc = gs_scn_next_line(sc, &line, &len);
+
+		if (rc < 0)
+			return rc;
+		if (rc == 0) {
+			gs_scn_set_eof(sc);
+			return 0;
+		}
+		if (gs_scn_skip(line, len))
+			continue;
+		rc = gs_scn_parse_edge(sc, line, len, edge);
+		return rc == GS_OK ? 1 : -rc;
+	}
+}
+
+static void gs_scn_hand_over(struct gs_scenario *sc, const struct gs_edge *e)
+{
+	sc->levels[e->sensor][e->input] = e->active;
+	sc->handed_ms = e->t_ms;
+	sc->have_handed = true;
+}
+
+/* The monotonic moment at which edge time t_ms is due. */
+static int64_t gs_scn_due_ns(const struct gs_scenario *sc, int64_t t_ms)
+{
+	double d = (double)(t_ms - sc->first_ms) * 1e6 / sc->speed;
+
+	/* Past a century is never, in practice; it keeps the sum finite. */
+	if (d > 3.2e18)
+		d = 3.2e18;
+	return sc->first_mono_ns + (int64_t)d;
+}
+
+/* Arms the timerfd for the monotonic moment due_ns (absolute). */
+static int gs_scn_arm(struct gs_scenario *sc, int64_t due_ns)
+{
+	struct itimerspec its = {
+	    .it_value = {.tv_sec = due_ns / 1000000000,
+	                 .tv_nsec = (long)(due_ns % 1000000000)},
+	};
+
+	/* A zero it_value would disarm; a moment already past fires at
+	 * once. */
+	if (due_ns <= 0)
+		its.it_value = (struct timespec){.tv_sec = 0, .tv_nsec = 1};
+	if (timerfd_settime(sc->efd, TFD_TIMER_ABSTIME, &its, NULL) < 0) {
+		gs_log(GS_LOG_ERR, "%s: timerfd_settime: %s", sc->path,
+		       strerror(errno));
+		sc->failed = GS_ESYS;
+		return GS_ESYS;
+	}
+	return GS_OK;
+}
+
+/*
+ * Paced: hands over the edges that are due, X times faster than the
+ * scenario's own time from the first edge on, holding the next one (parsed,
+ * so its time is known) until the timerfd fires at its due moment. The
+ * edges and their times are those of the unpaced replay, so the messages
+ * are the same: only when they are made changes.
+ */
+static int gs_scn_read_paced(struct gs_scenario *sc, struct gs_edge *edges,
+                             size_t max, size_t *n)
+{
+	int64_t now = gs_clock_monotonic_ns();
+	size_t k = 0;
+
+	gs_timerfd_drain(sc->efd);
+	while (k < max && !sc->eof) {
+		if (!sc->have_next) {
+			int rc = gs_scn_next_edge(sc, &sc->next);
+
+			if (rc < 0)
+				return -rc;
+			if (rc == 0)
+				break;
+			sc->have_next = true;
+			if (!sc->paced_started) {
+				sc->paced_started = true;
+				sc->first_ms = sc->next.t_ms;
+				sc->first_mono_ns = now;
+			}
+		}
+		if (gs_scn_due_ns(sc, sc->next.t_ms) > now)
+			break;
+		edges[k] = sc->next;
+		gs_scn_hand_over(sc, &edges[k]);
+		sc->have_next = false;
+		k++;
+	}
+	*n = k;
+	if (sc->eof || !sc->have_next)
+		return GS_OK;
+	/* A batch cut short by max goes on at once. */
+	return gs_scn_arm(sc, k == max ? 0 : gs_scn_due_ns(sc, sc->next.t_ms));
 }
 
 static int gs_scn_read(struct gs_backend *be, int fd, struct gs_edge *edges,
@@ -439,35 +563,35 @@ static int gs_scn_read(struct gs_backend *be, int fd, struct gs_edge *edges,
 {
 	struct gs_scenario *sc = be->priv;
 	size_t k = 0;
+	int rc = GS_OK;
 
 	(void)fd;
 	*n = 0;
-	*eof = sc->eof;
-	*horizon_ms = sc->have_last ? sc->last_ms : INT64_MIN;
-	if (sc->failed)
+	if (sc->failed) {
+		*eof = sc->eof;
+		*horizon_ms = sc->have_handed ? sc->handed_ms : INT64_MIN;
 		return sc->failed;
-	while (k < max && !sc->eof) {
-		const char *line;
-		size_t len;
-		int rc = gs_scn_next_line(sc, &line, &len);
-
-		if (rc < 0)
-			return -rc;
-		if (rc == 0) {
-			gs_scn_set_eof(sc);
-			break;
-		}
-		if (gs_scn_skip(line, len))
-			continue;
-		rc = gs_scn_parse_edge(sc, line, len, &edges[k]);
-		if (rc != GS_OK)
-			return rc;
-		k++;
 	}
-	*n = k;
+	if (sc->speed > 0) {
+		rc = gs_scn_read_paced(sc, edges, max, &k);
+	} else {
+		while (k < max && !sc->eof) {
+			int got = gs_scn_next_edge(sc, &edges[k]);
+
+			if (got <= 0) {
+				rc = -got;
+				break;
+			}
+			gs_scn_hand_over(sc, &edges[k]);
+			k++;
+		}
+	}
+	*n = rc ? 0 : k;
 	*eof = sc->eof;
-	*horizon_ms = sc->have_last ? sc->last_ms : INT64_MIN;
-	return GS_OK;
+	/* Paced, no further edge before the one held back; the horizon stays
+	 * at the last edge handed over, as unpaced, for the same messages. */
+	*horizon_ms = sc->have_handed ? sc->handed_ms : INT64_MIN;
+	return rc;
 }
 
 static size_t gs_scn_fds(struct gs_backend *be, int *fds, size_t max)
@@ -511,7 +635,7 @@ static const struct gs_backend_ops gs_scenario_ops = {
 };
 
 int gs_scenario_backend_new(const struct gs_config *cfg, const char *path,
-                            struct gs_backend **out)
+                            double speed, struct gs_backend **out)
 {
 	struct gs_scenario *sc;
 	int rc;
@@ -522,6 +646,7 @@ int gs_scenario_backend_new(const struct gs_config *cfg, const char *path,
 		return GS_ENOMEM;
 	sc->cfg = cfg;
 	sc->efd = -1;
+	sc->speed = speed > 0 ? speed : 0;
 	snprintf(sc->path, sizeof(sc->path), "%s", path);
 	if (strcmp(path, "-") == 0) {
 		sc->file_fd = STDIN_FILENO;
@@ -546,16 +671,29 @@ int gs_scenario_backend_new(const struct gs_config *cfg, const char *path,
 			goto err_open;
 		}
 	}
-	sc->efd = eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (sc->efd < 0) {
-		gs_log(GS_LOG_ERR, "eventfd: %s", strerror(errno));
-		rc = GS_ESYS;
-		goto err_eventfd;
+	if (sc->speed > 0) {
+		/* Armed at once: the first edge is due when it is read. */
+		sc->efd = gs_timerfd_new();
+		if (sc->efd < 0) {
+			rc = GS_ESYS;
+			goto err_eventfd;
+		}
+	} else {
+		sc->efd = eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (sc->efd < 0) {
+			gs_log(GS_LOG_ERR, "eventfd: %s", strerror(errno));
+			rc = GS_ESYS;
+			goto err_eventfd;
+		}
 	}
 	gs_scn_map_build(sc);
 	rc = gs_scn_read_header(sc);
 	if (rc != GS_OK)
 		goto err_header;
+	if (sc->speed > 0 && gs_timerfd_arm_ms(sc->efd, 0) != GS_OK) {
+		rc = GS_ESYS;
+		goto err_header;
+	}
 	sc->be.ops = &gs_scenario_ops;
 	sc->be.priv = sc;
 	*out = &sc->be;

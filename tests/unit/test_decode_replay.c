@@ -84,7 +84,7 @@ static void test_basic_fixture(void **state)
 		fail();
 	}
 	snprintf(path, sizeof(path), "%s", gs_test_data("scenarios/basic.csv"));
-	assert_int_equal(gs_scenario_backend_new(&cfg, path, &be), GS_OK);
+	assert_int_equal(gs_scenario_backend_new(&cfg, path, 0, &be), GS_OK);
 	dec = gs_decode_new(&cfg, rec_emit, &rec);
 	assert_non_null(dec);
 	while (!eof) {

@@ -2,7 +2,7 @@
 /*
  * Scenario files: writer to reader round trip (physical levels and
  * active_low), batches and end of file, comments and blank lines, and every
- * error message with its file and line number.
+ * error message with its file and line number; paced reading.
  */
 #include "sensors/scenario.h"
 #include "gateway/err.h"
@@ -124,7 +124,7 @@ static void test_round_trip(void **state)
 	assert_non_null(
 	    strstr(text, "2026-11-24T09:00:00.001Z,gpiochip0,GPIO13,1\n"));
 
-	assert_int_equal(gs_scenario_backend_new(&cfg, path, &be), GS_OK);
+	assert_int_equal(gs_scenario_backend_new(&cfg, path, 0, &be), GS_OK);
 	assert_string_equal(be->ops->name, "scenario");
 	assert_int_equal(be->ops->line_state(be, 0, 0), 0);
 	assert_int_equal(be->ops->line_state(be, 9, 0), -1);
@@ -180,7 +180,7 @@ static void test_comments_blank_crlf(void **state)
 	    "\t\n"
 	    " 2026-11-23T09:00:01Z , pinctrl-rp1 , 22 , 1 \n"
 	    "2026-11-23T09:00:01.000Z,gpiochip0,GPIO17,1"); /* no \n */
-	assert_int_equal(gs_scenario_backend_new(&cfg, path, &be), GS_OK);
+	assert_int_equal(gs_scenario_backend_new(&cfg, path, 0, &be), GS_OK);
 	assert_int_equal(be->ops->read(be, 0, out, 8, &n, &horizon, &eof),
 	                 GS_OK);
 	assert_int_equal(n, 3);
@@ -218,7 +218,7 @@ static void expect_error(const char *name, const char *body, int line,
 	struct gs_backend *be;
 
 	snprintf(want, sizeof(want), "%s:%d: %s", path, line, msg);
-	assert_int_equal(gs_scenario_backend_new(&cfg, path, &be), GS_OK);
+	assert_int_equal(gs_scenario_backend_new(&cfg, path, 0, &be), GS_OK);
 	assert_int_equal(read_all(be), GS_EPARSE);
 	assert_string_equal(gs_scenario_backend_error(be), want);
 	/* It stays failed. */
@@ -321,7 +321,7 @@ static int new_captured(const char *name, const char *body, char *log,
 	int rc;
 
 	gs_test_stderr_begin(&cap);
-	rc = gs_scenario_backend_new(&cfg, path, &be);
+	rc = gs_scenario_backend_new(&cfg, path, 0, &be);
 	gs_test_stderr_end(&cap, log, len);
 	assert_null(be);
 	free(path);
@@ -368,13 +368,14 @@ static void test_open_errors(void **state)
 
 	(void)state;
 	snprintf(path, sizeof(path), "%s/missing.csv", dir);
-	assert_int_equal(gs_scenario_backend_new(&cfg, path, &be), GS_ENOENT);
+	assert_int_equal(gs_scenario_backend_new(&cfg, path, 0, &be),
+	                 GS_ENOENT);
 	assert_null(be);
 	/* Not a regular file: refused at once, never read for ever. */
-	assert_int_equal(gs_scenario_backend_new(&cfg, "/dev/zero", &be),
+	assert_int_equal(gs_scenario_backend_new(&cfg, "/dev/zero", 0, &be),
 	                 GS_EPARSE);
 	assert_null(be);
-	assert_int_equal(gs_scenario_backend_new(&cfg, dir, &be), GS_EPARSE);
+	assert_int_equal(gs_scenario_backend_new(&cfg, dir, 0, &be), GS_EPARSE);
 	assert_null(be);
 	snprintf(path, sizeof(path), "%s/no/such/dir/out.csv", dir);
 	assert_null(gs_scenario_writer_open(&cfg, path));
@@ -391,13 +392,64 @@ static void test_header_only(void **state)
 
 	(void)state;
 	path = gs_test_write_file(dir, "h.csv", HDR);
-	assert_int_equal(gs_scenario_backend_new(&cfg, path, &be), GS_OK);
+	assert_int_equal(gs_scenario_backend_new(&cfg, path, 0, &be), GS_OK);
 	assert_true(readable(be));
 	assert_int_equal(be->ops->read(be, 0, out, 4, &n, &horizon, &eof),
 	                 GS_OK);
 	assert_int_equal(n, 0);
 	assert_true(eof);
 	assert_int_equal(horizon, INT64_MIN);
+	assert_false(readable(be));
+	gs_backend_free(be);
+	free(path);
+}
+
+/*
+ * Paced at speed 10: the first edge is due at once, the two at the same
+ * time with it; the edge 1 s later is held back (the fd is not readable)
+ * until 100 ms have passed, and the horizon stays at the last edge handed
+ * over. Waits on the backend's own timerfd, not a sleep.
+ */
+static void test_paced(void **state)
+{
+	struct gs_backend *be;
+	struct gs_edge out[4];
+	struct pollfd p = {.events = POLLIN};
+	int64_t horizon, t_ns;
+	size_t n;
+	bool eof;
+	char *path;
+
+	(void)state;
+	path = gs_test_write_file(dir, "p.csv",
+	                          HDR "2026-11-23T09:00:00.000Z,gpiochip0,"
+	                              "GPIO17,0\n"
+	                              "2026-11-23T09:00:00.000Z,gpiochip0,"
+	                              "GPIO27,0\n"
+	                              "2026-11-23T09:00:01.000Z,gpiochip0,"
+	                              "GPIO17,1\n");
+	assert_int_equal(gs_scenario_backend_new(&cfg, path, 10, &be), GS_OK);
+	assert_int_equal(be->ops->fds(be, &p.fd, 1), 1);
+	assert_int_equal(poll(&p, 1, 1000), 1);
+	t_ns = gs_clock_monotonic_ns();
+	assert_int_equal(be->ops->read(be, p.fd, out, 4, &n, &horizon, &eof),
+	                 GS_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(horizon, T0);
+	assert_false(eof);
+	assert_int_equal(be->ops->line_state(be, 0, 0), 1);
+	assert_false(readable(be));
+	assert_int_equal(poll(&p, 1, 1000), 1);
+	/* Due 100 ms after the first edge was read (a little before t_ns). */
+	assert_true(gs_clock_monotonic_ns() - t_ns >= 95 * 1000000);
+	assert_int_equal(be->ops->read(be, p.fd, out, 4, &n, &horizon, &eof),
+	                 GS_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(out[0].t_ms, T0 + 1000);
+	assert_int_equal(horizon, T0 + 1000);
+	assert_int_equal(be->ops->line_state(be, 0, 0), 0);
+	/* The end of the file is read with it, and ends the polling. */
+	assert_true(eof);
 	assert_false(readable(be));
 	gs_backend_free(be);
 	free(path);
@@ -414,6 +466,7 @@ int main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_header_only, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paced, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("scenario", tests, NULL, NULL);
