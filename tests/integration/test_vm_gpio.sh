@@ -95,6 +95,9 @@ expect run "sensor 'entrance': line DOOR_A \(gpiochip[0-9]+ offset 0\) is busy: 
 expect run "^busy exit: 75$"
 expect run "^run exit: 0$"
 expect run "configuration reloaded$"
+# [storage] sync_interval changes on a reload: the WAL's sync timer re-armed.
+expect run "^sync timer before the reload: it_interval: \(7, 0\) $"
+expect run "^sync timer after the reload: it_interval: \(3, 0\) $"
 expect run "sensor 'entrance': line 'DOOR_X' not found"
 expect run "reload rejected" 2
 expect run '^\{"topic": "[^"]*/alerts", .*"type":"sensor_fault","sensor":"smiley-exit","details":\{"line":"BTN1"'

@@ -132,9 +132,18 @@ person_in; sleep 0.3
 # and one that does not parse are rejected, and the old config stays in
 # force with its lines requested again (the presses below still count).
 cp /tmp/shop.conf /tmp/shop.conf.orig
-sed 's/^commit_interval = 100ms/commit_interval = 200ms/' /tmp/shop.conf.orig >/tmp/shop.conf
+# The WAL's sync timer is a periodic timerfd: its period, as the kernel
+# has it, before and after a reload that changes sync_interval.
+sync_periods() {
+	grep -h "^it_interval" /proc/$rpid/fdinfo/* 2>/dev/null |
+		grep -E "\((7|3), 0\)" | sort | tr '\n' ' '
+}
+echo "sync timer before the reload: $(sync_periods)"
+sed -e 's/^commit_interval = 100ms/commit_interval = 200ms/' \
+	-e 's/^sync_interval = 7s/sync_interval = 3s/' /tmp/shop.conf.orig >/tmp/shop.conf
 kill -HUP $rpid
 wait_for /tmp/run.err "configuration reloaded"
+echo "sync timer after the reload: $(sync_periods)"
 sed 's/^lines = DOOR_A, DOOR_B/lines = DOOR_A, DOOR_X/' /tmp/shop.conf.orig >/tmp/shop.conf
 kill -HUP $rpid
 wait_for /tmp/run.err "DOOR_X"
