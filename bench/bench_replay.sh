@@ -39,25 +39,7 @@ bench_store=$build/bench/bench_store
 	fail "no python3-paho-mqtt (deploy/install-deps.sh test)"
 
 gs_start_broker
-# busy-store.conf with this broker and a scratch database, as
-# gs_write_sim_config does for the simulated store's template.
-conf=$GS_TMP/busy-store.conf
-sed -e "s|^broker = .*|broker = mqtt://127.0.0.1:$MQTT_PORT|" \
-	-e "s|^database = .*|database = $GS_TMP/unused.db|" \
-	"$GS_SOURCE_DIR/tests/data/scenarios/busy-store.conf" >"$conf"
-grep -q "127.0.0.1:$MQTT_PORT" "$conf" || fail "no broker line in $conf"
-"$GAPSENSE" check-config "$conf" >/dev/null
-
-scenario=$here/out/busy-day-$customers.csv
-mkdir -p "$here/out"
-if [ ! -s "$scenario" ]; then
-	echo "recording a simulated day of $customers customers to $scenario"
-	"$GAPSENSE" simulate -c "$conf" --speed 0 --duration 24h \
-		--start 2026-11-23T00:00:00Z --customers "$customers" --seed 42 \
-		--record "$scenario.tmp" --print --db "$GS_TMP/record.db" \
-		>/dev/null
-	mv "$scenario.tmp" "$scenario"
-fi
+. "$here/busy_store.sh"
 echo "scenario: $(($(grep -vc '^#' "$scenario") - 1)) edges ($scenario)"
 for ((run = 1; run <= runs; run++)); do
 	# Each run gets a fresh temporary database (replay's default).

@@ -3,7 +3,7 @@
 bench/bench_replay.sh (issue 12's "Python script, paho-mqtt + sqlite3,
 batched commits").
 
-    bench/baseline/shop.py -c CONFIG [--db PATH] SCENARIO
+    bench/baseline/shop.py -c CONFIG [--db PATH] [--speed X] SCENARIO
 
 It does the gateway's job on a recorded scenario (docs/scenario.md: one
 edge a line, time,chip,line,value) the way a competent developer would
@@ -15,6 +15,11 @@ counts are published as one JSON message with QoS 1 through paho-mqtt's
 network thread, and it waits for every PUBACK before it stops the clock.
 Nothing is tuned beyond that (no caches, no threads of its own): it is the
 script gapsense has to beat, not a strawman and not a race entry.
+
+With --speed X it is paced like `gapsense replay --speed X` (the live
+baseline of bench/bench_live_paced.sh): each edge is taken when it is due,
+X times faster than the scenario's own time from its first edge, sleeping
+until then (time.sleep), as a script reading sensors would wait for them.
 
 It prints one line for the benchmark, on stderr:
     shop.py: E edges, N events, W windows in S s (first edge to last PUBACK)
@@ -237,8 +242,9 @@ def connect(host, port, client_id):
     return client
 
 
-def run(cfg, scenario, db):
-    """Replays the scenario; returns (edges, events, windows, seconds)."""
+def run(cfg, scenario, db, speed=None):
+    """Replays the scenario (paced at speed, if given); returns (edges,
+    events, windows, seconds)."""
     client = connect(cfg["host"], cfg["port"], f"shop-{os.getpid()}")
     topic = f"shop/{cfg['site']}/{cfg['gateway']}/metrics"
     length = cfg["window_ms"]
@@ -262,7 +268,11 @@ def run(cfg, scenario, db):
 
     for t_ms, chip, name, level in read_edges(scenario):
         if t0 is None:
-            t0 = time.monotonic()
+            t0, first_ms = time.monotonic(), t_ms
+        if speed:
+            wait = t0 + (t_ms - first_ms) / 1000 / speed - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
         edges += 1
         line = cfg["lines"].get((chip, name))
         if line is None:
@@ -298,16 +308,30 @@ def run(cfg, scenario, db):
     return edges, events, len(sent), secs
 
 
+def speed_arg(text):
+    """--speed: a finite number > 0."""
+    try:
+        v = float(text)
+    except ValueError:
+        v = 0.0
+    if not 0 < v < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number > 0, not "
+                                         f"{text!r}")
+    return v
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-c", "--config", required=True)
     ap.add_argument("--db", help="database (default: a temporary one)")
+    ap.add_argument("--speed", type=speed_arg,
+                    help="paced: X times the scenario's own time (X > 0)")
     ap.add_argument("scenario")
     a = ap.parse_args()
     cfg = load_config(a.config)
     with tempfile.TemporaryDirectory(prefix="shop-") as tmp:
         db = open_db(a.db or os.path.join(tmp, "shop.db"))
-        edges, events, windows, secs = run(cfg, a.scenario, db)
+        edges, events, windows, secs = run(cfg, a.scenario, db, a.speed)
         db.close()
     # On stderr, as gapsense logs its own (bench/measure.py drops stdout).
     print(f"shop.py: {edges} edges, {events} events, {windows} windows in "
