@@ -279,7 +279,7 @@ int gs_sync_start(struct gs_sync *sync)
 
 	if (!sync || sync->state != GS_SYNC_IDLE)
 		return GS_EINVAL;
-	rc = gs_timerfd_arm_periodic_ms(sync->tick_fd, GS_SYNC_TICK_MS);
+	rc = gs_sync_tick_arm(sync, gs_sync_mono_ms());
 	if (rc)
 		return rc;
 	gs_log(GS_LOG_INFO, "mqtt: connecting to %s as %s", sync->cfg.broker,
@@ -290,8 +290,10 @@ int gs_sync_start(struct gs_sync *sync)
 
 void gs_sync_notify(struct gs_sync *sync)
 {
-	if (sync)
-		gs_sync_pump(sync);
+	if (!sync)
+		return;
+	gs_sync_pump(sync);
+	gs_sync_tick_soon(sync);
 }
 
 void gs_sync_status_changed(struct gs_sync *sync)
@@ -300,6 +302,7 @@ void gs_sync_status_changed(struct gs_sync *sync)
 		return;
 	sync->status_due = true;
 	gs_sync_pump(sync);
+	gs_sync_tick_soon(sync);
 }
 
 bool gs_sync_connected(const struct gs_sync *sync)
@@ -337,6 +340,7 @@ void gs_sync_stop(struct gs_sync *sync, int64_t timeout_ms)
 	sync->stopping = true;
 	gs_sync_cmd_flood_report(sync, true);
 	gs_timerfd_disarm(sync->tick_fd);
+	sync->tick_due_mono_ms = 0;
 	gs_timerfd_disarm(sync->pump_fd);
 	gs_timerfd_disarm(sync->reconnect_fd);
 	if (sync->state == GS_SYNC_CONNECTED) {

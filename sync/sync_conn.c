@@ -10,6 +10,7 @@
  * the one source of retransmission; a callback for a send of an earlier
  * connection finds no entry and is ignored.
  */
+#include "gateway/err.h"
 #include "gateway/log.h"
 #include "gateway/timeutil.h"
 #include "sync/sync_priv.h"
@@ -331,15 +332,12 @@ void gs_sync_on_reconnect_timer(void *ctx, int fd, uint32_t events)
 	gs_timerfd_drain(fd);
 	if (sync->state == GS_SYNC_WAITING)
 		gs_sync_connect(sync);
+	gs_sync_tick_soon(sync);
 }
 
-void gs_sync_on_tick(void *ctx, int fd, uint32_t events)
+/* The housekeeping that time alone brings due. */
+static void gs_sync_tick_work(struct gs_sync *sync, int64_t now)
 {
-	struct gs_sync *sync = ctx;
-	int64_t now = gs_sync_mono_ms();
-
-	(void)events;
-	gs_timerfd_drain(fd);
 	gs_sync_cmd_flood_report(sync, false);
 	if (now - sync->enforce_mono_ms >= GS_SYNC_ENFORCE_PERIOD_MS) {
 		sync->enforce_mono_ms = now;
@@ -374,4 +372,68 @@ void gs_sync_on_tick(void *ctx, int fd, uint32_t events)
 		/* Paho never confirmed the disconnect: go on anyway. */
 		gs_sync_go_down(sync);
 	}
+}
+
+/* Whether anything may need the tick within a second: all but a
+ * connection at rest, with nothing in flight or waiting to go. */
+static bool gs_sync_tick_busy(const struct gs_sync *sync)
+{
+	return sync->state != GS_SYNC_CONNECTED || sync->n_inflight > 0 ||
+	       !sync->subscribed || sync->status_due || sync->n_replies > 0 ||
+	       sync->flood_ignored || sync->flood_retained ||
+	       sync->flood_replies || !gs_sync_idle(sync);
+}
+
+/*
+ * The tick follows its next deadline instead of waking every second: once
+ * a second while a connection is being made, a message is in flight or
+ * anything waits; at rest, when the quota check (every 10 s) or the status
+ * message (every minute) falls due. A quiet shop's unit woke every second
+ * for nothing; every event that can end the rest brings the tick back
+ * within a second (gs_sync_tick_soon).
+ */
+int gs_sync_tick_arm(struct gs_sync *sync, int64_t now)
+{
+	int64_t delay = GS_SYNC_TICK_MS, due;
+	int rc;
+
+	if (!gs_sync_tick_busy(sync)) {
+		due = sync->enforce_mono_ms + GS_SYNC_ENFORCE_PERIOD_MS;
+		if (sync->status_mono_ms + GS_SYNC_STATUS_PERIOD_MS < due)
+			due = sync->status_mono_ms + GS_SYNC_STATUS_PERIOD_MS;
+		if (due - now > delay)
+			delay = due - now;
+	}
+	rc = gs_timerfd_arm_ms(sync->tick_fd, delay);
+	/* Unarmed, the next event arms it (logged by the loop module). */
+	sync->tick_due_mono_ms = rc == GS_OK ? now + delay : 0;
+	return rc;
+}
+
+void gs_sync_tick_soon(struct gs_sync *sync)
+{
+	int64_t now;
+
+	if (sync->state == GS_SYNC_IDLE || sync->state == GS_SYNC_STOPPED ||
+	    sync->stopping)
+		return;
+	now = gs_sync_mono_ms();
+	if (sync->tick_due_mono_ms &&
+	    sync->tick_due_mono_ms <= now + GS_SYNC_TICK_MS)
+		return;
+	if (gs_timerfd_arm_ms(sync->tick_fd, GS_SYNC_TICK_MS) == GS_OK)
+		sync->tick_due_mono_ms = now + GS_SYNC_TICK_MS;
+}
+
+void gs_sync_on_tick(void *ctx, int fd, uint32_t events)
+{
+	struct gs_sync *sync = ctx;
+	int64_t now = gs_sync_mono_ms();
+
+	(void)events;
+	gs_timerfd_drain(fd);
+	sync->tick_due_mono_ms = 0;
+	gs_sync_tick_work(sync, now);
+	if (!sync->stopping && sync->state != GS_SYNC_STOPPED)
+		(void)gs_sync_tick_arm(sync, gs_sync_mono_ms());
 }

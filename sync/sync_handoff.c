@@ -307,6 +307,7 @@ void gs_sync_on_eventfd(void *ctx, int fd, uint32_t events)
 		       strerror(errno));
 	gs_sync_process(sync);
 	gs_sync_pump(sync);
+	gs_sync_tick_soon(sync);
 }
 
 /* Waits for Paho's records up to deadline, handling them as the loop would

@@ -171,7 +171,8 @@ struct gs_sync {
 	int ev_fd;        /* eventfd Paho's threads write */
 	int reconnect_fd; /* back-off timer */
 	int pump_fd;      /* drain-rate timer */
-	int tick_fd;      /* housekeeping, once a second */
+	int tick_fd;      /* housekeeping: its next deadline, >= 1 s away */
+	int64_t tick_due_mono_ms; /* when tick_fd fires; 0: not armed */
 
 	enum gs_sync_state state;
 	bool stopping;    /* gs_sync_stop() under way: no reconnect */
@@ -245,6 +246,11 @@ const char *gs_sync_connack_reason(const struct gs_sync *sync, int code);
 /* Loop callbacks of the back-off timer and the tick (gs_sync_new). */
 void gs_sync_on_reconnect_timer(void *ctx, int fd, uint32_t events);
 void gs_sync_on_tick(void *ctx, int fd, uint32_t events);
+/* Arms the tick for its next deadline from NOW (gs_sync_start, the tick). */
+int gs_sync_tick_arm(struct gs_sync *sync, int64_t now);
+/* Something happened (a Paho event, new messages, a status change, a
+ * connection attempt): the tick looks again within a second. */
+void gs_sync_tick_soon(struct gs_sync *sync);
 
 /* sync_lanes.c: loop thread. */
 /* Publishes a non-outbox message (status, reply, resend) now if
