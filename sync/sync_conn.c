@@ -378,10 +378,11 @@ static void gs_sync_tick_work(struct gs_sync *sync, int64_t now)
  * connection at rest, with nothing in flight or waiting to go. */
 static bool gs_sync_tick_busy(const struct gs_sync *sync)
 {
-	return sync->state != GS_SYNC_CONNECTED || sync->n_inflight > 0 ||
+	/* gs_sync_idle: connected, and no lane has anything to send. */
+	return !gs_sync_idle(sync) || sync->n_inflight > 0 ||
 	       !sync->subscribed || sync->status_due || sync->n_replies > 0 ||
 	       sync->flood_ignored || sync->flood_retained ||
-	       sync->flood_replies || !gs_sync_idle(sync);
+	       sync->flood_replies;
 }
 
 /*

@@ -27,15 +27,16 @@ initramfs_needed() {
 # loads itself (gateway/dynlib.h: Paho, libcrypto), which it lists in
 # dlopen-sonames beside its gateway/ directory.
 initramfs_add_programs() {
-	local root=$1 bin lib dest sonames soname
+	local root=$1 bin lib dest sonames soname cache
 	shift
+	cache=$(/sbin/ldconfig -p)
 	for bin in "$@"; do
 		cp "$bin" "$root/bin/$(basename "$bin")"
 		initramfs_needed "$bin"
 		sonames=$(dirname "$bin")/../dlopen-sonames
 		[ -f "$sonames" ] || continue
 		while read -r soname; do
-			lib=$(/sbin/ldconfig -p | awk -v s="$soname" \
+			lib=$(awk -v s="$soname" <<<"$cache" \
 				'$1 == s && /x86-64/ { print $NF; exit }')
 			[ -n "$lib" ] || continue # not installed: gapsense says so
 			echo "$lib"
