@@ -595,6 +595,54 @@ static int gs_wiring_find_output(const char *config,
 	return -1;
 }
 
+/* Loads config into cfg (w's) and finds --output. 0 or an exit status. */
+static int gs_wiring_load(struct gs_wiring *w, struct gs_config *cfg,
+                          const char *config, const char *output)
+{
+	int rc = gs_config_load_print(config, cfg, GS_DIAG_TO_STDERR);
+
+	if (rc)
+		return rc == GS_ENOENT ? EX_NOINPUT : EX_CONFIG;
+	if (w->cfg->n_sensors == 0 && w->cfg->n_outputs == 0) {
+		fprintf(stderr,
+		        "%s: no [sensor] or [output] sections: nothing to "
+		        "show\n",
+		        config);
+		return EX_CONFIG;
+	}
+	if (output) {
+		w->blink_output = gs_wiring_find_output(config, w->cfg, output);
+		if (w->blink_output < 0)
+			return EX_USAGE;
+	}
+	return 0;
+}
+
+/* What is shown, the sensors' states, and the output's test if asked. */
+static void gs_wiring_start(struct gs_wiring *w, const char *config)
+{
+	const struct gs_config *cfg = w->cfg;
+
+	printf("gapsense wiring: %s, %u sensors, ", config, cfg->n_sensors);
+	if (cfg->n_outputs)
+		printf("%u outputs, ", cfg->n_outputs);
+	printf("libgpiod %s\n", gs_gpio_api_version());
+	gs_wiring_states(w);
+	w->status = 0;
+	if (w->blink_output >= 0) {
+		const struct gs_output_cfg *oc = &cfg->outputs[w->blink_output];
+
+		printf("testing output '%s' (%s line %s): on for 1 s, off for "
+		       "1 s, %d times; watching the sensors meanwhile "
+		       "(Ctrl-C stops)\n",
+		       oc->name, oc->chip, oc->line, GS_WIRING_BLINKS);
+		gs_wiring_blink(w);
+	} else {
+		printf("watching; walk through each door, press each button "
+		       "(Ctrl-C stops)\n");
+	}
+}
+
 int gs_cmd_wiring(int argc, char **argv)
 {
 	struct gs_wiring *w;
@@ -617,26 +665,9 @@ int gs_cmd_wiring(int argc, char **argv)
 	w->sig_fd = w->tick_fd = w->end_fd = w->be_fd = w->blink_fd = -1;
 	w->blink_output = -1;
 	w->cfg = cfg;
-	rc = gs_config_load_print(config, cfg, GS_DIAG_TO_STDERR);
-	if (rc) {
-		status = rc == GS_ENOENT ? EX_NOINPUT : EX_CONFIG;
+	status = gs_wiring_load(w, cfg, config, output);
+	if (status)
 		goto err_free;
-	}
-	if (cfg->n_sensors == 0 && cfg->n_outputs == 0) {
-		fprintf(stderr,
-		        "%s: no [sensor] or [output] sections: nothing to "
-		        "show\n",
-		        config);
-		status = EX_CONFIG;
-		goto err_free;
-	}
-	if (output) {
-		w->blink_output = gs_wiring_find_output(config, cfg, output);
-		if (w->blink_output < 0) {
-			status = EX_USAGE;
-			goto err_free;
-		}
-	}
 	rc = gs_wiring_open_gpio(w);
 	if (rc) {
 		status = gs_wiring_status_for(rc);
@@ -654,24 +685,7 @@ int gs_cmd_wiring(int argc, char **argv)
 		status = EX_OSERR;
 		goto err_close;
 	}
-	printf("gapsense wiring: %s, %u sensors, ", config, cfg->n_sensors);
-	if (cfg->n_outputs)
-		printf("%u outputs, ", cfg->n_outputs);
-	printf("libgpiod %s\n", gs_gpio_api_version());
-	gs_wiring_states(w);
-	w->status = 0;
-	if (w->blink_output >= 0) {
-		const struct gs_output_cfg *oc = &cfg->outputs[w->blink_output];
-
-		printf("testing output '%s' (%s line %s): on for 1 s, off for "
-		       "1 s, %d times; watching the sensors meanwhile "
-		       "(Ctrl-C stops)\n",
-		       oc->name, oc->chip, oc->line, GS_WIRING_BLINKS);
-		gs_wiring_blink(w);
-	} else {
-		printf("watching; walk through each door, press each button "
-		       "(Ctrl-C stops)\n");
-	}
+	gs_wiring_start(w, config);
 	if (!w->status && gs_loop_run(w->loop) && !w->status)
 		w->status = EX_OSERR;
 	gs_wiring_summary(w);

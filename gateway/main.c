@@ -186,6 +186,87 @@ static int gs_parse_speed(const char *s, bool positive, double *out)
 	return 0;
 }
 
+/* One option of run, simulate or replay. Returns 0 or an exit status. */
+static int gs_daemon_opt_apply(int c, const char *arg, const char *usage,
+                               struct gs_gateway_opts *o)
+{
+	uint64_t u;
+	int rc;
+
+	switch (c) {
+	case 'c':
+		o->config_path = arg;
+		return 0;
+	case 'v':
+		gs_log_set_level(GS_LOG_DEBUG);
+		return 0;
+	case 'h':
+		fputs(usage, stdout);
+		exit(0);
+	case OPT_DB:
+		o->db_path = arg;
+		return 0;
+	case OPT_PRINT:
+		o->print = true;
+		/* One message a line, as it is made, also into a pipe or a
+		 * file that another program watches. */
+		(void)setvbuf(stdout, NULL, _IOLBF, 0);
+		return 0;
+	case OPT_SPEED:
+		return gs_parse_speed(arg, o->mode == GS_MODE_REPLAY,
+		                      o->mode == GS_MODE_REPLAY
+		                          ? &o->replay_speed
+		                          : &o->sim.speed);
+	case OPT_DURATION:
+		if (gs_duration_parse(arg, &o->sim.duration_ms) ||
+		    o->sim.duration_ms <= 0)
+			return gs_bad_value("duration", arg,
+			                    "expected a duration such as 90m "
+			                    "or 2h");
+		return 0;
+	case OPT_START:
+		if (gs_time_parse(arg, &o->sim.start_ms))
+			return gs_bad_value("start", arg,
+			                    "expected 2026-11-23T08:00:00Z");
+		return 0;
+	case OPT_SEED:
+		return gs_parse_uint("seed", arg, &o->sim.seed);
+	case OPT_CUSTOMERS:
+		rc = gs_parse_uint("customers", arg, &u);
+		if (rc)
+			return rc;
+		if (u == 0 || u > 10000000)
+			return gs_bad_value("customers", arg,
+			                    "expected 1 to 10000000");
+		o->sim.customers_per_day = (unsigned)u;
+		return 0;
+	case OPT_RECORD:
+		o->record_path = arg;
+		return 0;
+	case OPT_DRAIN_TIMEOUT:
+		if (gs_duration_parse(arg, &o->drain_timeout_ms))
+			return gs_bad_value("drain-timeout", arg,
+			                    "expected a duration such as 30s");
+		return 0;
+	default:
+		fputs(usage, stderr);
+		return EX_USAGE;
+	}
+}
+
+/* Whether mode takes option c (simulate's own, replay's speed...). */
+static bool gs_daemon_opt_allowed(int c, enum gs_mode mode)
+{
+	bool sim_only = c == OPT_DURATION || c == OPT_START || c == OPT_SEED ||
+	                c == OPT_CUSTOMERS || c == OPT_RECORD;
+
+	if (sim_only)
+		return mode == GS_MODE_SIMULATE;
+	if (c == OPT_SPEED || c == OPT_DRAIN_TIMEOUT)
+		return mode != GS_MODE_RUN;
+	return true;
+}
+
 /*
  * Options shared by run, simulate and replay; each rejects those it does
  * not take. Returns 0 or an exit status.
@@ -193,90 +274,19 @@ static int gs_parse_speed(const char *s, bool positive, double *out)
 static int gs_parse_daemon_args(int argc, char **argv, const char *usage,
                                 struct gs_gateway_opts *o)
 {
-	uint64_t u;
 	int c, rc;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:vh", gs_daemon_options, NULL)) !=
 	       -1) {
-		bool sim_only = c == OPT_DURATION || c == OPT_START ||
-		                c == OPT_SEED || c == OPT_CUSTOMERS ||
-		                c == OPT_RECORD;
-
-		if ((sim_only && o->mode != GS_MODE_SIMULATE) ||
-		    (c == OPT_SPEED && o->mode == GS_MODE_RUN) ||
-		    (c == OPT_DRAIN_TIMEOUT && o->mode == GS_MODE_RUN)) {
+		if (!gs_daemon_opt_allowed(c, o->mode)) {
 			fprintf(stderr, "gapsense: %s does not take --%s\n%s",
 			        argv[0], gs_option_name(c), usage);
 			return EX_USAGE;
 		}
-		switch (c) {
-		case 'c':
-			o->config_path = optarg;
-			break;
-		case 'v':
-			gs_log_set_level(GS_LOG_DEBUG);
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			exit(0);
-		case OPT_DB:
-			o->db_path = optarg;
-			break;
-		case OPT_PRINT:
-			o->print = true;
-			/* One message a line, as it is made, also into a pipe
-			 * or a file that another program watches. */
-			(void)setvbuf(stdout, NULL, _IOLBF, 0);
-			break;
-		case OPT_SPEED:
-			rc = gs_parse_speed(optarg, o->mode == GS_MODE_REPLAY,
-			                    o->mode == GS_MODE_REPLAY
-			                        ? &o->replay_speed
-			                        : &o->sim.speed);
-			if (rc)
-				return rc;
-			break;
-		case OPT_DURATION:
-			if (gs_duration_parse(optarg, &o->sim.duration_ms) ||
-			    o->sim.duration_ms <= 0)
-				return gs_bad_value("duration", optarg,
-				                    "expected a duration such "
-				                    "as 90m or 2h");
-			break;
-		case OPT_START:
-			if (gs_time_parse(optarg, &o->sim.start_ms))
-				return gs_bad_value("start", optarg,
-				                    "expected "
-				                    "2026-11-23T08:00:00Z");
-			break;
-		case OPT_SEED:
-			rc = gs_parse_uint("seed", optarg, &o->sim.seed);
-			if (rc)
-				return rc;
-			break;
-		case OPT_CUSTOMERS:
-			rc = gs_parse_uint("customers", optarg, &u);
-			if (rc)
-				return rc;
-			if (u == 0 || u > 10000000)
-				return gs_bad_value("customers", optarg,
-				                    "expected 1 to 10000000");
-			o->sim.customers_per_day = (unsigned)u;
-			break;
-		case OPT_RECORD:
-			o->record_path = optarg;
-			break;
-		case OPT_DRAIN_TIMEOUT:
-			if (gs_duration_parse(optarg, &o->drain_timeout_ms))
-				return gs_bad_value("drain-timeout", optarg,
-				                    "expected a duration such "
-				                    "as 30s");
-			break;
-		default:
-			fputs(usage, stderr);
-			return EX_USAGE;
-		}
+		rc = gs_daemon_opt_apply(c, optarg, usage, o);
+		if (rc)
+			return rc;
 	}
 	if (o->mode == GS_MODE_REPLAY) {
 		if (optind != argc - 1) {

@@ -234,6 +234,11 @@ int gs_sync_new(const struct gs_config *cfg, struct gs_store *store,
 	sync = calloc(1, sizeof(*sync));
 	if (!sync)
 		return GS_ENOMEM;
+	/* First, so that gs_sync_free() may always destroy it. */
+	if (pthread_mutex_init(&sync->mu, NULL) != 0) {
+		free(sync);
+		return GS_ENOMEM;
+	}
 	sync->cfg = *cfg;
 	sync->store = store;
 	sync->loop = loop;
@@ -249,7 +254,6 @@ int gs_sync_new(const struct gs_config *cfg, struct gs_store *store,
 		sync->rng = (uint64_t)gs_clock_monotonic_ns() ^
 		            ((uint64_t)getpid() << 32);
 	sync->rng |= 1;
-	pthread_mutex_init(&sync->mu, NULL);
 	/* Everything in the outbox now waited through a restart: it drains
 	 * as backlog. */
 	sync->hist_upto = sync->live_cursor = gs_store_last_seq(store);

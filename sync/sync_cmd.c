@@ -585,28 +585,28 @@ static bool gs_sync_id_valid(const cJSON *id)
 	return true;
 }
 
-static void gs_sync_cmd_run(struct gs_sync *sync, const cJSON *req)
+/*
+ * The command req names, once its id, its room for a reply, its name and
+ * its fields are acceptable; NULL when it was refused (and told so).
+ */
+static const struct gs_sync_cmd_def *
+gs_sync_cmd_accept(struct gs_sync *sync, const cJSON *req, const cJSON *id)
 {
-	const cJSON *id = cJSON_GetObjectItemCaseSensitive(req, "id");
 	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(req, "cmd");
-	struct gs_sync_cmd_args args = {0};
 	const struct gs_sync_cmd_def *def;
-	struct gs_sync_seen *slot;
 	const cJSON *member;
 	char shown[40];
-	int64_t now = gs_sync_mono_ms(), wait_ms = 0;
-	int rc;
 
 	if (!id) {
 		gs_sync_refuse(sync, NULL, "missing \"id\"");
-		return;
+		return NULL;
 	}
 	if (!gs_sync_id_valid(id)) {
 		gs_sync_refuse(sync, NULL,
 		               "\"id\" must be a string of 1 to %d printable "
 		               "characters",
 		               GS_SYNC_CMD_ID_MAX);
-		return;
+		return NULL;
 	}
 	/* Before anything runs: its reply must have a place. */
 	if (sync->n_replies >= GS_SYNC_REPLY_MAX - GS_SYNC_REPLY_SPARE) {
@@ -614,15 +614,15 @@ static void gs_sync_cmd_run(struct gs_sync *sync, const cJSON *req)
 		               "busy: %zu replies wait for the broker; not "
 		               "executed, try again in a few seconds",
 		               sync->n_replies);
-		return;
+		return NULL;
 	}
 	if (!cmd) {
 		gs_sync_refuse(sync, id, "missing \"cmd\"");
-		return;
+		return NULL;
 	}
 	if (!cJSON_IsString(cmd)) {
 		gs_sync_refuse(sync, id, "\"cmd\" must be a string");
-		return;
+		return NULL;
 	}
 	def = gs_sync_cmd_find(cmd->valuestring);
 	if (!def) {
@@ -631,7 +631,7 @@ static void gs_sync_cmd_run(struct gs_sync *sync, const cJSON *req)
 		               "unknown command \"%s\" (known: ping, status, "
 		               "resend)",
 		               shown);
-		return;
+		return NULL;
 	}
 	cJSON_ArrayForEach(member, req)
 	{
@@ -640,9 +640,24 @@ static void gs_sync_cmd_run(struct gs_sync *sync, const cJSON *req)
 			gs_sync_shown(member->string, shown, sizeof(shown));
 			gs_sync_refuse(sync, id, "%s: unknown field \"%s\"",
 			               def->name, shown);
-			return;
+			return NULL;
 		}
 	}
+	return def;
+}
+
+static void gs_sync_cmd_run(struct gs_sync *sync, const cJSON *req)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(req, "id");
+	struct gs_sync_cmd_args args = {0};
+	const struct gs_sync_cmd_def *def;
+	struct gs_sync_seen *slot;
+	int64_t now = gs_sync_mono_ms(), wait_ms = 0;
+	int rc;
+
+	def = gs_sync_cmd_accept(sync, req, id);
+	if (!def)
+		return;
 	if (gs_sync_seen_find(sync, id->valuestring, now)) {
 		gs_sync_refuse(sync, id,
 		               "duplicate: a command with this id was already "
