@@ -709,25 +709,22 @@ void gs_gpio_chips_close(struct gs_gpio_chips *cs)
 
 /* ---- opening ----------------------------------------------------------- */
 
-static int gs_gpio_open_sensor(struct gs_gpio *g, unsigned i,
-                               const char *consumer, struct gs_diag *diag)
+/*
+ * Appends sensor i's lines to g->lines, each looked up on chip c and
+ * refused if another sensor holds it. On error none is appended.
+ */
+static int gs_gpio_lines_add(struct gs_gpio *g, unsigned i, int c,
+                             const struct gs_gpio_user *u, const char *consumer,
+                             struct gs_diag *diag)
 {
 	const struct gs_sensor_cfg *sc = &g->cfg->sensors[i];
-	const struct gs_gpio_user u = gs_gpio_user_sensor(g->cfg, i);
-	struct gs_gpio_chip *chip;
+	const struct gs_gpio_chip *chip = &g->chips.chips[c];
 	size_t first = g->n_lines;
-	unsigned failed = 0;
-	int64_t now_ns;
-	int c, rc = GS_OK;
+	int rc = GS_OK;
 
-	c = gs_gpio_chips_get(&g->chips, &u, diag, &rc);
-	if (c < 0)
-		return rc;
-	chip = &g->chips.chips[c];
 	for (unsigned j = 0; j < sc->n_lines; j++) {
-		struct gs_gpio_line *l = &g->lines[g->n_lines];
 		unsigned offset;
-		int r = gs_gpio_chips_line(&g->chips, (size_t)c, &u,
+		int r = gs_gpio_chips_line(&g->chips, (size_t)c, u,
 		                           sc->lines[j], diag, &offset);
 
 		for (size_t k = 0; !r && k < g->n_lines; k++) {
@@ -738,7 +735,7 @@ static int gs_gpio_open_sensor(struct gs_gpio *g, unsigned i,
 				continue;
 			holder =
 			    gs_gpio_user_sensor(g->cfg, g->lines[k].sensor);
-			gs_gpio_diag_request_failed(diag, &u, sc->lines[j],
+			gs_gpio_diag_request_failed(diag, u, sc->lines[j],
 			                            &chip->info, offset, EBUSY,
 			                            consumer, &holder);
 			r = GS_EBUSY;
@@ -748,43 +745,68 @@ static int gs_gpio_open_sensor(struct gs_gpio *g, unsigned i,
 				rc = r;
 			continue;
 		}
-		*l = (struct gs_gpio_line){
+		g->lines[g->n_lines++] = (struct gs_gpio_line){
 		    .sensor = (uint16_t)i,
 		    .input = (uint8_t)j,
 		    .chip = (uint8_t)c,
 		    .offset = offset,
 		    .level = -1,
 		};
-		g->n_lines++;
 	}
-	if (rc) {
+	if (rc)
 		g->n_lines = first;
-		return rc;
-	}
-	if (g->api->request(g, chip->handle, sc, first, sc->n_lines, consumer,
-	                    &failed) < 0) {
-		int e = errno;
-		char holder[GS_NAME_MAX] = "";
+	return rc;
+}
 
-		/* The kernel refuses a request as a whole: name the line
-		 * that somebody else holds. */
-		for (unsigned j = 0; e == EBUSY && j < sc->n_lines; j++) {
-			g->api->line_consumer(chip->handle,
-			                      g->lines[first + j].offset,
-			                      holder, sizeof(holder));
-			if (holder[0]) {
-				failed = j;
-				break;
-			}
+/*
+ * The kernel refused the request of sensor i's lines (from first) with
+ * errno e, as a whole: tells which line, naming whoever holds it.
+ */
+static int gs_gpio_request_refused(struct gs_gpio *g, unsigned i, int c,
+                                   const struct gs_gpio_user *u, size_t first,
+                                   unsigned failed, int e, struct gs_diag *diag)
+{
+	const struct gs_sensor_cfg *sc = &g->cfg->sensors[i];
+	const struct gs_gpio_chip *chip = &g->chips.chips[c];
+	char holder[GS_NAME_MAX] = "";
+
+	for (unsigned j = 0; e == EBUSY && j < sc->n_lines; j++) {
+		g->api->line_consumer(chip->handle, g->lines[first + j].offset,
+		                      holder, sizeof(holder));
+		if (holder[0]) {
+			failed = j;
+			break;
 		}
-		if (failed >= sc->n_lines)
-			failed = 0;
-		gs_gpio_diag_request_failed(
-		    diag, &u, sc->lines[failed], &chip->info,
-		    g->lines[first + failed].offset, e, holder, NULL);
-		g->n_lines = first;
-		return gs_gpio_err_from_errno(e);
 	}
+	if (failed >= sc->n_lines)
+		failed = 0;
+	gs_gpio_diag_request_failed(diag, u, sc->lines[failed], &chip->info,
+	                            g->lines[first + failed].offset, e, holder,
+	                            NULL);
+	g->n_lines = first;
+	return gs_gpio_err_from_errno(e);
+}
+
+static int gs_gpio_open_sensor(struct gs_gpio *g, unsigned i,
+                               const char *consumer, struct gs_diag *diag)
+{
+	const struct gs_sensor_cfg *sc = &g->cfg->sensors[i];
+	const struct gs_gpio_user u = gs_gpio_user_sensor(g->cfg, i);
+	size_t first = g->n_lines;
+	unsigned failed = 0;
+	int64_t now_ns;
+	int c, rc = GS_OK;
+
+	c = gs_gpio_chips_get(&g->chips, &u, diag, &rc);
+	if (c < 0)
+		return rc;
+	rc = gs_gpio_lines_add(g, i, c, &u, consumer, diag);
+	if (rc)
+		return rc;
+	if (g->api->request(g, g->chips.chips[c].handle, sc, first, sc->n_lines,
+	                    consumer, &failed) < 0)
+		return gs_gpio_request_refused(g, i, c, &u, first, failed,
+		                               errno, diag);
 	now_ns = gs_clock_monotonic_ns();
 	for (size_t k = first; k < g->n_lines; k++) {
 		struct gs_gpio_line *l = &g->lines[k];
