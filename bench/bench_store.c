@@ -23,7 +23,7 @@
 #include "gateway/msg.h"
 #include "gateway/store.h"
 #include "gateway/timeutil.h"
-#include "sensors/event.h"
+#include "gateway/event.h"
 #include "tests/unit/vfs_wrap.h"
 
 #include <inttypes.h>

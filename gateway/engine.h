@@ -33,7 +33,7 @@
 #include "gateway/config.h"
 #include "gateway/msg.h"
 #include "gateway/outputs.h"
-#include "sensors/event.h"
+#include "gateway/event.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>

@@ -23,7 +23,7 @@
 #include "gateway/msg.h"
 #include "gateway/outputs.h"
 #include "gateway/ring.h"
-#include "sensors/event.h"
+#include "gateway/event.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>

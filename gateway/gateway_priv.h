@@ -18,7 +18,7 @@
 #include "gateway/keep.h"
 #include "gateway/log.h"
 #include "gateway/timeline.h"
-#include "sensors/event.h"
+#include "gateway/event.h"
 #include "sync/sync.h"
 
 #include <stdbool.h>

@@ -21,7 +21,7 @@
 #define GS_STORE_H
 
 #include "gateway/msg.h"
-#include "sensors/event.h"
+#include "gateway/event.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>

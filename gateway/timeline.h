@@ -23,7 +23,7 @@
 #define GS_TIMELINE_H
 
 #include "gateway/clock.h"
-#include "sensors/event.h"
+#include "gateway/event.h"
 
 #include <stdbool.h>
 #include <stddef.h>

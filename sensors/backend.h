@@ -11,7 +11,7 @@
 #define GS_BACKEND_H
 
 #include "gateway/config.h"
-#include "sensors/event.h"
+#include "gateway/event.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -13,7 +13,7 @@
 
 #include "gateway/config.h"
 #include "sensors/decode.h"
-#include "sensors/event.h"
+#include "gateway/event.h"
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -24,7 +24,7 @@
 #define GS_DECODE_H
 
 #include "gateway/config.h"
-#include "sensors/event.h"
+#include "gateway/event.h"
 
 #include <stdbool.h>
 #include <stdint.h>

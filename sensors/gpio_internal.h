@@ -16,7 +16,7 @@
 #include "gateway/config.h"
 #include "gateway/log.h"
 #include "sensors/backend.h"
-#include "sensors/event.h"
+#include "gateway/event.h"
 #include "sensors/gpio.h"
 
 #include <stdbool.h>

@@ -15,7 +15,7 @@
 
 #include "gateway/config.h"
 #include "sensors/backend.h"
-#include "sensors/event.h"
+#include "gateway/event.h"
 
 #include <stdio.h>
 

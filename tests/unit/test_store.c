@@ -7,7 +7,7 @@
 #include "gateway/err.h"
 #include "gateway/msg.h"
 #include "gateway/store.h"
-#include "sensors/event.h"
+#include "gateway/event.h"
 #include "testutil.h"
 #include "vfs_wrap.h"
 #include <setjmp.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "sensors/event.h"
+#include "gateway/event.h"
 
 static const char *const gs_event_kind_names[] = {
     [GS_EV_IN] = "in",
