@@ -19,11 +19,11 @@
  *       bench/bench_replay.sh
  */
 #include "gateway/err.h"
+#include "gateway/event.h"
 #include "gateway/log.h"
 #include "gateway/msg.h"
 #include "gateway/store.h"
 #include "gateway/timeutil.h"
-#include "gateway/event.h"
 #include "tests/unit/vfs_wrap.h"
 
 #include <inttypes.h>

@@ -31,9 +31,9 @@
 #define GS_ENGINE_H
 
 #include "gateway/config.h"
+#include "gateway/event.h"
 #include "gateway/msg.h"
 #include "gateway/outputs.h"
-#include "gateway/event.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>

@@ -19,11 +19,11 @@
 #include "gateway/config.h"
 #include "gateway/daily.h"
 #include "gateway/engine.h"
+#include "gateway/event.h"
 #include "gateway/log.h"
 #include "gateway/msg.h"
 #include "gateway/outputs.h"
 #include "gateway/ring.h"
-#include "gateway/event.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>

@@ -14,11 +14,11 @@
 
 #include "gateway/config.h"
 #include "gateway/engine.h"
+#include "gateway/event.h"
 #include "gateway/gateway.h"
 #include "gateway/keep.h"
 #include "gateway/log.h"
 #include "gateway/timeline.h"
-#include "gateway/event.h"
 #include "sync/sync.h"
 
 #include <stdbool.h>

@@ -20,8 +20,8 @@
 #ifndef GS_STORE_H
 #define GS_STORE_H
 
-#include "gateway/msg.h"
 #include "gateway/event.h"
+#include "gateway/msg.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>

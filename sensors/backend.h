@@ -29,12 +29,12 @@ struct gs_backend_ops {
 	 * *eof when the source is exhausted (scenario end, simulation end).
 	 */
 	int (*read)(struct gs_backend *be, int fd, struct gs_edge *edges,
-		    size_t max, size_t *n, int64_t *horizon_ms, bool *eof);
+	            size_t max, size_t *n, int64_t *horizon_ms, bool *eof);
 	/* Fills up to max fds to poll for reading; returns how many. */
 	size_t (*fds)(struct gs_backend *be, int *fds, size_t max);
 	/* Current logical level of a line, for the wiring view; -1 unknown. */
 	int (*line_state)(struct gs_backend *be, unsigned sensor,
-			  unsigned input);
+	                  unsigned input);
 	void (*free)(struct gs_backend *be);
 };
 

@@ -12,8 +12,8 @@
 #define GS_DEC_INTERNAL_H
 
 #include "gateway/config.h"
-#include "sensors/decode.h"
 #include "gateway/event.h"
+#include "sensors/decode.h"
 
 #include <stdbool.h>
 #include <stdint.h>

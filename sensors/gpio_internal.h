@@ -14,9 +14,9 @@
 #define GS_GPIO_INTERNAL_H
 
 #include "gateway/config.h"
+#include "gateway/event.h"
 #include "gateway/log.h"
 #include "sensors/backend.h"
-#include "gateway/event.h"
 #include "sensors/gpio.h"
 
 #include <stdbool.h>

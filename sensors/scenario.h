@@ -14,8 +14,8 @@
 #define GS_SCENARIO_H
 
 #include "gateway/config.h"
-#include "sensors/backend.h"
 #include "gateway/event.h"
+#include "sensors/backend.h"
 
 #include <stdio.h>
 

@@ -5,9 +5,9 @@
  * ends with PRAGMA integrity_check on the file.
  */
 #include "gateway/err.h"
+#include "gateway/event.h"
 #include "gateway/msg.h"
 #include "gateway/store.h"
-#include "gateway/event.h"
 #include "testutil.h"
 #include "vfs_wrap.h"
 #include <setjmp.h>
