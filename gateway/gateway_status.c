@@ -63,7 +63,7 @@ static void gw_fill_status(void *ctx, cJSON *status)
 
 /* Ages in the status message, and the outbox's age quota, in event time:
  * a replay of an old scenario is not days old. */
-static int64_t gw_event_now(void *ctx)
+int64_t gw_event_now(void *ctx)
 {
 	struct gateway *gw = ctx;
 
@@ -97,4 +97,5 @@ void gw_on_state(void *ctx, int fd, uint32_t events)
 const struct gs_sync_hooks gw_sync_hooks = {
     .fill_status = gw_fill_status,
     .now_ms = gw_event_now,
+    .kept_delivered = gw_kept_delivered,
 };
