@@ -202,7 +202,8 @@ struct gs_sync {
 	size_t n_replies;
 
 	/* Status. */
-	char *status_last; /* last published, to skip unchanged ones */
+	char *status_last;  /* last published, to skip unchanged ones */
+	cJSON *status_part; /* the gateway's members (gs_sync_status_set) */
 	bool status_due;
 	int64_t status_mono_ms;  /* last published */
 	int64_t enforce_mono_ms; /* last quota enforcement */
