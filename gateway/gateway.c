@@ -135,6 +135,7 @@ static int gw_open_pipeline(struct gateway *gw)
 		                 gw, &gw->sync);
 		if (rc)
 			return rc;
+		gw_status_changed(gw);
 		rc = gs_sync_start(gw->sync);
 		if (rc)
 			return rc;

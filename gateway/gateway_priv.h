@@ -172,6 +172,8 @@ int64_t gw_event_now(void *ctx);
 
 /* Timer (and fd -1 for a direct call): STATUS= and the status file. */
 void gw_on_state(void *ctx, int fd, uint32_t events);
+/* A member of the status message changed: gives sync the new ones. */
+void gw_status_changed(struct gateway *gw);
 /* What sync asks of the gateway: the status's fields and event time. */
 extern const struct gs_sync_hooks gw_sync_hooks;
 

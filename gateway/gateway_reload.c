@@ -172,7 +172,7 @@ static void gw_reload_apply(struct gateway *gw)
 	gw_commit(gw);
 	gw_advance(gw, gw_now(gw));
 	gw_arm_tick(gw);
-	gs_sync_status_changed(gw->sync);
+	gw_status_changed(gw);
 }
 
 /*

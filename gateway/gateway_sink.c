@@ -83,6 +83,7 @@ static bool gw_store_full(struct gateway *gw)
 static void gw_rolled_back(struct gateway *gw)
 {
 	gs_losses_rolled_back(gw->losses, gs_store_commits(gw->store));
+	gw_status_changed(gw);
 }
 
 int gw_commit_now(struct gateway *gw)
@@ -208,7 +209,7 @@ static void gw_sink_event(void *ctx, const struct gs_event *ev)
 		gw_commit(gw);
 	if ((ev->kind == GS_EV_FAULT || ev->kind == GS_EV_RECOVERED) &&
 	    gw->sync)
-		gs_sync_status_changed(gw->sync);
+		gw_status_changed(gw);
 }
 
 static void gw_print_message(struct gateway *gw, const char *topic,
@@ -297,7 +298,7 @@ void gw_declare_lost(void *ctx, const struct gs_kept *msg)
 		gs_losses_add(gw->losses, gs_msg_kind_suffix(msg->kind), 1, t,
 		              t);
 	}
-	gs_sync_status_changed(gw->sync);
+	gw_status_changed(gw);
 }
 
 void gw_kept_delivered(void *ctx, uint64_t seq)
@@ -344,6 +345,7 @@ void gw_declare_seq_gap(struct gateway *gw)
 	now = gw->live ? gw_event_now(gw) : t_ms;
 	gs_losses_add_seqs(gw->losses, first, last, t_ms,
 	                   now > t_ms ? now : t_ms);
+	gw_status_changed(gw);
 	gs_log(GS_LOG_WARNING,
 	       "seqs %" PRIu64 " to %" PRIu64 " were reserved while the disk "
 	       "was full and never stored: declared as possibly missing",
@@ -459,13 +461,14 @@ static void gw_sink_output(void *ctx, unsigned output, enum gs_output_state st,
 	if (gw->restoring)
 		return;
 	gs_lamps_set(gw->lamps, output, st);
-	gs_sync_status_changed(gw->sync);
+	gw_status_changed(gw);
 }
 
 void gw_show_outputs(struct gateway *gw)
 {
 	for (unsigned i = 0; i < gw->cfg->n_outputs; i++)
 		gs_lamps_set(gw->lamps, i, gs_engine_output(gw->engine, i));
+	gw_status_changed(gw);
 }
 
 const struct gs_engine_sink gw_engine_sink = {

@@ -35,9 +35,8 @@ static void gw_fill_outputs(struct gateway *gw, cJSON *status)
 	}
 }
 
-static void gw_fill_status(void *ctx, cJSON *status)
+static void gw_fill_status(struct gateway *gw, cJSON *status)
 {
-	struct gateway *gw = ctx;
 	cJSON *sensors;
 
 	cJSON_AddBoolToObject(status, "clock_synced",
@@ -94,8 +93,20 @@ void gw_on_state(void *ctx, int fd, uint32_t events)
 	cJSON_Delete(status);
 }
 
+/* Sync sends the gateway's members of the status message as given. */
+void gw_status_changed(struct gateway *gw)
+{
+	cJSON *part;
+
+	if (!gw->sync)
+		return;
+	part = cJSON_CreateObject();
+	if (part)
+		gw_fill_status(gw, part);
+	gs_sync_status_set(gw->sync, part);
+}
+
 const struct gs_sync_hooks gw_sync_hooks = {
-    .fill_status = gw_fill_status,
     .now_ms = gw_event_now,
     .kept_delivered = gw_kept_delivered,
 };

@@ -162,7 +162,7 @@ static void gw_clock_changed(struct gateway *gw, unsigned changes)
 		                           GS_CLOCK_POLL_SYNCED_MS);
 	gw_advance(gw, gw_now(gw));
 	gw_arm_tick(gw);
-	gs_sync_status_changed(gw->sync);
+	gw_status_changed(gw);
 }
 
 static void gw_on_clock(void *ctx, int fd, uint32_t events)

@@ -300,10 +300,14 @@ void gs_sync_notify(struct gs_sync *sync)
 	gs_sync_tick_soon(sync);
 }
 
-void gs_sync_status_changed(struct gs_sync *sync)
+void gs_sync_status_set(struct gs_sync *sync, cJSON *part)
 {
-	if (!sync)
+	if (!sync) {
+		cJSON_Delete(part);
 		return;
+	}
+	cJSON_Delete(sync->status_part);
+	sync->status_part = part;
 	sync->status_due = true;
 	gs_sync_pump(sync);
 	gs_sync_tick_soon(sync);
@@ -427,6 +431,7 @@ void gs_sync_free(struct gs_sync *sync)
 	for (size_t i = 0; i < sync->n_replies; i++)
 		free(sync->replies[i].payload);
 	free(sync->status_last);
+	cJSON_Delete(sync->status_part);
 	cJSON_free(sync->will_payload);
 	if (sync->password) {
 		explicit_bzero(sync->password, strlen(sync->password));

@@ -23,12 +23,6 @@ struct gs_sync;
 
 struct gs_sync_hooks {
 	/*
-	 * Adds the gateway's own parts of the status message to status:
-	 * "clock_synced" and "sensors" (an array with fault states). Called
-	 * on the loop thread.
-	 */
-	void (*fill_status)(void *ctx, cJSON *status);
-	/*
 	 * The gateway's current event time in ms: the wall clock in run, the
 	 * virtual clock in simulate and replay. Messages carry event time, so
 	 * the outbox age quota and the status's oldest_pending_age_s are
@@ -75,8 +69,14 @@ int gs_sync_publish_kept(struct gs_sync *sync, uint64_t seq, const char *topic,
  * delivered, its failure sends the row again. */
 void gs_sync_kept_forget(struct gs_sync *sync, uint64_t seq);
 
-/* Something in the status message changed (a fault, the clock). */
-void gs_sync_status_changed(struct gs_sync *sync);
+/*
+ * The gateway's own members of the status message, sent in their order
+ * after "started" (and "reason"): "clock_synced", "sensors" (with fault
+ * states), "outputs", and "losses" once anything was lost. Takes part (an
+ * object, or NULL: none), which replaces the one given before, and sends
+ * the status soon (rate-limited). Give it again whenever a member changes.
+ */
+void gs_sync_status_set(struct gs_sync *sync, cJSON *part);
 
 /*
  * The store reported a full disk (GS_EFULL): drops the oldest quarter of

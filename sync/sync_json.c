@@ -226,8 +226,19 @@ cJSON *gs_sync_status_build(struct gs_sync *sync, const char *state,
 		struct gs_outbox_stats stats;
 		cJSON *ob;
 
-		if (sync->hooks.fill_status)
-			sync->hooks.fill_status(sync->hooks_ctx, st);
+		const cJSON *member;
+
+		cJSON_ArrayForEach(member, sync->status_part)
+		{
+			cJSON *copy = cJSON_Duplicate(member, true);
+
+			if (!copy ||
+			    !cJSON_AddItemToObject(st, member->string, copy)) {
+				cJSON_Delete(copy);
+				ok = false;
+				break;
+			}
+		}
 		if (!cJSON_GetObjectItemCaseSensitive(st, "clock_synced"))
 			ok = cJSON_AddNullToObject(st, "clock_synced") != NULL;
 		if (ok && !cJSON_GetObjectItemCaseSensitive(st, "sensors"))

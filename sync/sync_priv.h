@@ -215,7 +215,8 @@ struct gs_sync {
 	size_t n_kept, kept_cap;
 
 	/* Status. */
-	char *status_last; /* last published, to skip unchanged ones */
+	char *status_last;  /* last published, to skip unchanged ones */
+	cJSON *status_part; /* the gateway's members (gs_sync_status_set) */
 	bool status_due;
 	int64_t status_mono_ms;  /* last published */
 	int64_t enforce_mono_ms; /* last quota enforcement */

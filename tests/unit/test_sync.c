@@ -751,18 +751,22 @@ static int64_t fixed_now(void *ctx)
 	return *(const int64_t *)ctx;
 }
 
-static void fill_status(void *ctx, cJSON *status)
+/* The gateway's members of the status: clock_synced = synced. */
+static cJSON *status_part(bool synced)
 {
-	(void)ctx;
-	cJSON_AddBoolToObject(status, "clock_synced", false);
+	cJSON *part = cJSON_CreateObject();
+
+	assert_non_null(part);
+	assert_non_null(cJSON_AddBoolToObject(part, "clock_synced", synced));
+	assert_non_null(cJSON_AddArrayToObject(part, "outputs"));
+	return part;
 }
 
 /* Ages are event-time ages: a replay of an old scenario is not "old". */
 static void test_status_event_time(void **state)
 {
 	struct fixture *f = *state;
-	struct gs_sync_hooks hooks = {.fill_status = fill_status,
-	                              .now_ms = fixed_now};
+	struct gs_sync_hooks hooks = {.now_ms = fixed_now};
 	int64_t now = INT64_C(1795000000000);
 	char topic[GS_PATH_MAX];
 	struct gs_sync *sync = NULL;
@@ -779,6 +783,9 @@ static void test_status_event_time(void **state)
 	assert_int_equal(
 	    gs_sync_new(&f->cfg, f->store, f->loop, &hooks, &now, &sync),
 	    GS_OK);
+	/* The members given last replace those before. */
+	gs_sync_status_set(sync, status_part(true));
+	gs_sync_status_set(sync, status_part(false));
 	/* Integers are raw items: read them back from the text. */
 	st = gs_sync_status_build(sync, "online", NULL, true);
 	assert_non_null(st);
@@ -798,6 +805,13 @@ static void test_status_event_time(void **state)
 	    cJSON_GetObjectItemCaseSensitive(st, "clock_synced")));
 	assert_true(
 	    cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(st, "sensors")));
+	/* In the order given, after "started" and before "outbox". */
+	assert_string_equal(
+	    cJSON_GetObjectItemCaseSensitive(st, "started")->next->string,
+	    "clock_synced");
+	assert_string_equal(
+	    cJSON_GetObjectItemCaseSensitive(st, "clock_synced")->next->string,
+	    "outputs");
 	assert_int_equal(
 	    cJSON_GetObjectItemCaseSensitive(st, "seq")->valuedouble, 1);
 	cJSON_Delete(st);
