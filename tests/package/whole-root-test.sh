@@ -17,8 +17,9 @@
 #   tests/package/whole-root-test.sh SUITE [WORK_DIR]
 #
 # The clone is of HEAD (commit first: uncommitted changes are not in it).
-# The root gets what a booted machine has and the suites need: / as a mount
-# point (unshare --propagation), proc, the host's sys (cgroups for
+# The root gets what a booted machine has and the suites need: / as the
+# root of its own mount namespace (pivot_root, not chroot: user namespaces,
+# unshare --propagation), proc, the host's sys (cgroups for
 # systemd-nspawn) and dev (loop devices, dev/pts, dev/shm), a tmpfs on
 # /run. Two downloads are shared with the host through bind mounts: apt's
 # .debs of SUITE (GS_CACHE_DIR/archives-SUITE on /var/cache/apt/archives)
@@ -47,10 +48,10 @@ fail() {
 step() { printf '\n--- whole %s root: %s (%s)\n' "$suite" "$*" "$(date -u +%H:%M:%S)"; }
 
 if [ "$(id -u)" -ne 0 ]; then
-	echo "skipped: needs root for debootstrap, chroot and mounts" >&2
+	echo "skipped: needs root for debootstrap, namespaces and mounts" >&2
 	exit 77
 fi
-for tool in debootstrap chroot git tar findmnt; do
+for tool in debootstrap unshare pivot_root git tar findmnt; do
 	command -v "$tool" >/dev/null || fail "$tool is missing"
 done
 commit=$(git -C "$src" rev-parse HEAD) || fail "$src is not a git checkout"
@@ -65,9 +66,17 @@ archives=$cache/archives-$suite
 mkdir -p "$archives/partial"
 
 . "$src/tests/package/roots.sh"
+# Not chroot: the kernel refuses user namespaces to a chrooted process (its
+# root is not its mount namespace's root), and the packaged unit's
+# PrivateUsers= needs one in the package test's container. So each command
+# runs in a mount namespace of its own whose root *is* the test root
+# (pivot_root), as on a booted machine; what it mounts goes away with it.
 in_root() {
-	chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-		HOME=/root LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
+	unshare -m --propagation private /bin/sh -c 'cd "$1" && shift &&
+		pivot_root . .oldroot && exec /usr/bin/env -i \
+		PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C.UTF-8 \
+		DEBIAN_FRONTEND=noninteractive /bin/sh -c \
+		'"'"'umount -l /.oldroot && exec "$@"'"'"' sh "$@"' sh "$root" "$@"
 }
 
 # --- the root, with what a booted machine has ---------------------------------
@@ -78,6 +87,7 @@ remove_root
 roots_unpack "$tarball" "$root" "$suite"
 mount_in_root --bind "$root" "$root"
 mount --make-private "$root"
+mkdir -p "$root/.oldroot"
 mount_in_root -t proc proc "$root/proc"
 mount_in_root --rbind /sys "$root/sys"
 mount --make-rslave "$root/sys"
