@@ -106,6 +106,6 @@ void gw_status_changed(struct gateway *gw)
 	gs_sync_status_set(gw->sync, part);
 }
 
-const struct gs_sync_hooks gw_sync_hooks = {
+const struct gs_sync_opts gw_sync_opts = {
     .now_ms = gw_event_now,
 };

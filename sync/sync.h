@@ -15,31 +15,50 @@
 #include "gateway/config.h"
 #include "gateway/loop.h"
 #include "gateway/store.h"
+#include "gateway/timeutil.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 
 struct gs_sync;
 
-struct gs_sync_hooks {
+/* An outage shorter than this does not make its messages historical. */
+#define GS_SYNC_LIVE_GRACE_MS (10 * GS_MS_PER_S)
+
+/* What the owner gives the client besides its configuration; zeroed
+ * fields take their defaults. */
+struct gs_sync_opts {
 	/*
 	 * The gateway's current event time in ms: the wall clock in run, the
 	 * virtual clock in simulate and replay. Messages carry event time, so
 	 * the outbox age quota and the status's oldest_pending_age_s are
 	 * measured against it (a replay of last year's scenario must not be
-	 * dropped as too old). NULL: the wall clock. Called on the loop
-	 * thread.
+	 * dropped as too old). NULL: the wall clock of time. Called on the
+	 * loop thread with gs_sync_new()'s ctx.
 	 */
 	int64_t (*now_ms)(void *ctx);
+	/*
+	 * Where the client reads the time: connection and outage timing,
+	 * the live grace, retries and ack timeouts, the drain rate, quota
+	 * enforcement, the status period, command ids' ages and its
+	 * rate-limited complaints. Zeroed: the system's clocks (the daemon);
+	 * a unit test passes a clock it advances. The kernel timers that
+	 * wake the client still run on real time.
+	 */
+	struct gs_time time;
+	/* An outage longer than this makes the messages it held back
+	 * historical. 0: GS_SYNC_LIVE_GRACE_MS (10 s). */
+	int64_t live_grace_ms;
 };
 
 /*
  * Creates the client for cfg's [mqtt] section (validating URI, TLS files,
  * the password file's permissions) and registers its fds with loop. Does
- * not connect yet. Returns 0 or GS_E* (logged with the reason).
+ * not connect yet. opts may be NULL (all defaults); it is copied. Returns
+ * 0 or GS_E* (logged with the reason).
  */
 int gs_sync_new(const struct gs_config *cfg, struct gs_store *store,
-                struct gs_loop *loop, const struct gs_sync_hooks *hooks,
+                struct gs_loop *loop, const struct gs_sync_opts *opts,
                 void *ctx, struct gs_sync **out);
 
 /* Starts connecting in the background; reconnects by itself for ever. */

@@ -8,7 +8,7 @@
  * first, in seq order, on the next connection, with the payload it had.
  *
  * Lanes. A message is historical when it was still undelivered at start,
- * or through an outage longer than GS_SYNC_LIVE_GRACE_MS. Such messages
+ * or through an outage longer than sync->opts.live_grace_ms. Such messages
  * drain oldest first at drain_rate with "historical": true, and may use
  * all but one slot of the window; everything newer takes the live lane,
  * which goes first and is never rate-limited, so a fresh alert waits for
@@ -231,7 +231,7 @@ static int gs_sync_send(struct gs_sync *sync, enum gs_sync_pub_type type,
 	    .type = type,
 	    .seq = seq,
 	    .historical = historical,
-	    .sent_mono_ms = gs_sync_mono_ms(),
+	    .sent_mono_ms = gs_sync_mono_ms(sync),
 	    .payload = keep ? (char *)payload : NULL,
 	};
 	if (type == GS_PUB_OUTBOX || type == GS_PUB_RESEND)
@@ -448,7 +448,7 @@ static void gs_sync_pump_hist(struct gs_sync *sync)
 
 void gs_sync_pump(struct gs_sync *sync)
 {
-	int64_t now = gs_sync_mono_ms();
+	int64_t now = gs_sync_mono_ms(sync);
 	bool rate_bound;
 
 	if (sync->state != GS_SYNC_CONNECTED)
@@ -566,5 +566,5 @@ void gs_sync_store_full(struct gs_sync *sync)
 	    "(%" PRIu64 " messages, %" PRId64 " bytes)",
 	    st.pending, st.bytes);
 	gs_sync_enforce(sync, st.bytes > 4 ? st.bytes / 4 * 3 : 1);
-	sync->enforce_mono_ms = gs_sync_mono_ms();
+	sync->enforce_mono_ms = gs_sync_mono_ms(sync);
 }
