@@ -97,7 +97,8 @@ struct gateway {
 	uint64_t n_edges, n_events, n_metrics, n_alerts;
 	struct gs_complaint store_complaint;
 	int64_t full_mono_ns; /* the last time room was made on a full disk */
-	struct gs_keep *keep; /* messages not stored yet */
+	int64_t reserve_mono_ns;           /* the last seq reservation tried */
+	struct gs_keep *keep;              /* messages not stored yet */
 	struct gs_complaint seq_complaint; /* seq reservations come and go */
 	struct gs_losses *losses; /* what could not be kept, declared */
 	struct gs_status *state;  /* STATUS= and `gapsense status` */
