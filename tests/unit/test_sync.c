@@ -1042,7 +1042,7 @@ static void test_kept_real_broker(void **state)
 {
 	struct fixture *f = *state;
 	struct kept_run k = {.f = f};
-	const struct gs_sync_hooks hooks = {.kept_delivered = kept_delivered};
+	const struct gs_sync_opts opts = {.kept_delivered = kept_delivered};
 	struct gs_outbox_stats st;
 	int timer_fd;
 	pid_t broker = start_broker(f);
@@ -1055,7 +1055,7 @@ static void test_kept_real_broker(void **state)
 	f->cfg.reconnect_min_ms = 100;
 	f->cfg.reconnect_max_ms = 200;
 	assert_int_equal(
-	    gs_sync_new(&f->cfg, f->store, f->loop, &hooks, &k, &k.sync),
+	    gs_sync_new(&f->cfg, f->store, f->loop, &opts, &k, &k.sync),
 	    GS_OK);
 	timer_fd = gs_timerfd_new();
 	assert_true(timer_fd >= 0);
