@@ -175,8 +175,10 @@ int64_t gw_event_now(void *ctx);
 void gw_on_state(void *ctx, int fd, uint32_t events);
 /* A member of the status message changed: gives sync the new ones. */
 void gw_status_changed(struct gateway *gw);
-/* What sync asks of the gateway: the status's fields and event time. */
-extern const struct gs_sync_hooks gw_sync_hooks;
+/* What the gateway gives sync: its event time (run: the wall clock,
+ * simulate and replay: the virtual clock), what became of kept messages;
+ * the system's clocks and grace. */
+extern const struct gs_sync_opts gw_sync_opts;
 
 /* gateway_reload.c */
 

@@ -213,10 +213,7 @@ static int fixture_setup(void **state)
 	assert_non_null(f);
 	f->dir = gs_test_mkdtemp();
 	snprintf(f->db, sizeof(f->db), "%s/test.db", f->dir);
-	gs_config_defaults(&f->cfg);
-	snprintf(f->cfg.gateway_id, sizeof(f->cfg.gateway_id), "unit-1");
-	snprintf(f->cfg.site, sizeof(f->cfg.site), "lab");
-	snprintf(f->cfg.client_id, sizeof(f->cfg.client_id), "gapsense-unit-1");
+	gs_test_mqtt_config(&f->cfg);
 	assert_int_equal(gs_store_open(f->db, &opts, &f->store), GS_OK);
 	f->loop = gs_loop_new();
 	assert_non_null(f->loop);
@@ -647,7 +644,7 @@ static void test_dedupe_restart_clocks(void **state)
 {
 	struct fixture *f = *state;
 	struct gs_sync *sync = NULL;
-	int64_t wall = gs_clock_realtime_ms(), mono = gs_sync_mono_ms();
+	int64_t wall = gs_clock_realtime_ms(), mono = gs_time_mono_ms(NULL);
 	char boot[GS_BOOT_ID_LEN], meta[512];
 
 	assert_int_equal(
@@ -766,7 +763,7 @@ static cJSON *status_part(bool synced)
 static void test_status_event_time(void **state)
 {
 	struct fixture *f = *state;
-	struct gs_sync_hooks hooks = {.now_ms = fixed_now};
+	struct gs_sync_opts opts = {.now_ms = fixed_now};
 	int64_t now = INT64_C(1795000000000);
 	char topic[GS_PATH_MAX];
 	struct gs_sync *sync = NULL;
@@ -781,8 +778,7 @@ static void test_status_event_time(void **state)
 	cJSON_Delete(p);
 	assert_int_equal(gs_store_commit(f->store), GS_OK);
 	assert_int_equal(
-	    gs_sync_new(&f->cfg, f->store, f->loop, &hooks, &now, &sync),
-	    GS_OK);
+	    gs_sync_new(&f->cfg, f->store, f->loop, &opts, &now, &sync), GS_OK);
 	/* The members given last replace those before. */
 	gs_sync_status_set(sync, status_part(true));
 	gs_sync_status_set(sync, status_part(false));
@@ -1046,7 +1042,7 @@ static void test_kept_real_broker(void **state)
 {
 	struct fixture *f = *state;
 	struct kept_run k = {.f = f};
-	const struct gs_sync_hooks hooks = {.kept_delivered = kept_delivered};
+	const struct gs_sync_opts opts = {.kept_delivered = kept_delivered};
 	struct gs_outbox_stats st;
 	int timer_fd;
 	pid_t broker = start_broker(f);
@@ -1059,7 +1055,7 @@ static void test_kept_real_broker(void **state)
 	f->cfg.reconnect_min_ms = 100;
 	f->cfg.reconnect_max_ms = 200;
 	assert_int_equal(
-	    gs_sync_new(&f->cfg, f->store, f->loop, &hooks, &k, &k.sync),
+	    gs_sync_new(&f->cfg, f->store, f->loop, &opts, &k, &k.sync),
 	    GS_OK);
 	timer_fd = gs_timerfd_new();
 	assert_true(timer_fd >= 0);
