@@ -68,7 +68,7 @@ static int gw_reload_make(struct gateway *gw, struct gw_reload *r)
 	if (!r->eng || !r->dec)
 		return r->eng ? GS_ENOMEM : GS_ECONFIG;
 	if (!gw->opts->print && !gw_sync_cfg_same(r->old, r->next))
-		return gs_sync_new(r->next, gw->store, gw->loop, &gw_sync_hooks,
+		return gs_sync_new(r->next, gw->store, gw->loop, &gw_sync_opts,
 		                   gw, &r->sync);
 	return GS_OK;
 }
