@@ -92,10 +92,16 @@ done
 [ "$lintian_errors" -eq 0 ] || fail "lintian reports errors"
 pass "lintian: no errors on either package"
 
+# The runtime libraries' package names differ by release: trixie has
+# libgpiod 2.x (libgpiod3) and the 64-bit time_t transition's libssl3t64.
+case "$suite" in
+bookworm) release_libs="libgpiod2 libssl3" ;;
+*) release_libs="libgpiod3 libssl3t64" ;;
+esac
 for arch_deb in "$deb" "$deb_arm64"; do
 	depends=$(dpkg-deb -f "$arch_deb" Depends)
-	for lib in adduser procps tzdata libc6 libpaho-mqtt1.3 libgpiod2 libsqlite3-0 \
-		libinih1 libcjson1 libssl3; do
+	for lib in adduser procps tzdata libc6 libpaho-mqtt1.3 libsqlite3-0 \
+		libinih1 libcjson1 $release_libs; do
 		grep -Eq "(^|, )$lib( |,|$)" <<<"$depends" ||
 			fail "$(basename "$arch_deb"): Depends lacks $lib: $depends"
 	done

@@ -58,7 +58,9 @@ mkdir -p "$kdir/blk"
 (
 	flock 9
 	missing=
-	for m in $mods; do [ -f "$kdir/blk/$m.ko" ] || missing=1; done
+	for m in $mods; do
+		[ -f "$kdir/blk/$m.ko" ] || [ -f "$kdir/blk/$m.builtin" ] || missing=1
+	done
 	[ -f "$kdir/vmlinuz" ] || missing=1
 	if [ -n "$missing" ]; then
 		version=$(dpkg-query -W -f='${Version}' "linux-headers-$kver")
@@ -68,13 +70,31 @@ mkdir -p "$kdir/blk"
 		(cd "$dl" && apt-get download -qq -o APT::Sandbox::User=root \
 			"linux-image-$kver=$version" >&2) ||
 			exit 77
-		dpkg-deb --fsys-tarfile "$dl"/linux-image-*.deb | tar -x -C "$dl" \
-			--wildcards "./boot/vmlinuz-$kver" "./lib/modules/$kver/kernel/*.ko"
+		# Bookworm's image has ./lib/modules and plain .ko files; trixie's
+		# (merged /usr) ./usr/lib/modules and .ko.xz, with some of these
+		# built in (listed in modules.builtin: nothing to load then).
+		mkdir "$dl/x"
+		dpkg-deb --fsys-tarfile "$dl"/linux-image-*.deb | tar -x -C "$dl/x"
+		builtin=$(find "$dl/x" -path "*/modules/$kver/modules.builtin" | head -n 1)
+		rm -f "$kdir/blk/"*
 		for m in $mods; do
-			find "$dl/lib/modules/$kver/kernel" -name "$m.ko" -exec cp {} "$kdir/blk/" \;
-			[ -f "$kdir/blk/$m.ko" ] || exit 1
+			ko=$(find "$dl/x" -path "*/modules/$kver/kernel/*" \
+				\( -name "$m.ko" -o -name "$m.ko.*" \) | head -n 1)
+			if [ -z "$ko" ]; then
+				# modules.builtin spells the name as the file, - or _.
+				[ -n "$builtin" ] && grep -Eq "/${m//_/[-_]}\.ko$" "$builtin" || exit 1
+				touch "$kdir/blk/$m.builtin"
+				continue
+			fi
+			case $ko in
+			*.xz) xz -dc "$ko" ;;
+			*.zst) zstd -qdc "$ko" ;;
+			*) cat "$ko" ;;
+			esac >"$kdir/blk/$m.ko"
 		done
-		[ -f "$kdir/vmlinuz" ] || cp "$dl/boot/vmlinuz-$kver" "$kdir/vmlinuz"
+		vmlinuz=$(find "$dl/x" -path "*/boot/vmlinuz-$kver" | head -n 1)
+		[ -n "$vmlinuz" ] || exit 1
+		cp "$vmlinuz" "$kdir/vmlinuz"
 	fi
 ) 9>"$kdir/.lock" || {
 	rc=$?
@@ -88,7 +108,9 @@ mkdir -p "$kdir/blk"
 root=$(mktemp -d)
 trap 'rm -rf "$root" "$root.cpio.gz"' EXIT
 initramfs_base "$root" "$busybox"
-for m in $mods; do cp "$kdir/blk/$m.ko" "$root/lib/modules/"; done
+for m in $mods; do
+	[ ! -f "$kdir/blk/$m.ko" ] || cp "$kdir/blk/$m.ko" "$root/lib/modules/"
+done
 initramfs_add_programs "$root" "$gapsense" "$(command -v sqlite3)"
 cp "$here/powercut-init.sh" "$root/init"
 cp "$conf" "$root/data/powercut.conf"
