@@ -379,6 +379,20 @@ int gs_store_read_failed(struct gs_store *st, int rc, const char *what)
 	return err;
 }
 
+uint64_t gs_store_version(const struct gs_store *st)
+{
+	return (uint64_t)sqlite3_total_changes64(st->db) + st->rollbacks + 1;
+}
+
+/* SQLite's rollback hook: explicit rollbacks and those it makes itself
+ * (SQLITE_FULL) alike. */
+static void gs_store_on_rollback(void *ctx)
+{
+	struct gs_store *st = ctx;
+
+	st->rollbacks++;
+}
+
 int gs_store_run(sqlite3_stmt *s)
 {
 	int rc = sqlite3_step(s);
@@ -849,6 +863,7 @@ int gs_store_open(const char *path, const struct gs_store_opts *opts,
 		rc = rc == SQLITE_CANTOPEN ? GS_EIO : gs_store_map_err(rc);
 		goto err_close;
 	}
+	(void)sqlite3_rollback_hook(st->db, gs_store_on_rollback, st);
 	rc = sqlite3_extended_result_codes(st->db, 1);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_busy_timeout(st->db, GS_STORE_BUSY_MS);

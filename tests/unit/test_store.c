@@ -1332,6 +1332,9 @@ static void test_recent_events_and_last_window(void **state)
 	ev.flags = GS_EVF_MISUSE;
 	assert_int_equal(gs_store_add_event(st, &ev, "smiley", 0), GS_OK);
 	enqueue(st, GS_MSG_METRICS, T0 + 15 * MIN, T0, 0);
+	/* Kept between reads while nothing changes, and read again after. */
+	assert_int_equal(gs_store_last_window_ms(st, &t), GS_OK);
+	assert_int_equal(t, T0);
 	enqueue(st, GS_MSG_METRICS, T0 + 30 * MIN, T0 + 15 * MIN, 0);
 	assert_int_equal(gs_store_commit(st), GS_OK);
 
@@ -1480,13 +1483,20 @@ static void test_ack_survives_rollback(void **state)
 
 	assert_int_equal(gs_store_add_event(st, &ev, "entrance", 0), GS_OK);
 	assert_int_equal(gs_store_outbox_ack(st, 2), GS_OK);
+	/* The stats, read before every insert, are kept from one read to
+	 * the next while nothing changes (the status asks every second):
+	 * the failing insert changes no row, its rollback must still show. */
 	for (i = 1; i < 100000 && rc == GS_OK; i++) {
+		assert_int_equal(gs_store_outbox_stats(st, &stats), GS_OK);
+		assert_int_equal(stats.pending, 2);
 		ev = event_at(T0 + i, GS_EV_IN);
 		rc = gs_store_add_event(st, &ev, "entrance", i);
 	}
 	assert_int_equal(rc, GS_EFULL);
 	/* The group with the ack failed whole: seq 2 is back. */
 	assert_int_equal(query_int(f->path, "SELECT count(*) FROM outbox"), 3);
+	assert_int_equal(gs_store_outbox_stats(st, &stats), GS_OK);
+	assert_int_equal(stats.pending, 3);
 	assert_int_equal(gs_store_outbox_ack(st, 1), GS_OK);
 	assert_int_equal(gs_store_commit(st), GS_OK);
 	assert_int_equal(gs_store_outbox_stats(st, &stats), GS_OK);
