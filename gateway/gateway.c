@@ -12,11 +12,11 @@
 #include "gateway/loss.h"
 #include "gateway/loop.h"
 #include "gateway/notify.h"
+#include "gateway/pipeline.h"
 #include "gateway/status.h"
 #include "gateway/store.h"
 #include "gateway/timeline.h"
 #include "gateway/timeutil.h"
-#include "sensors/decode.h"
 #include "sensors/scenario.h"
 #include "sync/sync.h"
 
@@ -118,18 +118,15 @@ static void gw_on_watchdog(void *ctx, int fd, uint32_t events)
 	gs_notify("WATCHDOG=1");
 }
 
-/* The pipeline proper: everything that depends on the sensor and metrics
- * parts of the configuration. */
+/* The data path: the pipeline, the backend that feeds it, and sync, which
+ * publishes what it stored. */
 static int gw_open_pipeline(struct gateway *gw)
 {
 	int rc;
 
-	gw->engine = gw_engine_new(gw, gw->cfg);
-	if (!gw->engine)
-		return GS_ECONFIG;
-	gw->decode = gs_decode_new(gw->cfg, gw_on_decoded, gw);
-	if (!gw->decode)
-		return GS_ENOMEM;
+	rc = gw_pipeline_new(gw, gw->cfg, &gw->pipeline);
+	if (rc)
+		return rc;
 	rc = gw_open_backend(gw);
 	if (rc)
 		return rc;
@@ -154,10 +151,8 @@ static void gw_close_pipeline(struct gateway *gw)
 		gs_sync_free(gw->sync);
 		gw->sync = NULL;
 	}
-	gs_decode_free(gw->decode);
-	gw->decode = NULL;
-	gs_engine_free(gw->engine);
-	gw->engine = NULL;
+	gs_pipeline_free(gw->pipeline);
+	gw->pipeline = NULL;
 }
 
 static void gw_close_fd(int *fd)
@@ -477,14 +472,16 @@ static void gw_close_recorder(struct gateway *gw)
 static int gw_start_live(struct gateway *gw)
 {
 	if (gw_restore(gw) != GS_OK) {
-		/* Counting must go on: from zero, in a fresh engine (the
+		/* Counting must go on: from zero, in a fresh pipeline (the
 		 * stored events stay where they are). */
+		int rc;
+
 		gs_log(GS_LOG_WARNING, "cannot restore the running "
 		                       "state; counting from zero");
-		gs_engine_free(gw->engine);
-		gw->engine = gw_engine_new(gw, gw->cfg);
-		if (!gw->engine)
-			return GS_ENOMEM;
+		gs_pipeline_free(gw->pipeline);
+		rc = gw_pipeline_new(gw, gw->cfg, &gw->pipeline);
+		if (rc)
+			return rc;
 	}
 	gw_advance(gw, gw_now(gw));
 	gw_arm_tick(gw);
