@@ -33,9 +33,6 @@
 /* Replay and simulation have no power cut to fear mid-run, so they commit
  * in larger groups; messages are still committed before they leave. */
 #define GS_FAST_COMMIT_EVENTS 8192
-/* Messages kept in memory while they cannot be stored (a full disk): four
- * hours of one-minute windows and their alerts, about 300 KiB. */
-#define GS_KEEP_MAX 256
 
 static void gw_on_signal(void *ctx, int fd, uint32_t events)
 {
@@ -357,6 +354,7 @@ static struct gateway *gw_new(const struct gs_gateway_opts *opts)
 	gw->watchdog_fd = gw->clock_poll_fd = gw->prune_fd = gw->sync_fd = -1;
 	gw->state_fd = -1;
 	gw->store_complaint.clear_ms = 10000; /* as the store's own */
+	gw->seq_complaint.clear_ms = 10000;
 	gw->live = opts->mode == GS_MODE_RUN;
 	gw->restored_upto = INT64_MIN;
 	gw->restored_daily_upto = INT64_MIN;
@@ -500,6 +498,7 @@ static void gw_run(struct gateway *gw)
 	                                            : "replaying",
 	       gw->cfg->gateway_id, gw->cfg->site, gw->cfg->n_sensors,
 	       gw->db_path);
+	gw_declare_seq_gap(gw);
 	gs_notify("READY=1");
 	gw_on_state(gw, -1, 0);
 	if (gs_loop_run(gw->loop) != GS_OK && !gw->status)
@@ -508,10 +507,7 @@ static void gw_run(struct gateway *gw)
 		fflush(gw->print_out);
 	gw_report(gw);
 	gw_commit(gw);
-	if (gs_keep_count(gw->keep) > 0) {
-		gs_keep_drain(gw->keep, gw_declare_lost, gw);
-		(void)gw_commit_now(gw); /* the declaration, if it fits */
-	}
+	gw_keep_let_go(gw);
 }
 
 /*

@@ -28,6 +28,10 @@
 
 #define GS_MAX_BACKEND_FDS 64
 #define GS_STOP_TIMEOUT_MS 3000
+/* Messages kept in memory while they cannot be stored (a full disk): four
+ * hours of one-minute windows and their alerts, about 300 KiB; as many
+ * seqs are reserved at a time to send them from memory. */
+#define GS_KEEP_MAX 256
 /* A restart rebuilds the engine's state from this much stored history:
  * a day for occupancy (reset daily) and an hour for a DST change. */
 #define GS_RESTORE_LOOKBACK_MS (25 * 3600000)
@@ -93,6 +97,7 @@ struct gateway {
 	struct gs_complaint store_complaint;
 	int64_t full_mono_ns; /* the last time room was made on a full disk */
 	struct gs_keep *keep; /* messages not stored yet */
+	struct gs_complaint seq_complaint; /* seq reservations come and go */
 	struct gs_losses *losses; /* what could not be kept, declared */
 	struct gs_status *state;  /* STATUS= and `gapsense status` */
 	int state_fd;
@@ -121,6 +126,17 @@ int gw_commit_now(struct gateway *gw);
 void gw_commit(struct gateway *gw);
 /* Declares a message that could not be kept lost. */
 void gw_declare_lost(void *ctx, const struct gs_kept *msg);
+/* Lets the messages still kept go (declared lost) and closes the seq
+ * reservation with the declaration, if it fits: the end of a run. */
+void gw_keep_let_go(struct gateway *gw);
+/* A new MQTT client (a reload): the kept messages that took a seq and
+ * were not acknowledged leave from memory through it. */
+void gw_keep_hand_over(struct gateway *gw);
+/* sync's hook: a message kept in memory was acknowledged. */
+void gw_kept_delivered(void *ctx, uint64_t seq);
+/* At start: seqs an unclosed reservation covered beyond the last stored
+ * one (the daemon stopped while the disk was full) are declared. */
+void gw_declare_seq_gap(struct gateway *gw);
 /* Shows every alert output's state from the engine on its lamp. */
 void gw_show_outputs(struct gateway *gw);
 
@@ -145,6 +161,9 @@ struct gs_timeline_opts gw_timeline_opts(const struct gs_config *cfg);
 int gw_open_clock(struct gateway *gw);
 
 /* gateway_status.c */
+
+/* The event time now: the wall clock in run, the last edge's otherwise. */
+int64_t gw_event_now(void *ctx);
 
 /* Timer (and fd -1 for a direct call): STATUS= and the status file. */
 void gw_on_state(void *ctx, int fd, uint32_t events);

@@ -139,6 +139,7 @@ static void gw_reload_swap(struct gateway *gw, struct gw_reload *r)
 		if (gs_sync_start(gw->sync) != GS_OK)
 			gs_log(GS_LOG_ERR, "reload: the MQTT client does not "
 			                   "start");
+		gw_keep_hand_over(gw);
 	}
 	free(r->old);
 	*r = (struct gw_reload){0};

@@ -18,7 +18,37 @@
 #include "gateway/timeutil.h"
 #include "sync/sync.h"
 
+#include <inttypes.h>
 #include <stdio.h>
+
+/*
+ * While the disk is full, kept messages can leave from memory only with a
+ * seq, and a seq is only ever handed out once it is durable that it may be
+ * in use: a reservation of as many seqs as the keep queue holds, committed
+ * with the room the full disk leaves now (the reserve just released, rows
+ * just deleted). Without one (no room even for that), messages wait
+ * without a seq, as before. Only with a broker to send to.
+ */
+static void gw_reserve_seqs(struct gateway *gw)
+{
+	int rc;
+
+	if (!gw->sync || gs_store_seq_left(gw->store) > 0)
+		return;
+	rc = gs_store_seq_reserve(gw->store, GS_KEEP_MAX, gw_event_now(gw));
+	if (rc)
+		gs_complain(&gw->store_complaint, GS_LOG_ERR,
+		            "store: cannot reserve seqs: %s; kept messages "
+		            "wait for room to be sent",
+		            gs_strerror(rc));
+	else /* a disk that stays full reserves again now and then */
+		gs_complain(&gw->seq_complaint, GS_LOG_NOTICE,
+		            "store: disk full: seqs %" PRIu64 " to %" PRIu64
+		            " reserved, so that kept messages can be sent from "
+		            "memory",
+		            gs_store_seq_reserved(gw->store) - GS_KEEP_MAX + 1,
+		            gs_store_seq_reserved(gw->store));
+}
 
 /*
  * The disk (or the file's cap) is full and a group of writes was rolled
@@ -44,6 +74,7 @@ static bool gw_store_full(struct gateway *gw)
 	                        gw->last_edge_ms - GS_RESTORE_LOOKBACK_MS, 0,
 	                        &more) == GS_OK)
 		(void)gs_store_commit(gw->store); /* logged by the store */
+	gw_reserve_seqs(gw);
 	return true;
 }
 
@@ -80,11 +111,64 @@ int gw_commit_now(struct gateway *gw)
 
 static int gw_store_kept(void *ctx, const struct gs_kept *msg);
 
+/* Sends a kept message that took a seq from memory, with its seq stamped:
+ * the bytes it will be stored with. */
+static void gw_kept_send(struct gateway *gw, struct gs_kept *msg)
+{
+	char *text = NULL;
+
+	if (gs_msg_set_seq(msg->payload, msg->seq) != GS_OK ||
+	    !(text = gs_json_print(msg->payload)) ||
+	    gs_sync_publish_kept(gw->sync, msg->seq, msg->topic, text) != GS_OK)
+		gs_log(GS_LOG_ERR,
+		       "out of memory: seq %" PRIu64 " is sent "
+		       "once stored",
+		       msg->seq);
+	cJSON_free(text);
+}
+
+/* Gives the oldest kept message without a seq the next reserved one and
+ * sends it from memory. */
+static int gw_kept_take(void *ctx, struct gs_kept *msg)
+{
+	struct gateway *gw = ctx;
+
+	if (msg->seq)
+		return 0;
+	if (!gs_store_seq_take(gw->store, &msg->seq))
+		return 1;
+	gw_kept_send(gw, msg);
+	return 0;
+}
+
+/*
+ * After a write: the kept messages are stored if they can be; those that
+ * still wait take reserved seqs and leave from memory; once none waits,
+ * the reservation ends (the seqs it did not use are handed out as usual).
+ */
+static void gw_keep_settle(struct gateway *gw, bool flush)
+{
+	if (flush && gs_keep_count(gw->keep) > 0)
+		(void)gs_keep_flush(gw->keep, gw_store_kept, gw);
+	if (gs_keep_count(gw->keep) > 0) {
+		gs_keep_each(gw->keep, gw_kept_take, gw);
+		return;
+	}
+	if (gs_store_seq_reserved(gw->store) > 0 &&
+	    gs_store_seq_close(gw->store) == GS_OK &&
+	    gw_commit_now(gw) == GS_OK)
+		gs_complain_release(&gw->seq_complaint, GS_LOG_NOTICE,
+		                    "store: every kept message is stored; seq "
+		                    "reservations closed");
+}
+
 /* Commits; once that works, the messages kept in memory are stored. */
 void gw_commit(struct gateway *gw)
 {
-	if (gw_commit_now(gw) == GS_OK && gs_keep_count(gw->keep) > 0)
-		(void)gs_keep_flush(gw->keep, gw_store_kept, gw);
+	if (gw_commit_now(gw) == GS_OK &&
+	    (gs_keep_count(gw->keep) > 0 ||
+	     gs_store_seq_reserved(gw->store) > 0))
+		gw_keep_settle(gw, true);
 }
 
 /* The monotonic stamp of an event time. Decoders carry only event time;
@@ -143,20 +227,28 @@ static void gw_print_message(struct gateway *gw, const char *topic,
 	cJSON_free(json);
 }
 
-/* Stores a message and commits it (durable before it leaves), then prints
- * or announces it; on failure nothing is stored and the caller keeps it. */
-static int gw_store_msg(struct gateway *gw, enum gs_msg_kind kind,
-                        const char *topic, int64_t t_ms,
-                        int64_t window_start_ms, cJSON *payload)
+static int gw_enqueue(struct gateway *gw, const struct gs_kept *m)
 {
-	int rc = gs_store_enqueue(gw->store, kind, topic, t_ms, window_start_ms,
-	                          payload, NULL);
+	if (m->seq)
+		return gs_store_enqueue_taken(gw->store, m->kind, m->topic,
+		                              m->t_ms, m->window_start_ms,
+		                              m->payload, m->seq, m->delivered);
+	return gs_store_enqueue(gw->store, m->kind, m->topic, m->t_ms,
+	                        m->window_start_ms, m->payload, NULL);
+}
+
+/* Stores a message and commits it (durable before it leaves), then prints
+ * or announces it; on failure nothing is stored and the caller keeps it.
+ * One that left from memory with a reserved seq (m->seq) is stored with
+ * it, and its row takes over from the copy in memory. */
+static int gw_store_msg(struct gateway *gw, const struct gs_kept *m)
+{
+	int rc = gw_enqueue(gw, m);
 
 	if (rc)
 		gw_rolled_back(gw);
 	if (rc == GS_EFULL && gw_store_full(gw)) {
-		rc = gs_store_enqueue(gw->store, kind, topic, t_ms,
-		                      window_start_ms, payload, NULL);
+		rc = gw_enqueue(gw, m);
 		if (rc)
 			gw_rolled_back(gw);
 	}
@@ -166,11 +258,13 @@ static int gw_store_msg(struct gateway *gw, enum gs_msg_kind kind,
 		gs_complain(&gw->store_complaint, GS_LOG_ERR,
 		            "store: cannot queue a %s message: %s; kept in "
 		            "memory until it can be stored",
-		            gs_msg_kind_suffix(kind), gs_strerror(rc));
+		            gs_msg_kind_suffix(m->kind), gs_strerror(rc));
 		return rc;
 	}
+	if (m->seq)
+		gs_sync_kept_forget(gw->sync, m->seq);
 	if (gw->print_out)
-		gw_print_message(gw, topic, payload);
+		gw_print_message(gw, m->topic, m->payload);
 	else if (gw->sync)
 		gs_sync_notify(gw->sync);
 	return GS_OK;
@@ -178,19 +272,85 @@ static int gw_store_msg(struct gateway *gw, enum gs_msg_kind kind,
 
 static int gw_store_kept(void *ctx, const struct gs_kept *msg)
 {
-	return gw_store_msg(ctx, msg->kind, msg->topic, msg->t_ms,
-	                    msg->window_start_ms, msg->payload);
+	return gw_store_msg(ctx, msg);
 }
 
-/* A computed message that could not be kept: declared. */
+/* A computed message that could not be kept: declared. One that took a
+ * seq is declared by its seq (the subscriber sees the gap), unless it
+ * was delivered: then only the store lacks it. */
 void gw_declare_lost(void *ctx, const struct gs_kept *msg)
 {
 	struct gateway *gw = ctx;
 	int64_t t =
 	    msg->kind == GS_MSG_METRICS ? msg->window_start_ms : msg->t_ms;
 
-	gs_losses_add(gw->losses, gs_msg_kind_suffix(msg->kind), 1, t, t);
+	if (msg->seq) {
+		gs_sync_kept_forget(gw->sync, msg->seq);
+		if (msg->delivered) {
+			gs_complain(
+			    &gw->store_complaint, GS_LOG_ERR,
+			    "store: seq %" PRIu64 " was delivered but "
+			    "could not be stored: resend cannot repeat it",
+			    msg->seq);
+			return;
+		}
+		gs_losses_add_seqs(gw->losses, msg->seq, msg->seq, t, t);
+	} else {
+		gs_losses_add(gw->losses, gs_msg_kind_suffix(msg->kind), 1, t,
+		              t);
+	}
 	gw_status_changed(gw);
+}
+
+void gw_kept_delivered(void *ctx, uint64_t seq)
+{
+	struct gateway *gw = ctx;
+
+	(void)gs_keep_delivered(gw->keep, seq);
+}
+
+static int gw_kept_hand_over(void *ctx, struct gs_kept *msg)
+{
+	if (!msg->seq)
+		return 1; /* the rest has none either */
+	if (!msg->delivered)
+		gw_kept_send(ctx, msg);
+	return 0;
+}
+
+void gw_keep_hand_over(struct gateway *gw)
+{
+	gs_keep_each(gw->keep, gw_kept_hand_over, gw);
+}
+
+void gw_keep_let_go(struct gateway *gw)
+{
+	if (gs_keep_count(gw->keep) == 0)
+		return;
+	gs_keep_drain(gw->keep, gw_declare_lost, gw);
+	/* The seqs taken are not handed out again, and the next start has
+	 * nothing to declare, if this fits. */
+	(void)gs_store_seq_close(gw->store);
+	(void)gw_commit_now(gw); /* the declaration, if it fits */
+}
+
+void gw_declare_seq_gap(struct gateway *gw)
+{
+	uint64_t first, last, upto = gs_losses_seqs_upto(gw->losses);
+	int64_t t_ms, now;
+
+	if (!gs_store_seq_gap(gw->store, &first, &last, &t_ms) || last <= upto)
+		return;
+	if (first <= upto)
+		first = upto + 1;
+	now = gw->live ? gw_event_now(gw) : t_ms;
+	gs_losses_add_seqs(gw->losses, first, last, t_ms,
+	                   now > t_ms ? now : t_ms);
+	gw_status_changed(gw);
+	gs_log(GS_LOG_WARNING,
+	       "seqs %" PRIu64 " to %" PRIu64 " were reserved while the disk "
+	       "was full and never stored: declared as possibly missing",
+	       first, last);
 }
 
 static void gw_trend_add(void *ctx, uint64_t seq, int64_t start_ms,
@@ -271,15 +431,21 @@ static void gw_sink_publish(void *ctx, enum gs_msg_kind kind, int64_t t_ms,
 		goto out;
 	}
 	/* Behind messages already kept, a message waits its turn. */
-	if (gs_keep_count(gw->keep) == 0 &&
-	    gw_store_msg(gw, kind, topic, t_ms, window_start_ms, payload) ==
-	        GS_OK)
-		goto out;
+	if (gs_keep_count(gw->keep) == 0) {
+		const struct gs_kept m = {.kind = kind,
+		                          .t_ms = t_ms,
+		                          .window_start_ms = window_start_ms,
+		                          .topic = topic,
+		                          .payload = payload};
+
+		if (gw_store_msg(gw, &m) == GS_OK)
+			goto out;
+	}
 	if (gs_keep_push(gw->keep, kind, topic, t_ms, window_start_ms, payload,
 	                 &lost))
 		gw_declare_lost(gw, &lost);
-	if (gs_keep_count(gw->keep) > 1)
-		(void)gs_keep_flush(gw->keep, gw_store_kept, gw);
+	/* Alone, it has just failed: it waits for the next commit. */
+	gw_keep_settle(gw, gs_keep_count(gw->keep) > 1);
 	return;
 out:
 	cJSON_Delete(payload);

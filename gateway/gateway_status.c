@@ -62,7 +62,7 @@ static void gw_fill_status(struct gateway *gw, cJSON *status)
 
 /* Ages in the status message, and the outbox's age quota, in event time:
  * a replay of an old scenario is not days old. */
-static int64_t gw_event_now(void *ctx)
+int64_t gw_event_now(void *ctx)
 {
 	struct gateway *gw = ctx;
 
@@ -108,4 +108,5 @@ void gw_status_changed(struct gateway *gw)
 
 const struct gs_sync_hooks gw_sync_hooks = {
     .now_ms = gw_event_now,
+    .kept_delivered = gw_kept_delivered,
 };

@@ -60,14 +60,18 @@ bool gs_keep_push(struct gs_keep *k, enum gs_msg_kind kind, const char *topic,
                   int64_t t_ms, int64_t window_start_ms, cJSON *payload,
                   struct gs_kept *dropped)
 {
-	struct gs_kept m = {kind, t_ms, window_start_ms, strdup(topic),
-	                    payload};
+	struct gs_kept m = {.kind = kind,
+	                    .t_ms = t_ms,
+	                    .window_start_ms = window_start_ms,
+	                    .topic = strdup(topic),
+	                    .payload = payload};
 	bool lost = false;
 
 	if (!m.topic) {
 		cJSON_Delete(payload);
-		*dropped =
-		    (struct gs_kept){kind, t_ms, window_start_ms, NULL, NULL};
+		*dropped = m;
+		dropped->topic = NULL;
+		dropped->payload = NULL;
 		return true;
 	}
 	if (k->n == k->max) {
@@ -91,6 +95,26 @@ size_t gs_keep_flush(struct gs_keep *k, gs_keep_store_fn fn, void *ctx)
 		done++;
 	}
 	return done;
+}
+
+void gs_keep_each(struct gs_keep *k, gs_keep_each_fn fn, void *ctx)
+{
+	for (size_t i = 0; k && i < k->n; i++)
+		if (fn(ctx, &k->ring[(k->head + i) % k->max]) != 0)
+			return;
+}
+
+bool gs_keep_delivered(struct gs_keep *k, uint64_t seq)
+{
+	for (size_t i = 0; k && seq && i < k->n; i++) {
+		struct gs_kept *m = &k->ring[(k->head + i) % k->max];
+
+		if (m->seq == seq) {
+			m->delivered = true;
+			return true;
+		}
+	}
+	return false;
 }
 
 void gs_keep_drain(struct gs_keep *k,

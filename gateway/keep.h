@@ -6,6 +6,11 @@
  * while the queue is not empty new messages queue behind them, so the
  * order of seqs stays the order of computation. Past the bound the oldest
  * goes, and the owner declares it lost (gateway/loss.h).
+ *
+ * While the disk is full the owner may give kept messages seqs from a
+ * reservation (gateway/store.h), always to the oldest without one, so that
+ * the messages with a seq are the head of the queue, in seq order; they
+ * leave from memory, and the broker's acknowledgement is noted here.
  */
 #ifndef GS_KEEP_H
 #define GS_KEEP_H
@@ -23,6 +28,8 @@ struct gs_kept {
 	enum gs_msg_kind kind;
 	int64_t t_ms;
 	int64_t window_start_ms;
+	uint64_t seq;   /* 0: none yet */
+	bool delivered; /* left from memory and acknowledged */
 	char *topic;    /* owned by the queue */
 	cJSON *payload; /* owned by the queue */
 };
@@ -51,6 +58,13 @@ bool gs_keep_push(struct gs_keep *k, enum gs_msg_kind kind, const char *topic,
  */
 typedef int (*gs_keep_store_fn)(void *ctx, const struct gs_kept *msg);
 size_t gs_keep_flush(struct gs_keep *k, gs_keep_store_fn fn, void *ctx);
+
+/* Calls fn on each message, oldest first, until it returns non-zero;
+ * fn may set seq and delivered. */
+typedef int (*gs_keep_each_fn)(void *ctx, struct gs_kept *msg);
+void gs_keep_each(struct gs_keep *k, gs_keep_each_fn fn, void *ctx);
+/* The message with seq was acknowledged; false if none has it. */
+bool gs_keep_delivered(struct gs_keep *k, uint64_t seq);
 
 /* Empties the queue, calling fn (may be NULL) on each message first. */
 void gs_keep_drain(struct gs_keep *k,

@@ -14,11 +14,13 @@
 #define GS_LOSS_KIND_MAX 16
 #define GS_LOSS_META     "gateway.losses"
 #define GS_LOSS_META_MAX 1024
+#define GS_LOSS_SEQS     "seqs"
 
 struct gs_loss {
 	char kind[GS_LOSS_KIND_MAX]; /* "" = free */
 	uint64_t count;
 	int64_t from_ms, to_ms;
+	uint64_t seq_first, seq_last; /* kind "seqs"; 0 otherwise */
 };
 
 struct gs_losses {
@@ -82,6 +84,31 @@ void gs_losses_add(struct gs_losses *l, const char *kind, uint64_t n,
 	            n, kind, s->count);
 }
 
+void gs_losses_add_seqs(struct gs_losses *l, uint64_t first, uint64_t last,
+                        int64_t from_ms, int64_t to_ms)
+{
+	struct gs_loss *s;
+
+	if (!l || first == 0 || last < first)
+		return;
+	gs_losses_add(l, GS_LOSS_SEQS, last - first + 1, from_ms, to_ms);
+	s = gs_losses_slot(l, GS_LOSS_SEQS);
+	if (!s)
+		return;
+	if (s->seq_first == 0 || first < s->seq_first)
+		s->seq_first = first;
+	if (last > s->seq_last)
+		s->seq_last = last;
+}
+
+uint64_t gs_losses_seqs_upto(const struct gs_losses *l)
+{
+	for (size_t i = 0; l && i < GS_LOSS_KINDS; i++)
+		if (strcmp(l->k[i].kind, GS_LOSS_SEQS) == 0)
+			return l->k[i].seq_last;
+	return 0;
+}
+
 void gs_losses_event_pending(struct gs_losses *l, uint64_t commits,
                              int64_t t_ms)
 {
@@ -134,6 +161,10 @@ void gs_losses_to_json(const struct gs_losses *l, cJSON *obj)
 		gs_json_add_int(o, "count", (int64_t)s->count);
 		gs_json_add_time(o, "from", s->from_ms, false);
 		gs_json_add_time(o, "to", s->to_ms, false);
+		if (s->seq_last > 0) {
+			gs_json_add_int(o, "first_seq", (int64_t)s->seq_first);
+			gs_json_add_int(o, "last_seq", (int64_t)s->seq_last);
+		}
 		cJSON_AddItemToArray(arr, o);
 	}
 }
@@ -142,20 +173,28 @@ void gs_losses_parse(struct gs_losses *l, const char *text)
 {
 	const char *p = text;
 
-	/* "kind count from to;" repeated: our own format, from our own
-	 * writes; a malformed tail is ignored. */
+	/* "kind count from to[ first_seq last_seq];" repeated: our own
+	 * format, from our own writes; a malformed tail is ignored. */
 	while (*p) {
-		char kind[GS_LOSS_KIND_MAX];
-		uint64_t n;
+		char kind[GS_LOSS_KIND_MAX], item[128];
+		const char *end = strchr(p, ';');
+		uint64_t n, first = 0, last = 0;
 		int64_t from, to;
-		int used = 0;
+		size_t len;
+		int got;
 		struct gs_loss *s;
 
-		if (sscanf(p, "%15s %" SCNu64 " %" SCNd64 " %" SCNd64 ";%n",
-		           kind, &n, &from, &to, &used) != 4 ||
-		    used == 0)
+		if (!end || (len = (size_t)(end - p)) >= sizeof(item))
 			break;
-		p += used;
+		memcpy(item, p, len);
+		item[len] = '\0';
+		got = sscanf(item,
+		             "%15s %" SCNu64 " %" SCNd64 " %" SCNd64 " %" SCNu64
+		             " %" SCNu64,
+		             kind, &n, &from, &to, &first, &last);
+		if (got != 4 && got != 6)
+			break;
+		p = end + 1;
 		while (*p == ' ')
 			p++;
 		s = gs_losses_slot(l, kind);
@@ -163,6 +202,12 @@ void gs_losses_parse(struct gs_losses *l, const char *text)
 			s->count += n;
 			s->from_ms = from < s->from_ms ? from : s->from_ms;
 			s->to_ms = to > s->to_ms ? to : s->to_ms;
+			if (got == 6 && last >= first && first > 0) {
+				if (s->seq_first == 0 || first < s->seq_first)
+					s->seq_first = first;
+				if (last > s->seq_last)
+					s->seq_last = last;
+			}
 		}
 	}
 }
@@ -195,9 +240,16 @@ int gs_losses_save(struct gs_losses *l, struct gs_store *st)
 
 		if (!s->kind[0] || s->count == 0)
 			continue;
-		n = snprintf(buf + off, sizeof(buf) - off,
-		             "%s %" PRIu64 " %" PRId64 " %" PRId64 "; ",
-		             s->kind, s->count, s->from_ms, s->to_ms);
+		if (s->seq_last > 0)
+			n = snprintf(buf + off, sizeof(buf) - off,
+			             "%s %" PRIu64 " %" PRId64 " %" PRId64
+			             " %" PRIu64 " %" PRIu64 "; ",
+			             s->kind, s->count, s->from_ms, s->to_ms,
+			             s->seq_first, s->seq_last);
+		else
+			n = snprintf(buf + off, sizeof(buf) - off,
+			             "%s %" PRIu64 " %" PRId64 " %" PRId64 "; ",
+			             s->kind, s->count, s->from_ms, s->to_ms);
 		if (n < 0 || (size_t)n >= sizeof(buf) - off)
 			return GS_EINVAL;
 		off += (size_t)n;

@@ -7,6 +7,11 @@
  * carries them as "losses" (docs/mqtt.md), so that a subscriber can tell a
  * quiet shop from missing data. Kept in meta (key gateway.losses) across
  * restarts, written with the next group commit that succeeds.
+ *
+ * The kind "seqs" is a span of seqs that may carry no message: seqs
+ * messages took from a reservation while the disk was full (they may have
+ * left from memory) that were never stored (gateway/store.h). Its entry
+ * also gives the lowest and the highest such seq.
  */
 #ifndef GS_LOSS_H
 #define GS_LOSS_H
@@ -27,6 +32,13 @@ void gs_losses_free(struct gs_losses *l);
 void gs_losses_add(struct gs_losses *l, const char *kind, uint64_t n,
                    int64_t from_ms, int64_t to_ms);
 
+/* Seqs first..last may never carry a message (kind "seqs"), stamped
+ * from_ms..to_ms. */
+void gs_losses_add_seqs(struct gs_losses *l, uint64_t first, uint64_t last,
+                        int64_t from_ms, int64_t to_ms);
+/* The highest seq declared that way (0: none). */
+uint64_t gs_losses_seqs_upto(const struct gs_losses *l);
+
 /*
  * Events in the open transaction: commits is gs_store_commits() now. An
  * event recorded under a newer commit count than the last one's starts a
@@ -41,7 +53,8 @@ void gs_losses_rolled_back(struct gs_losses *l, uint64_t commits);
 /* Total lost items of every kind. */
 uint64_t gs_losses_total(const struct gs_losses *l);
 
-/* Adds "losses": [{"kind","count","from","to"}, ...] to obj if anything
+/* Adds "losses": [{"kind","count","from","to"}, ...] ("first_seq" and
+ * "last_seq" too for "seqs") to obj if anything
  * was lost (nothing otherwise: messages stay as they were). */
 void gs_losses_to_json(const struct gs_losses *l, cJSON *obj);
 

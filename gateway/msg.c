@@ -118,6 +118,28 @@ char *gs_json_print(const cJSON *obj)
 	return cJSON_PrintUnformatted(obj);
 }
 
+int gs_msg_set_seq(cJSON *payload, uint64_t seq)
+{
+	char num[24];
+	cJSON *raw;
+
+	snprintf(num, sizeof(num), "%" PRIu64, seq);
+	raw = cJSON_CreateRaw(num);
+	if (!raw)
+		return GS_ENOMEM;
+	if (cJSON_GetObjectItemCaseSensitive(payload, "seq")) {
+		if (!cJSON_ReplaceItemInObjectCaseSensitive(payload, "seq",
+		                                            raw)) {
+			cJSON_Delete(raw);
+			return GS_ENOMEM;
+		}
+	} else if (!cJSON_AddItemToObject(payload, "seq", raw)) {
+		cJSON_Delete(raw);
+		return GS_ENOMEM;
+	}
+	return GS_OK;
+}
+
 cJSON *gs_jb_obj(struct gs_jb *j, cJSON *parent, const char *name)
 {
 	cJSON *o = cJSON_AddObjectToObject(parent, name);

@@ -63,6 +63,9 @@ const char *gs_button_name(unsigned n_buttons, unsigned b);
 const char *gs_line_role(const struct gs_sensor_cfg *sc, unsigned line);
 /* Compact serialisation; caller frees with cJSON_free(). NULL on ENOMEM. */
 char *gs_json_print(const cJSON *obj);
+/* Sets payload's "seq" to seq, in place so that the key order stays (the
+ * bytes of a message are the same whoever stamps it). 0 or GS_ENOMEM. */
+int gs_msg_set_seq(cJSON *payload, uint64_t seq);
 
 /*
  * Building a message with one failure flag: each gs_jb_* adds one field

@@ -266,6 +266,7 @@ static void gs_store_abort(struct gs_store *st)
 	(void)gs_store_level(st, st->sync_commits);
 	st->uncommitted = 0;
 	st->last_seq = st->committed_seq;
+	st->closing = false;
 	st->reack = st->n_acked > 0;
 	/* Rows added by the transaction are gone: ids cached from it too. */
 	st->boot_row = 0;
@@ -464,6 +465,9 @@ int gs_store_commit(struct gs_store *st)
 	st->in_txn = false;
 	st->uncommitted = 0;
 	st->committed_seq = st->last_seq;
+	if (st->closing)
+		st->reserved_to = 0;
+	st->closing = false;
 	st->commits++;
 	st->n_acked = 0;
 	/* FULL synced the WAL at this commit, every commit before it too. */
@@ -743,6 +747,41 @@ static int gs_store_prepare(struct gs_store *st)
 	return GS_OK;
 }
 
+/*
+ * A reservation left open: the daemon stopped while the disk was full, and
+ * messages may have left from memory with seqs up to it that were never
+ * stored. They are never handed out again: the next seq follows it.
+ */
+static int gs_store_load_reservation(struct gs_store *st)
+{
+	int64_t reserved = 0, t_ms = 0;
+	int rc = gs_store_query_int(st,
+	                            "SELECT coalesce((SELECT value FROM meta"
+	                            " WHERE key = '" GS_META_RESERVED "'), 0)",
+	                            &reserved);
+
+	if (rc == GS_OK)
+		rc = gs_store_query_int(
+		    st,
+		    "SELECT coalesce((SELECT value FROM meta"
+		    " WHERE key = '" GS_META_RESERVED_MS "'), 0)",
+		    &t_ms);
+	if (rc != GS_OK)
+		return rc;
+	if (reserved <= 0 || (uint64_t)reserved <= st->last_seq)
+		return GS_OK;
+	gs_log(GS_LOG_WARNING,
+	       "store %s: seqs %" PRIu64 " to %" PRId64 " were reserved while "
+	       "the disk was full and not all stored: continuing after them",
+	       st->path, st->last_seq + 1, reserved);
+	st->gap_first = st->last_seq + 1;
+	st->gap_last = (uint64_t)reserved;
+	st->gap_ms = t_ms;
+	st->last_seq = st->committed_seq = st->taken = (uint64_t)reserved;
+	st->reserved_to = (uint64_t)reserved;
+	return GS_OK;
+}
+
 /* The seq to continue from: meta, and never below a stored message's. */
 static int gs_store_load_seq(struct gs_store *st)
 {
@@ -770,7 +809,7 @@ static int gs_store_load_seq(struct gs_store *st)
 		meta = rows;
 	}
 	st->last_seq = st->committed_seq = (uint64_t)(meta > 0 ? meta : 0);
-	return GS_OK;
+	return gs_store_load_reservation(st);
 }
 
 int gs_store_open(const char *path, const struct gs_store_opts *opts,

@@ -127,6 +127,38 @@ int gs_store_enqueue(struct gs_store *st, enum gs_msg_kind kind,
                      const char *topic, int64_t t_ms, int64_t window_start_ms,
                      cJSON *payload, uint64_t *seq_out);
 
+/*
+ * Seq reservation: seqs for messages that leave from memory while the
+ * disk is full, before they can be stored (docs/storage.md, "A full
+ * disk"). gs_store_seq_reserve() commits on its own, with the WAL fsynced,
+ * that the next n seqs may be in use (meta store.seq_reserved, with t_ms,
+ * the event time it was made); nothing must be open in the transaction
+ * but what may commit with it. gs_store_seq_take() hands them out in
+ * memory, in order, and gs_store_enqueue_taken() stores a message with
+ * the seq it took (seqs stored in increasing order; delivered: its PUBACK
+ * came, so it is kept for resend and reports but not queued in the
+ * outbox). gs_store_seq_close() ends the reservation in the open
+ * transaction once nothing taken waits: the seqs not taken are handed out
+ * by gs_store_enqueue() as usual, and a seq taken but never stored is
+ * never handed out again. A new store continues after an unclosed
+ * reservation, and gs_store_seq_gap() tells which seqs it covered beyond
+ * the last stored one (first..last, reserved at t_ms): messages may have
+ * left with them and never been stored.
+ */
+int gs_store_seq_reserve(struct gs_store *st, uint64_t n, int64_t t_ms);
+/* The highest seq reserved, 0 while no reservation is open. */
+uint64_t gs_store_seq_reserved(const struct gs_store *st);
+/* Seqs left to take (0: none, or no reservation). */
+uint64_t gs_store_seq_left(const struct gs_store *st);
+bool gs_store_seq_take(struct gs_store *st, uint64_t *seq);
+int gs_store_enqueue_taken(struct gs_store *st, enum gs_msg_kind kind,
+                           const char *topic, int64_t t_ms,
+                           int64_t window_start_ms, cJSON *payload,
+                           uint64_t seq, bool delivered);
+int gs_store_seq_close(struct gs_store *st);
+bool gs_store_seq_gap(const struct gs_store *st, uint64_t *first,
+                      uint64_t *last, int64_t *t_ms);
+
 /* The last seq handed out (0 if none). */
 uint64_t gs_store_last_seq(const struct gs_store *st);
 

@@ -19,29 +19,6 @@ static int64_t gs_store_clamp_seq(uint64_t seq)
 	return seq > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)seq;
 }
 
-/* Sets payload's "seq" to seq, in place so that the key order stays. */
-static int gs_store_stamp_seq(cJSON *payload, uint64_t seq)
-{
-	char num[24];
-	cJSON *raw;
-
-	snprintf(num, sizeof(num), "%" PRIu64, seq);
-	raw = cJSON_CreateRaw(num);
-	if (!raw)
-		return GS_ENOMEM;
-	if (cJSON_GetObjectItemCaseSensitive(payload, "seq")) {
-		if (!cJSON_ReplaceItemInObjectCaseSensitive(payload, "seq",
-		                                            raw)) {
-			cJSON_Delete(raw);
-			return GS_ENOMEM;
-		}
-	} else if (!cJSON_AddItemToObject(payload, "seq", raw)) {
-		cJSON_Delete(raw);
-		return GS_ENOMEM;
-	}
-	return GS_OK;
-}
-
 /* Messages kept besides the outbox (for trends, resends and the report),
  * by kind; 0 (GS_SQL_BEGIN): none. */
 static const enum gs_sql gs_store_kept_sql[GS_MSG_KIND_COUNT_] = {
@@ -51,12 +28,23 @@ static const enum gs_sql gs_store_kept_sql[GS_MSG_KIND_COUNT_] = {
     [GS_MSG_ACK] = GS_SQL_ACK_ADD,
 };
 
-int gs_store_enqueue(struct gs_store *st, enum gs_msg_kind kind,
-                     const char *topic, int64_t t_ms, int64_t window_start_ms,
-                     cJSON *payload, uint64_t *seq_out)
+/* The highest seq in use: stored, or taken from a reservation. */
+static uint64_t gs_store_seq_top(const struct gs_store *st)
+{
+	return st->taken > st->last_seq ? st->taken : st->last_seq;
+}
+
+/*
+ * Adds a message with seq (0: the next one) to the open durable
+ * transaction; delivered: the broker has it already (it left from memory),
+ * so it is kept for resend and reports but not queued in the outbox.
+ */
+static int gs_store_enqueue_seq(struct gs_store *st, enum gs_msg_kind kind,
+                                const char *topic, int64_t t_ms,
+                                int64_t window_start_ms, cJSON *payload,
+                                uint64_t seq, bool delivered, uint64_t *seq_out)
 {
 	sqlite3_stmt *s;
-	uint64_t seq;
 	char *text;
 	size_t len, topic_len;
 	int rc;
@@ -71,8 +59,9 @@ int gs_store_enqueue(struct gs_store *st, enum gs_msg_kind kind,
 	rc = gs_store_begin_durable(st);
 	if (rc != GS_OK)
 		return rc;
-	seq = st->last_seq + 1;
-	rc = gs_store_stamp_seq(payload, seq);
+	if (seq == 0)
+		seq = gs_store_seq_top(st) + 1;
+	rc = gs_msg_set_seq(payload, seq);
 	if (rc != GS_OK)
 		return rc;
 	text = gs_json_print(payload);
@@ -82,16 +71,18 @@ int gs_store_enqueue(struct gs_store *st, enum gs_msg_kind kind,
 	topic_len = strlen(topic);
 
 	s = st->stmt[GS_SQL_OUTBOX_ADD];
-	if ((rc = sqlite3_bind_int64(s, 1, (int64_t)seq)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_int(s, 2, (int)kind)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_int64(s, 3, t_ms)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_int64(s, 4, (int64_t)(len + topic_len))) !=
-	        SQLITE_OK ||
-	    (rc = sqlite3_bind_text(s, 5, topic, (int)topic_len,
-	                            SQLITE_STATIC)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_text(s, 6, text, (int)len, SQLITE_STATIC)) !=
-	        SQLITE_OK ||
-	    (rc = gs_store_run(s)) != SQLITE_OK) {
+	/* Delivered: not queued, the broker acknowledged it. */
+	if (!delivered &&
+	    ((rc = sqlite3_bind_int64(s, 1, (int64_t)seq)) != SQLITE_OK ||
+	     (rc = sqlite3_bind_int(s, 2, (int)kind)) != SQLITE_OK ||
+	     (rc = sqlite3_bind_int64(s, 3, t_ms)) != SQLITE_OK ||
+	     (rc = sqlite3_bind_int64(s, 4, (int64_t)(len + topic_len))) !=
+	         SQLITE_OK ||
+	     (rc = sqlite3_bind_text(s, 5, topic, (int)topic_len,
+	                             SQLITE_STATIC)) != SQLITE_OK ||
+	     (rc = sqlite3_bind_text(s, 6, text, (int)len, SQLITE_STATIC)) !=
+	         SQLITE_OK ||
+	     (rc = gs_store_run(s)) != SQLITE_OK)) {
 		rc = gs_store_write_failed(st, rc, "adding to the outbox");
 		goto out;
 	}
@@ -129,6 +120,130 @@ int gs_store_enqueue(struct gs_store *st, enum gs_msg_kind kind,
 out:
 	cJSON_free(text);
 	return rc;
+}
+
+int gs_store_enqueue(struct gs_store *st, enum gs_msg_kind kind,
+                     const char *topic, int64_t t_ms, int64_t window_start_ms,
+                     cJSON *payload, uint64_t *seq_out)
+{
+	return gs_store_enqueue_seq(st, kind, topic, t_ms, window_start_ms,
+	                            payload, 0, false, seq_out);
+}
+
+int gs_store_enqueue_taken(struct gs_store *st, enum gs_msg_kind kind,
+                           const char *topic, int64_t t_ms,
+                           int64_t window_start_ms, cJSON *payload,
+                           uint64_t seq, bool delivered)
+{
+	if (!st || seq == 0 || seq <= st->last_seq || seq > st->taken) {
+		gs_log(GS_LOG_ERR,
+		       "store %s: seq %" PRIu64 " was not taken or is stored "
+		       "already",
+		       st ? st->path : "?", seq);
+		return GS_EINVAL;
+	}
+	return gs_store_enqueue_seq(st, kind, topic, t_ms, window_start_ms,
+	                            payload, seq, delivered, NULL);
+}
+
+/* Sets a meta integer of the store's own in the open transaction. */
+static int gs_store_meta_put(struct gs_store *st, const char *key,
+                             int64_t value)
+{
+	sqlite3_stmt *s = st->stmt[GS_SQL_META_SET];
+	int rc;
+
+	if ((rc = sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC)) !=
+	        SQLITE_OK ||
+	    (rc = sqlite3_bind_int64(s, 2, value)) != SQLITE_OK ||
+	    (rc = gs_store_run(s)) != SQLITE_OK)
+		return gs_store_write_failed(st, rc, "reserving seqs");
+	return GS_OK;
+}
+
+int gs_store_seq_reserve(struct gs_store *st, uint64_t n, int64_t t_ms)
+{
+	uint64_t to;
+	int rc;
+
+	if (!st || n == 0 || n > INT32_MAX)
+		return GS_EINVAL;
+	to = gs_store_seq_top(st) + n;
+	/* Durable before any seq of it leaves: synchronous=FULL. */
+	rc = gs_store_begin_durable(st);
+	if (rc == GS_OK)
+		rc = gs_store_meta_put(st, GS_META_RESERVED,
+		                       gs_store_clamp_seq(to));
+	if (rc == GS_OK)
+		rc = gs_store_meta_put(st, GS_META_RESERVED_MS, t_ms);
+	if (rc != GS_OK)
+		return rc;
+	st->uncommitted++;
+	rc = gs_store_commit(st);
+	if (rc != GS_OK)
+		return rc;
+	st->reserved_to = to;
+	return GS_OK;
+}
+
+uint64_t gs_store_seq_left(const struct gs_store *st)
+{
+	uint64_t top;
+
+	if (!st || st->reserved_to == 0)
+		return 0;
+	top = gs_store_seq_top(st);
+	return st->reserved_to > top ? st->reserved_to - top : 0;
+}
+
+uint64_t gs_store_seq_reserved(const struct gs_store *st)
+{
+	return st ? st->reserved_to : 0;
+}
+
+bool gs_store_seq_take(struct gs_store *st, uint64_t *seq)
+{
+	if (gs_store_seq_left(st) == 0)
+		return false;
+	st->taken = gs_store_seq_top(st) + 1;
+	*seq = st->taken;
+	return true;
+}
+
+int gs_store_seq_close(struct gs_store *st)
+{
+	uint64_t top;
+	int rc;
+
+	if (!st || st->reserved_to == 0 || st->closing)
+		return GS_OK;
+	rc = gs_store_begin(st);
+	if (rc != GS_OK)
+		return rc;
+	/* A seq taken and let go (declared lost) is not handed out again:
+	 * store.seq moves up to it, and the reservation ends there. */
+	top = gs_store_seq_top(st);
+	rc = gs_store_meta_put(st, GS_META_SEQ, gs_store_clamp_seq(top));
+	if (rc == GS_OK)
+		rc = gs_store_meta_put(st, GS_META_RESERVED,
+		                       gs_store_clamp_seq(top));
+	if (rc != GS_OK)
+		return rc;
+	st->last_seq = top;
+	st->uncommitted++;
+	st->closing = true;
+	return GS_OK;
+}
+
+bool gs_store_seq_gap(const struct gs_store *st, uint64_t *first,
+                      uint64_t *last, int64_t *t_ms)
+{
+	if (!st || st->gap_last == 0)
+		return false;
+	*first = st->gap_first;
+	*last = st->gap_last;
+	*t_ms = st->gap_ms;
+	return true;
 }
 
 void gs_outbox_msg_clear(struct gs_outbox_msg *msg)

@@ -56,9 +56,13 @@ enum gs_sql {
 };
 
 /* meta keys the store owns; gs_store_meta_set() refuses this prefix. */
-#define GS_META_PREFIX  "store."
-#define GS_META_SEQ     "store.seq"
-#define GS_META_DROPPED "store.outbox_dropped"
+#define GS_META_PREFIX "store."
+#define GS_META_SEQ    "store.seq"
+/* A seq reservation (store_outbox.c): the highest seq that may be in use,
+ * and the event time it was made at. */
+#define GS_META_RESERVED    "store.seq_reserved"
+#define GS_META_RESERVED_MS "store.seq_reserved_ms"
+#define GS_META_DROPPED     "store.outbox_dropped"
 /* The event-time span (created_ms) of every message ever dropped. */
 #define GS_META_DROPPED_FROM "store.outbox_dropped_from"
 #define GS_META_DROPPED_TO   "store.outbox_dropped_to"
@@ -94,6 +98,14 @@ struct gs_store {
 	uint64_t last_seq;      /* handed out, maybe not committed yet */
 	uint64_t committed_seq; /* durable: the outbox never shows more */
 	uint64_t commits;       /* transactions committed since open */
+	/* Seq reservation: reserved_to committed (0 = none), the highest seq
+	 * taken from it (kept after it ends: never handed out again), and a
+	 * close in the open transaction. gap_*: an unclosed one found at
+	 * open (gap_last 0 = none). */
+	uint64_t reserved_to, taken;
+	bool closing;
+	uint64_t gap_first, gap_last;
+	int64_t gap_ms;
 
 	char boot_id[GS_STORE_BOOT_MAX]; /* "" = not set */
 	int64_t boot_row;                /* boots.id, 0 = not resolved yet */

@@ -322,7 +322,7 @@ bool gs_sync_idle(const struct gs_sync *sync)
 {
 	return sync && sync->state == GS_SYNC_CONNECTED &&
 	       sync->n_window == 0 && sync->n_retry == 0 &&
-	       sync->resend_pos == sync->n_resend &&
+	       sync->resend_pos == sync->n_resend && sync->n_kept == 0 &&
 	       sync->hist_cursor >= sync->hist_upto &&
 	       sync->live_cursor >= gs_store_last_seq(sync->store);
 }
@@ -420,6 +420,11 @@ void gs_sync_free(struct gs_sync *sync)
 		free(sync->inflight[i].payload);
 	free(sync->inflight);
 	free(sync->retry);
+	for (size_t i = 0; i < sync->n_kept; i++) {
+		free(sync->kept[i].topic);
+		free(sync->kept[i].payload);
+	}
+	free(sync->kept);
 	for (size_t i = sync->resend_pos; i < sync->n_resend; i++)
 		free(sync->resend[i].payload);
 	free(sync->resend);

@@ -31,6 +31,12 @@ struct gs_sync_hooks {
 	 * thread.
 	 */
 	int64_t (*now_ms)(void *ctx);
+	/*
+	 * The broker acknowledged seq, a message published from memory
+	 * (gs_sync_publish_kept) that may not be stored yet. NULL: not told.
+	 * Called on the loop thread.
+	 */
+	void (*kept_delivered)(void *ctx, uint64_t seq);
 };
 
 /*
@@ -47,6 +53,21 @@ int gs_sync_start(struct gs_sync *sync);
 
 /* New rows were committed to the outbox: publish what the window allows. */
 void gs_sync_notify(struct gs_sync *sync);
+
+/*
+ * A message the store cannot take yet (the disk is full) that took seq from
+ * a reservation (gateway/store.h): published from a copy in memory, at QoS
+ * 1 on the live lane, again after a failed send, until the broker
+ * acknowledges it (hooks.kept_delivered) or gs_sync_kept_forget() is
+ * called. Seqs come in increasing order. Returns 0 or GS_ENOMEM (then it
+ * is published once stored, as any message).
+ */
+int gs_sync_publish_kept(struct gs_sync *sync, uint64_t seq, const char *topic,
+                         const char *payload);
+/* The message with seq was stored (its outbox row takes over) or let go:
+ * its copy goes. A send in flight still counts: its PUBACK marks the row
+ * delivered, its failure sends the row again. */
+void gs_sync_kept_forget(struct gs_sync *sync, uint64_t seq);
 
 /*
  * The gateway's own members of the status message, sent in their order

@@ -46,7 +46,8 @@ static bool gs_sync_seq_busy(const struct gs_sync *sync, uint64_t seq)
 {
 	for (size_t i = 0; i < sync->inflight_cap; i++)
 		if (sync->inflight[i].token &&
-		    sync->inflight[i].type == GS_PUB_OUTBOX &&
+		    (sync->inflight[i].type == GS_PUB_OUTBOX ||
+		     sync->inflight[i].type == GS_PUB_KEPT) &&
 		    sync->inflight[i].seq == seq)
 			return true;
 	for (size_t i = 0; i < sync->n_retry; i++)
@@ -113,10 +114,81 @@ static void gs_sync_reply_requeue(struct gs_sync *sync, char *payload)
 	}
 }
 
+/* ---- messages kept in memory --------------------------------------------- */
+
+static struct gs_sync_kept *gs_sync_kept_find(struct gs_sync *sync,
+                                              uint64_t seq)
+{
+	for (size_t i = 0; i < sync->n_kept; i++)
+		if (sync->kept[i].seq == seq)
+			return &sync->kept[i];
+	return NULL;
+}
+
+int gs_sync_publish_kept(struct gs_sync *sync, uint64_t seq, const char *topic,
+                         const char *payload)
+{
+	struct gs_sync_kept k = {.seq = seq};
+
+	if (!sync)
+		return GS_OK;
+	if (gs_sync_kept_find(sync, seq))
+		return GS_OK;
+	if (sync->n_kept == sync->kept_cap) {
+		size_t cap = sync->kept_cap ? sync->kept_cap * 2 : 16;
+		struct gs_sync_kept *a = realloc(sync->kept, cap * sizeof(*a));
+
+		if (!a)
+			return GS_ENOMEM;
+		sync->kept = a;
+		sync->kept_cap = cap;
+	}
+	k.topic = strdup(topic);
+	k.payload = strdup(payload);
+	if (!k.topic || !k.payload) {
+		free(k.topic);
+		free(k.payload);
+		return GS_ENOMEM;
+	}
+	k.len = strlen(payload);
+	sync->kept[sync->n_kept++] = k;
+	gs_sync_pump(sync);
+	gs_sync_tick_soon(sync);
+	return GS_OK;
+}
+
+void gs_sync_kept_forget(struct gs_sync *sync, uint64_t seq)
+{
+	struct gs_sync_kept *k = sync ? gs_sync_kept_find(sync, seq) : NULL;
+	size_t i;
+
+	if (!k)
+		return;
+	i = (size_t)(k - sync->kept);
+	free(k->topic);
+	free(k->payload);
+	memmove(&sync->kept[i], &sync->kept[i + 1],
+	        (sync->n_kept - i - 1) * sizeof(*sync->kept));
+	sync->n_kept--;
+}
+
+/* Whether seq's copy from memory is in flight (never, unless the disk
+ * was full during this process's life). */
+static bool gs_sync_kept_in_flight(const struct gs_sync *sync, uint64_t seq)
+{
+	for (size_t i = 0; sync->kept_cap > 0 && i < sync->inflight_cap; i++)
+		if (sync->inflight[i].token &&
+		    sync->inflight[i].type == GS_PUB_KEPT &&
+		    sync->inflight[i].seq == seq)
+			return true;
+	return false;
+}
+
 static void gs_sync_slot_release(struct gs_sync *sync,
                                  struct gs_sync_inflight *slot)
 {
-	if (slot->type == GS_PUB_OUTBOX || slot->type == GS_PUB_RESEND)
+	if (slot->type == GS_PUB_OUTBOX || slot->type == GS_PUB_RESEND ||
+	    slot->type == GS_PUB_KEPT)
 		sync->n_window--;
 	sync->n_inflight--;
 	memset(slot, 0, sizeof(*slot));
@@ -140,6 +212,16 @@ void gs_sync_slot_requeue(struct gs_sync *sync, struct gs_sync_inflight *slot)
 		gs_sync_reply_requeue(sync, slot->payload);
 		slot->payload = NULL;
 		break;
+	case GS_PUB_KEPT: {
+		/* From memory again, or from its row once stored. */
+		struct gs_sync_kept *k = gs_sync_kept_find(sync, slot->seq);
+
+		if (k)
+			k->sent = false;
+		else
+			gs_sync_retry_add(sync, slot->seq, false);
+		break;
+	}
 	}
 	free(slot->payload);
 	gs_sync_slot_release(sync, slot);
@@ -234,7 +316,8 @@ static int gs_sync_send(struct gs_sync *sync, enum gs_sync_pub_type type,
 	    .sent_mono_ms = gs_sync_mono_ms(),
 	    .payload = keep ? (char *)payload : NULL,
 	};
-	if (type == GS_PUB_OUTBOX || type == GS_PUB_RESEND)
+	if (type == GS_PUB_OUTBOX || type == GS_PUB_RESEND ||
+	    type == GS_PUB_KEPT)
 		sync->n_window++;
 	sync->n_inflight++;
 	sync->n_published++;
@@ -351,8 +434,12 @@ static void gs_sync_pump_live(struct gs_sync *sync)
 			return;
 		for (i = 0; i < n && !failed; i++) {
 			/* Paho refused (it is going down): the cursor stays,
-			 * the row is fetched again by the next pump. */
-			failed = gs_sync_send_outbox(sync, &batch[i], false);
+			 * the row is fetched again by the next pump. A row
+			 * whose copy from memory is in flight waits for that
+			 * send's outcome. */
+			if (!gs_sync_kept_in_flight(sync, batch[i].seq))
+				failed =
+				    gs_sync_send_outbox(sync, &batch[i], false);
 			if (!failed)
 				sync->live_cursor = batch[i].seq;
 		}
@@ -370,6 +457,23 @@ static void gs_sync_pump_live(struct gs_sync *sync)
 				    gs_store_last_seq(sync->store);
 			return;
 		}
+	}
+}
+
+/* Messages the store could not take yet, from memory, in seq order: not
+ * rate-limited, as the live lane (they are as fresh). */
+static void gs_sync_pump_kept(struct gs_sync *sync)
+{
+	for (size_t i = 0;
+	     i < sync->n_kept && sync->n_window < sync->cfg.inflight; i++) {
+		struct gs_sync_kept *k = &sync->kept[i];
+
+		if (k->sent)
+			continue;
+		if (gs_sync_send(sync, GS_PUB_KEPT, k->seq, false, k->topic,
+		                 k->payload, k->len, false))
+			return;
+		k->sent = true;
 	}
 }
 
@@ -459,6 +563,7 @@ void gs_sync_pump(struct gs_sync *sync)
 		gs_sync_publish_status(sync, true);
 	gs_sync_pump_retries(sync);
 	gs_sync_pump_live(sync);
+	gs_sync_pump_kept(sync);
 	gs_sync_refill(sync, now);
 	gs_sync_pump_resend(sync);
 	gs_sync_pump_hist(sync);
@@ -494,7 +599,18 @@ void gs_sync_on_sent_ev(struct gs_sync *sync, const struct gs_sync_ev *ev,
 
 	if (!slot)
 		return; /* a send of an earlier connection */
-	if (slot->type == GS_PUB_OUTBOX) {
+	if (slot->type == GS_PUB_KEPT) {
+		gs_sync_kept_forget(sync, slot->seq);
+		if (sync->hooks.kept_delivered)
+			sync->hooks.kept_delivered(sync->hooks_ctx, slot->seq);
+		/* Stored since it was sent: its row is delivered too. */
+		if (slot->seq > gs_store_last_seq(sync->store)) {
+			sync->n_acked++;
+			gs_sync_slot_release(sync, slot);
+			return;
+		}
+	}
+	if (slot->type == GS_PUB_OUTBOX || slot->type == GS_PUB_KEPT) {
 		rc = gs_store_outbox_ack(sync->store, slot->seq);
 		if (rc == GS_EFULL) {
 			gs_sync_store_full(sync);

@@ -106,6 +106,7 @@ enum gs_sync_pub_type {
 	GS_PUB_RESEND, /* a stored window republished by command */
 	GS_PUB_STATUS,
 	GS_PUB_REPLY,
+	GS_PUB_KEPT, /* a message not stored yet, from memory (disk full) */
 };
 
 struct gs_sync_inflight {
@@ -132,6 +133,16 @@ struct gs_sync_resend {
 
 struct gs_sync_reply {
 	char *payload; /* owned */
+};
+
+/* A message the gateway could not store yet that took a reserved seq
+ * (gs_sync_publish_kept): sent from this copy until it is acknowledged
+ * or stored, in seq order. */
+struct gs_sync_kept {
+	uint64_t seq;
+	char *topic, *payload; /* owned */
+	size_t len;
+	bool sent; /* in flight now */
 };
 
 /* An executed command id; id[0] == '\0' or an age of an hour or more
@@ -200,6 +211,8 @@ struct gs_sync {
 	size_t n_resend, resend_pos;
 	struct gs_sync_reply replies[GS_SYNC_REPLY_MAX];
 	size_t n_replies;
+	struct gs_sync_kept *kept; /* by seq */
+	size_t n_kept, kept_cap;
 
 	/* Status. */
 	char *status_last;  /* last published, to skip unchanged ones */
@@ -258,8 +271,9 @@ void gs_sync_tick_soon(struct gs_sync *sync);
  * connected. Takes ownership of payload on success only. */
 int gs_sync_publish_extra(struct gs_sync *sync, enum gs_sync_pub_type type,
                           uint64_t seq, char *payload);
-/* Fills the window: replies, a due status, retries, the live lane, then
- * resends and the historical lane as the drain rate allows. */
+/* Fills the window: replies, a due status, retries, the live lane, the
+ * messages kept in memory, then resends and the historical lane as the drain
+ * rate allows. */
 void gs_sync_pump(struct gs_sync *sync);
 /* Loop callback of the drain-rate timer (gs_sync_new). */
 void gs_sync_on_pump_timer(void *ctx, int fd, uint32_t events);

@@ -81,13 +81,15 @@ def main():
         key = suffix
         if suffix == "status":
             key = f"status {msg.get('state')} {msg.get('reason', '')}".strip()
+            for loss in msg.get("losses", []):
+                seen[f"status losses {loss.get('kind')}"] = 1
         elif suffix == "cmd/reply":
             key = f"reply ok={msg.get('ok')}"
         seen[key] = seen.get(key, 0) + 1
 
     for need in ("metrics", "status online", "status offline shutdown",
                  "status offline connection lost", "reply ok=True",
-                 "reply ok=False"):
+                 "reply ok=False", "status losses seqs"):
         if need not in seen:
             errors.append(f"no {need!r} message was published")
 

@@ -30,6 +30,21 @@ pub '{"id": "s-3", "cmd": "resend", "from": "2026-11-23T10:00:00Z", "to": "2026-
 pub '{"id": "s-4", "cmd": "status"}'
 wait "$gw" || fail "simulate exited $?: $(tail -3 "$GS_TMP/gapsense.log")"
 
+# A seq reservation left open (the daemon died while the disk was full,
+# docs/storage.md): the next start continues after it and declares the
+# seqs it covered as "seqs" in the status's losses.
+last=$(sqlite3 "$db" "SELECT value FROM meta WHERE key = 'store.seq'")
+sqlite3 "$db" "INSERT OR REPLACE INTO meta VALUES('store.seq_reserved', $((last + 5))),
+	('store.seq_reserved_ms', 1795435200000)" || fail "cannot edit $db"
+"$GAPSENSE" simulate -c "$GS_TMP/gapsense.conf" --db "$db" --speed 1200 --duration 30m \
+	--start 2026-11-23T14:00:00Z --seed 8 2>"$GS_TMP/gap.log" ||
+	fail "simulate on an open reservation exited $?: $(tail -3 "$GS_TMP/gap.log")"
+grep -q "seqs $((last + 1)) to $((last + 5)) were reserved" "$GS_TMP/gap.log" ||
+	fail "the open reservation was not declared: $(cat "$GS_TMP/gap.log")"
+next=$(sqlite3 "$db" "SELECT min(seq) FROM (SELECT seq FROM windows UNION
+	SELECT seq FROM alerts UNION SELECT seq FROM dailies) WHERE seq > $last")
+[ "$next" = $((last + 6)) ] || fail "after the reservation: seq $next, not $((last + 6))"
+
 # The will: a gateway that dies without a word is reported offline.
 "$GAPSENSE" simulate -c "$GS_TMP/gapsense.conf" --speed 1 --duration 1h \
 	--start 2026-11-24T10:00:00Z --db "$GS_TMP/will.db" 2>"$GS_TMP/will.log" &

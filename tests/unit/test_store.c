@@ -27,6 +27,7 @@
 
 #define T0      INT64_C(1795424400000) /* 2026-11-23T09:00:00Z */
 #define MIN     INT64_C(60000)
+#define HOUR_MS (60 * MIN)
 #define TOPIC_M "gapsense/v1/store-042/till-1/metrics"
 #define TOPIC_A "gapsense/v1/store-042/till-1/alerts"
 
@@ -825,6 +826,216 @@ static void test_seq_never_goes_back(void **state)
 	gs_store_close(st);
 }
 
+/* The text of the stored copy of seq (windows or alerts). */
+static char *stored_payload(const char *path, uint64_t seq)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	char *out = NULL;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db,
+	                                    "SELECT payload FROM windows"
+	                                    " WHERE seq = ?1 UNION ALL"
+	                                    " SELECT payload FROM alerts"
+	                                    " WHERE seq = ?1",
+	                                    -1, &s, NULL),
+	                 SQLITE_OK);
+	assert_int_equal(sqlite3_bind_int64(s, 1, (int64_t)seq), SQLITE_OK);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		out = strdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return out;
+}
+
+/* Takes the next reserved seq for a message and returns its bytes as they
+ * would leave from memory (the copy is stored later with that seq). */
+static char *take_and_print(struct gs_store *st, cJSON *p, uint64_t want)
+{
+	uint64_t seq = 0;
+	char *text;
+
+	assert_true(gs_store_seq_take(st, &seq));
+	assert_int_equal(seq, want);
+	assert_int_equal(gs_msg_set_seq(p, seq), GS_OK);
+	text = gs_json_print(p);
+	assert_non_null(text);
+	return text;
+}
+
+/*
+ * A seq reservation: made durable on its own, seqs taken in memory and
+ * stored later with the same bytes (delivered or pending), never handed
+ * out twice, closed; and an unclosed one (a stop while the disk was full)
+ * makes the next start continue after it and report the gap.
+ */
+static void test_seq_reservation(void **state)
+{
+	struct fixture *f = *state;
+	struct gs_store *st = open_store(f->path, 0);
+	struct gs_outbox_stats stats;
+	struct gs_outbox_msg m;
+	uint64_t seq, first, last;
+	int64_t t_ms;
+	char *sent4, *sent5, *stored;
+	cJSON *p4, *p5;
+	size_t n;
+
+	for (int i = 0; i < 3; i++)
+		enqueue(st, GS_MSG_METRICS, T0, T0 + i * MIN, 0);
+	assert_int_equal(gs_store_commit(st), GS_OK);
+	assert_false(gs_store_seq_reserved(st));
+	assert_false(gs_store_seq_take(st, &seq));
+	assert_false(gs_store_seq_gap(st, &first, &last, &t_ms));
+
+	/* Committed at once (another connection sees it). */
+	assert_int_equal(gs_store_seq_reserve(st, 4, T0 + 3 * MIN), GS_OK);
+	assert_false(gs_store_in_txn(st));
+	assert_true(gs_store_seq_reserved(st));
+	assert_int_equal(gs_store_seq_left(st), 4);
+	assert_int_equal(query_int(f->path,
+	                           "SELECT value FROM meta"
+	                           " WHERE key = 'store.seq_reserved'"),
+	                 7);
+
+	/* Two messages leave from memory with seqs 4 and 5. */
+	p4 = payload("gapsense.metrics.v1", T0 + 3 * MIN, 0);
+	p5 = payload("gapsense.metrics.v1", T0 + 4 * MIN, 0);
+	sent4 = take_and_print(st, p4, 4);
+	sent5 = take_and_print(st, p5, 5);
+	assert_int_equal(gs_store_seq_left(st), 2);
+	/* Stored in order with their seqs: 4 acknowledged (not queued), 5
+	 * not yet (queued, to be sent again with the same seq). */
+	assert_int_equal(gs_store_enqueue_taken(st, GS_MSG_METRICS, TOPIC_M, T0,
+	                                        T0 + 3 * MIN, p4, 4, true),
+	                 GS_OK);
+	assert_int_equal(gs_store_enqueue_taken(st, GS_MSG_METRICS, TOPIC_M, T0,
+	                                        T0 + 4 * MIN, p5, 5, false),
+	                 GS_OK);
+	assert_int_equal(gs_store_commit(st), GS_OK);
+	/* A seq stored or never taken is refused. */
+	assert_int_equal(gs_store_enqueue_taken(st, GS_MSG_METRICS, TOPIC_M, T0,
+	                                        T0 + 4 * MIN, p5, 5, false),
+	                 GS_EINVAL);
+	assert_int_equal(gs_store_enqueue_taken(st, GS_MSG_METRICS, TOPIC_M, T0,
+	                                        T0 + 4 * MIN, p5, 6, false),
+	                 GS_EINVAL);
+	assert_false(gs_store_in_txn(st));
+	cJSON_Delete(p4);
+	cJSON_Delete(p5);
+	stored = stored_payload(f->path, 4);
+	assert_non_null(stored);
+	assert_string_equal(stored, sent4); /* the same bytes */
+	free(stored);
+	assert_int_equal(gs_store_outbox_stats(st, &stats), GS_OK);
+	assert_int_equal(stats.pending, 4); /* 1-3 and 5 */
+	assert_int_equal(gs_store_outbox_fetch(st, 3, -1, &m, 1, &n), GS_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(m.seq, 5);
+	assert_string_equal(m.payload, sent5);
+	gs_outbox_msg_clear(&m);
+	free(sent4);
+	free(sent5);
+
+	/* An ordinary message meanwhile takes the next free seq, and the
+	 * reservation goes on after it. */
+	assert_int_equal(enqueue(st, GS_MSG_ALERT, T0, T0, 0), 6);
+	assert_int_equal(gs_store_commit(st), GS_OK);
+	assert_int_equal(gs_store_seq_left(st), 1);
+	assert_true(gs_store_seq_take(st, &seq));
+	assert_int_equal(seq, 7);
+	assert_false(gs_store_seq_take(st, &seq));
+	/* 7 was let go (declared by the owner): closing moves past it. */
+	assert_int_equal(gs_store_seq_close(st), GS_OK);
+	assert_int_equal(gs_store_commit(st), GS_OK);
+	assert_false(gs_store_seq_reserved(st));
+	assert_int_equal(query_int(f->path, "SELECT value FROM meta"
+	                                    " WHERE key = 'store.seq'"),
+	                 7);
+	assert_int_equal(enqueue(st, GS_MSG_ALERT, T0, T0, 0), 8);
+	assert_int_equal(gs_store_commit(st), GS_OK);
+	gs_store_close(st);
+	st = open_store(f->path, 0);
+	assert_false(gs_store_seq_gap(st, &first, &last, &t_ms));
+	assert_false(gs_store_seq_reserved(st));
+	assert_int_equal(gs_store_last_seq(st), 8);
+
+	/* The daemon stops while the disk is full: 9 and 10 left from
+	 * memory, only 9 was stored. */
+	assert_int_equal(gs_store_seq_reserve(st, 10, T0 + HOUR_MS), GS_OK);
+	p4 = payload("gapsense.metrics.v1", T0 + 5 * MIN, 0);
+	sent4 = take_and_print(st, p4, 9);
+	free(take_and_print(st, p4, 10));
+	assert_int_equal(gs_store_enqueue_taken(st, GS_MSG_METRICS, TOPIC_M, T0,
+	                                        T0 + 5 * MIN, p4, 9, true),
+	                 GS_OK);
+	assert_int_equal(gs_store_commit(st), GS_OK);
+	cJSON_Delete(p4);
+	free(sent4);
+	gs_store_close(st);
+	st = open_store(f->path, 0);
+	assert_true(gs_store_seq_gap(st, &first, &last, &t_ms));
+	assert_int_equal(first, 10);
+	assert_int_equal(last, 18);
+	assert_int_equal(t_ms, T0 + HOUR_MS);
+	assert_int_equal(gs_store_last_seq(st), 18);
+	/* Never reused: the next seq follows the reservation. */
+	assert_int_equal(enqueue(st, GS_MSG_ALERT, T0, T0, 0), 19);
+	assert_int_equal(gs_store_commit(st), GS_OK);
+	/* Closed once: the next start finds no gap. */
+	assert_int_equal(gs_store_seq_close(st), GS_OK);
+	assert_int_equal(gs_store_commit(st), GS_OK);
+	gs_store_close(st);
+	st = open_store(f->path, 0);
+	assert_false(gs_store_seq_gap(st, &first, &last, &t_ms));
+	assert_int_equal(gs_store_last_seq(st), 19);
+	gs_store_close(st);
+}
+
+/* A close rolled back with its group (a full disk) leaves the reservation
+ * open, and the seqs taken stay taken. */
+static void test_seq_reservation_rollback(void **state)
+{
+	struct fixture *f = *state;
+	struct gs_store *st = open_store(f->path, 96 * 1024);
+	uint64_t seq, dropped;
+	int rc = GS_OK;
+
+	for (int i = 0; i < 20; i++)
+		enqueue(st, GS_MSG_METRICS, T0, T0 + i * MIN, 1500);
+	assert_int_equal(gs_store_commit(st), GS_OK);
+	assert_int_equal(gs_store_seq_reserve(st, 3, T0), GS_OK);
+	assert_true(gs_store_seq_take(st, &seq));
+	assert_int_equal(seq, 21);
+	assert_int_equal(gs_store_seq_close(st), GS_OK);
+	for (int i = 0; i < 100000 && rc == GS_OK; i++) {
+		struct gs_event ev = event_at(T0 + i, GS_EV_IN);
+
+		rc = gs_store_add_event(st, &ev, "entrance", i);
+	}
+	assert_int_equal(rc, GS_EFULL);
+	assert_false(gs_store_in_txn(st));
+	assert_true(gs_store_seq_reserved(st));
+	assert_int_equal(gs_store_last_seq(st), 20);
+	/* Taken stays taken: the next seq handed out follows it. */
+	assert_true(gs_store_seq_take(st, &seq));
+	assert_int_equal(seq, 22);
+	assert_int_equal(
+	    gs_store_outbox_enforce(st, 1, 0, T0 + HOUR_MS, &dropped), GS_OK);
+	assert_int_equal(gs_store_commit(st), GS_OK);
+	assert_int_equal(gs_store_seq_close(st), GS_OK);
+	assert_int_equal(gs_store_commit(st), GS_OK);
+	assert_false(gs_store_seq_reserved(st));
+	gs_store_close(st);
+	st = open_store(f->path, 0);
+	assert_false(gs_store_seq_reserved(st));
+	assert_int_equal(gs_store_last_seq(st), 22);
+	assert_int_equal(enqueue(st, GS_MSG_ALERT, T0, T0, 0), 23);
+	gs_store_close(st);
+}
+
 /* More sensor names than the id cache holds (renamed sensors over many
  * reloads): each keeps its own id. */
 static void test_many_sensor_names(void **state)
@@ -1384,6 +1595,10 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_messages_commit_durably, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_sync_points, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_seq_reservation, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_seq_reservation_rollback,
+	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_seq_never_goes_back, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_many_sensor_names, setup,
