@@ -172,11 +172,11 @@ static void gw_reload_apply(struct gateway *gw)
  * password files), then the sensor lines are handed over: the old request
  * must go before the new one can take the lines, so on failure the old one
  * is requested again. Only then is the old pipeline let go, its running
- * state carried into the new one (the open window's
- * counts, occupancy, waiting queue entries, alert arming, faults): a
- * reload loses no count. An unchanged MQTT client keeps its connection.
- * A reload that cannot carry the state stops the gateway: it is not
- * rejected, and does not say READY.
+ * state carried into the new one (the open window's counts, occupancy,
+ * waiting queue entries, alert arming, faults): a reload loses no count.
+ * An unchanged MQTT client keeps its connection. A reload that cannot
+ * carry the state stops the gateway: it is not rejected, and does not say
+ * READY.
  *
  * Not carried: a beam sequence in progress (the new decode stage starts
  * from the lines' levels at the reload) and, for a line still held past
