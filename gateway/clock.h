@@ -23,8 +23,8 @@
  * kernel later flags the clock unsynchronised for want of a server (its
  * drift is parts per million) or it is stepped again.
  *
- * Every reading goes through a struct gs_clock_source, so a test drives
- * time, steps and synchronisation itself without root.
+ * Every reading goes through a struct gs_clock_source (gateway/timeutil.h),
+ * so a test drives time, steps and synchronisation itself without root.
  *
  * How the daemon uses it (run mode; replay and simulate keep their own
  * virtual time and need no gs_clock):
@@ -66,17 +66,6 @@
 #include <stdint.h>
 
 struct gs_clock;
-
-/*
- * Where the clock reads time. Each function gets the source's ctx. The
- * system source (used when none is given) reads clock_gettime(),
- * adjtimex() and the timesyncd flag.
- */
-struct gs_clock_source {
-	int64_t (*now_realtime_ns)(void *ctx);  /* CLOCK_REALTIME, ns */
-	int64_t (*now_monotonic_ns)(void *ctx); /* CLOCK_MONOTONIC, ns */
-	bool (*is_synced)(void *ctx); /* the system clock is synchronised */
-};
 
 #define GS_CLOCK_BOOT_ID_PATH  GS_BOOT_ID_PATH
 #define GS_CLOCK_TIMESYNC_FLAG "/run/systemd/timesync/synchronized"

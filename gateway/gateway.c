@@ -128,7 +128,7 @@ static int gw_open_pipeline(struct gateway *gw)
 	if (rc)
 		return rc;
 	if (!gw->opts->print) {
-		rc = gs_sync_new(gw->cfg, gw->store, gw->loop, &gw_sync_hooks,
+		rc = gs_sync_new(gw->cfg, gw->store, gw->loop, &gw_sync_opts,
 		                 gw, &gw->sync);
 		if (rc)
 			return rc;

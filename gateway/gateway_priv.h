@@ -96,7 +96,8 @@ struct gateway {
 	uint64_t n_edges, n_events, n_metrics, n_alerts;
 	struct gs_complaint store_complaint;
 	int64_t full_mono_ns; /* the last time room was made on a full disk */
-	struct gs_keep *keep; /* messages not stored yet */
+	int64_t reserve_mono_ns;           /* the last seq reservation tried */
+	struct gs_keep *keep;              /* messages not stored yet */
 	struct gs_complaint seq_complaint; /* seq reservations come and go */
 	struct gs_losses *losses; /* what could not be kept, declared */
 	struct gs_status *state;  /* STATUS= and `gapsense status` */
@@ -169,8 +170,10 @@ int64_t gw_event_now(void *ctx);
 void gw_on_state(void *ctx, int fd, uint32_t events);
 /* A member of the status message changed: gives sync the new ones. */
 void gw_status_changed(struct gateway *gw);
-/* What sync asks of the gateway: the status's fields and event time. */
-extern const struct gs_sync_hooks gw_sync_hooks;
+/* What the gateway gives sync: its event time (run: the wall clock,
+ * simulate and replay: the virtual clock), what became of kept messages;
+ * the system's clocks. */
+extern const struct gs_sync_opts gw_sync_opts;
 
 /* gateway_reload.c */
 

@@ -66,7 +66,7 @@ static int gw_reload_make(struct gateway *gw, struct gw_reload *r)
 	if (rc)
 		return rc;
 	if (!gw->opts->print && !gw_sync_cfg_same(r->old, r->next))
-		return gs_sync_new(r->next, gw->store, gw->loop, &gw_sync_hooks,
+		return gs_sync_new(r->next, gw->store, gw->loop, &gw_sync_opts,
 		                   gw, &r->sync);
 	return GS_OK;
 }

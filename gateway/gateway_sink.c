@@ -21,13 +21,18 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+/* A seq reservation ends once nothing waits in memory and the disk has not
+ * been full for this long (gw_keep_settle). */
+#define GS_SEQ_CLOSE_NS (10 * INT64_C(1000000000))
+
 /*
  * While the disk is full, kept messages can leave from memory only with a
  * seq, and a seq is only ever handed out once it is durable that it may be
  * in use: a reservation of as many seqs as the keep queue holds, committed
  * with the room the full disk leaves now (the reserve just released, rows
- * just deleted). Without one (no room even for that), messages wait
- * without a seq, as before. Only with a broker to send to.
+ * just deleted: the moment a tiny write fits). Without one (no room even
+ * for that), messages wait without a seq, as before. Only with a broker to
+ * send to; called at most once a second (gw_store_full).
  */
 static void gw_reserve_seqs(struct gateway *gw)
 {
@@ -141,10 +146,24 @@ static int gw_kept_take(void *ctx, struct gs_kept *msg)
 	return 0;
 }
 
+/* Ends the seq reservation, with the next commit (the seqs it did not use
+ * are handed out as usual). */
+static void gw_seq_close(struct gateway *gw)
+{
+	if (gs_store_seq_reserved(gw->store) > 0 &&
+	    gs_store_seq_close(gw->store) == GS_OK &&
+	    gw_commit_now(gw) == GS_OK)
+		gs_complain_release(&gw->seq_complaint, GS_LOG_NOTICE,
+		                    "store: every kept message is stored; seq "
+		                    "reservations closed");
+}
+
 /*
  * After a write: the kept messages are stored if they can be; those that
- * still wait take reserved seqs and leave from memory; once none waits,
- * the reservation ends (the seqs it did not use are handed out as usual).
+ * still wait take reserved seqs and leave from memory. Once none waits and
+ * the disk has not been full for GS_SEQ_CLOSE_NS, the reservation ends: a
+ * disk that lets one commit in two through would otherwise reserve and
+ * close again every second.
  */
 static void gw_keep_settle(struct gateway *gw, bool flush)
 {
@@ -154,12 +173,8 @@ static void gw_keep_settle(struct gateway *gw, bool flush)
 		gs_keep_each(gw->keep, gw_kept_take, gw);
 		return;
 	}
-	if (gs_store_seq_reserved(gw->store) > 0 &&
-	    gs_store_seq_close(gw->store) == GS_OK &&
-	    gw_commit_now(gw) == GS_OK)
-		gs_complain_release(&gw->seq_complaint, GS_LOG_NOTICE,
-		                    "store: every kept message is stored; seq "
-		                    "reservations closed");
+	if (gs_clock_monotonic_ns() - gw->full_mono_ns >= GS_SEQ_CLOSE_NS)
+		gw_seq_close(gw);
 }
 
 /* Commits; once that works, the messages kept in memory are stored. */
@@ -325,13 +340,15 @@ void gw_keep_hand_over(struct gateway *gw)
 
 void gw_keep_let_go(struct gateway *gw)
 {
-	if (gs_keep_count(gw->keep) == 0)
-		return;
+	bool declared = gs_keep_count(gw->keep) > 0;
+
 	gs_keep_drain(gw->keep, gw_declare_lost, gw);
 	/* The seqs taken are not handed out again, and the next start has
-	 * nothing to declare, if this fits. */
-	(void)gs_store_seq_close(gw->store);
-	(void)gw_commit_now(gw); /* the declaration, if it fits */
+	 * nothing to declare, if this fits; the declaration commits with it. */
+	if (gs_store_seq_reserved(gw->store) > 0)
+		gw_seq_close(gw);
+	else if (declared)
+		(void)gw_commit_now(gw);
 }
 
 void gw_declare_seq_gap(struct gateway *gw)

@@ -63,7 +63,7 @@ void gs_log(int level, const char *fmt, ...)
 
 void gs_complain(struct gs_complaint *c, int level, const char *fmt, ...)
 {
-	int64_t now = gs_clock_monotonic_ns() / 1000000;
+	int64_t now = gs_time_mono_ms(c->time);
 	va_list ap;
 
 	c->seen_ms = now;
@@ -92,7 +92,7 @@ void gs_complain_release(struct gs_complaint *c, int level, const char *fmt,
 	va_list ap;
 
 	if (c->interval_ms == 0 ||
-	    gs_clock_monotonic_ns() / 1000000 - c->seen_ms < c->clear_ms)
+	    gs_time_mono_ms(c->time) - c->seen_ms < c->clear_ms)
 		return;
 	c->interval_ms = 0;
 	c->suppressed = 0;

@@ -8,13 +8,16 @@
  * forever (a dead broker, a stuck sensor): the first occurrence is logged,
  * repeats are suppressed with an interval that doubles up to a day, and
  * gs_complain_release() logs once that the condition has cleared. Modelled
- * on collectd's utils_complain.
+ * on collectd's utils_complain. A complaint reads the monotonic clock of
+ * its time member: the system's unless its owner (or a test) gives one.
  */
 #ifndef GS_LOG_H
 #define GS_LOG_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+struct gs_time; /* gateway/timeutil.h */
 
 enum gs_log_level {
 	GS_LOG_ERR = 3,
@@ -39,11 +42,14 @@ struct gs_complaint {
 	unsigned suppressed; /* repeats not logged since last_ms */
 	int64_t seen_ms;     /* monotonic time of the last repeat */
 	int64_t clear_ms;    /* release only after this long without one */
+	/* Where "monotonic time" above is read; NULL: the system's clock.
+	 * Borrowed from the complaint's owner. */
+	const struct gs_time *time;
 };
 
 #define GS_COMPLAINT_INIT                                                      \
 	{                                                                      \
-		0, 0, 0, 0, 0                                                  \
+		0, 0, 0, 0, 0, NULL                                            \
 	}
 
 void gs_complain(struct gs_complaint *c, int level, const char *fmt, ...)

@@ -73,6 +73,21 @@ int64_t gs_clock_read_monotonic_ns(void *ctx)
 	return gs_clock_monotonic_ns();
 }
 
+int64_t gs_time_mono_ms(const struct gs_time *t)
+{
+	int64_t ns = t && t->src ? t->src->now_monotonic_ns(t->ctx)
+	                         : gs_clock_monotonic_ns();
+
+	return ns / 1000000;
+}
+
+int64_t gs_time_real_ms(const struct gs_time *t)
+{
+	if (t && t->src)
+		return gs_floor_div(t->src->now_realtime_ns(t->ctx), 1000000);
+	return gs_clock_realtime_ms();
+}
+
 /* A measurement whose realtime reads are further apart was preempted. */
 #define GS_CLOCK_MEASURE_NS    (100 * INT64_C(1000))
 #define GS_CLOCK_MEASURE_TRIES 5

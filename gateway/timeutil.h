@@ -31,8 +31,39 @@
  */
 int gs_boot_id_read(const char *path, char out[GS_BOOT_ID_LEN]);
 
+/* The system's clocks. Code that a test must drive reads a struct gs_time
+ * instead (below). */
 int64_t gs_clock_realtime_ms(void);
 int64_t gs_clock_monotonic_ns(void);
+
+/*
+ * Where time is read: the one clock interface. Each function gets ctx.
+ * gs_clock (gateway/clock.h) reads all three; sync and the log's
+ * complaints read the first two through a struct gs_time. A test's source
+ * (tests/unit/testutil.h) returns what the test sets and advances, so the
+ * test drives time instead of sleeping.
+ */
+struct gs_clock_source {
+	int64_t (*now_realtime_ns)(void *ctx);  /* CLOCK_REALTIME, ns */
+	int64_t (*now_monotonic_ns)(void *ctx); /* CLOCK_MONOTONIC, ns */
+	bool (*is_synced)(void *ctx); /* the system clock is synchronised */
+};
+
+/*
+ * A clock source with its context, as an object that reads the time is
+ * given it. src NULL (or a NULL struct gs_time *): the system's clocks,
+ * which is what the daemon passes. src and ctx are borrowed: they must
+ * outlive every object given them.
+ */
+struct gs_time {
+	const struct gs_clock_source *src;
+	void *ctx;
+};
+
+/* t's monotonic clock in ms and its realtime clock in ms since the epoch;
+ * t may be NULL (the system's). */
+int64_t gs_time_mono_ms(const struct gs_time *t);
+int64_t gs_time_real_ms(const struct gs_time *t);
 
 /* Reads a clock in ns; ctx is its owner's (a test's fake clock). */
 typedef int64_t (*gs_clock_read_fn)(void *ctx);

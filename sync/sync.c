@@ -20,15 +20,20 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-int64_t gs_sync_mono_ms(void)
+int64_t gs_sync_mono_ms(const struct gs_sync *sync)
 {
-	return gs_clock_monotonic_ns() / 1000000;
+	return gs_time_mono_ms(&sync->opts.time);
+}
+
+int64_t gs_sync_wall_ms(const struct gs_sync *sync)
+{
+	return gs_time_real_ms(&sync->opts.time);
 }
 
 int64_t gs_sync_event_now_ms(const struct gs_sync *sync)
 {
-	return sync->hooks.now_ms ? sync->hooks.now_ms(sync->hooks_ctx)
-	                          : gs_clock_realtime_ms();
+	return sync->opts.now_ms ? sync->opts.now_ms(sync->opts_ctx)
+	                         : gs_sync_wall_ms(sync);
 }
 
 /* ---- status -------------------------------------------------------------- */
@@ -80,7 +85,7 @@ void gs_sync_publish_status(struct gs_sync *sync, bool force)
 	sync->status_last = strdup(json);
 	if (gs_sync_status_send(sync, json))
 		sync->status_due = true;
-	sync->status_mono_ms = gs_sync_mono_ms();
+	sync->status_mono_ms = gs_sync_mono_ms(sync);
 	cJSON_free(json);
 }
 
@@ -222,7 +227,7 @@ static int gs_sync_open_fds(struct gs_sync *sync)
 }
 
 int gs_sync_new(const struct gs_config *cfg, struct gs_store *store,
-                struct gs_loop *loop, const struct gs_sync_hooks *hooks,
+                struct gs_loop *loop, const struct gs_sync_opts *opts,
                 void *ctx, struct gs_sync **out)
 {
 	struct gs_sync *sync;
@@ -242,13 +247,17 @@ int gs_sync_new(const struct gs_config *cfg, struct gs_store *store,
 	sync->cfg = *cfg;
 	sync->store = store;
 	sync->loop = loop;
-	if (hooks)
-		sync->hooks = *hooks;
-	sync->hooks_ctx = ctx;
+	if (opts)
+		sync->opts = *opts;
+	sync->opts_ctx = ctx;
+	/* The complaints read the sync's clock too. */
+	sync->conn_complaint.time = &sync->opts.time;
+	sync->store_complaint.time = &sync->opts.time;
+	sync->cmd_complaint.time = &sync->opts.time;
 	sync->ev_fd = sync->reconnect_fd = sync->pump_fd = sync->tick_fd = -1;
 	sync->down_since_mono_ms = -1;
-	sync->started_ms = gs_clock_realtime_ms();
-	sync->tokens_mono_ms = gs_sync_mono_ms();
+	sync->started_ms = gs_sync_wall_ms(sync);
+	sync->tokens_mono_ms = gs_sync_mono_ms(sync);
 	if (getrandom(&sync->rng, sizeof(sync->rng), GRND_NONBLOCK) !=
 	    (ssize_t)sizeof(sync->rng))
 		sync->rng = (uint64_t)gs_clock_monotonic_ns() ^
@@ -283,7 +292,7 @@ int gs_sync_start(struct gs_sync *sync)
 
 	if (!sync || sync->state != GS_SYNC_IDLE)
 		return GS_EINVAL;
-	rc = gs_sync_tick_arm(sync, gs_sync_mono_ms());
+	rc = gs_sync_tick_arm(sync, gs_sync_mono_ms(sync));
 	if (rc)
 		return rc;
 	gs_log(GS_LOG_INFO, "mqtt: connecting to %s as %s", sync->cfg.broker,
@@ -344,7 +353,9 @@ void gs_sync_stop(struct gs_sync *sync, int64_t timeout_ms)
 
 	if (!sync || sync->state == GS_SYNC_STOPPED)
 		return;
-	deadline = gs_sync_mono_ms() + timeout_ms;
+	/* A real wait on the network: the system's clock, whatever the
+	 * sync's (a test's clock would never run out). */
+	deadline = gs_time_mono_ms(NULL) + timeout_ms;
 	sync->stopping = true;
 	gs_sync_cmd_flood_report(sync, true);
 	gs_timerfd_disarm(sync->tick_fd);
@@ -367,7 +378,7 @@ void gs_sync_stop(struct gs_sync *sync, int64_t timeout_ms)
 	if (sync->state == GS_SYNC_CONNECTED) {
 		MQTTAsync_disconnectOptions dopt =
 		    MQTTAsync_disconnectOptions_initializer;
-		int64_t left = deadline - gs_sync_mono_ms();
+		int64_t left = deadline - gs_time_mono_ms(NULL);
 
 		dopt.timeout = (int)(left > 1000 ? 1000 : left > 0 ? left : 0);
 		gs_sync_disconnect_callbacks(sync, &dopt);

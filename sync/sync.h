@@ -15,20 +15,23 @@
 #include "gateway/config.h"
 #include "gateway/loop.h"
 #include "gateway/store.h"
+#include "gateway/timeutil.h"
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 
 struct gs_sync;
 
-struct gs_sync_hooks {
+/* What the owner gives the client besides its configuration; zeroed
+ * fields take their defaults. */
+struct gs_sync_opts {
 	/*
 	 * The gateway's current event time in ms: the wall clock in run, the
 	 * virtual clock in simulate and replay. Messages carry event time, so
 	 * the outbox age quota and the status's oldest_pending_age_s are
 	 * measured against it (a replay of last year's scenario must not be
-	 * dropped as too old). NULL: the wall clock. Called on the loop
-	 * thread.
+	 * dropped as too old). NULL: the wall clock of time. Called on the
+	 * loop thread with gs_sync_new()'s ctx.
 	 */
 	int64_t (*now_ms)(void *ctx);
 	/*
@@ -37,15 +40,25 @@ struct gs_sync_hooks {
 	 * Called on the loop thread.
 	 */
 	void (*kept_delivered)(void *ctx, uint64_t seq);
+	/*
+	 * Where the client reads the time: connection and outage timing,
+	 * the live grace ([mqtt] live_grace), retries and ack timeouts, the
+	 * drain rate, quota enforcement, the status period, command ids'
+	 * ages and its rate-limited complaints. Zeroed: the system's clocks
+	 * (the daemon); a unit test passes a clock it advances. The kernel
+	 * timers that wake the client still run on real time.
+	 */
+	struct gs_time time;
 };
 
 /*
  * Creates the client for cfg's [mqtt] section (validating URI, TLS files,
  * the password file's permissions) and registers its fds with loop. Does
- * not connect yet. Returns 0 or GS_E* (logged with the reason).
+ * not connect yet. opts may be NULL (all defaults); it is copied. Returns
+ * 0 or GS_E* (logged with the reason).
  */
 int gs_sync_new(const struct gs_config *cfg, struct gs_store *store,
-                struct gs_loop *loop, const struct gs_sync_hooks *hooks,
+                struct gs_loop *loop, const struct gs_sync_opts *opts,
                 void *ctx, struct gs_sync **out);
 
 /* Starts connecting in the background; reconnects by itself for ever. */
@@ -58,7 +71,7 @@ void gs_sync_notify(struct gs_sync *sync);
  * A message the store cannot take yet (the disk is full) that took seq from
  * a reservation (gateway/store.h): published from a copy in memory, at QoS
  * 1 on the live lane, again after a failed send, until the broker
- * acknowledges it (hooks.kept_delivered) or gs_sync_kept_forget() is
+ * acknowledges it (opts.kept_delivered) or gs_sync_kept_forget() is
  * called. Seqs come in increasing order. Returns 0 or GS_ENOMEM (then it
  * is published once stored, as any message).
  */

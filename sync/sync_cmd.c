@@ -104,7 +104,7 @@ static void gs_sync_shown(const char *in, char *out, size_t len)
 
 void gs_sync_cmd_flood_report(struct gs_sync *sync, bool force)
 {
-	int64_t now = gs_sync_mono_ms();
+	int64_t now = gs_sync_mono_ms(sync);
 
 	if (!sync->flood_ignored && !sync->flood_retained &&
 	    !sync->flood_replies)
@@ -208,7 +208,7 @@ static bool gs_sync_add_raw_int(cJSON *arr, int64_t v)
  */
 static int gs_sync_seen_save(struct gs_sync *sync, int64_t now)
 {
-	int64_t wall = gs_clock_realtime_ms();
+	int64_t wall = gs_sync_wall_ms(sync);
 	cJSON *root = cJSON_CreateObject(), *ids = NULL;
 	char *json = NULL;
 	bool built;
@@ -276,7 +276,7 @@ void gs_sync_seen_load(struct gs_sync *sync)
 {
 	size_t len = GS_SYNC_CMD_DEDUPE_MAX * (GS_SYNC_CMD_ID_MAX * 6 + 64) +
 	             GS_BOOT_ID_LEN + 64;
-	int64_t now = gs_sync_mono_ms(), wall = gs_clock_realtime_ms();
+	int64_t now = gs_sync_mono_ms(sync), wall = gs_sync_wall_ms(sync);
 	const cJSON *entry, *ids, *boot;
 	char *buf = malloc(len);
 	bool same_boot;
@@ -359,9 +359,9 @@ static void gs_sync_cmd_ping(struct gs_sync *sync, const cJSON *id,
 
 	(void)args;
 	if (res) {
-		gs_json_add_time(res, "time", gs_clock_realtime_ms(), true);
+		gs_json_add_time(res, "time", gs_sync_wall_ms(sync), true);
 		gs_json_add_int(res, "uptime_s",
-		                (gs_clock_realtime_ms() - sync->started_ms) /
+		                (gs_sync_wall_ms(sync) - sync->started_ms) /
 		                    GS_MS_PER_S);
 		gs_json_add_int(res, "seq",
 		                (int64_t)gs_store_last_seq(sync->store));
@@ -652,7 +652,7 @@ static void gs_sync_cmd_run(struct gs_sync *sync, const cJSON *req)
 	struct gs_sync_cmd_args args = {0};
 	const struct gs_sync_cmd_def *def;
 	struct gs_sync_seen *slot;
-	int64_t now = gs_sync_mono_ms(), wait_ms = 0;
+	int64_t now = gs_sync_mono_ms(sync), wait_ms = 0;
 	int rc;
 
 	def = gs_sync_cmd_accept(sync, req, id);

@@ -83,7 +83,7 @@ static void gs_sync_schedule_reconnect(struct gs_sync *sync)
  * on the next one. */
 static void gs_sync_go_down(struct gs_sync *sync)
 {
-	int64_t now = gs_sync_mono_ms();
+	int64_t now = gs_sync_mono_ms(sync);
 
 	for (size_t i = 0; i < sync->inflight_cap; i++)
 		if (sync->inflight[i].token)
@@ -214,7 +214,7 @@ void gs_sync_drop_connection(struct gs_sync *sync, const char *why)
 	gs_sync_disconnect_callbacks(sync, &dopt);
 	dopt.context = sync;
 	sync->state = GS_SYNC_DISCONNECTING;
-	sync->connected_mono_ms = gs_sync_mono_ms(); /* guard timer base */
+	sync->connected_mono_ms = gs_sync_mono_ms(sync); /* guard timer base */
 	rc = sync->paho->disconnect(sync->client, &dopt);
 	if (rc != MQTTASYNC_SUCCESS)
 		gs_sync_go_down(sync);
@@ -224,7 +224,7 @@ void gs_sync_drop_connection(struct gs_sync *sync, const char *why)
 
 static void gs_sync_on_connected_ev(struct gs_sync *sync)
 {
-	int64_t now = gs_sync_mono_ms();
+	int64_t now = gs_sync_mono_ms(sync);
 
 	if (sync->state != GS_SYNC_CONNECTING)
 		return;
@@ -235,7 +235,7 @@ static void gs_sync_on_connected_ev(struct gs_sync *sync)
 	gs_log(GS_LOG_INFO, "mqtt: connected to %s (MQTT %s)", sync->cfg.broker,
 	       sync->cfg.mqtt_version == 5 ? "5" : "3.1.1");
 	if (sync->down_since_mono_ms >= 0 &&
-	    now - sync->down_since_mono_ms > GS_SYNC_LIVE_GRACE_MS) {
+	    now - sync->down_since_mono_ms > sync->cfg.live_grace_ms) {
 		uint64_t last = gs_store_last_seq(sync->store);
 
 		if (last > sync->hist_upto)
@@ -418,7 +418,7 @@ void gs_sync_tick_soon(struct gs_sync *sync)
 	if (sync->state == GS_SYNC_IDLE || sync->state == GS_SYNC_STOPPED ||
 	    sync->stopping)
 		return;
-	now = gs_sync_mono_ms();
+	now = gs_sync_mono_ms(sync);
 	if (sync->tick_due_mono_ms &&
 	    sync->tick_due_mono_ms <= now + GS_SYNC_TICK_MS)
 		return;
@@ -429,12 +429,12 @@ void gs_sync_tick_soon(struct gs_sync *sync)
 void gs_sync_on_tick(void *ctx, int fd, uint32_t events)
 {
 	struct gs_sync *sync = ctx;
-	int64_t now = gs_sync_mono_ms();
+	int64_t now = gs_sync_mono_ms(sync);
 
 	(void)events;
 	gs_timerfd_drain(fd);
 	sync->tick_due_mono_ms = 0;
 	gs_sync_tick_work(sync, now);
 	if (!sync->stopping && sync->state != GS_SYNC_STOPPED)
-		(void)gs_sync_tick_arm(sync, gs_sync_mono_ms());
+		(void)gs_sync_tick_arm(sync, gs_sync_mono_ms(sync));
 }

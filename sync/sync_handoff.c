@@ -310,13 +310,14 @@ void gs_sync_on_eventfd(void *ctx, int fd, uint32_t events)
 	gs_sync_tick_soon(sync);
 }
 
-/* Waits for Paho's records up to deadline, handling them as the loop would
- * but without publishing anything new. */
+/* Waits for Paho's records up to deadline (the system's monotonic clock:
+ * this blocks for real), handling them as the loop would but without
+ * publishing anything new. */
 void gs_sync_wait(struct gs_sync *sync, int64_t deadline,
                   bool (*done)(const struct gs_sync *))
 {
 	while (!done(sync)) {
-		int64_t left = deadline - gs_sync_mono_ms();
+		int64_t left = deadline - gs_time_mono_ms(NULL);
 		struct pollfd pfd = {.fd = sync->ev_fd, .events = POLLIN};
 		uint64_t n;
 

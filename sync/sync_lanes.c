@@ -8,7 +8,7 @@
  * first, in seq order, on the next connection, with the payload it had.
  *
  * Lanes. A message is historical when it was still undelivered at start,
- * or through an outage longer than GS_SYNC_LIVE_GRACE_MS. Such messages
+ * or through an outage longer than [mqtt] live_grace (10 s). Such messages
  * drain oldest first at drain_rate with "historical": true, and may use
  * all but one slot of the window; everything newer takes the live lane,
  * which goes first and is never rate-limited, so a fresh alert waits for
@@ -313,7 +313,7 @@ static int gs_sync_send(struct gs_sync *sync, enum gs_sync_pub_type type,
 	    .type = type,
 	    .seq = seq,
 	    .historical = historical,
-	    .sent_mono_ms = gs_sync_mono_ms(),
+	    .sent_mono_ms = gs_sync_mono_ms(sync),
 	    .payload = keep ? (char *)payload : NULL,
 	};
 	if (type == GS_PUB_OUTBOX || type == GS_PUB_RESEND ||
@@ -552,7 +552,7 @@ static void gs_sync_pump_hist(struct gs_sync *sync)
 
 void gs_sync_pump(struct gs_sync *sync)
 {
-	int64_t now = gs_sync_mono_ms();
+	int64_t now = gs_sync_mono_ms(sync);
 	bool rate_bound;
 
 	if (sync->state != GS_SYNC_CONNECTED)
@@ -601,8 +601,8 @@ void gs_sync_on_sent_ev(struct gs_sync *sync, const struct gs_sync_ev *ev,
 		return; /* a send of an earlier connection */
 	if (slot->type == GS_PUB_KEPT) {
 		gs_sync_kept_forget(sync, slot->seq);
-		if (sync->hooks.kept_delivered)
-			sync->hooks.kept_delivered(sync->hooks_ctx, slot->seq);
+		if (sync->opts.kept_delivered)
+			sync->opts.kept_delivered(sync->opts_ctx, slot->seq);
 		/* Stored since it was sent: its row is delivered too. */
 		if (slot->seq > gs_store_last_seq(sync->store)) {
 			sync->n_acked++;
@@ -682,5 +682,5 @@ void gs_sync_store_full(struct gs_sync *sync)
 	    "(%" PRIu64 " messages, %" PRId64 " bytes)",
 	    st.pending, st.bytes);
 	gs_sync_enforce(sync, st.bytes > 4 ? st.bytes / 4 * 3 : 1);
-	sync->enforce_mono_ms = gs_sync_mono_ms();
+	sync->enforce_mono_ms = gs_sync_mono_ms(sync);
 }

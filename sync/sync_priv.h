@@ -55,8 +55,6 @@
 #define GS_SYNC_REPLY_SPARE 8
 /* A flood of commands is reported at most this often, with its counts. */
 #define GS_SYNC_FLOOD_LOG_MS (10 * GS_MS_PER_S)
-/* An outage shorter than this does not make its messages historical. */
-#define GS_SYNC_LIVE_GRACE_MS (10 * GS_MS_PER_S)
 /* Unchanged status is not republished more often than this. */
 #define GS_SYNC_STATUS_PERIOD_MS  GS_MS_PER_MIN
 #define GS_SYNC_STATUS_MIN_GAP_MS GS_MS_PER_S
@@ -156,8 +154,8 @@ struct gs_sync {
 	struct gs_config cfg;
 	struct gs_store *store;
 	struct gs_loop *loop;
-	struct gs_sync_hooks hooks;
-	void *hooks_ctx;
+	struct gs_sync_opts opts;
+	void *opts_ctx;
 
 	struct gs_paho *paho; /* the Paho build for the broker, owned */
 	MQTTAsync client;
@@ -194,7 +192,7 @@ struct gs_sync {
 	int64_t started_ms; /* wall clock */
 
 	/* Lanes. Every seq <= hist_upto is historical (it was pending at
-	 * start or through an outage longer than GS_SYNC_LIVE_GRACE_MS). */
+	 * start or through an outage longer than cfg.live_grace_ms). */
 	uint64_t hist_upto;
 	uint64_t hist_cursor; /* historical lane: last seq taken */
 	uint64_t live_cursor; /* live lane: last seq taken (>= hist_upto) */
@@ -237,8 +235,12 @@ struct gs_sync {
 };
 
 /* sync.c: loop thread. */
-int64_t gs_sync_mono_ms(void);
-/* Event time now: hooks->now_ms, or the wall clock. */
+/* The sync's clock (opts.time): monotonic ms, and the wall clock in ms
+ * since the epoch. Every timing decision reads these; only the blocking
+ * waits of gs_sync_stop() read the system's clock. */
+int64_t gs_sync_mono_ms(const struct gs_sync *sync);
+int64_t gs_sync_wall_ms(const struct gs_sync *sync);
+/* Event time now: opts.now_ms, or the sync's wall clock. */
 int64_t gs_sync_event_now_ms(const struct gs_sync *sync);
 /* Publishes the "online" status if connected; unless FORCE, only when it
  * differs from the last one published. */

@@ -8,7 +8,11 @@
 #      and delivered, or declared lost in the status message;
 #   B  the same with the broker away: stored or declared;
 #   C  a start on a completely full disk (the old SIGBUS): it runs;
-#   D  space freed: it stores everything again.
+#   D  space freed: it stores everything again;
+#   K  (a fresh database) SIGKILL while the disk is full, after windows
+#      left from memory with reserved seqs; then a start with room: it
+#      continues after the reservation (no seq reused) and declares the
+#      seqs it covered, so that every seq is delivered or declared.
 # PRAGMA integrity_check is ok after each step. No seq is reused (every
 # copy of a seq the subscriber got, and the stored one, are the same bytes
 # but for "historical"), and every seq up to the last is delivered or
@@ -44,8 +48,8 @@ check() { # STEP DB: on a copy off the full disk (the sqlite3 shell needs
 	r=$(sqlite3 "$d/db" "PRAGMA integrity_check" 2>&1) || true
 	echo "$1 integrity $r" >>"$GS_TMP/result-$bs"
 }
-sim() { # STEP DB PORT DURATION (background)
-	sed -e "s|@PORT@|$3|" -e "s|@DB@|$2|" \
+sim() { # STEP DB PORT DURATION [GATEWAY-ID] (background)
+	sed -e "s|@PORT@|$3|" -e "s|@DB@|$2|" -e "s|^id = demo-1|id = ${5:-demo-1}|" \
 		"$GS_SOURCE_DIR/deploy/simulated-store.conf.in" >"$GS_TMP/$1-$bs.conf"
 	"$GAPSENSE" simulate -c "$GS_TMP/$1-$bs.conf" --speed 1200 \
 		--duration "$4" --start 2026-11-23T08:00:00Z --seed 5 \
@@ -82,6 +86,25 @@ rm -f "$mnt/filler" "$mnt/filler2"
 sim D "$mnt/A.db" "$MQTT_PORT" 1h
 ended D
 check D "$mnt/A.db"
+# K: room for a fresh store's reserve first (the checks keep copies).
+rm -f "$mnt"/A.db* "$mnt"/B.db*
+sim K "$mnt/K.db" "$MQTT_PORT" 3h demo-k
+sleep 2
+fill
+for i in $(seq 1 50); do
+	! grep -q "reserved, so that" "$GS_TMP/K-$bs.log" || break
+	fill
+	sleep 0.1
+done
+sleep 1.5 # two windows close (one every 0.75 s) and leave from memory
+fill
+{ kill -KILL "$SIM" && wait "$SIM"; } 2>/dev/null || true
+echo "K killed $(date +%s.%N)" >>"$GS_TMP/result-$bs"
+rm -f "$mnt/filler" "$mnt/filler2"
+check K "$mnt/K.db"
+sim K2 "$mnt/K.db" "$MQTT_PORT" 30m demo-k
+ended K2
+check K2 "$mnt/K.db"
 INNER
 
 export GAPSENSE GS_TMP GS_SOURCE_DIR MQTT_PORT
@@ -91,12 +114,16 @@ for bs in 1024 4096; do
 		>"$GS_TMP/sub-$bs.txt" 2>/dev/null &
 	sub=$!
 	GS_PIDS+=("$sub")
+	mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 -F '%U %t %p' \
+		-t "${base%/*}/demo-k/#" >"$GS_TMP/subk-$bs.txt" 2>/dev/null &
+	subk=$!
+	GS_PIDS+=("$subk")
 	rc=0
 	unshare -m --propagation private bash "$GS_TMP/inner.sh" "$bs" || rc=$?
 	[ "$rc" -eq 77 ] && { echo "skipped: cannot mount a loop device"; exit 77; }
 	[ "$rc" -eq 0 ] || fail "$bs: the test itself failed ($rc)"
 	sleep 0.5
-	kill "$sub" 2>/dev/null || true
+	kill "$sub" "$subk" 2>/dev/null || true
 	python3 - "$bs" "$GS_TMP" "$base" "$GS_SOURCE_DIR" <<'PY' || fail "$bs-byte blocks: see above"
 import json, re, sqlite3, sys
 bs, tmp, base, src = sys.argv[1:5]
@@ -221,6 +248,57 @@ else:
     got_l = {l["kind"]: l["count"] for l in last[-1]["losses"]}
     if got_l.get("events", 0) < lost_a.get("events", 0):
         bad.append(f"status declares {got_l}, the store {lost_a}")
+# K: killed while full, after windows left from memory with reserved
+# seqs; the next start (K2) continued after the reservation and declared it.
+for step, what in (("K", "integrity"), ("K2", "integrity"), ("K2", "rc")):
+    want = "ok" if what == "integrity" else "0"
+    if res[(step, what)] != want:
+        bad.append(f"{step}: {what} {res[(step, what)]}")
+base_k = base.rsplit("/", 1)[0] + "/demo-k"
+arr_k = [l.rstrip("\n").split(" ", 2) for l in open(f"{tmp}/subk-{bs}.txt")]
+killed = float(res[("K", "killed")])
+ranges_k = [(int(a), int(b)) for a, b in re.findall(
+    r"seqs (\d+) to (\d+) reserved", open(f"{tmp}/K-{bs}.log").read())]
+gap_k = re.search(r"seqs (\d+) to (\d+) were reserved while the disk was "
+                  r"full", open(f"{tmp}/K2-{bs}.log").read())
+by_seq_k = {}
+for ts, t, p in arr_k:
+    if t.rsplit("/", 1)[1] in ("metrics", "alerts", "daily", "acks"):
+        by_seq_k.setdefault(json.loads(p)["seq"], []).append((float(ts), same(p)))
+from_memory = sorted(q for q, c in by_seq_k.items()
+                     if any(ts < killed for ts, _ in c)
+                     and any(a <= q <= b for a, b in ranges_k))
+if not ranges_k or not gap_k:
+    bad.append(f"K: reservations {ranges_k}, declared at the restart: "
+               f"{gap_k.group(0) if gap_k else None}")
+if not from_memory:
+    bad.append("K: no window left from memory before the kill")
+for q, c in by_seq_k.items():
+    if len({p for _, p in c}) > 1:
+        bad.append(f"K: seq {q} carried {len({p for _, p in c})} messages")
+con_k = sqlite3.connect(f"{tmp}/K2-{bs}/db")
+for q, p in con_k.execute("SELECT seq, payload FROM windows"):
+    if q in by_seq_k and {c for _, c in by_seq_k[q]} != {same(p)}:
+        bad.append(f"K: seq {q}: stored bytes differ from those delivered")
+last_k = con_k.execute(
+    "SELECT value FROM meta WHERE key = 'store.seq'").fetchone()[0]
+decl_k = [l for t, p in ((t, p) for _, t, p in arr_k if t == f"{base_k}/status")
+          for l in json.loads(p).get("losses", []) if l["kind"] == "seqs"]
+gaps_k = [q for q in range(1, last_k + 1) if q not in by_seq_k and not any(
+    l["first_seq"] <= q <= l["last_seq"] for l in decl_k)]
+if gaps_k:
+    bad.append(f"K: seqs never delivered nor declared: {gaps_k[:10]}")
+# The restart's first new seq follows the reservation: none of it reused.
+after = min((q for q in by_seq_k if gap_k and q > int(gap_k.group(2))),
+            default=None)
+if gap_k and after != int(gap_k.group(2)) + 1:
+    bad.append(f"K: the first seq after the restart is {after}, not "
+               f"{int(gap_k.group(2)) + 1}")
+print(f"{bs} K: reserved {ranges_k}; {len(from_memory)} windows left from "
+      f"memory before the kill (seqs {from_memory}); restart declared "
+      f"{gap_k.group(1) + '-' + gap_k.group(2) if gap_k else None}; first "
+      f"new seq {after}; {len(by_seq_k)} seqs, each one message, up to "
+      f"{last_k}")
 if bad:
     print("\n".join(bad))
     sys.exit(1)

@@ -213,10 +213,7 @@ static int fixture_setup(void **state)
 	assert_non_null(f);
 	f->dir = gs_test_mkdtemp();
 	snprintf(f->db, sizeof(f->db), "%s/test.db", f->dir);
-	gs_config_defaults(&f->cfg);
-	snprintf(f->cfg.gateway_id, sizeof(f->cfg.gateway_id), "unit-1");
-	snprintf(f->cfg.site, sizeof(f->cfg.site), "lab");
-	snprintf(f->cfg.client_id, sizeof(f->cfg.client_id), "gapsense-unit-1");
+	gs_test_mqtt_config(&f->cfg);
 	assert_int_equal(gs_store_open(f->db, &opts, &f->store), GS_OK);
 	f->loop = gs_loop_new();
 	assert_non_null(f->loop);
@@ -647,7 +644,7 @@ static void test_dedupe_restart_clocks(void **state)
 {
 	struct fixture *f = *state;
 	struct gs_sync *sync = NULL;
-	int64_t wall = gs_clock_realtime_ms(), mono = gs_sync_mono_ms();
+	int64_t wall = gs_clock_realtime_ms(), mono = gs_time_mono_ms(NULL);
 	char boot[GS_BOOT_ID_LEN], meta[512];
 
 	assert_int_equal(
@@ -766,7 +763,7 @@ static cJSON *status_part(bool synced)
 static void test_status_event_time(void **state)
 {
 	struct fixture *f = *state;
-	struct gs_sync_hooks hooks = {.now_ms = fixed_now};
+	struct gs_sync_opts opts = {.now_ms = fixed_now};
 	int64_t now = INT64_C(1795000000000);
 	char topic[GS_PATH_MAX];
 	struct gs_sync *sync = NULL;
@@ -781,8 +778,7 @@ static void test_status_event_time(void **state)
 	cJSON_Delete(p);
 	assert_int_equal(gs_store_commit(f->store), GS_OK);
 	assert_int_equal(
-	    gs_sync_new(&f->cfg, f->store, f->loop, &hooks, &now, &sync),
-	    GS_OK);
+	    gs_sync_new(&f->cfg, f->store, f->loop, &opts, &now, &sync), GS_OK);
 	/* The members given last replace those before. */
 	gs_sync_status_set(sync, status_part(true));
 	gs_sync_status_set(sync, status_part(false));
@@ -833,6 +829,36 @@ static int free_port(void)
 	port = ntohs(a.sin_port);
 	close(fd);
 	return port;
+}
+
+/* A mosquitto on a free loopback port, named in f->cfg.broker. */
+static pid_t start_broker(struct fixture *f)
+{
+	char conf[600];
+	int port = free_port();
+	pid_t broker;
+	FILE *c;
+
+	snprintf(conf, sizeof(conf), "%s/mosquitto.conf", f->dir);
+	c = fopen(conf, "w");
+	assert_non_null(c);
+	fprintf(c, "listener %d 127.0.0.1\nallow_anonymous true\n", port);
+	fclose(c);
+	broker = fork();
+	assert_true(broker >= 0);
+	if (broker == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		if (null >= 0) {
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+		}
+		execlp("mosquitto", "mosquitto", "-c", conf, (char *)NULL);
+		_exit(127);
+	}
+	snprintf(f->cfg.broker, sizeof(f->cfg.broker), "mqtt://127.0.0.1:%d",
+	         port);
+	return broker;
 }
 
 struct drain {
@@ -892,33 +918,12 @@ static void test_drain_real_broker(void **state)
 	struct fixture *f = *state;
 	struct drain d = {.f = f};
 	struct gs_outbox_stats st;
-	char conf[600];
-	int port = free_port();
 	pid_t broker;
-	FILE *c;
 
-	snprintf(conf, sizeof(conf), "%s/mosquitto.conf", f->dir);
-	c = fopen(conf, "w");
-	assert_non_null(c);
-	fprintf(c, "listener %d 127.0.0.1\nallow_anonymous true\n", port);
-	fclose(c);
-	broker = fork();
-	assert_true(broker >= 0);
-	if (broker == 0) {
-		int null = open("/dev/null", O_WRONLY);
-
-		if (null >= 0) {
-			dup2(null, STDOUT_FILENO);
-			dup2(null, STDERR_FILENO);
-		}
-		execlp("mosquitto", "mosquitto", "-c", conf, (char *)NULL);
-		_exit(127);
-	}
+	broker = start_broker(f);
 
 	/* The backlog: 50 messages pending before the gateway starts. */
 	enqueue(f, 50, 0);
-	snprintf(f->cfg.broker, sizeof(f->cfg.broker), "mqtt://127.0.0.1:%d",
-	         port);
 	f->cfg.inflight = 4;
 	f->cfg.drain_rate = 2000;
 	f->cfg.reconnect_min_ms = 100;
@@ -948,6 +953,146 @@ static void test_drain_real_broker(void **state)
 	gs_sync_free(d.sync);
 	gs_loop_del(f->loop, d.timer_fd);
 	close(d.timer_fd);
+	kill(broker, SIGTERM);
+	waitpid(broker, NULL, 0);
+}
+
+/* Messages sent from memory while the disk is full (gs_sync_publish_kept). */
+struct kept_run {
+	struct fixture *f;
+	struct gs_sync *sync;
+	char topic[GS_PATH_MAX];
+	char *sent[4];     /* the bytes of seqs 1-3 */
+	bool delivered[4]; /* kept_delivered hook, by seq */
+	int ticks;
+	bool started, timed_out;
+};
+
+static void kept_delivered(void *ctx, uint64_t seq)
+{
+	struct kept_run *k = ctx;
+
+	assert_true(seq >= 1 && seq <= 3);
+	k->delivered[seq] = true;
+}
+
+static cJSON *kept_payload(uint64_t seq)
+{
+	cJSON *p = cJSON_CreateObject();
+
+	assert_non_null(p);
+	assert_non_null(
+	    cJSON_AddStringToObject(p, "schema", "gapsense.alert.v1"));
+	assert_non_null(gs_json_add_int(p, "seq", (int64_t)seq));
+	return p;
+}
+
+static void on_kept_tick(void *ctx, int fd, uint32_t events)
+{
+	struct kept_run *k = ctx;
+
+	(void)events;
+	gs_timerfd_drain(fd);
+	if (++k->ticks > 2000) {
+		k->timed_out = true;
+		gs_loop_stop(k->f->loop);
+		return;
+	}
+	if (!k->started && gs_sync_connected(k->sync)) {
+		/* Seqs 1-3 leave from memory; 1 is stored (not acknowledged
+		 * yet) while its copy is in flight: the row waits for that
+		 * copy's PUBACK instead of going out a second time. */
+		for (uint64_t seq = 1; seq <= 3; seq++) {
+			uint64_t got = 0;
+			cJSON *p;
+
+			assert_true(gs_store_seq_take(k->f->store, &got));
+			assert_int_equal(got, seq);
+			p = kept_payload(seq);
+			k->sent[seq] = gs_json_print(p);
+			cJSON_Delete(p);
+			assert_int_equal(gs_sync_publish_kept(k->sync, seq,
+			                                      k->topic,
+			                                      k->sent[seq]),
+			                 GS_OK);
+		}
+		assert_int_equal(k->sync->n_window, 3);
+		{
+			cJSON *p = kept_payload(1);
+
+			assert_int_equal(
+			    gs_store_enqueue_taken(k->f->store, GS_MSG_ALERT,
+			                           k->topic, 0, 0, p, 1, false),
+			    GS_OK);
+			assert_int_equal(gs_store_commit(k->f->store), GS_OK);
+			cJSON_Delete(p);
+		}
+		gs_sync_kept_forget(k->sync, 1);
+		gs_sync_notify(k->sync);
+		assert_int_equal(k->sync->n_window, 3); /* no second copy */
+		k->started = true;
+		return;
+	}
+	if (k->started && k->delivered[1] && k->delivered[2] &&
+	    k->delivered[3] && gs_sync_idle(k->sync))
+		gs_loop_stop(k->f->loop);
+}
+
+static void test_kept_real_broker(void **state)
+{
+	struct fixture *f = *state;
+	struct kept_run k = {.f = f};
+	const struct gs_sync_opts opts = {.kept_delivered = kept_delivered};
+	struct gs_outbox_stats st;
+	int timer_fd;
+	pid_t broker = start_broker(f);
+
+	assert_int_equal(
+	    gs_msg_topic(&f->cfg, GS_MSG_ALERT, k.topic, sizeof(k.topic)),
+	    GS_OK);
+	assert_int_equal(gs_store_seq_reserve(f->store, 8, 0), GS_OK);
+	f->cfg.inflight = 4;
+	f->cfg.reconnect_min_ms = 100;
+	f->cfg.reconnect_max_ms = 200;
+	assert_int_equal(
+	    gs_sync_new(&f->cfg, f->store, f->loop, &opts, &k, &k.sync), GS_OK);
+	timer_fd = gs_timerfd_new();
+	assert_true(timer_fd >= 0);
+	assert_int_equal(gs_loop_add(f->loop, timer_fd, on_kept_tick, &k),
+	                 GS_OK);
+	assert_int_equal(gs_timerfd_arm_periodic_ms(timer_fd, 5), GS_OK);
+	assert_int_equal(gs_sync_start(k.sync), GS_OK);
+	assert_int_equal(gs_loop_run(f->loop), GS_OK);
+
+	assert_false(k.timed_out);
+	/* Three sends, three PUBACKs: the stored row 1 went with its copy's. */
+	assert_int_equal(k.sync->n_acked, 3);
+	assert_int_equal(gs_store_outbox_stats(f->store, &st), GS_OK);
+	assert_int_equal(st.pending, 0);
+	/* 2 and 3 are stored as delivered: nothing to send again. */
+	for (uint64_t seq = 2; seq <= 3; seq++) {
+		cJSON *p = kept_payload(seq);
+
+		assert_int_equal(gs_store_enqueue_taken(f->store, GS_MSG_ALERT,
+		                                        k.topic, 0, 0, p, seq,
+		                                        true),
+		                 GS_OK);
+		cJSON_Delete(p);
+		gs_sync_kept_forget(k.sync, seq);
+	}
+	assert_int_equal(gs_store_commit(f->store), GS_OK);
+	gs_sync_notify(k.sync); /* as the gateway does after a commit */
+	assert_int_equal(gs_store_outbox_stats(f->store, &st), GS_OK);
+	assert_int_equal(st.pending, 0);
+	assert_true(gs_sync_idle(k.sync));
+	assert_int_equal(k.sync->n_window, 0);
+
+	gs_sync_stop(k.sync, 2000);
+	gs_sync_free(k.sync);
+	for (int i = 1; i <= 3; i++)
+		cJSON_free(k.sent[i]);
+	gs_loop_del(f->loop, timer_fd);
+	close(timer_fd);
 	kill(broker, SIGTERM);
 	waitpid(broker, NULL, 0);
 }
@@ -982,6 +1127,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_store_full_drops_oldest,
 	                                    fixture_setup, fixture_teardown),
 	    cmocka_unit_test_setup_teardown(test_drain_real_broker,
+	                                    fixture_setup, fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_kept_real_broker,
 	                                    fixture_setup, fixture_teardown),
 	};
 

@@ -121,3 +121,11 @@ void gs_fake_clock_advance(struct gs_fake_clock *f, int64_t ns)
 	f->realtime_ns += ns;
 	f->monotonic_ns += ns;
 }
+
+void gs_test_mqtt_config(struct gs_config *cfg)
+{
+	gs_config_defaults(cfg);
+	snprintf(cfg->gateway_id, sizeof(cfg->gateway_id), "unit-1");
+	snprintf(cfg->site, sizeof(cfg->site), "lab");
+	snprintf(cfg->client_id, sizeof(cfg->client_id), "gapsense-unit-1");
+}

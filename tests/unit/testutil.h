@@ -4,6 +4,7 @@
 #define GS_TESTUTIL_H
 
 #include "gateway/clock.h"
+#include "gateway/config.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -29,6 +30,11 @@ void gs_test_stderr_begin(struct gs_test_stderr *c);
 /* Puts stderr back; out gets what was written (at most len - 1 bytes),
  * NUL-terminated. */
 void gs_test_stderr_end(struct gs_test_stderr *c, char *out, size_t len);
+
+/* The defaults with the ids sync needs: gateway "unit-1", site "lab",
+ * client "gapsense-unit-1"; the broker is the default's (not contacted
+ * until a test connects). */
+void gs_test_mqtt_config(struct gs_config *cfg);
 
 /* A clock source whose every reading the test sets (gateway/clock.h). */
 struct gs_fake_clock {
