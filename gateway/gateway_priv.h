@@ -178,7 +178,7 @@ void gw_on_state(void *ctx, int fd, uint32_t events);
 void gw_status_changed(struct gateway *gw);
 /* What the gateway gives sync: its event time (run: the wall clock,
  * simulate and replay: the virtual clock), what became of kept messages;
- * the system's clocks and grace. */
+ * the system's clocks. */
 extern const struct gs_sync_opts gw_sync_opts;
 
 /* gateway_reload.c */

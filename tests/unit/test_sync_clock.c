@@ -2,7 +2,7 @@
 /*
  * Sync's timing, driven by a clock the test advances instead of sleeping:
  * the live grace (an outage shorter than it keeps its messages live, a
- * longer one makes them historical; the grace is an option), the drain
+ * longer one makes them historical; [mqtt] live_grace sets it), the drain
  * rate of the historical lane, and the rate-limited complaints. Paho's
  * functions are replaced by a table that accepts every call and hands out
  * tokens, so the connection's events are fed by hand as Paho's threads
@@ -143,14 +143,16 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Creates the client on the test's clock with the fake Paho. */
+/* Creates the client on the test's clock with the fake Paho; with
+ * [mqtt] live_grace = live_grace_ms unless 0 (the default). */
 static void new_sync(struct fixture *f, int64_t live_grace_ms)
 {
 	struct gs_sync_opts opts = {
 	    .time = {&gs_fake_clock_source, &f->clock},
-	    .live_grace_ms = live_grace_ms,
 	};
 
+	if (live_grace_ms)
+		f->cfg.live_grace_ms = live_grace_ms;
 	assert_int_equal(
 	    gs_sync_new(&f->cfg, f->store, f->loop, &opts, NULL, &f->sync),
 	    GS_OK);
@@ -287,7 +289,7 @@ static void test_outage_within_grace_stays_live(void **state)
 	struct fixture *f = *state;
 
 	assert_int_equal(outage_historical(f, 0, 9900), 0);
-	assert_int_equal(f->sync->opts.live_grace_ms, GS_SYNC_LIVE_GRACE_MS);
+	assert_int_equal(f->sync->cfg.live_grace_ms, 10 * GS_MS_PER_S);
 	assert_int_equal(f->sync->hist_upto, 0);
 }
 
@@ -300,20 +302,20 @@ static void test_outage_beyond_grace_is_historical(void **state)
 	assert_int_equal(f->sync->hist_upto, f->last_seq);
 }
 
-/* The grace is an option: 500 ms makes a 600 ms outage historical, and
- * keeps a 400 ms one live. */
-static void test_grace_is_an_option(void **state)
+/* [mqtt] live_grace = 2s makes a 2.1 s outage historical, and keeps a
+ * 1.9 s one live. */
+static void test_grace_configured(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(outage_historical(f, 500, 600), 5);
+	assert_int_equal(outage_historical(f, 2000, 2100), 5);
 }
 
-static void test_grace_option_short_outage(void **state)
+static void test_grace_configured_short_outage(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(outage_historical(f, 500, 400), 0);
+	assert_int_equal(outage_historical(f, 2000, 1900), 0);
 }
 
 /*
@@ -474,9 +476,9 @@ int main(void)
 	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_outage_beyond_grace_is_historical, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_grace_is_an_option, setup,
+	    cmocka_unit_test_setup_teardown(test_grace_configured, setup,
 	                                    teardown),
-	    cmocka_unit_test_setup_teardown(test_grace_option_short_outage,
+	    cmocka_unit_test_setup_teardown(test_grace_configured_short_outage,
 	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_drain_rate, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
