@@ -408,6 +408,9 @@ static int gw_open_store(struct gateway *gw)
 	if (gs_losses_load(gw->losses, gw->store) != GS_OK)
 		gs_log(GS_LOG_WARNING,
 		       "cannot read the losses declared so far");
+	/* Before anything commits: the declaration is saved by the first
+	 * commit, before the reservation is closed by a later one. */
+	gw_declare_seq_gap(gw);
 	return GS_OK;
 }
 
@@ -498,7 +501,6 @@ static void gw_run(struct gateway *gw)
 	                                            : "replaying",
 	       gw->cfg->gateway_id, gw->cfg->site, gw->cfg->n_sensors,
 	       gw->db_path);
-	gw_declare_seq_gap(gw);
 	gs_notify("READY=1");
 	gw_on_state(gw, -1, 0);
 	if (gs_loop_run(gw->loop) != GS_OK && !gw->status)

@@ -135,8 +135,9 @@ void gw_keep_let_go(struct gateway *gw);
 void gw_keep_hand_over(struct gateway *gw);
 /* sync's hook: a message kept in memory was acknowledged. */
 void gw_kept_delivered(void *ctx, uint64_t seq);
-/* At start: seqs an unclosed reservation covered beyond the last stored
- * one (the daemon stopped while the disk was full) are declared. */
+/* At open, before any commit: seqs an unclosed reservation covered beyond
+ * the last stored one (the daemon stopped while the disk was full) are
+ * declared, unless an earlier start declared them. */
 void gw_declare_seq_gap(struct gateway *gw);
 /* Shows every alert output's state from the engine on its lamp. */
 void gw_show_outputs(struct gateway *gw);

@@ -360,7 +360,7 @@ void gw_declare_seq_gap(struct gateway *gw)
 		return;
 	if (first <= upto)
 		first = upto + 1;
-	now = gw->live ? gw_event_now(gw) : t_ms;
+	now = gw->live ? gs_clock_realtime_ms() : t_ms; /* no clock yet */
 	gs_losses_add_seqs(gw->losses, first, last, t_ms,
 	                   now > t_ms ? now : t_ms);
 	gw_status_changed(gw);
