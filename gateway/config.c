@@ -266,6 +266,8 @@ static const struct gs_key gs_keys[] = {
 	 .min = 1, .max = 1000},
 	{GS_SEC_MQTT, "drain_rate", GS_KT_DOUBLE, CFG(drain_rate), .def = "50",
 	 .min = 0.1, .max = 100000},
+	{GS_SEC_MQTT, "live_grace", GS_KT_DURATION, CFG(live_grace_ms),
+	 .def = "10s", .min = 1 * S_, .max = H_},
 	{GS_SEC_MQTT, "ack_timeout", GS_KT_DURATION, CFG(ack_timeout_ms),
 	 .def = "30s", .min = 1 * S_, .max = 10 * MIN_},
 	{GS_SEC_MQTT, "reconnect_min", GS_KT_DURATION, CFG(reconnect_min_ms),

@@ -159,8 +159,10 @@ struct gs_config {
 	bool tls_verify_hostname;
 	unsigned mqtt_version; /* 4 = 3.1.1, 5 */
 	int64_t keepalive_ms;
-	unsigned inflight;      /* QoS 1 messages in flight */
-	double drain_rate;      /* historical messages per second */
+	unsigned inflight; /* QoS 1 messages in flight */
+	double drain_rate; /* historical messages per second */
+	int64_t
+	    live_grace_ms; /* a longer outage makes the backlog historical */
 	int64_t ack_timeout_ms; /* no PUBACK this long: reconnect */
 	int64_t reconnect_min_ms;
 	int64_t reconnect_max_ms;

@@ -249,8 +249,6 @@ int gs_sync_new(const struct gs_config *cfg, struct gs_store *store,
 	sync->loop = loop;
 	if (opts)
 		sync->opts = *opts;
-	if (sync->opts.live_grace_ms <= 0)
-		sync->opts.live_grace_ms = GS_SYNC_LIVE_GRACE_MS;
 	sync->opts_ctx = ctx;
 	/* The complaints read the sync's clock too. */
 	sync->conn_complaint.time = &sync->opts.time;

@@ -22,9 +22,6 @@
 
 struct gs_sync;
 
-/* An outage shorter than this does not make its messages historical. */
-#define GS_SYNC_LIVE_GRACE_MS (10 * GS_MS_PER_S)
-
 /* What the owner gives the client besides its configuration; zeroed
  * fields take their defaults. */
 struct gs_sync_opts {
@@ -33,8 +30,8 @@ struct gs_sync_opts {
 	 * virtual clock in simulate and replay. Messages carry event time, so
 	 * the outbox age quota and the status's oldest_pending_age_s are
 	 * measured against it (a replay of last year's scenario must not be
-	 * dropped as too old). NULL: the wall clock of time. Called on the
-	 * loop thread with gs_sync_new()'s ctx.
+	 * dropped as too old). NULL: the wall clock of time (below). Called on
+	 * the loop thread with gs_sync_new()'s ctx.
 	 */
 	int64_t (*now_ms)(void *ctx);
 	/*
@@ -45,16 +42,13 @@ struct gs_sync_opts {
 	void (*kept_delivered)(void *ctx, uint64_t seq);
 	/*
 	 * Where the client reads the time: connection and outage timing,
-	 * the live grace, retries and ack timeouts, the drain rate, quota
-	 * enforcement, the status period, command ids' ages and its
-	 * rate-limited complaints. Zeroed: the system's clocks (the daemon);
-	 * a unit test passes a clock it advances. The kernel timers that
-	 * wake the client still run on real time.
+	 * the live grace ([mqtt] live_grace), retries and ack timeouts, the
+	 * drain rate, quota enforcement, the status period, command ids'
+	 * ages and its rate-limited complaints. Zeroed: the system's clocks
+	 * (the daemon); a unit test passes a clock it advances. The kernel
+	 * timers that wake the client still run on real time.
 	 */
 	struct gs_time time;
-	/* An outage longer than this makes the messages it held back
-	 * historical. 0: GS_SYNC_LIVE_GRACE_MS (10 s). */
-	int64_t live_grace_ms;
 };
 
 /*

@@ -235,7 +235,7 @@ static void gs_sync_on_connected_ev(struct gs_sync *sync)
 	gs_log(GS_LOG_INFO, "mqtt: connected to %s (MQTT %s)", sync->cfg.broker,
 	       sync->cfg.mqtt_version == 5 ? "5" : "3.1.1");
 	if (sync->down_since_mono_ms >= 0 &&
-	    now - sync->down_since_mono_ms > sync->opts.live_grace_ms) {
+	    now - sync->down_since_mono_ms > sync->cfg.live_grace_ms) {
 		uint64_t last = gs_store_last_seq(sync->store);
 
 		if (last > sync->hist_upto)

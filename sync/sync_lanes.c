@@ -8,7 +8,7 @@
  * first, in seq order, on the next connection, with the payload it had.
  *
  * Lanes. A message is historical when it was still undelivered at start,
- * or through an outage longer than sync->opts.live_grace_ms. Such messages
+ * or through an outage longer than [mqtt] live_grace (10 s). Such messages
  * drain oldest first at drain_rate with "historical": true, and may use
  * all but one slot of the window; everything newer takes the live lane,
  * which goes first and is never rate-limited, so a fresh alert waits for

@@ -154,7 +154,7 @@ struct gs_sync {
 	struct gs_config cfg;
 	struct gs_store *store;
 	struct gs_loop *loop;
-	struct gs_sync_opts opts; /* live_grace_ms filled in */
+	struct gs_sync_opts opts;
 	void *opts_ctx;
 
 	struct gs_paho *paho; /* the Paho build for the broker, owned */
@@ -192,7 +192,7 @@ struct gs_sync {
 	int64_t started_ms; /* wall clock */
 
 	/* Lanes. Every seq <= hist_upto is historical (it was pending at
-	 * start or through an outage longer than opts.live_grace_ms). */
+	 * start or through an outage longer than cfg.live_grace_ms). */
 	uint64_t hist_upto;
 	uint64_t hist_cursor; /* historical lane: last seq taken */
 	uint64_t live_cursor; /* live lane: last seq taken (>= hist_upto) */

@@ -91,6 +91,7 @@ static void assert_defaults_global(const struct gs_config *c)
 	assert_int_equal(c->keepalive_ms, 30 * GS_MS_PER_S);
 	assert_int_equal(c->inflight, 16);
 	assert_true(c->drain_rate == 50.0);
+	assert_int_equal(c->live_grace_ms, 10 * GS_MS_PER_S);
 	assert_int_equal(c->ack_timeout_ms, 30 * GS_MS_PER_S);
 	assert_int_equal(c->reconnect_min_ms, GS_MS_PER_S);
 	assert_int_equal(c->reconnect_max_ms, 5 * GS_MS_PER_MIN);
@@ -277,6 +278,7 @@ static void test_full(void **state)
 	assert_int_equal(cfg.keepalive_ms, GS_MS_PER_MIN);
 	assert_int_equal(cfg.inflight, 32);
 	assert_true(cfg.drain_rate == 12.5);
+	assert_int_equal(cfg.live_grace_ms, 30 * GS_MS_PER_S);
 	assert_int_equal(cfg.ack_timeout_ms, 45 * GS_MS_PER_S);
 	assert_int_equal(cfg.reconnect_min_ms, 2 * GS_MS_PER_S);
 	assert_int_equal(cfg.reconnect_max_ms, 10 * GS_MS_PER_MIN);
@@ -828,6 +830,7 @@ static const struct {
     {"keepalive", "30s", "60s"},
     {"inflight", "16", "8"},
     {"drain_rate", "50", "50.5"},
+    {"live_grace", "10s", "2s"},
     {"ack_timeout", "30s", "45s"},
     {"reconnect_min", "1s", "2s"},
     {"reconnect_max", "5m", "10m"},

@@ -1055,8 +1055,7 @@ static void test_kept_real_broker(void **state)
 	f->cfg.reconnect_min_ms = 100;
 	f->cfg.reconnect_max_ms = 200;
 	assert_int_equal(
-	    gs_sync_new(&f->cfg, f->store, f->loop, &opts, &k, &k.sync),
-	    GS_OK);
+	    gs_sync_new(&f->cfg, f->store, f->loop, &opts, &k, &k.sync), GS_OK);
 	timer_fd = gs_timerfd_new();
 	assert_true(timer_fd >= 0);
 	assert_int_equal(gs_loop_add(f->loop, timer_fd, on_kept_tick, &k),

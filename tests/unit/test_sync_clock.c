@@ -2,8 +2,9 @@
 /*
  * Sync's timing, driven by a clock the test advances instead of sleeping:
  * the live grace (an outage shorter than it keeps its messages live, a
- * longer one makes them historical; the grace is an option), the drain
- * rate of the historical lane, and the rate-limited complaints. Paho's
+ * longer one makes them historical; [mqtt] live_grace sets it), the drain
+ * rate of the historical lane, the quota enforcement period, the ack
+ * timeout, and the rate-limited complaints. Paho's
  * functions are replaced by a table that accepts every call and hands out
  * tokens, so the connection's events are fed by hand as Paho's threads
  * would hand them over; the store is a real temporary SQLite file.
@@ -143,14 +144,16 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Creates the client on the test's clock with the fake Paho. */
+/* Creates the client on the test's clock with the fake Paho; with
+ * [mqtt] live_grace = live_grace_ms unless 0 (the default). */
 static void new_sync(struct fixture *f, int64_t live_grace_ms)
 {
 	struct gs_sync_opts opts = {
 	    .time = {&gs_fake_clock_source, &f->clock},
-	    .live_grace_ms = live_grace_ms,
 	};
 
+	if (live_grace_ms)
+		f->cfg.live_grace_ms = live_grace_ms;
 	assert_int_equal(
 	    gs_sync_new(&f->cfg, f->store, f->loop, &opts, NULL, &f->sync),
 	    GS_OK);
@@ -205,8 +208,8 @@ static void connect_now(struct fixture *f)
 	assert_int_equal(f->sync->state, GS_SYNC_CONNECTED);
 }
 
-/* Enqueues n alerts (event time: the test's wall clock) and commits. */
-static void enqueue(struct fixture *f, unsigned n)
+/* Enqueues n alerts of event time event_ms and commits. */
+static void enqueue_at(struct fixture *f, unsigned n, int64_t event_ms)
 {
 	char topic[GS_PATH_MAX];
 
@@ -218,15 +221,33 @@ static void enqueue(struct fixture *f, unsigned n)
 		assert_non_null(p);
 		assert_non_null(
 		    cJSON_AddStringToObject(p, "schema", "gapsense.alert.v1"));
-		assert_int_equal(
-		    gs_store_enqueue(f->store, GS_MSG_ALERT, topic,
-		                     f->clock.realtime_ns / NS_PER_MS, 0, p,
-		                     &f->last_seq),
-		    GS_OK);
+		assert_int_equal(gs_store_enqueue(f->store, GS_MSG_ALERT, topic,
+		                                  event_ms, 0, p, &f->last_seq),
+		                 GS_OK);
 		cJSON_Delete(p);
 	}
 	assert_int_equal(gs_store_commit(f->store), GS_OK);
 	gs_sync_notify(f->sync);
+}
+
+/* Enqueues n alerts stamped with the test's wall clock. */
+static void enqueue(struct fixture *f, unsigned n)
+{
+	enqueue_at(f, n, f->clock.realtime_ns / NS_PER_MS);
+}
+
+/* The housekeeping timer fired. */
+static void tick(struct fixture *f)
+{
+	gs_sync_on_tick(f->sync, f->sync->tick_fd, 0);
+}
+
+static struct gs_outbox_stats outbox(const struct fixture *f)
+{
+	struct gs_outbox_stats st;
+
+	assert_int_equal(gs_store_outbox_stats(f->store, &st), GS_OK);
+	return st;
 }
 
 /* Acknowledges every outbox message published and not yet acknowledged. */
@@ -287,7 +308,7 @@ static void test_outage_within_grace_stays_live(void **state)
 	struct fixture *f = *state;
 
 	assert_int_equal(outage_historical(f, 0, 9900), 0);
-	assert_int_equal(f->sync->opts.live_grace_ms, GS_SYNC_LIVE_GRACE_MS);
+	assert_int_equal(f->sync->cfg.live_grace_ms, 10 * GS_MS_PER_S);
 	assert_int_equal(f->sync->hist_upto, 0);
 }
 
@@ -300,20 +321,20 @@ static void test_outage_beyond_grace_is_historical(void **state)
 	assert_int_equal(f->sync->hist_upto, f->last_seq);
 }
 
-/* The grace is an option: 500 ms makes a 600 ms outage historical, and
- * keeps a 400 ms one live. */
-static void test_grace_is_an_option(void **state)
+/* [mqtt] live_grace = 2s makes a 2.1 s outage historical, and keeps a
+ * 1.9 s one live. */
+static void test_grace_configured(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(outage_historical(f, 500, 600), 5);
+	assert_int_equal(outage_historical(f, 2000, 2100), 5);
 }
 
-static void test_grace_option_short_outage(void **state)
+static void test_grace_configured_short_outage(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(outage_historical(f, 500, 400), 0);
+	assert_int_equal(outage_historical(f, 2000, 1900), 0);
 }
 
 /*
@@ -364,6 +385,62 @@ static void test_drain_rate(void **state)
 	gs_sync_pump(f->sync);
 	assert_int_equal(f->n_sent, hist + 2);
 	assert_true(f->sent[hist + 1].historical);
+}
+
+/*
+ * The quotas are enforced on the tick every 10 s of the sync's clock: a
+ * message past outbox_max_age is dropped at the first tick 10 s after
+ * the last enforcement, not before.
+ */
+static void test_quota_enforcement_period(void **state)
+{
+	struct fixture *f = *state;
+	int64_t now_ms;
+
+	f->cfg.outbox_max_age_ms = GS_MS_PER_H;
+	new_sync(f, 0);
+	tick(f); /* enforces: nothing to drop yet */
+	now_ms = f->clock.realtime_ns / NS_PER_MS;
+	/* Past the age quota 5 s from now. */
+	enqueue_at(f, 2, now_ms - GS_MS_PER_H + 5 * GS_MS_PER_S);
+	advance_ms(f, 9999);
+	tick(f);
+	assert_int_equal(outbox(f).pending, 2);
+	advance_ms(f, 1);
+	tick(f);
+	assert_int_equal(outbox(f).pending, 0);
+	assert_int_equal(outbox(f).dropped, 2);
+	assert_true(f->sync->status_due); /* outbox.dropped changed */
+}
+
+/*
+ * No PUBACK for longer than ack_timeout, by the sync's clock: the tick
+ * drops the connection, and what was in flight is retried first on the
+ * next one, with the flag it had.
+ */
+static void test_ack_timeout(void **state)
+{
+	struct fixture *f = *state;
+	size_t acked = 0;
+
+	f->cfg.ack_timeout_ms = 5 * GS_MS_PER_S;
+	new_sync(f, 0);
+	connect_now(f);
+	enqueue(f, 1);
+	assert_int_equal(f->n_sent, 1);
+	advance_ms(f, 5000);
+	tick(f);
+	assert_int_equal(f->sync->state, GS_SYNC_CONNECTED);
+	advance_ms(f, 1);
+	tick(f);
+	assert_int_equal(f->sync->state, GS_SYNC_DISCONNECTING);
+	feed(f, GS_EV_DISCONNECTED, 0);
+	assert_int_equal(f->sync->n_retry, 1);
+	connect_now(f);
+	assert_int_equal(f->n_sent, 2);
+	assert_false(f->sent[1].historical);
+	ack_all(f, &acked);
+	assert_int_equal(outbox(f).pending, 0);
 }
 
 /*
@@ -474,11 +551,14 @@ int main(void)
 	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_outage_beyond_grace_is_historical, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_grace_is_an_option, setup,
+	    cmocka_unit_test_setup_teardown(test_grace_configured, setup,
 	                                    teardown),
-	    cmocka_unit_test_setup_teardown(test_grace_option_short_outage,
+	    cmocka_unit_test_setup_teardown(test_grace_configured_short_outage,
 	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_drain_rate, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_quota_enforcement_period,
+	                                    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ack_timeout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_conn_complaints_follow_the_clock, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_complaint_backoff, setup,
