@@ -367,6 +367,8 @@ int gs_store_write_failed(struct gs_store *st, int rc, const char *what)
 	gs_store_abort(st);
 	if (err == GS_EFULL)
 		gs_store_reserve_release(st);
+	if (st->on_rollback)
+		st->on_rollback(st->on_rollback_ctx, err);
 	return err;
 }
 
@@ -374,9 +376,19 @@ int gs_store_read_failed(struct gs_store *st, int rc, const char *what)
 {
 	int err = gs_store_log_err(st, rc, what);
 
-	if (st->in_txn && sqlite3_get_autocommit(st->db))
+	if (st->in_txn && sqlite3_get_autocommit(st->db)) {
 		gs_store_abort(st);
+		if (st->on_rollback)
+			st->on_rollback(st->on_rollback_ctx, err);
+	}
 	return err;
+}
+
+void gs_store_on_rollback(struct gs_store *st, void (*fn)(void *ctx, int err),
+                          void *ctx)
+{
+	st->on_rollback = fn;
+	st->on_rollback_ctx = ctx;
 }
 
 int gs_store_run(sqlite3_stmt *s)

@@ -14,6 +14,7 @@
 #include "gateway/log.h"
 #include "gateway/msg.h"
 #include "gateway/timeutil.h"
+#include "gateway/txn.h"
 #include "sync/sync_priv.h"
 
 #include <inttypes.h>
@@ -259,13 +260,12 @@ static int gs_sync_seen_commit(struct gs_sync *sync, struct gs_sync_seen *slot,
 	slot->mono_ms = now;
 	rc = gs_sync_seen_save(sync, now);
 	if (rc == GS_OK)
-		rc = gs_store_commit(sync->store);
-	if (rc == GS_EFULL) {
-		/* Make room the usual way, then try once more. */
-		gs_sync_store_full(sync);
+		rc = gs_txn_commit(sync->txn);
+	if (rc && gs_txn_retry(sync->txn, rc)) {
+		/* Room was made the usual way: once more. */
 		rc = gs_sync_seen_save(sync, now);
 		if (rc == GS_OK)
-			rc = gs_store_commit(sync->store);
+			rc = gs_txn_commit(sync->txn);
 	}
 	if (rc)
 		memset(slot, 0, sizeof(*slot));

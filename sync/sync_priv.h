@@ -156,6 +156,8 @@ struct gs_sync {
 	struct gs_loop *loop;
 	struct gs_sync_opts opts;
 	void *opts_ctx;
+	struct gs_txn *txn;     /* opts.txn, or own_txn */
+	struct gs_txn *own_txn; /* without opts.txn: commits only */
 
 	struct gs_paho *paho; /* the Paho build for the broker, owned */
 	MQTTAsync client;
