@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The engine's sink: the path of an event or a message into the store,
+ * The pipeline's sink: the path of an event or a message into the store,
  * into memory while the disk is full (keep), or into the losses declared
  * when neither works; the group commits; a daily rollup's trend.
  */
@@ -13,6 +13,7 @@
 #include "gateway/log.h"
 #include "gateway/loss.h"
 #include "gateway/msg.h"
+#include "gateway/pipeline.h"
 #include "gateway/store.h"
 #include "gateway/timeutil.h"
 #include "gateway/txn.h"
@@ -374,7 +375,7 @@ void gw_declare_seq_gap(struct gateway *gw)
 		return;
 	if (first <= upto)
 		first = upto + 1;
-	now = gw->live ? gw_event_now(gw) : t_ms;
+	now = gw->live ? gs_clock_realtime_ms() : t_ms; /* no clock yet */
 	gs_losses_add_seqs(gw->losses, first, last, t_ms,
 	                   now > t_ms ? now : t_ms);
 	gw_status_changed(gw);
@@ -499,7 +500,7 @@ static void gw_sink_output(void *ctx, unsigned output, enum gs_output_state st,
 void gw_show_outputs(struct gateway *gw)
 {
 	for (unsigned i = 0; i < gw->cfg->n_outputs; i++)
-		gs_lamps_set(gw->lamps, i, gs_engine_output(gw->engine, i));
+		gs_lamps_set(gw->lamps, i, gs_pipeline_output(gw->pipeline, i));
 	gw_status_changed(gw);
 }
 
@@ -508,12 +509,3 @@ const struct gs_engine_sink gw_engine_sink = {
     .publish = gw_sink_publish,
     .output = gw_sink_output,
 };
-
-/* The decode stage's events go to the engine, which hands them back to
- * gw_sink_event once it has placed them in time. */
-void gw_on_decoded(void *ctx, const struct gs_event *ev)
-{
-	struct gateway *gw = ctx;
-
-	gs_engine_event(gw->engine, ev);
-}

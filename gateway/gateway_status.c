@@ -11,8 +11,8 @@
 #include "gateway/loop.h"
 #include "gateway/loss.h"
 #include "gateway/outputs.h"
+#include "gateway/pipeline.h"
 #include "gateway/status.h"
-#include "sensors/decode.h"
 #include "sync/sync.h"
 
 #include <cjson/cJSON.h>
@@ -52,8 +52,8 @@ static void gw_fill_status(struct gateway *gw, cJSON *status)
 		cJSON_AddStringToObject(s, "name", gw->cfg->sensors[i].name);
 		cJSON_AddStringToObject(
 		    s, "type", gs_sensor_type_name(gw->cfg->sensors[i].type));
-		cJSON_AddBoolToObject(s, "faulted",
-		                      gs_decode_sensor_faulted(gw->decode, i));
+		cJSON_AddBoolToObject(
+		    s, "faulted", gs_pipeline_sensor_faulted(gw->pipeline, i));
 		cJSON_AddItemToArray(sensors, s);
 	}
 	gw_fill_outputs(gw, status);

@@ -30,8 +30,8 @@ struct gs_sync_opts {
 	 * virtual clock in simulate and replay. Messages carry event time, so
 	 * the outbox age quota and the status's oldest_pending_age_s are
 	 * measured against it (a replay of last year's scenario must not be
-	 * dropped as too old). NULL: the wall clock of time. Called on the
-	 * loop thread with gs_sync_new()'s ctx.
+	 * dropped as too old). NULL: the wall clock of time (below). Called on
+	 * the loop thread with gs_sync_new()'s ctx.
 	 */
 	int64_t (*now_ms)(void *ctx);
 	/*

@@ -54,6 +54,13 @@ if ! why=$(unshare -m -p -u -i -f true 2>&1); then
 	echo "skipped: cannot create namespaces for systemd-nspawn: $why" >&2
 	exit 77
 fi
+# The unit runs with PrivateUsers=, so systemd in the container must create
+# a user namespace; the kernel refuses that to anything started from a
+# chroot (its root is not its mount namespace's root), container or not.
+if ! why=$(unshare -U true 2>&1); then
+	echo "skipped: cannot create user namespaces for the unit's PrivateUsers= (in a chroot?): $why" >&2
+	exit 77
+fi
 [ -s "$base" ] || fail "no base root $base"
 
 # What the container needs besides the package: systemd as init, a broker,

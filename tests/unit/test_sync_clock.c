@@ -3,7 +3,8 @@
  * Sync's timing, driven by a clock the test advances instead of sleeping:
  * the live grace (an outage shorter than it keeps its messages live, a
  * longer one makes them historical; [mqtt] live_grace sets it), the drain
- * rate of the historical lane, and the rate-limited complaints. Paho's
+ * rate of the historical lane, the quota enforcement period, the ack
+ * timeout, and the rate-limited complaints. Paho's
  * functions are replaced by a table that accepts every call and hands out
  * tokens, so the connection's events are fed by hand as Paho's threads
  * would hand them over; the store is a real temporary SQLite file.
@@ -207,8 +208,8 @@ static void connect_now(struct fixture *f)
 	assert_int_equal(f->sync->state, GS_SYNC_CONNECTED);
 }
 
-/* Enqueues n alerts (event time: the test's wall clock) and commits. */
-static void enqueue(struct fixture *f, unsigned n)
+/* Enqueues n alerts of event time event_ms and commits. */
+static void enqueue_at(struct fixture *f, unsigned n, int64_t event_ms)
 {
 	char topic[GS_PATH_MAX];
 
@@ -220,15 +221,33 @@ static void enqueue(struct fixture *f, unsigned n)
 		assert_non_null(p);
 		assert_non_null(
 		    cJSON_AddStringToObject(p, "schema", "gapsense.alert.v1"));
-		assert_int_equal(
-		    gs_store_enqueue(f->store, GS_MSG_ALERT, topic,
-		                     f->clock.realtime_ns / NS_PER_MS, 0, p,
-		                     &f->last_seq),
-		    GS_OK);
+		assert_int_equal(gs_store_enqueue(f->store, GS_MSG_ALERT, topic,
+		                                  event_ms, 0, p, &f->last_seq),
+		                 GS_OK);
 		cJSON_Delete(p);
 	}
 	assert_int_equal(gs_store_commit(f->store), GS_OK);
 	gs_sync_notify(f->sync);
+}
+
+/* Enqueues n alerts stamped with the test's wall clock. */
+static void enqueue(struct fixture *f, unsigned n)
+{
+	enqueue_at(f, n, f->clock.realtime_ns / NS_PER_MS);
+}
+
+/* The housekeeping timer fired. */
+static void tick(struct fixture *f)
+{
+	gs_sync_on_tick(f->sync, f->sync->tick_fd, 0);
+}
+
+static struct gs_outbox_stats outbox(const struct fixture *f)
+{
+	struct gs_outbox_stats st;
+
+	assert_int_equal(gs_store_outbox_stats(f->store, &st), GS_OK);
+	return st;
 }
 
 /* Acknowledges every outbox message published and not yet acknowledged. */
@@ -369,6 +388,62 @@ static void test_drain_rate(void **state)
 }
 
 /*
+ * The quotas are enforced on the tick every 10 s of the sync's clock: a
+ * message past outbox_max_age is dropped at the first tick 10 s after
+ * the last enforcement, not before.
+ */
+static void test_quota_enforcement_period(void **state)
+{
+	struct fixture *f = *state;
+	int64_t now_ms;
+
+	f->cfg.outbox_max_age_ms = GS_MS_PER_H;
+	new_sync(f, 0);
+	tick(f); /* enforces: nothing to drop yet */
+	now_ms = f->clock.realtime_ns / NS_PER_MS;
+	/* Past the age quota 5 s from now. */
+	enqueue_at(f, 2, now_ms - GS_MS_PER_H + 5 * GS_MS_PER_S);
+	advance_ms(f, 9999);
+	tick(f);
+	assert_int_equal(outbox(f).pending, 2);
+	advance_ms(f, 1);
+	tick(f);
+	assert_int_equal(outbox(f).pending, 0);
+	assert_int_equal(outbox(f).dropped, 2);
+	assert_true(f->sync->status_due); /* outbox.dropped changed */
+}
+
+/*
+ * No PUBACK for longer than ack_timeout, by the sync's clock: the tick
+ * drops the connection, and what was in flight is retried first on the
+ * next one, with the flag it had.
+ */
+static void test_ack_timeout(void **state)
+{
+	struct fixture *f = *state;
+	size_t acked = 0;
+
+	f->cfg.ack_timeout_ms = 5 * GS_MS_PER_S;
+	new_sync(f, 0);
+	connect_now(f);
+	enqueue(f, 1);
+	assert_int_equal(f->n_sent, 1);
+	advance_ms(f, 5000);
+	tick(f);
+	assert_int_equal(f->sync->state, GS_SYNC_CONNECTED);
+	advance_ms(f, 1);
+	tick(f);
+	assert_int_equal(f->sync->state, GS_SYNC_DISCONNECTING);
+	feed(f, GS_EV_DISCONNECTED, 0);
+	assert_int_equal(f->sync->n_retry, 1);
+	connect_now(f);
+	assert_int_equal(f->n_sent, 2);
+	assert_false(f->sent[1].historical);
+	ack_all(f, &acked);
+	assert_int_equal(outbox(f).pending, 0);
+}
+
+/*
  * The connection complaints of sync read its clock: a broker that keeps
  * refusing is logged once, then again only when the back-off (a minute,
  * doubling) has passed, with the count of what was held back; the
@@ -481,6 +556,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_grace_configured_short_outage,
 	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_drain_rate, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_quota_enforcement_period,
+	                                    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ack_timeout, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 	        test_conn_complaints_follow_the_clock, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_complaint_backoff, setup,
