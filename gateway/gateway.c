@@ -17,6 +17,7 @@
 #include "gateway/store.h"
 #include "gateway/timeline.h"
 #include "gateway/timeutil.h"
+#include "gateway/txn.h"
 #include "sensors/scenario.h"
 #include "sync/sync.h"
 
@@ -128,8 +129,10 @@ static int gw_open_pipeline(struct gateway *gw)
 	if (rc)
 		return rc;
 	if (!gw->opts->print) {
-		rc = gs_sync_new(gw->cfg, gw->store, gw->loop, &gw_sync_opts,
-		                 gw, &gw->sync);
+		struct gs_sync_opts sync_opts = gw_sync_opts(gw);
+
+		rc = gs_sync_new(gw->cfg, gw->store, gw->loop, &sync_opts, gw,
+		                 &gw->sync);
 		if (rc)
 			return rc;
 		gw_status_changed(gw);
@@ -403,7 +406,8 @@ static int gw_open_store(struct gateway *gw)
 		return rc;
 	gw->keep = gs_keep_new(GS_KEEP_MAX);
 	gw->losses = gs_losses_new();
-	if (!gw->keep || !gw->losses)
+	gw->txn = gs_txn_new(gw->store, &gw_txn_policy, gw);
+	if (!gw->keep || !gw->losses || !gw->txn)
 		return GS_ENOMEM;
 	if (gs_losses_load(gw->losses, gw->store) != GS_OK)
 		gs_log(GS_LOG_WARNING,
@@ -416,6 +420,8 @@ static int gw_open_store(struct gateway *gw)
 
 static void gw_close_store(struct gateway *gw)
 {
+	gs_txn_free(gw->txn);
+	gw->txn = NULL;
 	gs_store_close(gw->store);
 	gw->store = NULL;
 	gs_keep_free(gw->keep);

@@ -52,6 +52,7 @@ struct gateway {
 	struct gs_config *cfg; /* replaced whole by a reload */
 	struct gs_loop *loop;
 	struct gs_store *store;
+	struct gs_txn *txn; /* the store's transactions: gw_txn_policy */
 	struct gs_pipeline *pipeline; /* decode stage and engine */
 	struct gs_sync *sync;
 	struct gs_backend *backend;
@@ -123,6 +124,8 @@ void gw_close_backend(struct gateway *gw);
 extern const struct gs_engine_sink gw_engine_sink;
 /* Commits the store's group; on failure declares its events lost. */
 int gw_commit_now(struct gateway *gw);
+/* The daemon's one policy for the store's transactions (gateway/txn.h). */
+extern const struct gs_txn_policy gw_txn_policy;
 /* Commits, then stores the messages kept in memory if that worked. */
 void gw_commit(struct gateway *gw);
 /* Declares a message that could not be kept lost. */
@@ -172,9 +175,9 @@ void gw_on_state(void *ctx, int fd, uint32_t events);
 /* A member of the status message changed: gives sync the new ones. */
 void gw_status_changed(struct gateway *gw);
 /* What the gateway gives sync: its event time (run: the wall clock,
- * simulate and replay: the virtual clock), what became of kept messages;
- * the system's clocks. */
-extern const struct gs_sync_opts gw_sync_opts;
+ * simulate and replay: the virtual clock), what became of kept messages,
+ * the owner of the store's transactions; the system's clocks. */
+struct gs_sync_opts gw_sync_opts(struct gateway *gw);
 
 /* gateway_reload.c */
 

@@ -65,9 +65,12 @@ static int gw_reload_make(struct gateway *gw, struct gw_reload *r)
 
 	if (rc)
 		return rc;
-	if (!gw->opts->print && !gw_sync_cfg_same(r->old, r->next))
-		return gs_sync_new(r->next, gw->store, gw->loop, &gw_sync_opts,
-		                   gw, &r->sync);
+	if (!gw->opts->print && !gw_sync_cfg_same(r->old, r->next)) {
+		struct gs_sync_opts sync_opts = gw_sync_opts(gw);
+
+		return gs_sync_new(r->next, gw->store, gw->loop, &sync_opts, gw,
+		                   &r->sync);
+	}
 	return GS_OK;
 }
 

@@ -16,6 +16,7 @@
 #include "gateway/pipeline.h"
 #include "gateway/store.h"
 #include "gateway/timeutil.h"
+#include "gateway/txn.h"
 #include "sync/sync.h"
 
 #include <inttypes.h>
@@ -78,39 +79,60 @@ static bool gw_store_full(struct gateway *gw)
 	if (gs_store_prune_step(gw->store,
 	                        gw->last_edge_ms - GS_RESTORE_LOOKBACK_MS, 0,
 	                        &more) == GS_OK)
-		(void)gs_store_commit(gw->store); /* logged by the store */
+		(void)gs_txn_commit(gw->txn); /* logged by the store */
 	gw_reserve_seqs(gw);
 	return true;
 }
 
-/* A write failed and the store rolled its transaction back: the events
- * in it that no earlier commit saved are lost (declared). Call it before
- * anything else commits. */
-static void gw_rolled_back(struct gateway *gw)
+static bool gw_txn_make_room(void *ctx)
 {
+	return gw_store_full(ctx);
+}
+
+/* Whoever's write or commit failed, the store rolled the whole group back:
+ * the events in it that no earlier commit saved are lost (declared). */
+static void gw_txn_rolled_back(void *ctx, int err)
+{
+	struct gateway *gw = ctx;
+
+	(void)err;
 	gs_losses_rolled_back(gw->losses, gs_store_commits(gw->store));
 	gw_status_changed(gw);
 }
 
+/* The losses' record joins each group. */
+static void gw_txn_joining(void *ctx)
+{
+	struct gateway *gw = ctx;
+
+	(void)gs_losses_save(gw->losses, gw->store);
+}
+
+static void gw_txn_committed(void *ctx)
+{
+	struct gateway *gw = ctx;
+
+	gs_losses_saved(gw->losses);
+	gs_complain_release(&gw->store_complaint, GS_LOG_NOTICE,
+	                    "store: commits succeed again");
+}
+
+const struct gs_txn_policy gw_txn_policy = {
+    .joining = gw_txn_joining,
+    .committed = gw_txn_committed,
+    .rolled_back = gw_txn_rolled_back,
+    .make_room = gw_txn_make_room,
+};
+
 int gw_commit_now(struct gateway *gw)
 {
-	int rc;
+	int rc = gs_txn_commit(gw->txn);
 
-	(void)gs_losses_save(gw->losses, gw->store); /* joins the group */
-	rc = gs_store_commit(gw->store);
-	if (rc) {
-		gw_rolled_back(gw);
-		if (rc == GS_EFULL)
-			(void)gw_store_full(gw); /* the next group may fit */
+	if (rc)
 		gs_complain(&gw->store_complaint, GS_LOG_ERR,
 		            "store: commit failed: %s; the group's events are "
 		            "lost (declared), its messages kept in memory",
 		            gs_strerror(rc));
-	} else {
-		gs_losses_saved(gw->losses);
-		gs_complain_release(&gw->store_complaint, GS_LOG_NOTICE,
-		                    "store: commits succeed again");
-	}
 	return rc;
 }
 
@@ -207,9 +229,7 @@ static void gw_sink_event(void *ctx, const struct gs_event *ev)
 	gw->n_events++;
 	rc = gs_store_add_event(gw->store, ev, s->name,
 	                        gw_mono_of(gw, ev->t_ms));
-	if (rc)
-		gw_rolled_back(gw);
-	if (rc == GS_EFULL && gw_store_full(gw))
+	if (rc && gs_txn_retry(gw->txn, rc))
 		rc = gs_store_add_event(gw->store, ev, s->name,
 		                        gw_mono_of(gw, ev->t_ms));
 	if (rc) {
@@ -260,13 +280,8 @@ static int gw_store_msg(struct gateway *gw, const struct gs_kept *m)
 {
 	int rc = gw_enqueue(gw, m);
 
-	if (rc)
-		gw_rolled_back(gw);
-	if (rc == GS_EFULL && gw_store_full(gw)) {
+	if (rc && gs_txn_retry(gw->txn, rc))
 		rc = gw_enqueue(gw, m);
-		if (rc)
-			gw_rolled_back(gw);
-	}
 	if (rc == GS_OK)
 		rc = gw_commit_now(gw);
 	if (rc) {

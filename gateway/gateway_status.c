@@ -106,7 +106,11 @@ void gw_status_changed(struct gateway *gw)
 	gs_sync_status_set(gw->sync, part);
 }
 
-const struct gs_sync_opts gw_sync_opts = {
-    .now_ms = gw_event_now,
-    .kept_delivered = gw_kept_delivered,
-};
+struct gs_sync_opts gw_sync_opts(struct gateway *gw)
+{
+	return (struct gs_sync_opts){
+	    .now_ms = gw_event_now,
+	    .kept_delivered = gw_kept_delivered,
+	    .txn = gw->txn,
+	};
+}

@@ -90,6 +90,8 @@ struct gs_store {
 	bool in_txn;                 /* BEGIN IMMEDIATE issued, not yet ended */
 	void (*on_begin)(void *ctx); /* gs_store_opts.on_begin */
 	void *on_begin_ctx;
+	void (*on_rollback)(void *ctx, int err); /* gs_store_on_rollback */
+	void *on_rollback_ctx;
 	bool txn_durable;  /* this transaction commits with synchronous=FULL */
 	bool sync_commits; /* outside durable ones too: every commit */
 	bool level_full;   /* the connection's level now: FULL, else NORMAL */
