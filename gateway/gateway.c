@@ -12,11 +12,12 @@
 #include "gateway/loss.h"
 #include "gateway/loop.h"
 #include "gateway/notify.h"
+#include "gateway/pipeline.h"
 #include "gateway/status.h"
 #include "gateway/store.h"
 #include "gateway/timeline.h"
 #include "gateway/timeutil.h"
-#include "sensors/decode.h"
+#include "gateway/txn.h"
 #include "sensors/scenario.h"
 #include "sync/sync.h"
 
@@ -115,24 +116,23 @@ static void gw_on_watchdog(void *ctx, int fd, uint32_t events)
 	gs_notify("WATCHDOG=1");
 }
 
-/* The pipeline proper: everything that depends on the sensor and metrics
- * parts of the configuration. */
+/* The data path: the pipeline, the backend that feeds it, and sync, which
+ * publishes what it stored. */
 static int gw_open_pipeline(struct gateway *gw)
 {
 	int rc;
 
-	gw->engine = gw_engine_new(gw, gw->cfg);
-	if (!gw->engine)
-		return GS_ECONFIG;
-	gw->decode = gs_decode_new(gw->cfg, gw_on_decoded, gw);
-	if (!gw->decode)
-		return GS_ENOMEM;
+	rc = gw_pipeline_new(gw, gw->cfg, &gw->pipeline);
+	if (rc)
+		return rc;
 	rc = gw_open_backend(gw);
 	if (rc)
 		return rc;
 	if (!gw->opts->print) {
-		rc = gs_sync_new(gw->cfg, gw->store, gw->loop, &gw_sync_opts,
-		                 gw, &gw->sync);
+		struct gs_sync_opts sync_opts = gw_sync_opts(gw);
+
+		rc = gs_sync_new(gw->cfg, gw->store, gw->loop, &sync_opts, gw,
+		                 &gw->sync);
 		if (rc)
 			return rc;
 		gw_status_changed(gw);
@@ -151,10 +151,8 @@ static void gw_close_pipeline(struct gateway *gw)
 		gs_sync_free(gw->sync);
 		gw->sync = NULL;
 	}
-	gs_decode_free(gw->decode);
-	gw->decode = NULL;
-	gs_engine_free(gw->engine);
-	gw->engine = NULL;
+	gs_pipeline_free(gw->pipeline);
+	gw->pipeline = NULL;
 }
 
 static void gw_close_fd(int *fd)
@@ -408,16 +406,22 @@ static int gw_open_store(struct gateway *gw)
 		return rc;
 	gw->keep = gs_keep_new(GS_KEEP_MAX);
 	gw->losses = gs_losses_new();
-	if (!gw->keep || !gw->losses)
+	gw->txn = gs_txn_new(gw->store, &gw_txn_policy, gw);
+	if (!gw->keep || !gw->losses || !gw->txn)
 		return GS_ENOMEM;
 	if (gs_losses_load(gw->losses, gw->store) != GS_OK)
 		gs_log(GS_LOG_WARNING,
 		       "cannot read the losses declared so far");
+	/* Before anything commits: the declaration is saved by the first
+	 * commit, before the reservation is closed by a later one. */
+	gw_declare_seq_gap(gw);
 	return GS_OK;
 }
 
 static void gw_close_store(struct gateway *gw)
 {
+	gs_txn_free(gw->txn);
+	gw->txn = NULL;
 	gs_store_close(gw->store);
 	gw->store = NULL;
 	gs_keep_free(gw->keep);
@@ -475,14 +479,16 @@ static void gw_close_recorder(struct gateway *gw)
 static int gw_start_live(struct gateway *gw)
 {
 	if (gw_restore(gw) != GS_OK) {
-		/* Counting must go on: from zero, in a fresh engine (the
+		/* Counting must go on: from zero, in a fresh pipeline (the
 		 * stored events stay where they are). */
+		int rc;
+
 		gs_log(GS_LOG_WARNING, "cannot restore the running "
 		                       "state; counting from zero");
-		gs_engine_free(gw->engine);
-		gw->engine = gw_engine_new(gw, gw->cfg);
-		if (!gw->engine)
-			return GS_ENOMEM;
+		gs_pipeline_free(gw->pipeline);
+		rc = gw_pipeline_new(gw, gw->cfg, &gw->pipeline);
+		if (rc)
+			return rc;
 	}
 	gw_advance(gw, gw_now(gw));
 	gw_arm_tick(gw);
@@ -501,7 +507,6 @@ static void gw_run(struct gateway *gw)
 	                                            : "replaying",
 	       gw->cfg->gateway_id, gw->cfg->site, gw->cfg->n_sensors,
 	       gw->db_path);
-	gw_declare_seq_gap(gw);
 	gs_notify("READY=1");
 	gw_on_state(gw, -1, 0);
 	if (gs_loop_run(gw->loop) != GS_OK && !gw->status)

@@ -2,7 +2,7 @@
 /*
  * The input side: the backend (GPIO lines, the simulator or a scenario
  * file) and the alert outputs opened with it, its edges read into the
- * decode stage, and the end of a simulation or replay.
+ * pipeline, and the end of a simulation or replay.
  */
 #include "gateway/gateway_priv.h"
 #include "gateway/clock.h"
@@ -10,10 +10,10 @@
 #include "gateway/lamps.h"
 #include "gateway/log.h"
 #include "gateway/loop.h"
+#include "gateway/pipeline.h"
 #include "gateway/store.h"
 #include "gateway/timeutil.h"
 #include "sensors/backend.h"
-#include "sensors/decode.h"
 #include "sensors/gpio.h"
 #include "sensors/scenario.h"
 #include "sensors/sim.h"
@@ -39,9 +39,8 @@ void gw_feed(struct gateway *gw, const struct gs_edge *edges, size_t n)
 			gs_scenario_writer_close(gw->recorder);
 			gw->recorder = NULL;
 		}
-		gs_decode_push(gw->decode, e);
-		gw_settle(gw);
 	}
+	gs_pipeline_feed(gw->pipeline, edges, n);
 	if (n > 0) {
 		if (gw->n_edges == 0)
 			gw->first_edge_mono_ns = gs_clock_monotonic_ns();
@@ -152,8 +151,7 @@ static void gw_input_done(struct gateway *gw)
 		if (gs_scenario_writer_add(gw->recorder, &end))
 			gw->status = EX_IOERR;
 	}
-	gs_decode_finish(gw->decode, gw->last_edge_ms);
-	gs_engine_finish(gw->engine, gw->last_edge_ms);
+	gs_pipeline_finish(gw->pipeline, gw->last_edge_ms);
 	gw_commit(gw);
 	if (gw->recorder) {
 		if (gs_scenario_writer_close(gw->recorder))

@@ -2,12 +2,12 @@
 /*
  * Internals shared by the gateway's files: gateway.c (lifecycle: set-up,
  * signals, timers, the loop, tear-down), gateway_input.c (backends and
- * their edges), gateway_sink.c (the engine's sink: events, messages and
- * commits into the store, memory and the outbox), gateway_time.c (the
- * clock, the time line, deadlines, retention), gateway_status.c (the
- * status message), gateway_reload.c (SIGHUP) and gateway_restore.c
- * (the running state at start-up). Not part of the interface: include
- * gateway/gateway.h.
+ * their edges into the pipeline), gateway_sink.c (the pipeline's sink:
+ * events, messages and commits into the store, memory and the outbox),
+ * gateway_time.c (the clock, the time line, deadlines, retention),
+ * gateway_status.c (the status message), gateway_reload.c (SIGHUP) and
+ * gateway_restore.c (the running state at start-up). Not part of the interface:
+ * include gateway/gateway.h.
  */
 #ifndef GS_GATEWAY_PRIV_H
 #define GS_GATEWAY_PRIV_H
@@ -38,11 +38,11 @@
 
 struct gs_backend;
 struct gs_clock;
-struct gs_decode;
 struct gs_diag;
 struct gs_lamps;
 struct gs_loop;
 struct gs_losses;
+struct gs_pipeline;
 struct gs_scenario_writer;
 struct gs_status;
 struct gs_store;
@@ -52,8 +52,8 @@ struct gateway {
 	struct gs_config *cfg; /* replaced whole by a reload */
 	struct gs_loop *loop;
 	struct gs_store *store;
-	struct gs_decode *decode;
-	struct gs_engine *engine;
+	struct gs_txn *txn; /* the store's transactions: gw_txn_policy */
+	struct gs_pipeline *pipeline; /* decode stage and engine */
 	struct gs_sync *sync;
 	struct gs_backend *backend;
 	struct gs_lamps *lamps; /* alert outputs; with the backend */
@@ -107,7 +107,7 @@ struct gateway {
 
 /* gateway_input.c */
 
-/* Feeds edges to the decode stage (and the recorder); notes the last. */
+/* Feeds edges to the pipeline (and the recorder); notes the last. */
 void gw_feed(struct gateway *gw, const struct gs_edge *edges, size_t n);
 /* Run mode: reads what the kernel has queued on every line request. */
 void gw_read_backends(struct gateway *gw);
@@ -120,12 +120,12 @@ void gw_close_backend(struct gateway *gw);
 
 /* gateway_sink.c */
 
-/* The engine's sink: events and messages into the store. */
+/* The pipeline's sink: events and messages into the store. */
 extern const struct gs_engine_sink gw_engine_sink;
-/* The decode stage's sink: its events go to the engine. */
-void gw_on_decoded(void *ctx, const struct gs_event *ev);
 /* Commits the store's group; on failure declares its events lost. */
 int gw_commit_now(struct gateway *gw);
+/* The daemon's one policy for the store's transactions (gateway/txn.h). */
+extern const struct gs_txn_policy gw_txn_policy;
 /* Commits, then stores the messages kept in memory if that worked. */
 void gw_commit(struct gateway *gw);
 /* Declares a message that could not be kept lost. */
@@ -138,8 +138,9 @@ void gw_keep_let_go(struct gateway *gw);
 void gw_keep_hand_over(struct gateway *gw);
 /* sync's hook: a message kept in memory was acknowledged. */
 void gw_kept_delivered(void *ctx, uint64_t seq);
-/* At start: seqs an unclosed reservation covered beyond the last stored
- * one (the daemon stopped while the disk was full) are declared. */
+/* At open, before any commit: seqs an unclosed reservation covered beyond
+ * the last stored one (the daemon stopped while the disk was full) are
+ * declared, unless an earlier start declared them. */
 void gw_declare_seq_gap(struct gateway *gw);
 /* Shows every alert output's state from the engine on its lamp. */
 void gw_show_outputs(struct gateway *gw);
@@ -150,17 +151,15 @@ void gw_show_outputs(struct gateway *gw);
 int64_t gw_now(const struct gateway *gw);
 /* Whether edges are held for the clock's first synchronisation. */
 bool gw_holding(const struct gateway *gw);
-/* Moves the engine as far as the decode stage has settled. */
-void gw_settle(struct gateway *gw);
-/* Moves the decode stage and the engine to now_ms (unless holding). */
+/* Moves the pipeline to now_ms (unless holding). */
 void gw_advance(struct gateway *gw, int64_t now_ms);
 /* Arms the tick timer for the next decode or engine deadline. */
 void gw_arm_tick(struct gateway *gw);
 /* Timer: the next deadline is due (run mode). */
 void gw_on_tick(void *ctx, int fd, uint32_t events);
-/* Makes an engine for cfg, stamped with the clock's sync state. */
-struct gs_engine *gw_engine_new(struct gateway *gw,
-                                const struct gs_config *cfg);
+/* Makes the pipeline for cfg, with the gateway's clock and sink. */
+int gw_pipeline_new(struct gateway *gw, const struct gs_config *cfg,
+                    struct gs_pipeline **out);
 /* The time line's options from a configuration. */
 struct gs_timeline_opts gw_timeline_opts(const struct gs_config *cfg);
 /* Run mode: opens the clock, its timers, retention and the time line. */
@@ -176,9 +175,9 @@ void gw_on_state(void *ctx, int fd, uint32_t events);
 /* A member of the status message changed: gives sync the new ones. */
 void gw_status_changed(struct gateway *gw);
 /* What the gateway gives sync: its event time (run: the wall clock,
- * simulate and replay: the virtual clock), what became of kept messages;
- * the system's clocks. */
-extern const struct gs_sync_opts gw_sync_opts;
+ * simulate and replay: the virtual clock), what became of kept messages,
+ * the owner of the store's transactions; the system's clocks. */
+struct gs_sync_opts gw_sync_opts(struct gateway *gw);
 
 /* gateway_reload.c */
 
@@ -187,7 +186,7 @@ int gw_reload(struct gateway *gw);
 
 /* gateway_restore.c */
 
-/* Run mode: rebuilds the engine's running state from stored events. */
+/* Run mode: rebuilds the pipeline's running state from stored events. */
 int gw_restore(struct gateway *gw);
 
 #endif

@@ -5,9 +5,9 @@
 #include "gateway/log.h"
 #include "gateway/loop.h"
 #include "gateway/notify.h"
+#include "gateway/pipeline.h"
 #include "gateway/store.h"
 #include "gateway/timeline.h"
-#include "sensors/decode.h"
 #include "sync/sync.h"
 
 #include <stdio.h>
@@ -30,8 +30,7 @@ static bool gw_sync_cfg_same(const struct gs_config *a,
 struct gw_reload {
 	struct gs_config *old;  /* the running configuration */
 	struct gs_config *next; /* the new one */
-	struct gs_engine *eng;
-	struct gs_decode *dec;
+	struct gs_pipeline *pipeline;
 	struct gs_sync *sync; /* NULL: the running MQTT client stays */
 };
 
@@ -58,18 +57,20 @@ static int gw_reload_load(struct gateway *gw, struct gw_reload *r)
 	return GS_OK;
 }
 
-/* Makes the new engine and decode stage, and a new MQTT client when its
- * part of the configuration changed (which checks its TLS and password
- * files). */
+/* Makes the new pipeline, and a new MQTT client when its part of the
+ * configuration changed (which checks its TLS and password files). */
 static int gw_reload_make(struct gateway *gw, struct gw_reload *r)
 {
-	r->eng = gs_engine_new(r->next, &gw_engine_sink, gw);
-	r->dec = gs_decode_new(r->next, gw_on_decoded, gw);
-	if (!r->eng || !r->dec)
-		return r->eng ? GS_ENOMEM : GS_ECONFIG;
-	if (!gw->opts->print && !gw_sync_cfg_same(r->old, r->next))
-		return gs_sync_new(r->next, gw->store, gw->loop, &gw_sync_opts,
-		                   gw, &r->sync);
+	int rc = gw_pipeline_new(gw, r->next, &r->pipeline);
+
+	if (rc)
+		return rc;
+	if (!gw->opts->print && !gw_sync_cfg_same(r->old, r->next)) {
+		struct gs_sync_opts sync_opts = gw_sync_opts(gw);
+
+		return gs_sync_new(r->next, gw->store, gw->loop, &sync_opts, gw,
+		                   &r->sync);
+	}
 	return GS_OK;
 }
 
@@ -105,22 +106,16 @@ static int gw_reload_lines(struct gateway *gw, struct gw_reload *r)
 	return rc;
 }
 
-/* Ends the old pipeline and carries its running state into the new engine;
+/* Ends the old pipeline and carries its running state into the new one;
  * on failure the gateway stops (the new lines are already taken). */
 static int gw_reload_carry(struct gateway *gw, struct gw_reload *r)
 {
-	int64_t now;
-	int rc;
-
 	/* The old pipeline ends at the reload instant, nothing due later
-	 * raised; with a new window length its open window is published. */
-	/* While edges are held for the clock, time stays at the last one. */
-	now = gw_holding(gw) ? gw->last_edge_ms : gw_now(gw);
-	gs_decode_finish(gw->decode, now);
-	gw_settle(gw);
-	if (r->old->window_ms != r->next->window_ms)
-		gs_engine_finish(gw->engine, now);
-	rc = gs_engine_carry(r->eng, gw->engine);
+	 * raised; with a new window length its open window is published.
+	 * While edges are held for the clock, time stays at the last one. */
+	int64_t now = gw_holding(gw) ? gw->last_edge_ms : gw_now(gw);
+	int rc = gs_pipeline_carry(r->pipeline, gw->pipeline, now);
+
 	if (rc) {
 		/* No edge may reach the old pipeline under the new sensors. */
 		gw_close_backend(gw);
@@ -138,10 +133,8 @@ static int gw_reload_carry(struct gateway *gw, struct gw_reload *r)
 /* The new pieces replace the old, which are let go; r keeps none. */
 static void gw_reload_swap(struct gateway *gw, struct gw_reload *r)
 {
-	gs_decode_free(gw->decode);
-	gs_engine_free(gw->engine);
-	gw->decode = r->dec;
-	gw->engine = r->eng;
+	gs_pipeline_free(gw->pipeline);
+	gw->pipeline = r->pipeline;
 	if (r->sync) {
 		gs_sync_stop(gw->sync, GS_STOP_TIMEOUT_MS);
 		gs_sync_free(gw->sync);
@@ -177,16 +170,16 @@ static void gw_reload_apply(struct gateway *gw)
 
 /*
  * SIGHUP: a new configuration replaces the old only if all of it works.
- * Everything that can fail is built first (the engine and decode stage, a
- * new MQTT client when [mqtt] or the gateway's identity changed, which
- * checks its TLS and password files), then the sensor lines are handed
- * over: the old request must go before the new one can take the lines, so
- * on failure the old one is requested again. Only then is the old pipeline
- * let go, its running state carried into the new engine (the open window's
- * counts, occupancy, waiting queue entries, alert arming, faults): a
- * reload loses no count. An unchanged MQTT client keeps its connection.
- * A reload that cannot carry the state stops the gateway: it is not
- * rejected, and does not say READY.
+ * Everything that can fail is built first (the pipeline, a new MQTT client
+ * when [mqtt] or the gateway's identity changed, which checks its TLS and
+ * password files), then the sensor lines are handed over: the old request
+ * must go before the new one can take the lines, so on failure the old one
+ * is requested again. Only then is the old pipeline let go, its running
+ * state carried into the new one (the open window's counts, occupancy,
+ * waiting queue entries, alert arming, faults): a reload loses no count.
+ * An unchanged MQTT client keeps its connection. A reload that cannot
+ * carry the state stops the gateway: it is not rejected, and does not say
+ * READY.
  *
  * Not carried: a beam sequence in progress (the new decode stage starts
  * from the lines' levels at the reload) and, for a line still held past
@@ -224,8 +217,7 @@ int gw_reload(struct gateway *gw)
 
 err_free:
 	gs_sync_free(r.sync);
-	gs_decode_free(r.dec);
-	gs_engine_free(r.eng);
+	gs_pipeline_free(r.pipeline);
 	free(r.next);
 	if (stopping)
 		return rc;

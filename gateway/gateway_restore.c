@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* Run mode's start-up: the engine's running state from stored events. */
+/* Run mode's start-up: the pipeline's running state from stored events. */
 #include "gateway/gateway_priv.h"
 #include "gateway/config.h"
 #include "gateway/err.h"
 #include "gateway/log.h"
+#include "gateway/pipeline.h"
 #include "gateway/store.h"
 #include "gateway/timeutil.h"
 
@@ -23,7 +24,7 @@ static void gw_restore_event(void *ctx, const struct gs_event *stored,
 	/* A sensor whose type changed gets events it does not produce: the
 	 * engine refuses those. */
 	ev.sensor = (uint16_t)i;
-	gs_engine_event(gw->engine, &ev);
+	gs_pipeline_restore_event(gw->pipeline, &ev);
 }
 
 /*
@@ -65,7 +66,7 @@ int gw_restore(struct gateway *gw)
 		/* Not past edges held for the clock's first sync. */
 		if (gw_holding(gw) || now < last_ms)
 			now = last_ms;
-		gs_engine_advance(gw->engine, now);
+		gs_pipeline_restore_end(gw->pipeline, now);
 		gw->last_edge_ms = last_ms;
 	}
 	gw->restoring = false;
@@ -76,6 +77,6 @@ int gw_restore(struct gateway *gw)
 	gs_log(GS_LOG_INFO,
 	       "restored the running state from %zu stored events (occupancy "
 	       "%" PRId64 ")",
-	       n, gs_engine_occupancy(gw->engine));
+	       n, gs_pipeline_occupancy(gw->pipeline));
 	return GS_OK;
 }

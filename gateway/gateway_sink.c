@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The engine's sink: the path of an event or a message into the store,
+ * The pipeline's sink: the path of an event or a message into the store,
  * into memory while the disk is full (keep), or into the losses declared
  * when neither works; the group commits; a daily rollup's trend.
  */
@@ -13,8 +13,10 @@
 #include "gateway/log.h"
 #include "gateway/loss.h"
 #include "gateway/msg.h"
+#include "gateway/pipeline.h"
 #include "gateway/store.h"
 #include "gateway/timeutil.h"
+#include "gateway/txn.h"
 #include "sync/sync.h"
 
 #include <inttypes.h>
@@ -77,39 +79,60 @@ static bool gw_store_full(struct gateway *gw)
 	if (gs_store_prune_step(gw->store,
 	                        gw->last_edge_ms - GS_RESTORE_LOOKBACK_MS, 0,
 	                        &more) == GS_OK)
-		(void)gs_store_commit(gw->store); /* logged by the store */
+		(void)gs_txn_commit(gw->txn); /* logged by the store */
 	gw_reserve_seqs(gw);
 	return true;
 }
 
-/* A write failed and the store rolled its transaction back: the events
- * in it that no earlier commit saved are lost (declared). Call it before
- * anything else commits. */
-static void gw_rolled_back(struct gateway *gw)
+static bool gw_txn_make_room(void *ctx)
 {
+	return gw_store_full(ctx);
+}
+
+/* Whoever's write or commit failed, the store rolled the whole group back:
+ * the events in it that no earlier commit saved are lost (declared). */
+static void gw_txn_rolled_back(void *ctx, int err)
+{
+	struct gateway *gw = ctx;
+
+	(void)err;
 	gs_losses_rolled_back(gw->losses, gs_store_commits(gw->store));
 	gw_status_changed(gw);
 }
 
+/* The losses' record joins each group. */
+static void gw_txn_joining(void *ctx)
+{
+	struct gateway *gw = ctx;
+
+	(void)gs_losses_save(gw->losses, gw->store);
+}
+
+static void gw_txn_committed(void *ctx)
+{
+	struct gateway *gw = ctx;
+
+	gs_losses_saved(gw->losses);
+	gs_complain_release(&gw->store_complaint, GS_LOG_NOTICE,
+	                    "store: commits succeed again");
+}
+
+const struct gs_txn_policy gw_txn_policy = {
+    .joining = gw_txn_joining,
+    .committed = gw_txn_committed,
+    .rolled_back = gw_txn_rolled_back,
+    .make_room = gw_txn_make_room,
+};
+
 int gw_commit_now(struct gateway *gw)
 {
-	int rc;
+	int rc = gs_txn_commit(gw->txn);
 
-	(void)gs_losses_save(gw->losses, gw->store); /* joins the group */
-	rc = gs_store_commit(gw->store);
-	if (rc) {
-		gw_rolled_back(gw);
-		if (rc == GS_EFULL)
-			(void)gw_store_full(gw); /* the next group may fit */
+	if (rc)
 		gs_complain(&gw->store_complaint, GS_LOG_ERR,
 		            "store: commit failed: %s; the group's events are "
 		            "lost (declared), its messages kept in memory",
 		            gs_strerror(rc));
-	} else {
-		gs_losses_saved(gw->losses);
-		gs_complain_release(&gw->store_complaint, GS_LOG_NOTICE,
-		                    "store: commits succeed again");
-	}
 	return rc;
 }
 
@@ -206,9 +229,7 @@ static void gw_sink_event(void *ctx, const struct gs_event *ev)
 	gw->n_events++;
 	rc = gs_store_add_event(gw->store, ev, s->name,
 	                        gw_mono_of(gw, ev->t_ms));
-	if (rc)
-		gw_rolled_back(gw);
-	if (rc == GS_EFULL && gw_store_full(gw))
+	if (rc && gs_txn_retry(gw->txn, rc))
 		rc = gs_store_add_event(gw->store, ev, s->name,
 		                        gw_mono_of(gw, ev->t_ms));
 	if (rc) {
@@ -259,13 +280,8 @@ static int gw_store_msg(struct gateway *gw, const struct gs_kept *m)
 {
 	int rc = gw_enqueue(gw, m);
 
-	if (rc)
-		gw_rolled_back(gw);
-	if (rc == GS_EFULL && gw_store_full(gw)) {
+	if (rc && gs_txn_retry(gw->txn, rc))
 		rc = gw_enqueue(gw, m);
-		if (rc)
-			gw_rolled_back(gw);
-	}
 	if (rc == GS_OK)
 		rc = gw_commit_now(gw);
 	if (rc) {
@@ -359,7 +375,7 @@ void gw_declare_seq_gap(struct gateway *gw)
 		return;
 	if (first <= upto)
 		first = upto + 1;
-	now = gw->live ? gw_event_now(gw) : t_ms;
+	now = gw->live ? gs_clock_realtime_ms() : t_ms; /* no clock yet */
 	gs_losses_add_seqs(gw->losses, first, last, t_ms,
 	                   now > t_ms ? now : t_ms);
 	gw_status_changed(gw);
@@ -484,7 +500,7 @@ static void gw_sink_output(void *ctx, unsigned output, enum gs_output_state st,
 void gw_show_outputs(struct gateway *gw)
 {
 	for (unsigned i = 0; i < gw->cfg->n_outputs; i++)
-		gs_lamps_set(gw->lamps, i, gs_engine_output(gw->engine, i));
+		gs_lamps_set(gw->lamps, i, gs_pipeline_output(gw->pipeline, i));
 	gw_status_changed(gw);
 }
 
@@ -493,12 +509,3 @@ const struct gs_engine_sink gw_engine_sink = {
     .publish = gw_sink_publish,
     .output = gw_sink_output,
 };
-
-/* The decode stage's events go to the engine, which hands them back to
- * gw_sink_event once it has placed them in time. */
-void gw_on_decoded(void *ctx, const struct gs_event *ev)
-{
-	struct gateway *gw = ctx;
-
-	gs_engine_event(gw->engine, ev);
-}

@@ -11,8 +11,8 @@
 #include "gateway/loop.h"
 #include "gateway/loss.h"
 #include "gateway/outputs.h"
+#include "gateway/pipeline.h"
 #include "gateway/status.h"
-#include "sensors/decode.h"
 #include "sync/sync.h"
 
 #include <cjson/cJSON.h>
@@ -52,8 +52,8 @@ static void gw_fill_status(struct gateway *gw, cJSON *status)
 		cJSON_AddStringToObject(s, "name", gw->cfg->sensors[i].name);
 		cJSON_AddStringToObject(
 		    s, "type", gs_sensor_type_name(gw->cfg->sensors[i].type));
-		cJSON_AddBoolToObject(s, "faulted",
-		                      gs_decode_sensor_faulted(gw->decode, i));
+		cJSON_AddBoolToObject(
+		    s, "faulted", gs_pipeline_sensor_faulted(gw->pipeline, i));
 		cJSON_AddItemToArray(sensors, s);
 	}
 	gw_fill_outputs(gw, status);
@@ -106,7 +106,11 @@ void gw_status_changed(struct gateway *gw)
 	gs_sync_status_set(gw->sync, part);
 }
 
-const struct gs_sync_opts gw_sync_opts = {
-    .now_ms = gw_event_now,
-    .kept_delivered = gw_kept_delivered,
-};
+struct gs_sync_opts gw_sync_opts(struct gateway *gw)
+{
+	return (struct gs_sync_opts){
+	    .now_ms = gw_event_now,
+	    .kept_delivered = gw_kept_delivered,
+	    .txn = gw->txn,
+	};
+}

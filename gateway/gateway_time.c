@@ -1,17 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * How time moves in the gateway: the decode stage's and the engine's
- * deadlines, and in run mode the clock, the time line that holds edges
- * until the clock is synchronised, and retention, which needs a true clock.
+ * How time moves in the gateway: the pipeline's deadlines, and in run mode
+ * the clock, the time line that holds edges until the clock is
+ * synchronised, and retention, which needs a true clock.
  */
 #include "gateway/gateway_priv.h"
 #include "gateway/clock.h"
 #include "gateway/err.h"
 #include "gateway/log.h"
 #include "gateway/loop.h"
+#include "gateway/pipeline.h"
 #include "gateway/store.h"
 #include "gateway/timeline.h"
-#include "sensors/decode.h"
 #include "sync/sync.h"
 
 /* While the clock is unsynchronised, edges wait in memory for the true
@@ -38,43 +38,18 @@ bool gw_holding(const struct gateway *gw)
 	return gw->timeline && gs_timeline_holding(gw->timeline);
 }
 
-/*
- * The engine may go as far as the decode stage has settled. In run mode it
- * trails the clock by the grace period, so a window closes only once edges
- * read a little late (a slow SD card commit held the loop) are in; events
- * themselves move the engine at once, so their alerts do not wait.
- */
-void gw_settle(struct gateway *gw)
-{
-	int64_t settled = gs_decode_settled(gw->decode);
-
-	if (settled == INT64_MIN)
-		return;
-	if (gw->live) {
-		int64_t closing = gw_now(gw) - gw->cfg->grace_ms;
-
-		if (settled > closing)
-			settled = closing;
-	}
-	gs_engine_advance(gw->engine, settled);
-}
-
 void gw_advance(struct gateway *gw, int64_t now_ms)
 {
 	/* Held edges wait for the clock: time must not run past them. */
 	if (gw_holding(gw))
 		return;
-	gs_decode_advance(gw->decode, now_ms);
-	gw_settle(gw);
+	gs_pipeline_advance(gw->pipeline, now_ms);
 }
 
 void gw_arm_tick(struct gateway *gw)
 {
-	int64_t next = gs_decode_next_deadline(gw->decode);
-	int64_t eng = gs_engine_next_deadline(gw->engine);
+	int64_t next = gs_pipeline_next_deadline(gw->pipeline);
 
-	if (eng != GS_TIME_NONE && eng + gw->cfg->grace_ms < next)
-		next = eng + gw->cfg->grace_ms;
 	if (next == GS_TIME_NONE || gw_holding(gw)) {
 		gs_timerfd_disarm(gw->tick_fd);
 		return;
@@ -97,15 +72,12 @@ void gw_on_tick(void *ctx, int fd, uint32_t events)
 	gw_arm_tick(gw);
 }
 
-/* An engine for cfg that stamps windows with the clock's sync state (run;
- * replay and simulate have no clock: always synchronised). */
-struct gs_engine *gw_engine_new(struct gateway *gw, const struct gs_config *cfg)
+/* A pipeline for cfg into the gateway's sink; in run mode on its clock
+ * (replay and simulate have none: always synchronised). */
+int gw_pipeline_new(struct gateway *gw, const struct gs_config *cfg,
+                    struct gs_pipeline **out)
 {
-	struct gs_engine *eng = gs_engine_new(cfg, &gw_engine_sink, gw);
-
-	if (eng && gw->clock)
-		gs_engine_set_clock_synced(eng, gs_clock_synced(gw->clock));
-	return eng;
+	return gs_pipeline_new(cfg, gw->clock, &gw_engine_sink, gw, out);
 }
 
 static void gw_tl_feed(void *ctx, const struct gs_edge *edges, size_t n)
@@ -117,7 +89,7 @@ static void gw_tl_set_synced(void *ctx, bool synced)
 {
 	struct gateway *gw = ctx;
 
-	gs_engine_set_clock_synced(gw->engine, synced);
+	gs_pipeline_set_clock_synced(gw->pipeline, synced);
 }
 
 /* The clock jumped ahead by a window or more: the pipeline ends its time
@@ -125,24 +97,14 @@ static void gw_tl_set_synced(void *ctx, bool synced)
 static void gw_tl_restart(void *ctx)
 {
 	struct gateway *gw = ctx;
-	struct gs_engine *eng = gw_engine_new(gw, gw->cfg);
-	struct gs_decode *dec = gs_decode_new(gw->cfg, gw_on_decoded, gw);
 
-	if (!eng || !dec) {
+	if (gs_pipeline_restart(gw->pipeline, gw->last_edge_ms) != GS_OK) {
 		/* The old time line goes on: windows in between get published
 		 * empty, which beats stopping the unit. */
 		gs_log(GS_LOG_ERR, "cannot restart the pipeline after a clock "
 		                   "step: out of memory; going on");
-		gs_engine_free(eng);
-		gs_decode_free(dec);
 		return;
 	}
-	gs_decode_finish(gw->decode, gw->last_edge_ms);
-	gs_engine_finish(gw->engine, gw->last_edge_ms);
-	gs_decode_free(gw->decode);
-	gs_engine_free(gw->engine);
-	gw->engine = eng;
-	gw->decode = dec;
 	gw_commit(gw);
 }
 

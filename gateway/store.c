@@ -367,6 +367,8 @@ int gs_store_write_failed(struct gs_store *st, int rc, const char *what)
 	gs_store_abort(st);
 	if (err == GS_EFULL)
 		gs_store_reserve_release(st);
+	if (st->on_rollback)
+		st->on_rollback(st->on_rollback_ctx, err);
 	return err;
 }
 
@@ -374,9 +376,33 @@ int gs_store_read_failed(struct gs_store *st, int rc, const char *what)
 {
 	int err = gs_store_log_err(st, rc, what);
 
-	if (st->in_txn && sqlite3_get_autocommit(st->db))
+	if (st->in_txn && sqlite3_get_autocommit(st->db)) {
 		gs_store_abort(st);
+		if (st->on_rollback)
+			st->on_rollback(st->on_rollback_ctx, err);
+	}
 	return err;
+}
+
+uint64_t gs_store_version(const struct gs_store *st)
+{
+	return (uint64_t)sqlite3_total_changes64(st->db) + st->rollbacks + 1;
+}
+
+/* SQLite's rollback hook: explicit rollbacks and those it makes itself
+ * (SQLITE_FULL) alike. */
+static void gs_store_rollback_hook(void *ctx)
+{
+	struct gs_store *st = ctx;
+
+	st->rollbacks++;
+}
+
+void gs_store_on_rollback(struct gs_store *st, void (*fn)(void *ctx, int err),
+                          void *ctx)
+{
+	st->on_rollback = fn;
+	st->on_rollback_ctx = ctx;
 }
 
 int gs_store_run(sqlite3_stmt *s)
@@ -849,6 +875,7 @@ int gs_store_open(const char *path, const struct gs_store_opts *opts,
 		rc = rc == SQLITE_CANTOPEN ? GS_EIO : gs_store_map_err(rc);
 		goto err_close;
 	}
+	(void)sqlite3_rollback_hook(st->db, gs_store_rollback_hook, st);
 	rc = sqlite3_extended_result_codes(st->db, 1);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_busy_timeout(st->db, GS_STORE_BUSY_MS);

@@ -68,8 +68,15 @@ int gs_store_remove(const char *path);
 
 /* Commits the open transaction, if any. On error it is rolled back, the
  * error logged and returned (GS_EFULL for a full disk); the store stays
- * usable. */
+ * usable. Only the transaction's owner calls it (gateway/txn.h). */
 int gs_store_commit(struct gs_store *st);
+/*
+ * Calls fn(ctx, err) after every rollback, whichever call's failure caused
+ * it (err: GS_EFULL for a full disk), once the store is usable again; fn
+ * must not write. NULL: nobody is told. For the owner (gateway/txn.h).
+ */
+void gs_store_on_rollback(struct gs_store *st, void (*fn)(void *ctx, int err),
+                          void *ctx);
 /*
  * Makes every committed transaction durable (a checkpoint-free durable
  * point): fsyncs the WAL if a commit since the last sync was not synced

@@ -332,10 +332,23 @@ int gs_store_last_event_ms(struct gs_store *st, int64_t *t_ms)
 	    st, "SELECT t_ms FROM events ORDER BY id DESC LIMIT 1", t_ms);
 }
 
+/* Kept while nothing changes, like the outbox's stats: the status asks
+ * once a second. */
 int gs_store_last_window_ms(struct gs_store *st, int64_t *start_ms)
 {
-	return gs_store_query_int(st, "SELECT max(start_ms) FROM windows",
-	                          start_ms);
+	int rc;
+
+	if (st->window_version != gs_store_version(st)) {
+		rc = gs_store_query_int(st, "SELECT max(start_ms) FROM windows",
+		                        &st->window_ms);
+		if (rc != GS_OK && rc != GS_ENOENT)
+			return rc;
+		st->window_rc = rc;
+		st->window_version = gs_store_version(st);
+	}
+	if (st->window_rc == GS_OK)
+		*start_ms = st->window_ms;
+	return st->window_rc;
 }
 
 int gs_store_last_daily_ms(struct gs_store *st, int64_t *start_ms)

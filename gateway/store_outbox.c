@@ -376,6 +376,10 @@ int gs_store_outbox_stats(struct gs_store *st, struct gs_outbox_stats *out)
 
 	if (!st || !out)
 		return GS_EINVAL;
+	if (st->stats_version == gs_store_version(st)) {
+		*out = st->stats;
+		return GS_OK;
+	}
 	memset(out, 0, sizeof(*out));
 	out->oldest_ms = -1;
 	s = st->stmt[GS_SQL_OUTBOX_STATS];
@@ -399,6 +403,8 @@ int gs_store_outbox_stats(struct gs_store *st, struct gs_outbox_stats *out)
 	                            &out->dropped_to_ms)))
 		return rc;
 	out->dropped = dropped > 0 ? (uint64_t)dropped : 0;
+	st->stats = *out;
+	st->stats_version = gs_store_version(st);
 	return GS_OK;
 }
 

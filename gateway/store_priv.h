@@ -90,6 +90,8 @@ struct gs_store {
 	bool in_txn;                 /* BEGIN IMMEDIATE issued, not yet ended */
 	void (*on_begin)(void *ctx); /* gs_store_opts.on_begin */
 	void *on_begin_ctx;
+	void (*on_rollback)(void *ctx, int err); /* gs_store_on_rollback */
+	void *on_rollback_ctx;
 	bool txn_durable;  /* this transaction commits with synchronous=FULL */
 	bool sync_commits; /* outside durable ones too: every commit */
 	bool level_full;   /* the connection's level now: FULL, else NORMAL */
@@ -121,6 +123,16 @@ struct gs_store {
 	unsigned n_acked;
 	bool reack; /* a rollback undid them: delete again at begin */
 
+	/* What the status reads once a second, kept from the last read while
+	 * this connection has changed nothing (gs_store_version): an idle
+	 * gateway reads no SQLite for it. version 0: not read yet. */
+	uint64_t rollbacks; /* transactions rolled back (a hook counts) */
+	uint64_t stats_version;
+	struct gs_outbox_stats stats;
+	uint64_t window_version;
+	int window_rc; /* GS_OK or GS_ENOENT */
+	int64_t window_ms;
+
 	bool prune_active; /* a prune pass is under way over events */
 	int64_t prune_cursor;
 	struct gs_complaint complaint; /* write errors repeat per event */
@@ -138,6 +150,14 @@ int gs_store_begin_durable(struct gs_store *st);
  * nothing to disk), so that it does not hold the write lock until the next
  * group commit. */
 int gs_store_end_if_idle(struct gs_store *st);
+
+/*
+ * Changes whenever what this connection sees may have changed: a row
+ * written (sqlite3_total_changes64 counts every row of every table) or a
+ * transaction rolled back. Never 0. Another process writing the file (the
+ * sqlite3 shell) is not seen until this connection next writes.
+ */
+uint64_t gs_store_version(const struct gs_store *st);
 
 /* Steps a statement that returns no rows and resets it: SQLITE_OK or the
  * SQLite error. */

@@ -9,6 +9,7 @@
 #include "gateway/log.h"
 #include "gateway/msg.h"
 #include "gateway/timeutil.h"
+#include "gateway/txn.h"
 #include "sync/sync_priv.h"
 
 #include <errno.h>
@@ -256,6 +257,14 @@ int gs_sync_new(const struct gs_config *cfg, struct gs_store *store,
 	sync->cmd_complaint.time = &sync->opts.time;
 	sync->ev_fd = sync->reconnect_fd = sync->pump_fd = sync->tick_fd = -1;
 	sync->down_since_mono_ms = -1;
+	sync->txn = sync->opts.txn;
+	if (!sync->txn) {
+		sync->txn = sync->own_txn = gs_txn_new(store, NULL, NULL);
+		if (!sync->txn) {
+			rc = GS_ENOMEM;
+			goto err_free;
+		}
+	}
 	sync->started_ms = gs_sync_wall_ms(sync);
 	sync->tokens_mono_ms = gs_sync_mono_ms(sync);
 	if (getrandom(&sync->rng, sizeof(sync->rng), GRND_NONBLOCK) !=
@@ -318,7 +327,8 @@ void gs_sync_status_set(struct gs_sync *sync, cJSON *part)
 	cJSON_Delete(sync->status_part);
 	sync->status_part = part;
 	sync->status_due = true;
-	gs_sync_pump(sync);
+	/* Not published from here: the caller may be inside a store
+	 * callback (a rollback); the tick sends it within a second. */
 	gs_sync_tick_soon(sync);
 }
 
@@ -443,6 +453,7 @@ void gs_sync_free(struct gs_sync *sync)
 		free(sync->replies[i].payload);
 	free(sync->status_last);
 	cJSON_Delete(sync->status_part);
+	gs_txn_free(sync->own_txn);
 	cJSON_free(sync->will_payload);
 	if (sync->password) {
 		explicit_bzero(sync->password, strlen(sync->password));

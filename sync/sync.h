@@ -49,6 +49,13 @@ struct gs_sync_opts {
 	 * timers that wake the client still run on real time.
 	 */
 	struct gs_time time;
+	/*
+	 * The owner of the store's transactions (gateway/txn.h), through
+	 * which the client commits its acknowledgements, quota drops and
+	 * command ids, so that a failure is handled by the daemon's one
+	 * policy. Borrowed. NULL: the client makes one that only commits.
+	 */
+	struct gs_txn *txn;
 };
 
 /*
@@ -87,7 +94,9 @@ void gs_sync_kept_forget(struct gs_sync *sync, uint64_t seq);
  * after "started" (and "reason"): "clock_synced", "sensors" (with fault
  * states), "outputs", and "losses" once anything was lost. Takes part (an
  * object, or NULL: none), which replaces the one given before, and sends
- * the status soon (rate-limited). Give it again whenever a member changes.
+ * the status within a second (rate-limited). Give it again whenever a
+ * member changes. Touches neither the store nor the network: callable
+ * from the store's callbacks.
  */
 void gs_sync_status_set(struct gs_sync *sync, cJSON *part);
 

@@ -20,6 +20,7 @@
 #include "gateway/err.h"
 #include "gateway/log.h"
 #include "gateway/timeutil.h"
+#include "gateway/txn.h"
 #include "sync/sync_priv.h"
 
 #include <inttypes.h>
@@ -233,10 +234,8 @@ void gs_sync_commit(struct gs_sync *sync)
 
 	if (gs_store_uncommitted(sync->store) == 0)
 		return;
-	rc = gs_store_commit(sync->store);
-	if (rc == GS_EFULL)
-		gs_sync_store_full(sync);
-	else if (rc)
+	rc = gs_txn_commit(sync->txn); /* a full disk: room made there */
+	if (rc && rc != GS_EFULL)
 		gs_complain(&sync->store_complaint, GS_LOG_ERR,
 		            "mqtt: cannot commit acknowledgements: %s; the "
 		            "messages will be published again",
@@ -612,10 +611,8 @@ void gs_sync_on_sent_ev(struct gs_sync *sync, const struct gs_sync_ev *ev,
 	}
 	if (slot->type == GS_PUB_OUTBOX || slot->type == GS_PUB_KEPT) {
 		rc = gs_store_outbox_ack(sync->store, slot->seq);
-		if (rc == GS_EFULL) {
-			gs_sync_store_full(sync);
+		if (rc && gs_txn_retry(sync->txn, rc))
 			rc = gs_store_outbox_ack(sync->store, slot->seq);
-		}
 		if (rc)
 			gs_complain(&sync->store_complaint, GS_LOG_ERR,
 			            "mqtt: cannot mark seq %" PRIu64
@@ -660,7 +657,7 @@ void gs_sync_enforce(struct gs_sync *sync, int64_t max_bytes)
 	}
 	if (dropped > 0) {
 		sync->status_due = true;
-		rc = gs_store_commit(sync->store);
+		rc = gs_txn_commit(sync->txn);
 		if (rc)
 			gs_complain(&sync->store_complaint, GS_LOG_ERR,
 			            "mqtt: cannot commit the quota drops: %s",

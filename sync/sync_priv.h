@@ -156,6 +156,8 @@ struct gs_sync {
 	struct gs_loop *loop;
 	struct gs_sync_opts opts;
 	void *opts_ctx;
+	struct gs_txn *txn;     /* opts.txn, or own_txn */
+	struct gs_txn *own_txn; /* without opts.txn: commits only */
 
 	struct gs_paho *paho; /* the Paho build for the broker, owned */
 	MQTTAsync client;
@@ -331,7 +333,7 @@ void gs_sync_on_eventfd(void *ctx, int fd, uint32_t events);
 void gs_sync_wait(struct gs_sync *sync, int64_t deadline,
                   bool (*done)(const struct gs_sync *));
 
-/* sync_cmd.c */
+/* sync_cmd.c, sync_seen.c */
 void gs_sync_cmd_handle(struct gs_sync *sync, const struct gs_sync_ev *ev);
 /* Queues a reply {"id", "ok", "error"|"result"}; result is consumed. */
 void gs_sync_cmd_reply(struct gs_sync *sync, const cJSON *id, bool ok,
@@ -344,6 +346,18 @@ void gs_sync_cmd_flood_report(struct gs_sync *sync, bool force);
  * that a restart does not forget them: each is committed before its
  * command has any visible effect. load reads them back at creation. */
 void gs_sync_seen_load(struct gs_sync *sync);
+/* Whether id is a string of 1 to GS_SYNC_CMD_ID_MAX printable characters. */
+bool gs_sync_id_valid(const cJSON *id);
+/* Whether id was executed within the last hour (now: sync's clock). */
+bool gs_sync_seen_find(const struct gs_sync *sync, const char *id, int64_t now);
+/* A free entry; NULL when all are younger than an hour, with *wait_ms the
+ * time until the oldest of them expires. */
+struct gs_sync_seen *gs_sync_seen_slot(struct gs_sync *sync, int64_t now,
+                                       int64_t *wait_ms);
+/* Records id in slot and commits it; on failure the slot stays free and
+ * the command must not run. */
+int gs_sync_seen_commit(struct gs_sync *sync, struct gs_sync_seen *slot,
+                        const char *id, int64_t now);
 
 /* sync_json.c */
 /*

@@ -8,6 +8,7 @@
 #include "gateway/event.h"
 #include "gateway/msg.h"
 #include "gateway/store.h"
+#include "gateway/txn.h"
 #include "testutil.h"
 #include "vfs_wrap.h"
 #include <setjmp.h>
@@ -1332,6 +1333,9 @@ static void test_recent_events_and_last_window(void **state)
 	ev.flags = GS_EVF_MISUSE;
 	assert_int_equal(gs_store_add_event(st, &ev, "smiley", 0), GS_OK);
 	enqueue(st, GS_MSG_METRICS, T0 + 15 * MIN, T0, 0);
+	/* Kept between reads while nothing changes, and read again after. */
+	assert_int_equal(gs_store_last_window_ms(st, &t), GS_OK);
+	assert_int_equal(t, T0);
 	enqueue(st, GS_MSG_METRICS, T0 + 30 * MIN, T0 + 15 * MIN, 0);
 	assert_int_equal(gs_store_commit(st), GS_OK);
 
@@ -1480,19 +1484,127 @@ static void test_ack_survives_rollback(void **state)
 
 	assert_int_equal(gs_store_add_event(st, &ev, "entrance", 0), GS_OK);
 	assert_int_equal(gs_store_outbox_ack(st, 2), GS_OK);
+	/* The stats, read before every insert, are kept from one read to
+	 * the next while nothing changes (the status asks every second):
+	 * the failing insert changes no row, its rollback must still show. */
 	for (i = 1; i < 100000 && rc == GS_OK; i++) {
+		assert_int_equal(gs_store_outbox_stats(st, &stats), GS_OK);
+		assert_int_equal(stats.pending, 2);
 		ev = event_at(T0 + i, GS_EV_IN);
 		rc = gs_store_add_event(st, &ev, "entrance", i);
 	}
 	assert_int_equal(rc, GS_EFULL);
 	/* The group with the ack failed whole: seq 2 is back. */
 	assert_int_equal(query_int(f->path, "SELECT count(*) FROM outbox"), 3);
+	assert_int_equal(gs_store_outbox_stats(st, &stats), GS_OK);
+	assert_int_equal(stats.pending, 3);
 	assert_int_equal(gs_store_outbox_ack(st, 1), GS_OK);
 	assert_int_equal(gs_store_commit(st), GS_OK);
 	assert_int_equal(gs_store_outbox_stats(st, &stats), GS_OK);
 	assert_int_equal(stats.pending, 1);
 	gs_store_close(st);
 	assert_int_equal(query_int(f->path, "SELECT max(seq) FROM outbox"), 3);
+}
+
+/* What the transaction owner's policy heard, in order. */
+struct txn_log {
+	unsigned joining, committed, rolled_back, make_room;
+	int last_err;
+	bool room; /* what make_room answers */
+};
+
+static void txn_joining(void *ctx)
+{
+	((struct txn_log *)ctx)->joining++;
+}
+
+static void txn_committed(void *ctx)
+{
+	((struct txn_log *)ctx)->committed++;
+}
+
+static void txn_rolled_back(void *ctx, int err)
+{
+	struct txn_log *l = ctx;
+
+	l->rolled_back++;
+	l->last_err = err;
+}
+
+static bool txn_make_room(void *ctx)
+{
+	struct txn_log *l = ctx;
+
+	l->make_room++;
+	return l->room;
+}
+
+/*
+ * One owner, one policy (gateway/txn.h): a commit joins, commits and says
+ * so; a rollback is heard whoever's write caused it, also a write made
+ * past the owner (an ack, as sync makes); a full disk makes room once per
+ * failed commit, and a failed write is retried only when room was made.
+ */
+static void test_txn_policy(void **state)
+{
+	static const struct gs_txn_policy policy = {
+	    .joining = txn_joining,
+	    .committed = txn_committed,
+	    .rolled_back = txn_rolled_back,
+	    .make_room = txn_make_room,
+	};
+	struct fixture *f = *state;
+	struct gs_store *st = open_store(f->path, 160 * 1024);
+	struct txn_log log = {0};
+	struct gs_txn *t = gs_txn_new(st, &policy, &log);
+	struct gs_event ev = event_at(T0, GS_EV_IN);
+	int rc = GS_OK, i;
+
+	assert_non_null(t);
+	assert_null(gs_txn_new(NULL, &policy, &log));
+	assert_int_equal(enqueue(st, GS_MSG_METRICS, T0, T0, 0), 1);
+	assert_int_equal(gs_txn_commit(t), GS_OK);
+	assert_int_equal(log.joining, 1);
+	assert_int_equal(log.committed, 1);
+	assert_int_equal(log.rolled_back, 0);
+
+	/* An ack opens the group; events fill the disk: whoever's write
+	 * failed, the rollback is heard once, with GS_EFULL. */
+	assert_int_equal(gs_store_outbox_ack(st, 1), GS_OK);
+	for (i = 1; i < 100000 && rc == GS_OK; i++) {
+		ev = event_at(T0 + i, GS_EV_IN);
+		rc = gs_store_add_event(st, &ev, "entrance", i);
+	}
+	assert_int_equal(rc, GS_EFULL);
+	assert_int_equal(log.rolled_back, 1);
+	assert_int_equal(log.last_err, GS_EFULL);
+	assert_int_equal(log.make_room, 0); /* a write: the caller asks */
+	log.room = false;
+	assert_false(gs_txn_retry(t, rc));
+	assert_int_equal(log.make_room, 1);
+	log.room = true;
+	assert_true(gs_txn_retry(t, rc));
+	assert_false(gs_txn_retry(t, GS_EIO)); /* only a full disk */
+	assert_int_equal(log.make_room, 2);
+
+	/* A commit that fails makes room by itself and is not "committed". */
+	rc = GS_OK;
+	for (i = 0; i < 100000 && rc == GS_OK; i++) {
+		ev = event_at(T0 + 200000 + i, GS_EV_IN);
+		rc = gs_store_add_event(st, &ev, "entrance", i);
+		if (rc == GS_OK && i % 64 == 63)
+			rc = gs_txn_commit(t);
+	}
+	assert_int_equal(rc, GS_EFULL);
+	assert_int_equal(log.rolled_back, 2);
+	assert_true(log.committed >= 2);
+	assert_int_equal(log.joining, log.committed + (log.make_room - 2));
+	gs_txn_free(t);
+	gs_txn_free(NULL);
+
+	/* Freed, the store tells nobody. */
+	assert_int_equal(gs_store_commit(st), GS_OK);
+	gs_store_close(st);
 }
 
 /* The owner is told when a group opens, whoever writes first (events, an
@@ -1612,6 +1724,7 @@ int main(void)
 	                                    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_meta, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_acks_kept, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_txn_policy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_ack_survives_rollback, setup,
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
