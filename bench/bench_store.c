@@ -47,7 +47,7 @@
 /* The throughput table's bare SQLite: the live settings that matter. */
 #define LIVE_SETTINGS "PRAGMA synchronous=NORMAL; PRAGMA secure_delete=OFF;"
 
-/* What the store sets for a replay's throw-away database (gateway/store.c,
+/* What the store sets for a replay's throw-away database (gateway/store_open.c,
  * gs_store_set_pragmas() with opts.ephemeral; gateway.c commits a replay
  * every GS_FAST_COMMIT_EVENTS). Copied, so keep them in step. */
 #define REPLAY_SETTINGS                                                        \

@@ -12,7 +12,7 @@
  *
  * Tables: events, windows (every metrics message, for resend), outbox
  * (messages not yet acknowledged by the broker), meta (key/value: next seq,
- * boot ids, clock state). The schema lives in store.c in one place and is
+ * boot ids, clock state). The schema lives in store_open.c in one place and is
  * migrated by PRAGMA user_version.
  *
  * Only the event-loop thread may call these functions.

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Internals shared by store.c (connection, schema, transactions, meta),
+ * Internals shared by store.c (transactions, errors, reserve, meta),
+ * store_open.c (schema, statements, settings, open),
  * store_events.c (events, sensors, boots, retention) and store_outbox.c
  * (outbox, windows). Not part of the interface: include gateway/store.h.
  */
@@ -77,6 +78,20 @@ struct gs_store_sensor {
 };
 
 #define GS_STORE_ACKED_MAX 256
+
+/* The WAL is rewound, not truncated, after a checkpoint (no file-system
+ * metadata churn); only a file grown past this by a huge transaction is
+ * cut back. */
+#define GS_STORE_WAL_LIMIT (4 * 1024 * 1024)
+/*
+ * A full disk is a trap for SQLite: deleting rows to make room appends to
+ * the WAL, and a checkpoint to rewind the WAL may need to grow the
+ * database file. So the store keeps this much disk allocated in a file of
+ * its own and deletes it at the first SQLITE_FULL: room for the deletes the
+ * quota then makes and for the checkpoint after them (the WAL's limit).
+ * Created at open when the disk has four times that free.
+ */
+#define GS_STORE_RESERVE_BYTES GS_STORE_WAL_LIMIT
 
 struct gs_store {
 	bool ephemeral; /* gs_store_opts.ephemeral: never fsync */
@@ -178,6 +193,12 @@ int gs_store_query_int(struct gs_store *st, const char *sql, int64_t *out);
 
 /* SQLite result code -> GS_E*. */
 int gs_store_map_err(int rc);
+
+/* store.c, for store_open.c: SQLite's rollback hook (counts rollbacks for
+ * gs_store_version), and the disk's reserve, made at open when the disk
+ * has room for it. */
+void gs_store_rollback_hook(void *ctx);
+void gs_store_reserve_create(struct gs_store *st);
 
 void gs_store_sensor_cache_clear(struct gs_store *st);
 
