@@ -157,12 +157,66 @@ static void gs_status_line(struct gs_status *st,
 	}
 }
 
+/* "outbox": the store's counts, when it could read them. */
+static void gs_status_outbox(cJSON *out, const struct gs_outbox_stats *ob,
+                             bool ob_ok)
+{
+	cJSON *o = cJSON_AddObjectToObject(out, "outbox");
+
+	if (!o || !ob_ok)
+		return;
+	gs_json_add_int(o, "pending", (int64_t)ob->pending);
+	if (ob->oldest_ms >= 0)
+		gs_json_add_time(o, "oldest", ob->oldest_ms, false);
+	gs_json_add_int(o, "dropped", (int64_t)ob->dropped);
+	if (ob->dropped_from_ms >= 0) {
+		gs_json_add_time(o, "dropped_from", ob->dropped_from_ms, false);
+		gs_json_add_time(o, "dropped_to", ob->dropped_to_ms, false);
+	}
+}
+
+/* "sensors": each as the status message has it, with "faulted_since" (in
+ * event time) for a faulted one; counts them and the faulted ones. */
+static void gs_status_sensors(struct gs_status *st,
+                              const struct gs_status_input *in, cJSON *out,
+                              unsigned *n_sensors, unsigned *n_faulted)
+{
+	cJSON *arr = cJSON_AddArrayToObject(out, "sensors"), *o;
+	const cJSON *sensors, *s;
+
+	sensors = cJSON_GetObjectItemCaseSensitive(in->status, "sensors");
+	cJSON_ArrayForEach(s, sensors)
+	{
+		const cJSON *name = cJSON_GetObjectItemCaseSensitive(s, "name");
+		bool faulted = cJSON_IsTrue(
+		    cJSON_GetObjectItemCaseSensitive(s, "faulted"));
+		struct gs_status_sensor *t;
+
+		if (!cJSON_IsString(name) || !arr)
+			continue;
+		t = gs_status_sensor(st, name->valuestring);
+		if (t && faulted && !t->faulted)
+			t->since_ms = in->now_ms;
+		if (t)
+			t->faulted = faulted;
+		(*n_sensors)++;
+		*n_faulted += faulted;
+		o = cJSON_Duplicate(s, true);
+		if (!o)
+			continue;
+		if (faulted && t)
+			gs_json_add_time(o, "faulted_since", t->since_ms,
+			                 false);
+		cJSON_AddItemToArray(arr, o);
+	}
+}
+
 void gs_status_update(struct gs_status *st, const struct gs_status_input *in,
                       struct gs_store *store)
 {
 	struct gs_outbox_stats ob = {0};
-	const cJSON *sensors, *s;
-	cJSON *out = NULL, *arr, *o;
+	const cJSON *s;
+	cJSON *out = NULL, *o;
 	unsigned n_faulted = 0, n_sensors = 0;
 	bool synced, ob_ok;
 	int64_t last_window = 0;
@@ -193,48 +247,11 @@ void gs_status_update(struct gs_status *st, const struct gs_status_input *in,
 		gs_json_add_time(o, "since", st->connected_since_ms, false);
 	}
 	cJSON_AddBoolToObject(out, "clock_synced", synced);
-	o = cJSON_AddObjectToObject(out, "outbox");
-	if (o && ob_ok) {
-		gs_json_add_int(o, "pending", (int64_t)ob.pending);
-		if (ob.oldest_ms >= 0)
-			gs_json_add_time(o, "oldest", ob.oldest_ms, false);
-		gs_json_add_int(o, "dropped", (int64_t)ob.dropped);
-		if (ob.dropped_from_ms >= 0) {
-			gs_json_add_time(o, "dropped_from", ob.dropped_from_ms,
-			                 false);
-			gs_json_add_time(o, "dropped_to", ob.dropped_to_ms,
-			                 false);
-		}
-	}
+	gs_status_outbox(out, &ob, ob_ok);
 	gs_json_add_int(out, "kept_in_memory", (int64_t)in->kept);
 	if (gs_store_last_window_ms(store, &last_window) == GS_OK)
 		gs_json_add_time(out, "last_window", last_window, false);
-	arr = cJSON_AddArrayToObject(out, "sensors");
-	sensors = cJSON_GetObjectItemCaseSensitive(in->status, "sensors");
-	cJSON_ArrayForEach(s, sensors)
-	{
-		const cJSON *name = cJSON_GetObjectItemCaseSensitive(s, "name");
-		bool faulted = cJSON_IsTrue(
-		    cJSON_GetObjectItemCaseSensitive(s, "faulted"));
-		struct gs_status_sensor *t;
-
-		if (!cJSON_IsString(name) || !arr)
-			continue;
-		t = gs_status_sensor(st, name->valuestring);
-		if (t && faulted && !t->faulted)
-			t->since_ms = in->now_ms;
-		if (t)
-			t->faulted = faulted;
-		n_sensors++;
-		n_faulted += faulted;
-		o = cJSON_Duplicate(s, true);
-		if (!o)
-			continue;
-		if (faulted && t)
-			gs_json_add_time(o, "faulted_since", t->since_ms,
-			                 false);
-		cJSON_AddItemToArray(arr, o);
-	}
+	gs_status_sensors(st, in, out, &n_sensors, &n_faulted);
 	s = cJSON_GetObjectItemCaseSensitive(in->status, "outputs");
 	if (s)
 		cJSON_AddItemToObject(out, "outputs", cJSON_Duplicate(s, true));
