@@ -63,7 +63,6 @@ work=$(cd "$work" && pwd)
 root=$work/$suite-root
 cache=${GS_CACHE_DIR:-/var/cache/gapsense-test}
 archives=$cache/archives-$suite
-mkdir -p "$archives/partial"
 
 . "$src/tests/package/roots.sh"
 in_root() {
@@ -82,7 +81,7 @@ echo force-unsafe-io >"$root/etc/dpkg/dpkg.cfg.d/unsafe-io"
 mount_in_root -t proc proc "$root/proc"
 mount_in_root -t tmpfs tmpfs "$root/dev/shm"
 mount_in_root -t devpts -o newinstance,ptmxmode=0666 devpts "$root/dev/pts"
-mount_in_root --bind "$archives" "$root/var/cache/apt/archives"
+roots_debs_in "$suite" "$root"
 echo "Debian $(cat "$root/etc/debian_version"), archive $roots_mirror"
 
 # --- the tree, as a clone has it ----------------------------------------------
@@ -115,7 +114,7 @@ in_root /src/gapsense/deploy/install-deps.sh test >"$work/$suite-install.log" 2>
 	fail "install-deps.sh test failed: $(tail -20 "$work/$suite-install.log")"
 after=$(in_root dpkg-query -W -f='${Installed-Size}\n' | awk '{ s += $1 } END { print s }')
 echo "installed $(((after - before) / 1024)) MB of packages in $(($(date +%s) - t)) s" \
-	"($(du -sm "$archives" | cut -f1) MB of .debs in $archives)"
+	"($(du -sm "$root/var/cache/apt/archives" | cut -f1) MB of .debs, kept in $archives)"
 
 step "build (warnings are errors) against $suite's libraries"
 t=$(date +%s)

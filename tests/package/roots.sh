@@ -4,7 +4,8 @@
 # fail() to be defined.
 #
 # GS_CACHE_DIR (default /var/cache/gapsense-test) holds SUITE-minbase.tar
-# and apt's downloaded .debs per suite (archives-SUITE): both are checked by
+# and apt's downloaded .debs per suite (archives-SUITE, lent to each root by
+# roots_debs_in): both are checked by
 # apt and dpkg on use, and deleting the directory only costs downloads.
 # GS_DEBIAN_MIRROR / GS_DEBIAN_SECURITY override the archives.
 
@@ -18,6 +19,7 @@ cleanup() {
 		umount -l "${mounted[i]}" 2>/dev/null || true
 	done
 	mounted=()
+	roots_debs_out
 }
 trap cleanup EXIT
 mount_in_root() { # MOUNT-ARGS... TARGET
@@ -87,6 +89,43 @@ roots_tarball() { # SUITE LOG
 		echo "debootstrap $suite took $(($(date +%s) - t)) s" >&2
 	) 9>"$roots_cache/$suite.lock" || fail "no $suite root"
 	echo "$tarball"
+}
+
+# apt's downloaded .debs of a suite, shared by every test root of it. A root
+# gets its own /var/cache/apt/archives, filled from the cache by hard links
+# (copies across file systems), and what apt fetched there goes back at
+# cleanup. Sharing the directory itself (a bind mount) let two tests of one
+# suite collide on apt's lock in it ("Could not get lock
+# /var/cache/apt/archives/lock"); apt does not wait for that lock. The
+# brief copies hold the cache's own lock, so nobody takes a half-copied
+# .deb; apt checks each one's hash anyway.
+roots_debs_root=
+roots_debs_suite=
+roots_debs_copy() { # FROM TO: every .deb of FROM that TO lacks
+	find "$1" -maxdepth 1 -name '*.deb' -print0 |
+		xargs -0 -r cp -l -n -t "$2" 2>/dev/null ||
+		find "$1" -maxdepth 1 -name '*.deb' -print0 |
+		xargs -0 -r cp -n -t "$2"
+}
+roots_debs_in() { # SUITE ROOT
+	local cache=$roots_cache/archives-$1
+	mkdir -p "$cache" "$2/var/cache/apt/archives/partial"
+	(
+		flock 9
+		roots_debs_copy "$cache" "$2/var/cache/apt/archives"
+	) 9>"$cache.lock" || fail "could not lend $cache to $2"
+	roots_debs_suite=$1 roots_debs_root=$2
+}
+roots_debs_out() {
+	[ -n "$roots_debs_root" ] || return 0
+	local cache=$roots_cache/archives-$roots_debs_suite
+	local from=$roots_debs_root/var/cache/apt/archives
+	roots_debs_root=
+	[ -d "$from" ] || return 0
+	(
+		flock 9
+		roots_debs_copy "$from" "$cache"
+	) 9>"$cache.lock" || echo "could not keep the .debs of $from in $cache" >&2
 }
 
 # Unpacks TARBALL into ROOT (a new directory) and points apt at SUITE of the

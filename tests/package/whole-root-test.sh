@@ -21,11 +21,11 @@
 # root of its own mount namespace (pivot_root, not chroot: user namespaces,
 # unshare --propagation), proc, the host's sys (cgroups for
 # systemd-nspawn) and dev (loop devices, dev/pts, dev/shm), a tmpfs on
-# /run. Two downloads are shared with the host through bind mounts: apt's
-# .debs of SUITE (GS_CACHE_DIR/archives-SUITE on /var/cache/apt/archives)
-# and GS_CACHE_DIR itself on /var/cache/gapsense-test, where the nested
-# fresh-root and package tests find their minbase tarballs; apt and dpkg
-# check every file they take from there. GS_KEEP_ROOT=1 keeps the root
+# /run. Downloads are shared with the host: apt's .debs of SUITE are lent
+# from GS_CACHE_DIR/archives-SUITE (roots.sh: roots_debs_in) and
+# GS_CACHE_DIR itself is bind-mounted on /var/cache/gapsense-test, where
+# the nested fresh-root and package tests find their minbase tarballs and
+# .debs; apt and dpkg check every file they take from there. GS_KEEP_ROOT=1 keeps the root
 # (unmounted) after a passing run; a failing run always keeps it.
 # Needs root (exit 77 otherwise) and the Debian archive apt uses here.
 set -euo pipefail
@@ -62,8 +62,6 @@ mkdir -p "$work"
 work=$(cd "$work" && pwd)
 root=$work/$suite-root
 cache=${GS_CACHE_DIR:-/var/cache/gapsense-test}
-archives=$cache/archives-$suite
-mkdir -p "$archives/partial"
 
 . "$src/tests/package/roots.sh"
 # Not chroot: the kernel refuses user namespaces to a chrooted process (its
@@ -95,7 +93,7 @@ mount_in_root --rbind /dev "$root/dev"
 mount --make-rslave "$root/dev"
 mount_in_root -t tmpfs -o mode=755 tmpfs "$root/run"
 mkdir -p "$root/run/lock"
-mount_in_root --bind "$archives" "$root/var/cache/apt/archives"
+roots_debs_in "$suite" "$root"
 mkdir -p "$root/var/cache/gapsense-test"
 mount_in_root --bind "$cache" "$root/var/cache/gapsense-test"
 echo "Debian $(cat "$root/etc/debian_version"), archive $roots_mirror"
