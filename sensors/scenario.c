@@ -552,10 +552,14 @@ static int gs_scn_read_paced(struct gs_scenario *sc, struct gs_edge *edges,
 		k++;
 	}
 	*n = k;
-	if (sc->eof || !sc->have_next)
+	if (sc->eof)
 		return GS_OK;
-	/* A batch cut short by max goes on at once. */
-	return gs_scn_arm(sc, k == max ? 0 : gs_scn_due_ns(sc, sc->next.t_ms));
+	/* A batch cut short by max goes on at once (the timer was drained:
+	 * left unarmed, the replay would stop there for good). */
+	if (k == max)
+		return gs_scn_arm(sc, 0);
+	return sc->have_next ? gs_scn_arm(sc, gs_scn_due_ns(sc, sc->next.t_ms))
+	                     : GS_OK;
 }
 
 static int gs_scn_read(struct gs_backend *be, int fd, struct gs_edge *edges,

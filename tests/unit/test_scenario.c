@@ -455,6 +455,51 @@ static void test_paced(void **state)
 	free(path);
 }
 
+/*
+ * Paced, a batch cut short by max (more edges due at once than it holds)
+ * goes on at once: the fd is readable again right after, until every due
+ * edge is handed over; then it waits for the next one. Until 2026-12-04
+ * the edge that filled the batch left the timer drained and unarmed, and
+ * the replay stopped there for good.
+ */
+static void test_paced_batch_full(void **state)
+{
+	struct gs_backend *be;
+	struct gs_edge out[1];
+	struct pollfd p = {.events = POLLIN};
+	int64_t horizon;
+	size_t n;
+	bool eof;
+	char *path;
+
+	(void)state;
+	path = gs_test_write_file(dir, "f.csv",
+	                          HDR "2026-11-23T09:00:00.000Z,gpiochip0,"
+	                              "GPIO17,0\n"
+	                              "2026-11-23T09:00:00.000Z,gpiochip0,"
+	                              "GPIO27,0\n"
+	                              "2026-11-23T10:00:00.000Z,gpiochip0,"
+	                              "GPIO17,1\n");
+	assert_int_equal(gs_scenario_backend_new(&cfg, path, 1, &be), GS_OK);
+	assert_int_equal(be->ops->fds(be, &p.fd, 1), 1);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(poll(&p, 1, 1000), 1);
+		assert_int_equal(
+		    be->ops->read(be, p.fd, out, 1, &n, &horizon, &eof), GS_OK);
+		assert_int_equal(n, 1);
+		assert_int_equal(out[0].t_ms, T0);
+		assert_false(eof);
+	}
+	/* Read once more at once: the third edge is an hour away. */
+	assert_int_equal(poll(&p, 1, 1000), 1);
+	assert_int_equal(be->ops->read(be, p.fd, out, 1, &n, &horizon, &eof),
+	                 GS_OK);
+	assert_int_equal(n, 0);
+	assert_false(readable(be));
+	gs_backend_free(be);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -467,6 +512,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_header_only, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_paced, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_paced_batch_full, setup,
+	                                    teardown),
 	};
 
 	return cmocka_run_group_tests_name("scenario", tests, NULL, NULL);
