@@ -63,7 +63,7 @@ expect wiring "till-queue: joined the queue \(in the queue now: 1\)$"
 expect wiring "till-queue: joined the queue \(in the queue now: 2\)$"
 expect wiring "till-queue: served at the till \(in the queue now: 1\)$"
 expect wiring "smiley-exit: happy \(button 3\)$"
-# Its press bounced (four changes within 30 ms): shown once, as `run`
+# Its press bounced (four changes within the 100 ms debounce): shown once, as `run`
 # counts it, whichever libgpiod debounces.
 expect wiring "smiley-exit: button 3 \(happy\) pressed$"
 expect wiring "smiley-exit: button 3 \(happy\) released$"

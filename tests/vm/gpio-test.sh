@@ -36,7 +36,7 @@ pulse_count() {
 }
 press() { on $1; sleep ${2:-0.15}; off $1; }
 # A press whose contact bounces: four changes within a few ms (well inside
-# the smiley's 30 ms debounce), then held down.
+# the smiley's 100 ms debounce, gapsense-vm.conf.in), then held down.
 bouncy_press() {
 	on $1; off $1; on $1; off $1; on $1
 	sleep 0.15
