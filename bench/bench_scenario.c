@@ -13,6 +13,7 @@
  * bench/out/busy-day-100000.csv (bench/bench_replay.sh records that day).
  */
 #include "gateway/config.h"
+#include "bench/bench_util.h"
 #include "gateway/err.h"
 #include "gateway/log.h"
 #include "sensors/scenario.h"
@@ -25,14 +26,6 @@
 
 #define BATCH    512 /* GS_EDGE_BATCH in gateway/gateway_input.c */
 #define RUNS_MAX 99
-
-static double cpu_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* One field into the checksum: a word at a time, cheap next to the reader
  * (a byte-wise FNV here took a quarter of the run). */
@@ -100,10 +93,10 @@ int main(int argc, char **argv)
 	if (gs_config_load_print(argv[1], &cfg, GS_DIAG_TO_STDERR) != GS_OK)
 		return 1;
 	for (int r = 0; r < runs; r++) {
-		double t0 = cpu_s();
+		double t0 = bench_cpu_s();
 		int rc = read_all(&cfg, argv[2], &edges, &sum);
 
-		secs[r] = cpu_s() - t0;
+		secs[r] = bench_cpu_s() - t0;
 		if (rc != GS_OK) {
 			fprintf(stderr, "%s: %s\n", argv[2], gs_strerror(rc));
 			return 1;

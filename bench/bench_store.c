@@ -18,6 +18,7 @@
  *       "within 1.3x of a bare SQLite insert of the same rows", printed by
  *       bench/bench_replay.sh
  */
+#include "bench/bench_util.h"
 #include "gateway/err.h"
 #include "gateway/event.h"
 #include "gateway/log.h"
@@ -107,15 +108,6 @@ static int64_t proc_write_bytes(void)
 			break;
 	fclose(f);
 	return v;
-}
-
-/* CPU time: the machine is shared, so wall time is noisy. */
-static double cpu_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void die(const char *what, int rc)
@@ -327,7 +319,7 @@ static double bench_day_store(const char *dir, int page_size, int batch)
 	rc = gs_store_open(path, &opts, &st);
 	if (rc != GS_OK)
 		die("open", rc);
-	t0 = cpu_s();
+	t0 = bench_cpu_s();
 	for (int i = 0; i < DAY_EVENTS; i++) {
 		unsigned sensor;
 		int64_t t = T0 + (int64_t)i * 122;
@@ -343,7 +335,7 @@ static double bench_day_store(const char *dir, int page_size, int batch)
 	rc = gs_store_commit(st);
 	if (rc != GS_OK)
 		die("day", rc);
-	t1 = cpu_s();
+	t1 = bench_cpu_s();
 	gs_store_close(st);
 	remove_db(path);
 	return t1 - t0;
@@ -471,7 +463,7 @@ static double bench_day_bare(const char *dir, int page_size, int batch,
 		fprintf(stderr, "bare: %s\n", sqlite3_errmsg(db));
 		exit(1);
 	}
-	t0 = cpu_s();
+	t0 = bench_cpu_s();
 	w0 = gs_clock_monotonic_ns();
 	for (int i = 0; i < events && rc == SQLITE_OK; i++) {
 		unsigned sensor;
@@ -496,7 +488,7 @@ static double bench_day_bare(const char *dir, int page_size, int batch,
 	}
 	if (rc == SQLITE_OK && !sqlite3_get_autocommit(db))
 		rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-	t1 = cpu_s();
+	t1 = bench_cpu_s();
 	if (wall_s)
 		*wall_s = (double)(gs_clock_monotonic_ns() - w0) / 1e9;
 	if (rc != SQLITE_OK) {
